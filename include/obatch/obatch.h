@@ -1,0 +1,358 @@
+/*
+ * obatch — the OpenAI-style Batch API as one call.
+ *
+ * The stable C ABI of libobatch. Build a batch of requests, submit it (the
+ * upload and the batch creation run on the library's own I/O thread), poll or
+ * wait until it ends, then fetch every result in input order.
+ *
+ *     obatch_config_t *conf;
+ *     obatch_t *b;
+ *     obatch_config_new(&conf);
+ *     obatch_config_set(conf, "provider", "openai", NULL, 0);
+ *     obatch_create(&b, conf);
+ *     obatch_config_destroy(conf);
+ *     obatch_add(b, "{\"model\":\"gpt-4o-mini\",\"messages\":[...]}", NULL, NULL);
+ *     obatch_submit(b);
+ *     obatch_wait(b, -1, NULL);
+ *     obatch_result_t r = OBATCH_RESULT_INIT;
+ *     while (obatch_fetch(b, &r) == OBATCH_OK) { ... r.custom_id, r.body ... }
+ *     obatch_destroy(b);
+ *
+ * Conventions (the same for every function):
+ * - Every function that can fail returns an int: OBATCH_OK (0), a positive
+ *   informational code (OBATCH_END), or a negative obatch_code. Numbers are
+ *   never reused. obatch_strerror() names a code; obatch_last_error() says
+ *   what exactly went wrong on a handle.
+ * - Out-parameters come first.
+ * - Every string passed in is copied; the caller keeps ownership.
+ * - Every pointer handed out states how long it lives. The library never
+ *   asks the caller to free anything it returns, except handles, which are
+ *   freed by their own *_destroy function. Destroy functions accept NULL.
+ * - No varargs, unions or bitfields: every binding generator can wrap this.
+ * - Structs that may grow start with `unsigned version`; initialise them
+ *   with the matching *_INIT macro.
+ */
+#ifndef OBATCH_OBATCH_H
+#define OBATCH_OBATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define OBATCH_API
+#elif defined(__GNUC__)
+#define OBATCH_API __attribute__((visibility("default")))
+#else
+#define OBATCH_API
+#endif
+
+/* ---- version ------------------------------------------------------------ */
+
+#define OBATCH_VERSION_MAJOR 0
+#define OBATCH_VERSION_MINOR 1
+#define OBATCH_VERSION_PATCH 0
+#define OBATCH_VERSION_NUMBER                                                  \
+  (OBATCH_VERSION_MAJOR * 10000 + OBATCH_VERSION_MINOR * 100 +                 \
+   OBATCH_VERSION_PATCH)
+#define OBATCH_VERSION_STRING "0.1.0"
+
+/* The version of the library loaded at run time (compare with the macros). */
+OBATCH_API unsigned obatch_version_number(void);
+/* Static string, lives forever. */
+OBATCH_API const char *obatch_version(void);
+
+/* ---- status codes ------------------------------------------------------- */
+
+typedef enum obatch_code {
+  OBATCH_OK = 0,
+  OBATCH_END = 1, /* no more items (obatch_fetch, obatch_list_next) */
+
+  OBATCH_EINVAL = -1,     /* a bad argument: NULL handle, NULL out-pointer */
+  OBATCH_ENOMEM = -2,     /* out of memory */
+  OBATCH_ECONFIG = -3,    /* unknown configuration key or bad value */
+  OBATCH_EJSON = -4,      /* text that is not valid JSON */
+  OBATCH_EREQUEST = -5,   /* a request that the provider would reject */
+  OBATCH_EDUPLICATE = -6, /* a custom_id that the batch already has */
+  OBATCH_ELIMIT = -7,     /* over a provider limit (requests, bytes) */
+  OBATCH_EMODEL = -8,     /* a second model where only one is allowed */
+  OBATCH_ESTATE = -9,     /* not allowed in the batch's current phase */
+  OBATCH_EIO = -10,       /* a local file could not be read or written */
+  OBATCH_EPROVIDER = -11, /* unknown provider, or none claims the model */
+  OBATCH_EAUTH = -12,     /* missing API key, or the server refused it */
+  OBATCH_ENETWORK = -13,  /* connection or timeout, retries exhausted */
+  OBATCH_EHTTP = -14,     /* the API answered with an error */
+  OBATCH_EPROTOCOL = -15, /* the API answered something unexpected */
+  OBATCH_EINSECURE = -16, /* plain http:// to a host that is not loopback */
+  OBATCH_ETIMEOUT = -17,  /* obatch_wait ran out of time; the batch goes on */
+  OBATCH_ENOTFOUND = -18, /* no such custom_id / batch */
+  OBATCH_EFAILED = -19,   /* the batch ended "failed" (validation) */
+  OBATCH_EEXPIRED = -20,  /* the batch ended "expired"; partial results */
+  OBATCH_ECANCELLED = -21, /* the batch ended "cancelled"; partial results */
+  OBATCH_EINTERNAL = -22   /* a bug in obatch; please report it */
+} obatch_code;
+
+/* Static string naming `code` ("invalid argument", ...); never NULL. */
+OBATCH_API const char *obatch_strerror(int code);
+
+/* ---- configuration ------------------------------------------------------ */
+
+/*
+ * A set of string key/value settings. Thread safety: one thread at a time.
+ *
+ * Keys (values are strings; times in milliseconds):
+ *   provider            "openai", "parasail", a registered name, or "" (auto:
+ *                       chosen from the first request's model)
+ *   base_url            API base, e.g. "https://api.openai.com/v1". Default:
+ *                       the provider's *_BASE_URL variable, else its default.
+ *                       http:// is accepted only for loopback hosts.
+ *   api_key             the key; default: the provider's own variable
+ *                       (OPENAI_API_KEY, PARASAIL_API_KEY). Never logged.
+ *   endpoint            the batch endpoint, e.g. "/v1/embeddings"; default:
+ *                       inferred from the requests
+ *   completion_window   default "24h"
+ *   metadata.KEY        a metadata pair sent with the batch (<= 16 pairs,
+ *                       keys <= 64 chars, values <= 512 chars)
+ *   work_dir            where the input and result files are kept; default: a
+ *                       new private directory under $TMPDIR (or /tmp)
+ *   output_path         where the output file goes; default
+ *                       <work_dir>/<batch_id>-output.jsonl
+ *   error_path          where the error file goes; default
+ *                       <work_dir>/<batch_id>-errors.jsonl
+ *   custom_id_prefix    prefix of generated custom_ids; default "request"
+ *                       ("request-1", "request-2", ...)
+ *   poll_interval_ms    first and shortest wait between status checks (1000)
+ *   poll_max_interval_ms longest wait between status checks (60000); the wait
+ *                       grows with the batch's age, about a tenth of it
+ *   max_retries         retries of one HTTP call (5)
+ *   connect_timeout_ms  (5000)
+ *   request_timeout_ms  whole-call timeout of a small call (60000); uploads
+ *                       and downloads only time out when no byte moves for it
+ *   max_requests        lower the provider's request limit
+ *   max_bytes           lower the provider's input size limit
+ */
+typedef struct obatch_config obatch_config_t;
+
+OBATCH_API int obatch_config_new(obatch_config_t **out);
+/* Copies key and value. On failure writes a message into errstr (if not
+ * NULL) and returns OBATCH_ECONFIG. A NULL value removes the key. */
+OBATCH_API int obatch_config_set(obatch_config_t *conf, const char *key,
+                                 const char *value, char *errstr,
+                                 size_t errstr_size);
+/* The value of `key`, or NULL. Lives until the key is set again or the
+ * config is destroyed. The api_key is never returned (reads as NULL). */
+OBATCH_API const char *obatch_config_get(const obatch_config_t *conf,
+                                         const char *key);
+OBATCH_API void obatch_config_destroy(obatch_config_t *conf);
+
+/* ---- the batch handle --------------------------------------------------- */
+
+/*
+ * One batch. Thread safety: a handle may be used from one thread at a time
+ * (calls on different handles are independent). The library's own I/O
+ * thread never touches the caller's memory.
+ */
+typedef struct obatch_batch obatch_t;
+
+typedef enum obatch_phase {
+  OBATCH_PHASE_BUILDING = 0,    /* accepting obatch_add */
+  OBATCH_PHASE_UPLOADING = 1,   /* sending the input file */
+  OBATCH_PHASE_CREATING = 2,    /* creating the remote batch */
+  OBATCH_PHASE_WAITING = 3,     /* the provider is running the batch */
+  OBATCH_PHASE_DOWNLOADING = 4, /* fetching the output and error files */
+  OBATCH_PHASE_DONE = 5,        /* results can be fetched */
+  OBATCH_PHASE_FAILED = 6       /* stopped; see error_code / error_message */
+} obatch_phase;
+
+#define OBATCH_INFO_VERSION 1
+
+/*
+ * A snapshot of a batch. Every string is never NULL ("" when unknown) and
+ * lives until the next obatch_poll / obatch_wait / obatch_info on the same
+ * handle, or its destruction.
+ */
+typedef struct obatch_info {
+  unsigned version; /* OBATCH_INFO_VERSION */
+  int phase;        /* obatch_phase */
+  const char *provider;
+  const char *endpoint;
+  const char *batch_id;
+  const char *remote_status; /* "validating" ... "cancelled", or "" */
+  const char *input_file_id;
+  const char *output_path; /* final result files; "" until downloaded */
+  const char *error_path;  /* "" when the batch had no error file */
+  uint64_t requests_added; /* requests in the local input */
+  uint64_t requests_total; /* as reported by the provider */
+  uint64_t requests_completed;
+  uint64_t requests_failed;
+  uint64_t bytes_total;    /* input size, then download size */
+  uint64_t bytes_uploaded;
+  uint64_t bytes_downloaded;
+  int64_t created_at; /* unix seconds, 0 when unknown */
+  int error_code;     /* obatch_code of the failure, 0 when none */
+  const char *error_message;
+} obatch_info_t;
+
+#define OBATCH_INFO_INIT {OBATCH_INFO_VERSION, 0, "", "", "", "", "", "", "", \
+                          0, 0, 0, 0, 0, 0, 0, 0, 0, ""}
+
+/* Creates a batch in phase BUILDING. The config is copied. */
+OBATCH_API int obatch_create(obatch_t **out, const obatch_config_t *conf);
+
+/*
+ * Attaches to a batch that already exists at the provider (submitted by this
+ * or another process). The handle starts in phase WAITING and downloads the
+ * results when the batch ends. The provider must be set in `conf`.
+ */
+OBATCH_API int obatch_resume(obatch_t **out, const obatch_config_t *conf,
+                             const char *batch_id);
+
+/*
+ * Appends one request. `body_json` is the request body as JSON text (an
+ * object). `custom_id` may be NULL: then "<custom_id_prefix>-N" is used with
+ * N the request's 1-based position. `endpoint` may be NULL: then it is taken
+ * from the config or inferred from the body ("messages" -> chat completions,
+ * "input" + an embedding model -> embeddings, "prompt" -> completions, ...).
+ * The request is validated at once (JSON, custom_id, endpoint, model, limits)
+ * and written to the input file; on failure nothing is added and
+ * obatch_last_error() says why.
+ */
+OBATCH_API int obatch_add(obatch_t *b, const char *body_json,
+                          const char *custom_id, const char *endpoint);
+
+/*
+ * Appends one complete input line: {"custom_id","method","url","body"}.
+ * Errors name the field.
+ */
+OBATCH_API int obatch_add_line(obatch_t *b, const char *line);
+
+/*
+ * Appends every line of a JSONL file ("-" is not accepted; use
+ * obatch_add_line). All or nothing: on the first bad line nothing of the file
+ * is added and obatch_last_error() names the file, line and reason.
+ */
+OBATCH_API int obatch_add_file(obatch_t *b, const char *path);
+
+/* Queues the upload and creation and returns at once. */
+OBATCH_API int obatch_submit(obatch_t *b);
+
+/*
+ * Waits at most `timeout_ms` (0: never blocks) for the batch to make
+ * progress, then fills `info` (may be NULL). Returns OBATCH_OK, or a
+ * negative code if the arguments are bad. The batch's own failure is
+ * reported in info->phase / info->error_code, not as the return value.
+ */
+OBATCH_API int obatch_poll(obatch_t *b, int timeout_ms, obatch_info_t *info);
+
+/*
+ * Blocks until the batch is DONE or FAILED, or `timeout_ms` passes (-1:
+ * no limit). Returns OBATCH_OK when the batch completed, OBATCH_EEXPIRED /
+ * OBATCH_ECANCELLED when it ended so (partial results can be fetched),
+ * OBATCH_EFAILED or the error that stopped it, or OBATCH_ETIMEOUT.
+ */
+OBATCH_API int obatch_wait(obatch_t *b, int timeout_ms, obatch_info_t *info);
+
+/* Fills `info` without waiting (the same as obatch_poll with timeout 0). */
+OBATCH_API int obatch_info(obatch_t *b, obatch_info_t *info);
+
+/*
+ * Asks the provider to cancel the batch (the engine sends it). Results that
+ * finished before the cancellation are still downloaded. Before the batch is
+ * created, cancelling stops the submission and nothing is created.
+ */
+OBATCH_API int obatch_cancel(obatch_t *b);
+
+/* What went wrong last on this handle. Never NULL; lives until the next call
+ * on the handle. Never contains an API key. */
+OBATCH_API const char *obatch_last_error(const obatch_t *b);
+
+/* Path of the local input file (JSONL). Lives as long as the handle. */
+OBATCH_API const char *obatch_input_path(const obatch_t *b);
+
+/*
+ * Frees the handle. A batch that runs at the provider keeps running there
+ * (resume it by id). NULL is accepted.
+ */
+OBATCH_API void obatch_destroy(obatch_t *b);
+
+/* ---- results ------------------------------------------------------------ */
+
+typedef enum obatch_result_kind {
+  OBATCH_RESULT_SUCCEEDED = 0, /* an HTTP 2xx response */
+  OBATCH_RESULT_HTTP_ERROR = 1, /* an HTTP error response (body has error) */
+  OBATCH_RESULT_ERROR = 2,     /* failed without an HTTP response */
+  OBATCH_RESULT_MISSING = 3    /* no result at all: expired or cancelled */
+} obatch_result_kind;
+
+#define OBATCH_RESULT_VERSION 1
+
+/*
+ * One result. Strings may be NULL where noted; every pointer lives until the
+ * next obatch_fetch / obatch_lookup on the same handle, or its destruction.
+ */
+typedef struct obatch_result {
+  unsigned version; /* OBATCH_RESULT_VERSION */
+  int kind;         /* obatch_result_kind */
+  uint64_t index;   /* 0-based position in the input (UINT64_MAX: unknown) */
+  const char *custom_id;
+  int status_code;           /* HTTP status, 0 when none */
+  const char *body;          /* response body JSON text, or NULL */
+  size_t body_len;
+  const char *request_id;    /* or NULL */
+  const char *error_code;    /* or NULL */
+  const char *error_message; /* or NULL */
+  const char *line;          /* the raw result line, or NULL when missing */
+  size_t line_len;
+} obatch_result_t;
+
+#define OBATCH_RESULT_INIT {OBATCH_RESULT_VERSION, 0, 0, NULL, 0, NULL, 0, \
+                            NULL, NULL, NULL, NULL, 0}
+
+/*
+ * The next result, in input order, merged from the output and error files.
+ * Returns OBATCH_OK, OBATCH_END after the last one, or OBATCH_ESTATE before
+ * the batch is DONE. Requests without any result line come back with kind
+ * OBATCH_RESULT_MISSING. With a resumed batch the order is that of the input
+ * file at the provider.
+ */
+OBATCH_API int obatch_fetch(obatch_t *b, obatch_result_t *result);
+
+/* Starts obatch_fetch from the first result again. */
+OBATCH_API int obatch_rewind(obatch_t *b);
+
+/* The result of one custom_id; OBATCH_ENOTFOUND if the batch has none. */
+OBATCH_API int obatch_lookup(obatch_t *b, const char *custom_id,
+                             obatch_result_t *result);
+
+/* ---- listing remote batches --------------------------------------------- */
+
+/* One page of the provider's batches, newest first. One thread at a time. */
+typedef struct obatch_batch_list obatch_list_t;
+
+/*
+ * Fetches one page (synchronously) of at most `limit` (1..100, 0: 20)
+ * batches after the batch id `after` (NULL: from the newest). The provider
+ * must be set in `conf`. On failure, if errstr is not NULL, a message is
+ * written there.
+ */
+OBATCH_API int obatch_list(obatch_list_t **out, const obatch_config_t *conf,
+                           const char *after, unsigned limit, char *errstr,
+                           size_t errstr_size);
+/* The next batch of the page into `info` (phase is always DONE-agnostic:
+ * only the remote fields are set), or OBATCH_END. Strings live until the
+ * next call on the list or its destruction. */
+OBATCH_API int obatch_list_next(obatch_list_t *list, obatch_info_t *info);
+/* 1 if the provider has more batches after this page, else 0. */
+OBATCH_API int obatch_list_has_more(const obatch_list_t *list);
+/* The id to pass as `after` for the next page; "" for an empty page. */
+OBATCH_API const char *obatch_list_last_id(const obatch_list_t *list);
+OBATCH_API void obatch_list_destroy(obatch_list_t *list);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OBATCH_OBATCH_H */

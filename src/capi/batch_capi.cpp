@@ -1,0 +1,172 @@
+#include "capi/guard.hpp"
+#include "capi/handles.hpp"
+
+using obatch::guarded;
+
+namespace {
+
+// Runs `f` on a handle, keeping the message as the handle's last error.
+template <class F>
+int on_batch(obatch_t *b, F &&f) {
+  if (!b) return OBATCH_EINVAL;
+  return guarded(&b->last_error, [&] { f(*b->batch); });
+}
+
+void fill_info(obatch_t *b, obatch_info_t *info) {
+  if (!info || info->version < 1) return;
+  const obatch::JobSnapshot &s = b->info;
+  info->phase = s.phase;
+  info->provider = s.provider.c_str();
+  info->endpoint = s.endpoint.c_str();
+  info->batch_id = s.batch_id.c_str();
+  info->remote_status = s.remote_status.c_str();
+  info->input_file_id = s.input_file_id.c_str();
+  info->output_path = s.output_path.c_str();
+  info->error_path = s.error_path.c_str();
+  info->requests_added = s.requests_added;
+  info->requests_total = s.requests_total;
+  info->requests_completed = s.requests_completed;
+  info->requests_failed = s.requests_failed;
+  info->bytes_total = s.bytes_total;
+  info->bytes_uploaded = s.bytes_uploaded;
+  info->bytes_downloaded = s.bytes_downloaded;
+  info->created_at = s.created_at;
+  info->error_code = s.error_code;
+  info->error_message = s.error_message.c_str();
+}
+
+bool ended(const obatch::JobSnapshot &s) {
+  return s.phase == OBATCH_PHASE_DONE || s.phase == OBATCH_PHASE_FAILED;
+}
+
+int create_handle(obatch_t **out, const obatch_config_t *conf, const char *batch_id) {
+  if (!out) return OBATCH_EINVAL;
+  *out = nullptr;
+  if (!conf) return OBATCH_EINVAL;
+  std::string msg;
+  obatch_t *b = nullptr;
+  int rc = guarded(&msg, [&] {
+    auto h = std::make_unique<obatch_batch>();
+    h->batch = batch_id ? std::make_unique<obatch::Batch>(conf->conf, batch_id)
+                        : std::make_unique<obatch::Batch>(conf->conf);
+    h->info = h->batch->poll(0);
+    b = h.release();
+  });
+  *out = b;
+  return rc;
+}
+
+}  // namespace
+
+extern "C" {
+
+int obatch_create(obatch_t **out, const obatch_config_t *conf) {
+  return create_handle(out, conf, nullptr);
+}
+
+int obatch_resume(obatch_t **out, const obatch_config_t *conf, const char *batch_id) {
+  if (!batch_id) return OBATCH_EINVAL;
+  return create_handle(out, conf, batch_id);
+}
+
+int obatch_add(obatch_t *b, const char *body_json, const char *custom_id, const char *endpoint) {
+  if (b && !body_json) {
+    b->last_error = "obatch_add: body_json is NULL";
+    return OBATCH_EINVAL;
+  }
+  return on_batch(b, [&](obatch::Batch &x) { x.add(body_json, custom_id, endpoint); });
+}
+
+int obatch_add_line(obatch_t *b, const char *line) {
+  if (b && !line) {
+    b->last_error = "obatch_add_line: line is NULL";
+    return OBATCH_EINVAL;
+  }
+  return on_batch(b, [&](obatch::Batch &x) { x.add_line(line); });
+}
+
+int obatch_add_file(obatch_t *b, const char *path) {
+  if (b && !path) {
+    b->last_error = "obatch_add_file: path is NULL";
+    return OBATCH_EINVAL;
+  }
+  return on_batch(b, [&](obatch::Batch &x) { x.add_file(path); });
+}
+
+int obatch_submit(obatch_t *b) {
+  return on_batch(b, [&](obatch::Batch &x) {
+    x.submit();
+    b->info = x.poll(0);
+  });
+}
+
+int obatch_poll(obatch_t *b, int timeout_ms, obatch_info_t *info) {
+  return on_batch(b, [&](obatch::Batch &x) {
+    b->info = x.poll(timeout_ms < 0 ? 0 : timeout_ms);
+    fill_info(b, info);
+  });
+}
+
+int obatch_info(obatch_t *b, obatch_info_t *info) { return obatch_poll(b, 0, info); }
+
+int obatch_wait(obatch_t *b, int timeout_ms, obatch_info_t *info) {
+  if (!b) return OBATCH_EINVAL;
+  int outcome = OBATCH_OK;
+  int rc = on_batch(b, [&](obatch::Batch &x) {
+    using clock = std::chrono::steady_clock;
+    auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
+    b->info = x.poll(0);
+    if (b->info.phase == OBATCH_PHASE_BUILDING)
+      throw obatch::Error(OBATCH_ESTATE, "wait: the batch was not submitted");
+    while (!ended(b->info)) {
+      long slice = 1000;
+      if (timeout_ms >= 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+        if (left <= 0) break;
+        slice = std::min<long>(slice, left);
+      }
+      b->info = x.poll(static_cast<int>(slice));
+    }
+    fill_info(b, info);
+    const obatch::JobSnapshot &s = b->info;
+    if (!ended(s)) {
+      outcome = OBATCH_ETIMEOUT;
+      b->last_error = "wait: the batch has not ended yet (it goes on)";
+    } else if (s.phase == OBATCH_PHASE_FAILED) {
+      outcome = s.error_code ? s.error_code : OBATCH_EINTERNAL;
+      b->last_error = s.error_message;
+    } else if (s.remote_status == "expired") {
+      outcome = OBATCH_EEXPIRED;
+      b->last_error = "batch " + s.batch_id + " expired; the finished results were downloaded";
+    } else if (s.remote_status == "cancelled") {
+      outcome = OBATCH_ECANCELLED;
+      b->last_error = "batch " + s.batch_id + " was cancelled; the finished results were downloaded";
+    }
+  });
+  return rc != OBATCH_OK ? rc : outcome;
+}
+
+int obatch_cancel(obatch_t *b) {
+  return on_batch(b, [&](obatch::Batch &x) { x.cancel(); });
+}
+
+const char *obatch_last_error(const obatch_t *b) {
+  if (!b) return "NULL handle";
+  return b->last_error.c_str();
+}
+
+const char *obatch_input_path(const obatch_t *b) {
+  if (!b) return "";
+  return b->batch->input_path().c_str();
+}
+
+void obatch_destroy(obatch_t *b) {
+  if (!b) return;
+  try {
+    delete b;
+  } catch (...) {
+    // A destructor must not throw across the C boundary.
+  }
+}
+
+}  // extern "C"

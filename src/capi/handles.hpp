@@ -1,0 +1,29 @@
+// The structs behind the public opaque handles.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/result_line.hpp"
+#include "engine/batch.hpp"
+#include "engine/job.hpp"
+#include "providers/wire_types.hpp"
+
+struct obatch_config {
+  obatch::Config conf;
+};
+
+struct obatch_batch {
+  std::unique_ptr<obatch::Batch> batch;
+  std::string last_error;
+  obatch::JobSnapshot info;     // what obatch_info_t points into
+  obatch::ResultLine result;    // what obatch_result_t points into
+  std::string result_line;
+};
+
+struct obatch_batch_list {
+  obatch::Remote page;
+  size_t next = 0;
+  obatch::Fields current;  // what obatch_list_next's info points into
+};

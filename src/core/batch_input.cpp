@@ -1,0 +1,180 @@
+#include "core/batch_input.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+
+#include "obatch/obatch.h"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/json_write.hpp"
+
+namespace obatch {
+
+namespace {
+std::string mb(uint64_t bytes) {
+  return std::to_string(bytes / 1000000) + " MB";
+}
+}  // namespace
+
+BatchInput::BatchInput(std::string path, std::string id_prefix)
+    : path_(std::move(path)), id_prefix_(std::move(id_prefix)) {
+  int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || !(file_ = fdopen(fd, "wb"))) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    throw Error(OBATCH_EIO, "cannot create " + path_ + ": " + errno_text(err));
+  }
+  // Large writes: a 200 MB input goes out in few system calls.
+  setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+}
+
+BatchInput::~BatchInput() {
+  if (file_) fclose(file_);
+}
+
+std::string BatchInput::next_custom_id() const {
+  return id_prefix_ + "-" + std::to_string(ids_.size() + 1);
+}
+
+BatchInput::Mark BatchInput::mark() const {
+  return {ids_.size(), bytes_, embedding_inputs_, endpoint_, model_};
+}
+
+void BatchInput::rollback(const Mark &m) {
+  if (file_) {
+    fflush(file_);
+    if (ftruncate(fileno(file_), static_cast<off_t>(m.bytes)) != 0 ||
+        fseeko(file_, static_cast<off_t>(m.bytes), SEEK_SET) != 0)
+      throw Error(OBATCH_EIO, "cannot roll back " + path_ + ": " + errno_text(errno));
+  }
+  ids_.truncate(m.count);
+  bytes_ = m.bytes;
+  embedding_inputs_ = m.embedding_inputs;
+  endpoint_ = m.endpoint;
+  model_ = m.model;
+}
+
+void BatchInput::write(const std::string &data) {
+  if (fwrite(data.data(), 1, data.size(), file_) != data.size())
+    throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
+}
+
+void BatchInput::append(Request r, const std::string &where) {
+  if (!file_) throw Error(OBATCH_ESTATE, where + ": the input is already closed");
+  const uint64_t n = ids_.size() + 1;  // this request's 1-based position
+  if (r.custom_id.empty()) r.custom_id = next_custom_id();
+
+  if (!rules_.endpoints.empty() &&
+      std::find(rules_.endpoints.begin(), rules_.endpoints.end(), r.url) ==
+          rules_.endpoints.end()) {
+    std::string list;
+    for (auto &e : rules_.endpoints) list += (list.empty() ? "" : ", ") + e;
+    throw Error(OBATCH_EREQUEST, where + ": url \"" + r.url + "\" is not a batch endpoint of " +
+                                     rules_.provider + " (" + list + ")");
+  }
+  if (!endpoint_.empty() && r.url != endpoint_)
+    throw Error(OBATCH_EREQUEST, where + ": url \"" + r.url +
+                                     "\" differs from the batch's endpoint \"" + endpoint_ +
+                                     "\"; a batch has one endpoint");
+  if (rules_.one_model && !model_.empty() && !r.model.empty() && r.model != model_)
+    throw Error(OBATCH_EMODEL, where + ": model \"" + r.model + "\" differs from \"" +
+                                   model_ + "\" (request " +
+                                   std::to_string(first_model_request_) + "); " +
+                                   rules_.provider + " allows one model per batch");
+  if (rules_.max_requests && n > rules_.max_requests)
+    throw Error(OBATCH_ELIMIT, where + ": the batch would have " + std::to_string(n) +
+                                   " requests; " + rules_.provider + " allows " +
+                                   std::to_string(rules_.max_requests));
+  if (rules_.max_embedding_inputs && r.url == "/v1/embeddings" &&
+      embedding_inputs_ + r.embedding_inputs > rules_.max_embedding_inputs)
+    throw Error(OBATCH_ELIMIT, where + ": the batch would embed " +
+                                   std::to_string(embedding_inputs_ + r.embedding_inputs) +
+                                   " inputs; " + rules_.provider + " allows " +
+                                   std::to_string(rules_.max_embedding_inputs) +
+                                   " per embeddings batch");
+  if (rules_.check) {
+    std::string problem = rules_.check(r.url, r.body);
+    if (!problem.empty()) throw Error(OBATCH_EREQUEST, where + ": " + problem);
+  }
+
+  std::string line;
+  line.reserve(r.body.size() + r.custom_id.size() + r.url.size() + 48);
+  line += "{\"custom_id\":";
+  json_append_string(line, r.custom_id);
+  line += ",\"method\":\"POST\",\"url\":";
+  json_append_string(line, r.url);
+  line += ",\"body\":";
+  line += r.body;
+  line += "}\n";
+  if (rules_.max_bytes && bytes_ + line.size() > rules_.max_bytes)
+    throw Error(OBATCH_ELIMIT, where + ": the input file would be " +
+                                   std::to_string(bytes_ + line.size()) + " bytes; " +
+                                   rules_.provider + " allows " + mb(rules_.max_bytes));
+  if (!ids_.add(r.custom_id))
+    throw Error(OBATCH_EDUPLICATE, where + ": custom_id \"" + r.custom_id +
+                                       "\" is already used by request " +
+                                       std::to_string(ids_.find(r.custom_id) + 1));
+  try {
+    write(line);
+  } catch (...) {
+    ids_.truncate(n - 1);
+    throw;
+  }
+  bytes_ += line.size();
+  embedding_inputs_ += r.url == "/v1/embeddings" ? r.embedding_inputs : 0;
+  if (endpoint_.empty()) endpoint_ = r.url;
+  if (model_.empty() && !r.model.empty()) {
+    model_ = r.model;
+    first_model_request_ = n;
+  }
+}
+
+void BatchInput::append_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(OBATCH_EIO, "cannot open " + path + ": " + errno_text(errno));
+  Mark m = mark();
+  std::string line;
+  uint64_t lineno = 0;
+  bool any = false;
+  try {
+    while (std::getline(in, line)) {
+      lineno++;
+      std::string where = path + " line " + std::to_string(lineno);
+      if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
+        throw Error(OBATCH_EJSON, where + ": the file starts with a UTF-8 byte order "
+                                          "mark; save it without one");
+      if (!line.empty() && line.back() == '\r')
+        throw Error(OBATCH_EJSON, where + ": the line ends in CR LF; JSONL lines end in LF");
+      if (line.find_first_not_of(" \t") == std::string::npos) {
+        // A blank last line is what a trailing newline looks like; a blank
+        // line in the middle is a mistake.
+        if (in.peek() == EOF) break;
+        throw Error(OBATCH_EJSON, where + ": the line is empty");
+      }
+      Request r = parse_request_line(line, where);
+      append(std::move(r), where);
+      any = true;
+    }
+    if (in.bad()) throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
+    if (!any) throw Error(OBATCH_EREQUEST, path + ": the file has no requests");
+  } catch (...) {
+    rollback(m);
+    throw;
+  }
+}
+
+void BatchInput::finish() {
+  if (!file_) return;
+  int rc = fflush(file_);
+  rc |= fsync(fileno(file_));
+  rc |= fclose(file_);
+  file_ = nullptr;
+  if (rc != 0) throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
+}
+
+}  // namespace obatch

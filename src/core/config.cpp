@@ -1,0 +1,113 @@
+#include "core/config.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <set>
+
+#include "obatch/obatch.h"
+#include "util/error.hpp"
+
+namespace obatch {
+namespace {
+
+const std::set<std::string> kStringKeys = {
+    "provider",   "base_url",    "api_key",          "endpoint",
+    "completion_window", "work_dir", "results_dir", "output_path",
+    "error_path", "custom_id_prefix"};
+
+const std::set<std::string> kNumberKeys = {
+    "poll_interval_ms", "poll_max_interval_ms", "max_retries",
+    "connect_timeout_ms", "request_timeout_ms", "max_requests", "max_bytes"};
+
+const char kMetadataPrefix[] = "metadata.";
+
+bool parse_count(const std::string &v, int64_t *out) {
+  if (v.empty() || v.size() > 18) return false;
+  for (char c : v)
+    if (c < '0' || c > '9') return false;
+  *out = std::strtoll(v.c_str(), nullptr, 10);
+  return true;
+}
+
+}  // namespace
+
+void Config::set(const std::string &key, const char *value) {
+  bool is_meta = key.rfind(kMetadataPrefix, 0) == 0;
+  if (!is_meta && !kStringKeys.count(key) && !kNumberKeys.count(key)) {
+    std::string known;
+    for (auto &k : kStringKeys) known += " " + k;
+    for (auto &k : kNumberKeys) known += " " + k;
+    throw Error(OBATCH_ECONFIG, "unknown configuration key '" + key +
+                                    "'; known keys:" + known + " metadata.KEY");
+  }
+  if (!value) {
+    values_.erase(key);
+    return;
+  }
+  std::string v = value;
+  if (kNumberKeys.count(key)) {
+    int64_t n = 0;
+    if (!parse_count(v, &n))
+      throw Error(OBATCH_ECONFIG, "configuration key '" + key +
+                                      "' takes a whole number >= 0, not '" + v + "'");
+    if (key == "max_retries" && n > 100)
+      throw Error(OBATCH_ECONFIG, "max_retries is at most 100, not " + v);
+  }
+  if (is_meta) {
+    std::string mk = key.substr(sizeof(kMetadataPrefix) - 1);
+    if (mk.empty())
+      throw Error(OBATCH_ECONFIG, "metadata key is empty in '" + key + "'");
+    auto md = metadata();
+    if (!values_.count(key)) md.emplace_back(mk, v);
+    for (auto &p : md)
+      if (p.first == mk) p.second = v;
+    check_metadata(md);
+  }
+  if (key == "completion_window" && v != "24h")
+    throw Error(OBATCH_ECONFIG,
+                "completion_window must be \"24h\" (the only window the Batch "
+                "API offers), not '" + v + "'");
+  if (key == "custom_id_prefix" && v.empty())
+    throw Error(OBATCH_ECONFIG, "custom_id_prefix must not be empty");
+  values_[key] = v;
+}
+
+std::string Config::get(const std::string &key, const std::string &fallback) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? fallback : it->second;
+}
+
+bool Config::has(const std::string &key) const { return values_.count(key) != 0; }
+
+int64_t Config::get_int(const std::string &key, int64_t fallback) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) return fallback;
+  return std::strtoll(it->second.c_str(), nullptr, 10);
+}
+
+std::vector<std::pair<std::string, std::string>> Config::metadata() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto it = values_.lower_bound(kMetadataPrefix);
+       it != values_.end() && it->first.rfind(kMetadataPrefix, 0) == 0; ++it)
+    out.emplace_back(it->first.substr(sizeof(kMetadataPrefix) - 1), it->second);
+  return out;
+}
+
+void check_metadata(const std::vector<std::pair<std::string, std::string>> &md) {
+  if (md.size() > kUserMetadataPairs)
+    throw Error(OBATCH_ECONFIG, "metadata has " + std::to_string(md.size()) +
+                                    " pairs; the limit is 15 (the Batch API "
+                                    "allows 16 and obatch uses one, obatch_job)");
+  for (auto &p : md) {
+    if (p.first.size() > 64)
+      throw Error(OBATCH_ECONFIG, "metadata key '" + p.first.substr(0, 70) +
+                                      "...' is " + std::to_string(p.first.size()) +
+                                      " characters; the limit is 64");
+    if (p.second.size() > 512)
+      throw Error(OBATCH_ECONFIG, "metadata value of '" + p.first + "' is " +
+                                      std::to_string(p.second.size()) +
+                                      " characters; the limit is 512");
+  }
+}
+
+}  // namespace obatch

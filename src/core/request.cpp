@@ -1,0 +1,200 @@
+#include "core/request.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include "obatch/obatch.h"
+#include "util/error.hpp"
+
+namespace obatch {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+bool contains(const std::string &s, const char *part) {
+  return s.find(part) != std::string::npos;
+}
+
+std::string type_name(element_type t) {
+  switch (t) {
+    case element_type::ARRAY: return "an array";
+    case element_type::OBJECT: return "an object";
+    case element_type::STRING: return "a string";
+    case element_type::BOOL: return "a boolean";
+    case element_type::NULL_VALUE: return "null";
+    default: return "a number";
+  }
+}
+
+[[noreturn]] void fail(int code, const std::string &where, const std::string &what) {
+  throw Error(code, where + ": " + what);
+}
+
+std::string json_error_text(simdjson::error_code e) {
+  switch (e) {
+    case simdjson::DEPTH_ERROR: return "JSON nested deeper than 1024 levels";
+    case simdjson::UTF8_ERROR: return "text that is not valid UTF-8";
+    case simdjson::EMPTY: return "an empty line where a JSON object belongs";
+    case simdjson::UNCLOSED_STRING: return "a string that is never closed";
+    case simdjson::CAPACITY: return "a document too large to parse";
+    default: return std::string("invalid JSON (") + simdjson::error_message(e) + ")";
+  }
+}
+
+element parse_json(simdjson::dom::parser &parser, std::string_view text,
+                   const std::string &where, const char *what) {
+  element doc;
+  auto err = parser.parse(text.data(), text.size()).get(doc);
+  if (err) fail(OBATCH_EJSON, where, std::string(what) + " is " + json_error_text(err));
+  return doc;
+}
+
+// Checks the body object and fills the request's url, model and body.
+void check_body(element body, std::string_view body_text, Request *r,
+                const std::string &where) {
+  if (!body.is_object())
+    fail(OBATCH_EREQUEST, where, "the body must be a JSON object, not " +
+                                     type_name(body.type()));
+  object obj = body.get_object().value_unsafe();
+  element model;
+  if (obj["model"].get(model) == simdjson::SUCCESS) {
+    if (!model.is_string())
+      fail(OBATCH_EREQUEST, where, "body field \"model\" must be a string, not " +
+                                       type_name(model.type()));
+    r->model = std::string(model.get_string().value_unsafe());
+    if (r->model.empty()) fail(OBATCH_EREQUEST, where, "body field \"model\" is empty");
+  }
+  element stream;
+  if (obj["stream"].get(stream) == simdjson::SUCCESS && stream.is_bool() &&
+      stream.get_bool().value_unsafe())
+    fail(OBATCH_EREQUEST, where,
+         "body field \"stream\" is true; batch requests cannot stream (remove it)");
+
+  element messages, input, prompt;
+  bool has_messages = obj["messages"].get(messages) == simdjson::SUCCESS;
+  bool has_input = obj["input"].get(input) == simdjson::SUCCESS;
+  bool has_prompt = obj["prompt"].get(prompt) == simdjson::SUCCESS;
+  if (r->url.empty()) {
+    r->url = infer_endpoint(has_messages, has_input, has_prompt, r->model);
+    if (r->url.empty())
+      fail(OBATCH_EREQUEST, where,
+           "cannot tell the endpoint from the body (no \"messages\", \"input\" "
+           "or \"prompt\" field); pass the endpoint explicitly");
+  }
+  const std::string &url = r->url;
+  if (url == "/v1/chat/completions") {
+    if (!has_messages) fail(OBATCH_EREQUEST, where, "a chat request needs \"messages\"");
+    if (!messages.is_array() || messages.get_array().value_unsafe().size() == 0)
+      fail(OBATCH_EREQUEST, where, "\"messages\" must be a non-empty array");
+  } else if (url == "/v1/embeddings") {
+    if (!has_input) fail(OBATCH_EREQUEST, where, "an embeddings request needs \"input\"");
+    r->embedding_inputs = input.is_array() ? input.get_array().value_unsafe().size() : 1;
+  } else if (url == "/v1/completions") {
+    if (!has_prompt) fail(OBATCH_EREQUEST, where, "a completions request needs \"prompt\"");
+  } else if (url == "/v1/responses" || url == "/v1/moderations") {
+    if (!has_input) fail(OBATCH_EREQUEST, where, "this endpoint needs \"input\"");
+  }
+  bool model_optional = url == "/v1/moderations";
+  if (r->model.empty() && !model_optional)
+    fail(OBATCH_EREQUEST, where, "the body has no \"model\"");
+
+  // One line per request: drop the whitespace a pretty-printed body has.
+  r->body.resize(body_text.size());
+  size_t out_len = 0;
+  if (simdjson::minify(body_text.data(), body_text.size(), r->body.data(), out_len))
+    fail(OBATCH_EJSON, where, "the body could not be minified");
+  r->body.resize(out_len);
+}
+
+thread_local simdjson::dom::parser tl_parser;
+
+}  // namespace
+
+const std::vector<std::string> &openai_endpoints() {
+  static const std::vector<std::string> list = {
+      "/v1/responses",   "/v1/chat/completions",   "/v1/embeddings",
+      "/v1/completions", "/v1/moderations",        "/v1/images/generations",
+      "/v1/images/edits", "/v1/videos"};
+  return list;
+}
+
+std::string infer_endpoint(bool has_messages, bool has_input, bool has_prompt,
+                           const std::string &model) {
+  if (has_messages) return "/v1/chat/completions";
+  if (has_input) {
+    if (contains(model, "embed")) return "/v1/embeddings";
+    if (contains(model, "moderation")) return "/v1/moderations";
+    return "/v1/responses";
+  }
+  if (has_prompt) {
+    if (contains(model, "image") || contains(model, "dall-e"))
+      return "/v1/images/generations";
+    return "/v1/completions";
+  }
+  return "";
+}
+
+void check_custom_id(std::string_view id, const std::string &where) {
+  if (id.empty()) fail(OBATCH_EREQUEST, where, "custom_id is empty");
+  if (id.size() > kMaxCustomIdBytes)
+    fail(OBATCH_EREQUEST, where, "custom_id is " + std::to_string(id.size()) +
+                                     " bytes; the limit is " +
+                                     std::to_string(kMaxCustomIdBytes));
+  for (unsigned char c : id)
+    if (c < 0x20 || c == 0x7f)
+      fail(OBATCH_EREQUEST, where, "custom_id contains a control character");
+}
+
+Request parse_request_body(std::string_view body_json, const std::string &custom_id,
+                           const std::string &endpoint, const std::string &where) {
+  Request r;
+  if (!custom_id.empty()) check_custom_id(custom_id, where);
+  r.custom_id = custom_id;
+  r.url = endpoint;
+  element body = parse_json(tl_parser, body_json, where, "the body");
+  check_body(body, body_json, &r, where);
+  return r;
+}
+
+Request parse_request_line(std::string_view line, const std::string &where) {
+  element doc = parse_json(tl_parser, line, where, "the line");
+  if (!doc.is_object())
+    fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " +
+                                     type_name(doc.type()));
+  object obj = doc.get_object().value_unsafe();
+  Request r;
+  element v;
+  if (obj["custom_id"].get(v) != simdjson::SUCCESS)
+    fail(OBATCH_EREQUEST, where, "field \"custom_id\" is missing");
+  if (!v.is_string())
+    fail(OBATCH_EREQUEST, where, "field \"custom_id\" must be a string, not " +
+                                     type_name(v.type()));
+  r.custom_id = std::string(v.get_string().value_unsafe());
+  check_custom_id(r.custom_id, where);
+  if (obj["method"].get(v) != simdjson::SUCCESS)
+    fail(OBATCH_EREQUEST, where, "field \"method\" is missing (it must be \"POST\")");
+  if (!v.is_string() || v.get_string().value_unsafe() != "POST")
+    fail(OBATCH_EREQUEST, where, "field \"method\" must be \"POST\"");
+  if (obj["url"].get(v) != simdjson::SUCCESS)
+    fail(OBATCH_EREQUEST, where, "field \"url\" is missing");
+  if (!v.is_string() || v.get_string().value_unsafe().empty())
+    fail(OBATCH_EREQUEST, where, "field \"url\" must be a non-empty string");
+  r.url = std::string(v.get_string().value_unsafe());
+  element body;
+  if (obj["body"].get(body) != simdjson::SUCCESS)
+    fail(OBATCH_EREQUEST, where, "field \"body\" is missing");
+  for (auto field : obj) {
+    auto k = field.key;
+    if (k != "custom_id" && k != "method" && k != "url" && k != "body")
+      fail(OBATCH_EREQUEST, where, "unknown field \"" + std::string(k) + "\" in the line");
+  }
+  // Serialise the body element on its own; it is minified by construction.
+  std::string body_text = simdjson::minify(body);
+  check_body(body, body_text, &r, where);
+  return r;
+}
+
+}  // namespace obatch

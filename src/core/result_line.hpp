@@ -1,0 +1,29 @@
+// Reading one line of a batch output or error file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace obatch {
+
+struct ResultLine {
+  int kind = 0;  // obatch_result_kind
+  std::string custom_id;
+  int status_code = 0;
+  std::string body;  // response body JSON, "" when none
+  std::string request_id;
+  std::string error_code;
+  std::string error_message;
+  bool has_body = false, has_request_id = false, has_error = false;
+};
+
+// Parses a whole result line; throws Error(EPROTOCOL) starting with `where`
+// when it is not one.
+ResultLine parse_result_line(std::string_view line, const std::string &where);
+
+// Only the custom_id of a result line (validating the whole line);
+// throws like parse_result_line.
+std::string result_line_custom_id(std::string_view line, const std::string &where);
+
+}  // namespace obatch

@@ -1,0 +1,160 @@
+#include "engine/api_client.hpp"
+
+#include <fcntl.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <random>
+
+#include "core/config.hpp"
+#include "obatch/obatch.h"
+#include "util/error.hpp"
+#include "util/url.hpp"
+
+namespace obatch {
+
+namespace {
+
+double jitter() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+bool is_long_transfer(int op) { return op == OBATCH_OP_UPLOAD || op == OBATCH_OP_DOWNLOAD; }
+
+// "message (code)" from an OpenAI-style error body, or a short excerpt.
+std::string error_text(const std::string &body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc, err;
+  if (!parser.parse(body).get(doc) && doc.is_object() &&
+      !doc.get_object().value_unsafe()["error"].get(err)) {
+    if (err.is_string()) return std::string(err.get_string().value_unsafe());
+    if (err.is_object()) {
+      auto o = err.get_object().value_unsafe();
+      std::string msg, code;
+      simdjson::dom::element v;
+      if (!o["message"].get(v) && v.is_string()) msg = std::string(v.get_string().value_unsafe());
+      if (!o["code"].get(v) && v.is_string()) code = std::string(v.get_string().value_unsafe());
+      if (!msg.empty()) return code.empty() ? msg : msg + " (" + code + ")";
+    }
+  }
+  std::string excerpt = body.substr(0, 200);
+  for (char &c : excerpt)
+    if (c == '\n' || c == '\r') c = ' ';
+  return excerpt;
+}
+
+}  // namespace
+
+ClientSettings client_settings(const Config &conf) {
+  ClientSettings s;
+  s.max_retries = static_cast<int>(conf.get_int("max_retries", s.max_retries));
+  s.connect_timeout_ms = conf.get_int("connect_timeout_ms", s.connect_timeout_ms);
+  s.request_timeout_ms = conf.get_int("request_timeout_ms", s.request_timeout_ms);
+  return s;
+}
+
+ApiClient::ApiClient(std::shared_ptr<const Provider> provider, std::string base_url,
+                     std::string api_key, ClientSettings settings, Transport *transport)
+    : provider_(std::move(provider)),
+      base_url_(std::move(base_url)),
+      api_key_(std::move(api_key)),
+      settings_(settings),
+      transport_(transport) {}
+
+std::string ApiClient::redact(std::string text) const {
+  if (api_key_.size() >= 4)
+    for (size_t at; (at = text.find(api_key_)) != std::string::npos;)
+      text.replace(at, api_key_.size(), "[redacted]");
+  return text;
+}
+
+HttpResponse ApiClient::perform(int op, const Fields &args, const TransferOptions &opts) {
+  HttpRequest req;
+  provider_->build(op, args, &req);
+  std::string url;
+  if (req.target.rfind("http://", 0) == 0 || req.target.rfind("https://", 0) == 0) {
+    // A key goes only to its own provider's host.
+    if (!same_origin(req.target, base_url_))
+      throw Error(OBATCH_EINSECURE, std::string(op_name(op)) +
+                                        ": the provider asked to send the key to another host");
+    url = req.target;
+  } else {
+    url = base_url_ + req.target;
+  }
+  HttpResponse resp = transport_->perform(req, url, api_key_, opts);
+  if (resp.interrupted) throw Stopped{};
+  return resp;
+}
+
+Error ApiClient::failure(int op, const HttpResponse &resp, int attempts) const {
+  std::string what = op_name(op);
+  std::string tries = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
+  if (resp.status == 0 || resp.curl_code != 0) {
+    UrlParts u;
+    parse_url(base_url_, &u);
+    if (resp.curl_error.find("disk full") != std::string::npos)
+      return Error(OBATCH_EIO, what + ": " + resp.curl_error);
+    return Error(OBATCH_ENETWORK, what + ": no answer from " + u.host + ": " +
+                                      redact(resp.curl_error) + tries);
+  }
+  std::string detail = redact(error_text(resp.body));
+  std::string status = "HTTP " + std::to_string(resp.status);
+  if (resp.status == 401 || resp.status == 403)
+    return Error(OBATCH_EAUTH, what + ": the server refused the API key for " +
+                                   provider_->name() + " (" + status + ": " + detail +
+                                   "); check " + provider_->api_key_env());
+  if (resp.status == 404) return Error(OBATCH_ENOTFOUND, what + ": not found (" + detail + ")");
+  return Error(OBATCH_EHTTP, what + ": " + status + ": " + detail + tries);
+}
+
+void ApiClient::back_off(int attempt, const HttpResponse &resp) {
+  long ms = retry_delay_ms(attempt, resp.headers, std::time(nullptr), jitter());
+  if (!transport_->sleep_ms(ms, {})) throw Stopped{};
+}
+
+Remote ApiClient::call(int op, const Fields &args) {
+  return create(op, args, {});
+}
+
+Remote ApiClient::create(int op, const Fields &args,
+                         const std::function<std::optional<Remote>()> &find_existing,
+                         const std::function<void(uint64_t, uint64_t)> &progress) {
+  TransferOptions opts;
+  opts.connect_timeout_ms = settings_.connect_timeout_ms;
+  opts.timeout_ms = settings_.request_timeout_ms;
+  opts.long_transfer = is_long_transfer(op);
+  opts.progress = progress;
+  for (int attempt = 0;; attempt++) {
+    HttpResponse resp = perform(op, args, opts);
+    if (resp.curl_code == 0 && resp.status >= 200 && resp.status < 300) {
+      Remote out;
+      provider_->parse(op, static_cast<int>(resp.status), resp.body, &out);
+      return out;
+    }
+    bool retry = resp.curl_code != 0 ? resp.status == 0 || resp.status >= 500 || resp.status == 429
+                                     : should_retry(resp.status, resp.headers);
+    if (resp.curl_code == 23 /* CURLE_WRITE_ERROR */) retry = false;
+    if (!retry || attempt >= settings_.max_retries) throw failure(op, resp, attempt + 1);
+    back_off(attempt, resp);
+    if (find_existing) {
+      if (auto existing = find_existing()) return *existing;
+    }
+  }
+}
+
+HttpResponse ApiClient::download_once(int op, const Fields &args, int fd,
+                                      const std::function<void(uint64_t, uint64_t)> &progress) {
+  if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+    throw Error(OBATCH_EIO, "cannot write the download: disk or permission problem");
+  TransferOptions opts;
+  opts.connect_timeout_ms = settings_.connect_timeout_ms;
+  opts.timeout_ms = settings_.request_timeout_ms;
+  opts.long_transfer = true;
+  opts.sink_fd = fd;
+  opts.progress = progress;
+  return perform(op, args, opts);
+}
+
+}  // namespace obatch

@@ -1,0 +1,160 @@
+#include "engine/batch.hpp"
+
+#include <unistd.h>
+
+#include "obatch/obatch.h"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/url.hpp"
+
+namespace obatch {
+
+Batch::Batch(const Config &conf) : conf_(conf) {
+  if (conf_.has("work_dir")) {
+    work_dir_ = conf_.get("work_dir");
+    ensure_dir(work_dir_);
+  } else {
+    work_dir_ = make_private_dir("obatch");
+    own_work_dir_ = true;
+  }
+  tag_ = random_hex(12);
+  input_path_ = path_join(work_dir_, "obatch-" + tag_ + ".jsonl");
+  input_ = std::make_unique<BatchInput>(input_path_, conf_.get("custom_id_prefix", "request"));
+  if (conf_.has("provider") && !conf_.get("provider").empty())
+    resolve_provider("");
+  last_.phase = OBATCH_PHASE_BUILDING;
+}
+
+Batch::Batch(const Config &conf, const std::string &batch_id) : conf_(conf) {
+  if (batch_id.empty()) throw Error(OBATCH_EINVAL, "the batch id is empty");
+  if (conf_.get("provider").empty())
+    throw Error(OBATCH_EPROVIDER, "to resume a batch, say which provider runs it (provider)");
+  resolve_provider("");
+  if (conf_.has("work_dir")) {
+    work_dir_ = conf_.get("work_dir");
+    ensure_dir(work_dir_);
+  } else {
+    work_dir_ = make_private_dir("obatch");
+    own_work_dir_ = true;
+  }
+  JobSpec spec = job_spec();
+  spec.batch_id = batch_id;
+  job_ = std::make_unique<Job>(std::move(spec));
+  job_->start();
+  last_ = job_->snapshot();
+}
+
+Batch::~Batch() {
+  job_.reset();  // stops the I/O thread first
+  bool keep_input = last_.phase != OBATCH_PHASE_BUILDING && last_.phase != OBATCH_PHASE_DONE;
+  input_.reset();
+  // The input is ours and useless once the batch is done (or never sent);
+  // result files are the user's and stay.
+  if (!input_path_.empty() && !keep_input) unlink(input_path_.c_str());
+  if (own_work_dir_) rmdir(work_dir_.c_str());  // only if empty
+}
+
+void Batch::resolve_provider(const std::string &model) {
+  if (provider_) return;
+  std::string name = conf_.get("provider");
+  if (!name.empty()) provider_ = find_provider(name);
+  else if (model.empty())
+    throw Error(OBATCH_EPROVIDER, "no provider set and the request names no model");
+  else provider_ = provider_for_model(model);
+  if (input_) input_->set_rules(provider_->rules(conf_));
+  last_.provider = provider_->name();
+}
+
+void Batch::check_building(const char *what) const {
+  if (job_) throw Error(OBATCH_ESTATE, std::string(what) + ": the batch was already submitted");
+}
+
+void Batch::add(const char *body_json, const char *custom_id, const char *endpoint) {
+  check_building("add");
+  std::string where = "request " + std::to_string(input_->count() + 1);
+  std::string ep = endpoint ? endpoint : conf_.get("endpoint");
+  Request r = parse_request_body(body_json, custom_id ? custom_id : "", ep, where);
+  resolve_provider(r.model);
+  input_->append(std::move(r), where);
+}
+
+void Batch::add_line(const char *line) {
+  check_building("add");
+  std::string where = "request " + std::to_string(input_->count() + 1);
+  Request r = parse_request_line(line, where);
+  resolve_provider(r.model);
+  input_->append(std::move(r), where);
+}
+
+void Batch::add_file(const char *path) {
+  check_building("add");
+  if (!provider_) {
+    // The provider may have to come from the first line's model.
+    FILE *f = fopen(path, "rb");
+    if (!f) throw Error(OBATCH_EIO, std::string("cannot open ") + path + ": " + errno_text(errno));
+    char *buf = nullptr;
+    size_t cap = 0;
+    ssize_t n = getline(&buf, &cap, f);
+    fclose(f);
+    std::string first = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    free(buf);
+    while (!first.empty() && (first.back() == '\n' || first.back() == '\r')) first.pop_back();
+    if (first.empty()) throw Error(OBATCH_EREQUEST, std::string(path) + ": the file has no requests");
+    Request r = parse_request_line(first, std::string(path) + " line 1");
+    resolve_provider(r.model);
+  }
+  input_->append_file(path);
+}
+
+JobSpec Batch::job_spec() {
+  JobSpec spec;
+  spec.provider = provider_;
+  spec.base_url = check_base_url(provider_->base_url(conf_));
+  spec.api_key = provider_->api_key(conf_);
+  spec.config = conf_;
+  spec.work_dir = work_dir_;
+  spec.tag = tag_;
+  return spec;
+}
+
+void Batch::submit() {
+  check_building("submit");
+  if (input_->count() == 0) throw Error(OBATCH_EREQUEST, "submit: the batch has no requests");
+  JobSpec spec = job_spec();  // checks key and URL before anything is sent
+  input_->finish();
+  spec.input_path = input_path_;
+  spec.input_bytes = input_->bytes();
+  spec.endpoint = input_->endpoint();
+  spec.input_ids = input_->take_ids();
+  job_ = std::make_unique<Job>(std::move(spec));
+  job_->start();
+  last_ = job_->snapshot();
+}
+
+void Batch::cancel() {
+  if (!job_) throw Error(OBATCH_ESTATE, "cancel: the batch was not submitted");
+  JobSnapshot s = job_->snapshot();
+  if (s.phase == OBATCH_PHASE_DONE || s.phase == OBATCH_PHASE_FAILED)
+    throw Error(OBATCH_ESTATE, "cancel: the batch has already ended");
+  job_->request_cancel();
+}
+
+JobSnapshot Batch::poll(int timeout_ms) {
+  if (!job_) {
+    last_.phase = OBATCH_PHASE_BUILDING;
+    last_.endpoint = input_->endpoint();
+    last_.requests_added = input_->count();
+    last_.bytes_total = input_->bytes();
+    return last_;
+  }
+  last_ = timeout_ms > 0 ? job_->wait_change(last_.generation, timeout_ms) : job_->snapshot();
+  return last_;
+}
+
+ResultsIndex &Batch::results() {
+  ResultsIndex *r = job_ ? job_->results() : nullptr;
+  if (!r) throw Error(OBATCH_ESTATE, "results can be fetched once the batch is done");
+  return *r;
+}
+
+}  // namespace obatch

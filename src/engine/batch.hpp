@@ -1,0 +1,55 @@
+// The object behind obatch_t: the input being built, the provider chosen for
+// it, and once submitted the Job that runs it. Used by one caller thread at
+// a time (the Job has its own thread).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/batch_input.hpp"
+#include "core/config.hpp"
+#include "core/results_index.hpp"
+#include "engine/job.hpp"
+#include "providers/provider.hpp"
+
+namespace obatch {
+
+class Batch {
+ public:
+  explicit Batch(const Config &conf);
+  // Attaches to a remote batch (provider must be configured).
+  Batch(const Config &conf, const std::string &batch_id);
+  ~Batch();
+
+  void add(const char *body_json, const char *custom_id, const char *endpoint);
+  void add_line(const char *line);
+  void add_file(const char *path);
+  void submit();
+  void cancel();
+
+  // Waits up to timeout_ms for progress (0: no wait) and returns the state.
+  JobSnapshot poll(int timeout_ms);
+
+  // Results (phase DONE only; throws Error(ESTATE) before).
+  ResultsIndex &results();
+  uint64_t cursor = 0;  // obatch_fetch position
+
+  const std::string &input_path() const { return input_path_; }
+
+ private:
+  void resolve_provider(const std::string &model);
+  void check_building(const char *what) const;
+  JobSpec job_spec();
+
+  Config conf_;
+  std::shared_ptr<const Provider> provider_;
+  std::string work_dir_;
+  bool own_work_dir_ = false;
+  std::string input_path_;
+  std::string tag_;
+  std::unique_ptr<BatchInput> input_;
+  std::unique_ptr<Job> job_;
+  JobSnapshot last_;
+};
+
+}  // namespace obatch

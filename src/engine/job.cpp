@@ -1,0 +1,358 @@
+#include "engine/job.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+
+#include "core/result_line.hpp"
+#include "engine/poll_schedule.hpp"
+#include "obatch/obatch.h"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/json_write.hpp"
+
+namespace obatch {
+
+namespace {
+
+constexpr const char *kTagKey = "obatch_job";
+constexpr int kReconcilePages = 5;  // newest 500 files / batches
+
+bool is_terminal(const std::string &status) {
+  return status == "completed" || status == "failed" || status == "expired" ||
+         status == "cancelled";
+}
+
+uint64_t to_u64(const std::string &s) { return std::strtoull(s.c_str(), nullptr, 10); }
+
+}  // namespace
+
+Job::Job(JobSpec spec)
+    : spec_(std::move(spec)),
+      client_(spec_.provider, spec_.base_url, spec_.api_key, client_settings(spec_.config),
+              &transport_) {
+  snap_.provider = spec_.provider->name();
+  snap_.endpoint = spec_.endpoint;
+  snap_.batch_id = spec_.batch_id;
+  snap_.requests_added = spec_.input_ids.size();
+  snap_.bytes_total = spec_.input_bytes;
+  snap_.phase = spec_.batch_id.empty() ? OBATCH_PHASE_UPLOADING : OBATCH_PHASE_WAITING;
+}
+
+Job::~Job() {
+  transport_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Job::start() { thread_ = std::thread([this] { run(); }); }
+
+template <class F>
+void Job::update(F &&f) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    f(snap_);
+    snap_.generation++;
+  }
+  cv_.notify_all();
+}
+
+JobSnapshot Job::snapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  JobSnapshot s = snap_;
+  s.bytes_uploaded = bytes_up_;
+  s.bytes_downloaded = bytes_down_;
+  return s;
+}
+
+JobSnapshot Job::wait_change(uint64_t seen, int timeout_ms) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+      return snap_.generation != seen || snap_.phase == OBATCH_PHASE_DONE ||
+             snap_.phase == OBATCH_PHASE_FAILED;
+    });
+  }
+  return snapshot();
+}
+
+void Job::request_cancel() {
+  cancel_requested_ = true;
+  transport_.wake();
+}
+
+ResultsIndex *Job::results() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return snap_.phase == OBATCH_PHASE_DONE ? results_.get() : nullptr;
+}
+
+void Job::set_phase(int phase) {
+  update([&](JobSnapshot &s) { s.phase = phase; });
+}
+
+void Job::fail(int code, const std::string &message) {
+  update([&](JobSnapshot &s) {
+    s.phase = OBATCH_PHASE_FAILED;
+    s.error_code = code;
+    s.error_message = message;
+  });
+}
+
+void Job::run() {
+  try {
+    if (spec_.batch_id.empty()) {
+      upload();
+      if (cancel_requested_)
+        throw Error(OBATCH_ECANCELLED,
+                    "cancelled before the batch was created: nothing was created (the "
+                    "uploaded input file " + snapshot().input_file_id + " remains)");
+      create();
+    }
+    wait_remote();
+    download_results();
+    set_phase(OBATCH_PHASE_DONE);
+  } catch (const Stopped &) {
+    // The handle is going away; the remote batch goes on.
+  } catch (const Error &e) {
+    fail(e.code(), e.what());
+  } catch (const std::exception &e) {
+    fail(OBATCH_EINTERNAL, std::string("internal error: ") + e.what());
+  }
+}
+
+// ---- upload ----------------------------------------------------------------
+
+void Job::upload() {
+  set_phase(OBATCH_PHASE_UPLOADING);
+  if (spec_.provider->inline_requests()) return;  // sent with the create call
+  const std::string filename = "obatch-" + spec_.tag + ".jsonl";
+  const std::string size = std::to_string(spec_.input_bytes);
+  Fields args{{"input_path", spec_.input_path}, {"filename", filename}, {"bytes", size}};
+
+  // An upload whose answer was lost may still have created the file: look
+  // for our unique file name with the same size before sending it again.
+  auto find_existing = [&]() -> std::optional<Remote> {
+    std::string after;
+    for (int page = 0; page < kReconcilePages; page++) {
+      Fields list_args{{"purpose", "batch"}, {"limit", "100"}};
+      if (!after.empty()) list_args["after"] = after;
+      Remote r = client_.call(OBATCH_OP_LIST_FILES, list_args);
+      for (auto &f : r.items)
+        if (f["filename"] == filename && f["file_bytes"] == size) {
+          Remote found;
+          found.page = f;
+          return found;
+        }
+      after = r.get("last_id");
+      if (r.get("has_more") != "true" || after.empty()) break;
+    }
+    return std::nullopt;
+  };
+  Remote r = client_.create(OBATCH_OP_UPLOAD, args, find_existing,
+                            [this](uint64_t up, uint64_t) { bytes_up_ = up; });
+  bytes_up_ = spec_.input_bytes;
+  std::string file_id = r.get("file_id");
+  update([&](JobSnapshot &s) { s.input_file_id = file_id; });
+}
+
+// ---- create ----------------------------------------------------------------
+
+void Job::create() {
+  set_phase(OBATCH_PHASE_CREATING);
+  std::string metadata = "{";
+  for (auto &kv : spec_.config.metadata()) {
+    json_append_string(metadata, kv.first);
+    metadata += ":";
+    json_append_string(metadata, kv.second);
+    metadata += ",";
+  }
+  json_append_string(metadata, kTagKey);
+  metadata += ":";
+  json_append_string(metadata, spec_.tag);
+  metadata += "}";
+  Fields args{{"input_file_id", snapshot().input_file_id},
+              {"input_path", spec_.input_path},
+              {"endpoint", spec_.endpoint},
+              {"completion_window", spec_.config.get("completion_window", "24h")},
+              {"metadata", metadata}};
+  if (args["input_file_id"].empty()) args.erase("input_file_id");
+
+  // A create whose answer was lost may have made the batch (and the user
+  // would pay twice): find it by the tag in its metadata first.
+  auto find_existing = [&]() -> std::optional<Remote> {
+    std::string after;
+    for (int page = 0; page < kReconcilePages; page++) {
+      Fields list_args{{"limit", "100"}};
+      if (!after.empty()) list_args["after"] = after;
+      Remote r = client_.call(OBATCH_OP_LIST, list_args);
+      for (auto &b : r.items) {
+        auto it = b.find(std::string("metadata.") + kTagKey);
+        if (it != b.end() && it->second == spec_.tag) {
+          Remote found;
+          found.page = b;
+          return found;
+        }
+      }
+      after = r.get("last_id");
+      if (r.get("has_more") != "true" || after.empty()) break;
+    }
+    return std::nullopt;
+  };
+  Remote r = client_.create(OBATCH_OP_CREATE, args, find_existing);
+  created_at_ = std::chrono::steady_clock::now();
+  adopt_batch(r.page);
+}
+
+void Job::adopt_batch(const Fields &f) {
+  auto get = [&](const char *k) {
+    auto it = f.find(k);
+    return it == f.end() ? std::string() : it->second;
+  };
+  update([&](JobSnapshot &s) {
+    if (!get("batch_id").empty()) s.batch_id = get("batch_id");
+    if (!get("status").empty()) s.remote_status = get("status");
+    if (!get("endpoint").empty()) s.endpoint = get("endpoint");
+    if (!get("input_file_id").empty()) s.input_file_id = get("input_file_id");
+    if (!get("created_at").empty()) s.created_at = std::strtoll(get("created_at").c_str(), nullptr, 10);
+    if (!get("requests_total").empty()) s.requests_total = to_u64(get("requests_total"));
+    if (!get("requests_completed").empty()) s.requests_completed = to_u64(get("requests_completed"));
+    if (!get("requests_failed").empty()) s.requests_failed = to_u64(get("requests_failed"));
+    if (!get("error_message").empty()) s.error_message = get("error_message");
+  });
+  output_file_id_ = get("output_file_id");
+  error_file_id_ = get("error_file_id");
+}
+
+// ---- wait ------------------------------------------------------------------
+
+void Job::wait_remote() {
+  set_phase(OBATCH_PHASE_WAITING);
+  if (!spec_.batch_id.empty()) created_at_ = std::chrono::steady_clock::now();
+  PollSchedule schedule(spec_.config.get_int("poll_interval_ms", 1000),
+                        spec_.config.get_int("poll_max_interval_ms", 60000));
+  const std::string batch_id = snapshot().batch_id;
+  bool first = !spec_.batch_id.empty();  // a resume checks at once
+  for (;;) {
+    if (cancel_requested_ && !cancel_sent_) {
+      Remote r = client_.call(OBATCH_OP_CANCEL, {{"batch_id", batch_id}});
+      cancel_sent_ = true;
+      adopt_batch(r.page);
+    }
+    std::string status = snapshot().remote_status;
+    if (!first && is_terminal(status)) break;
+    if (!first) {
+      long age = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::steady_clock::now() - created_at_)
+                                       .count());
+      // Wake early for a cancel request; otherwise sleep the whole interval.
+      if (!transport_.sleep_ms(schedule.next_delay_ms(age),
+                               [this] { return cancel_requested_ && !cancel_sent_; }))
+        throw Stopped{};
+      if (cancel_requested_ && !cancel_sent_) continue;
+    }
+    first = false;
+    Remote r = client_.call(OBATCH_OP_RETRIEVE, {{"batch_id", batch_id}});
+    adopt_batch(r.page);
+    if (is_terminal(r.get("status"))) break;
+  }
+  JobSnapshot s = snapshot();
+  if (s.remote_status == "failed")
+    throw Error(OBATCH_EFAILED, "batch " + s.batch_id + " failed: " +
+                                    (s.error_message.empty() ? "no reason given" : s.error_message));
+}
+
+// ---- download --------------------------------------------------------------
+
+void Job::load_remote_input_order() {
+  // A resumed batch: its input file at the provider gives the order and
+  // tells which requests have no result.
+  JobSnapshot s = snapshot();
+  if (s.input_file_id.empty()) return;
+  std::string path = path_join(spec_.work_dir, s.batch_id + "-input.jsonl");
+  try {
+    download_file(s.input_file_id, path, "input file " + s.input_file_id, false);
+  } catch (const Error &e) {
+    if (e.code() == OBATCH_ENOTFOUND) return;  // input files expire; use file order
+    throw;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  uint64_t n = 0;
+  while (std::getline(in, line)) {
+    n++;
+    if (line.empty()) continue;
+    spec_.input_ids.add(result_line_custom_id(line, path + " line " + std::to_string(n)));
+  }
+  update([&](JobSnapshot &snap) { snap.requests_added = spec_.input_ids.size(); });
+}
+
+void Job::download_file(const std::string &file_id, const std::string &final_path,
+                        const std::string &label, bool into_results) {
+  Remote info = client_.call(OBATCH_OP_FILE_INFO, {{"file_id", file_id}});
+  const std::string expect = info.get("file_bytes");
+  int fd = -1;
+  std::string temp = make_temp_beside(final_path, &fd);
+  const int max_retries = client_.settings().max_retries;
+  try {
+    for (int attempt = 0;; attempt++) {
+      bytes_down_ = 0;
+      HttpResponse resp = client_.download_once(OBATCH_OP_DOWNLOAD, {{"file_id", file_id}}, fd,
+                                                [this](uint64_t, uint64_t down) { bytes_down_ = down; });
+      bool ok = resp.curl_code == 0 && resp.status >= 200 && resp.status < 300;
+      std::string problem;
+      if (ok && !expect.empty() && std::to_string(resp.bytes_received) != expect)
+        problem = label + ": got " + std::to_string(resp.bytes_received) + " of " + expect + " bytes";
+      if (ok && problem.empty() && into_results) {
+        try {
+          results_->add_file(temp, label);
+        } catch (const Error &e) {
+          if (e.code() != OBATCH_EPROTOCOL) throw;
+          problem = e.what();  // a corrupt or cut download: fetch it again
+        }
+      }
+      if (ok && problem.empty()) break;
+      if (resp.curl_code == 23) throw client_.failure(OBATCH_OP_DOWNLOAD, resp, attempt + 1);
+      bool retry = !ok ? (resp.curl_code != 0 || should_retry(resp.status, resp.headers)) : true;
+      if (!retry || attempt >= max_retries) {
+        if (!problem.empty()) throw Error(OBATCH_EPROTOCOL, problem + " (after " +
+                                                               std::to_string(attempt + 1) + " attempts)");
+        throw client_.failure(OBATCH_OP_DOWNLOAD, resp, attempt + 1);
+      }
+      client_.back_off(attempt, resp);
+    }
+    int done_fd = fd;
+    fd = -1;  // publish_file closes it, also when it fails
+    publish_file(done_fd, temp, final_path);
+  } catch (...) {
+    if (fd >= 0) {
+      close(fd);
+      unlink(temp.c_str());
+    }
+    throw;
+  }
+}
+
+void Job::download_results() {
+  set_phase(OBATCH_PHASE_DOWNLOADING);
+  if (spec_.input_path.empty()) load_remote_input_order();
+  results_ = std::make_unique<ResultsIndex>(&spec_.input_ids);
+  const JobSnapshot s = snapshot();
+  const std::string dir = spec_.config.get("results_dir", spec_.work_dir);
+  if (!spec_.config.get("results_dir").empty()) ensure_dir(dir);
+  std::string out_path, err_path;
+  if (!output_file_id_.empty()) {
+    out_path = spec_.config.get("output_path", path_join(dir, s.batch_id + "-output.jsonl"));
+    download_file(output_file_id_, out_path, "output file " + output_file_id_, true);
+  }
+  if (!error_file_id_.empty()) {
+    err_path = spec_.config.get("error_path", path_join(dir, s.batch_id + "-errors.jsonl"));
+    download_file(error_file_id_, err_path, "error file " + error_file_id_, true);
+  }
+  update([&](JobSnapshot &snap) {
+    snap.output_path = out_path;
+    snap.error_path = err_path;
+  });
+}
+
+}  // namespace obatch

@@ -1,0 +1,95 @@
+// One batch's life at the provider, run on its own I/O thread:
+// upload -> create -> wait (adaptive polling) -> download -> done.
+// The caller's thread only reads snapshots and asks for a cancel or a stop.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/config.hpp"
+#include "core/id_index.hpp"
+#include "core/results_index.hpp"
+#include "engine/api_client.hpp"
+
+namespace obatch {
+
+struct JobSnapshot {
+  int phase = 0;  // obatch_phase
+  std::string provider, endpoint, batch_id, remote_status, input_file_id;
+  std::string output_path, error_path;
+  uint64_t requests_added = 0, requests_total = 0, requests_completed = 0,
+           requests_failed = 0;
+  uint64_t bytes_total = 0, bytes_uploaded = 0, bytes_downloaded = 0;
+  int64_t created_at = 0;
+  int error_code = 0;
+  std::string error_message;
+  uint64_t generation = 0;  // grows with every change
+};
+
+struct JobSpec {
+  std::shared_ptr<const Provider> provider;
+  std::string base_url, api_key;
+  Config config;
+  std::string work_dir;
+  // A new batch: the finished input file and its ids (in order).
+  std::string input_path;
+  uint64_t input_bytes = 0;
+  IdIndex input_ids;
+  std::string endpoint;
+  std::string tag;  // obatch_job metadata value and upload file name stem
+  // A resumed batch: its id (input_path empty).
+  std::string batch_id;
+};
+
+class Job {
+ public:
+  explicit Job(JobSpec spec);
+  ~Job();  // stops and joins the thread; the remote batch keeps running
+  Job(const Job &) = delete;
+  Job &operator=(const Job &) = delete;
+
+  void start();
+  // Waits up to timeout_ms for a generation newer than `seen`.
+  JobSnapshot wait_change(uint64_t seen, int timeout_ms);
+  JobSnapshot snapshot();
+  void request_cancel();
+
+  // After phase DONE: the results (owned by the job).
+  ResultsIndex *results();
+
+ private:
+  void run();
+  void upload();
+  void create();
+  void wait_remote();
+  void download_results();
+  void download_file(const std::string &file_id, const std::string &final_path,
+                     const std::string &label, bool into_results);
+  void load_remote_input_order();
+  void adopt_batch(const Fields &f);
+  void set_phase(int phase);
+  void fail(int code, const std::string &message);
+  template <class F> void update(F &&f);
+
+  JobSpec spec_;
+  Transport transport_;
+  ApiClient client_;
+  std::thread thread_;
+  std::atomic<bool> cancel_requested_{false};
+  bool cancel_sent_ = false;
+  std::unique_ptr<ResultsIndex> results_;
+  std::string output_file_id_, error_file_id_;
+  std::chrono::steady_clock::time_point created_at_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  JobSnapshot snap_;
+  std::atomic<uint64_t> bytes_up_{0}, bytes_down_{0};
+};
+
+}  // namespace obatch

@@ -1,0 +1,68 @@
+// One HTTP call at a time over libcurl's multi interface, so that every wait
+// (a transfer, a back-off, the gap between status checks) can be cut short
+// from another thread. Connections are kept alive between calls.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "http/retry_policy.hpp"
+#include "providers/wire_types.hpp"
+
+typedef void CURLM;
+typedef void CURL;
+
+namespace obatch {
+
+struct HttpResponse {
+  long status = 0;       // 0 when no HTTP answer came
+  std::string body;      // empty for calls streamed to a file
+  Headers headers;       // lower-case names
+  int curl_code = 0;     // CURLcode; 0 when the transfer completed
+  std::string curl_error;
+  bool interrupted = false;
+  uint64_t bytes_received = 0;
+};
+
+struct TransferOptions {
+  long connect_timeout_ms = 5000;
+  long timeout_ms = 60000;     // whole call; for long transfers: no progress
+  bool long_transfer = false;  // uploads and downloads
+  int sink_fd = -1;            // stream the answer body to this fd (2xx only)
+  // Called with (bytes sent, bytes received) as the transfer moves.
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+class Transport {
+ public:
+  Transport();
+  ~Transport();
+  Transport(const Transport &) = delete;
+  Transport &operator=(const Transport &) = delete;
+
+  // Performs `req` against `url`, with the Authorization header `bearer`
+  // (a key: never logged, never sent anywhere but `url`).
+  HttpResponse perform(const HttpRequest &req, const std::string &url,
+                       const std::string &bearer, const TransferOptions &opts);
+
+  // Waits `ms`, or less when woken and `done()` says so. False if stopped.
+  bool sleep_ms(long ms, const std::function<bool()> &done);
+
+  // Thread-safe: stop() ends the current and every later wait for good;
+  // wake() only makes the current wait look at its condition again.
+  void stop();
+  void wake();
+  bool stopped() const { return stop_.load(); }
+
+ private:
+  CURLM *multi_;
+  CURL *easy_;
+  std::atomic<bool> stop_{false};
+};
+
+// Makes sure curl_global_init ran (thread-safe, once per process).
+void http_global_init();
+
+}  // namespace obatch

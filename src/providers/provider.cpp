@@ -1,0 +1,162 @@
+#include "providers/provider.hpp"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "core/config.hpp"
+#include "core/request.hpp"
+#include "obatch/obatch.h"
+#include "providers/openai_adapter.hpp"
+#include "util/error.hpp"
+
+namespace obatch {
+
+namespace {
+std::string str(const char *s) { return s ? s : ""; }
+}  // namespace
+
+Provider::Provider(const obatch_provider_t &table) : table_(table) {
+  if (table.version < 1 || table.version > OBATCH_PROVIDER_VERSION)
+    throw Error(OBATCH_EINVAL, "provider table version " + std::to_string(table.version) +
+                                   " is not supported (this library knows 1.." +
+                                   std::to_string(OBATCH_PROVIDER_VERSION) + ")");
+  name_ = str(table.name);
+  default_base_url_ = str(table.default_base_url);
+  api_key_env_ = str(table.api_key_env);
+  base_url_env_ = str(table.base_url_env);
+  if (name_.empty()) throw Error(OBATCH_EINVAL, "a provider needs a name");
+  if (api_key_env_.empty())
+    throw Error(OBATCH_EINVAL, "provider " + name_ + " needs api_key_env");
+  if (table.endpoints)
+    for (const char *const *e = table.endpoints; *e; e++) endpoints_.emplace_back(*e);
+  else
+    endpoints_ = openai_endpoints();
+  // The copy must not point into the caller's memory.
+  table_.name = table_.default_base_url = table_.api_key_env = table_.base_url_env = nullptr;
+  table_.endpoints = nullptr;
+}
+
+std::string Provider::base_url(const Config &conf) const {
+  if (conf.has("base_url")) return conf.get("base_url");
+  if (!base_url_env_.empty()) {
+    const char *env = std::getenv(base_url_env_.c_str());
+    if (env && *env) return env;
+  }
+  if (default_base_url_.empty())
+    throw Error(OBATCH_ECONFIG, "provider " + name_ + " has no default base URL; set base_url");
+  return default_base_url_;
+}
+
+std::string Provider::api_key(const Config &conf) const {
+  if (conf.has("api_key") && !conf.get("api_key").empty()) return conf.get("api_key");
+  const char *env = std::getenv(api_key_env_.c_str());
+  if (env && *env) return env;
+  throw Error(OBATCH_EAUTH, "no API key for " + name_ + ": set " + api_key_env_ +
+                                " (or the api_key setting)");
+}
+
+bool Provider::claims_model(const std::string &model) const {
+  return table_.claims_model && table_.claims_model(model.c_str(), table_.payload);
+}
+
+InputRules Provider::rules(const Config &conf) const {
+  InputRules r;
+  r.provider = name_;
+  r.max_requests = static_cast<uint64_t>(conf.get_int("max_requests", static_cast<int64_t>(table_.max_requests)));
+  r.max_bytes = static_cast<uint64_t>(conf.get_int("max_bytes", static_cast<int64_t>(table_.max_bytes)));
+  r.max_embedding_inputs = table_.max_embedding_inputs;
+  r.one_model = table_.one_model_per_batch != 0;
+  r.endpoints = endpoints_;
+  if (table_.check_request) {
+    auto hook = table_.check_request;
+    void *payload = table_.payload;
+    r.check = [hook, payload](const std::string &url, const std::string &body) {
+      char buf[512] = "";
+      if (hook(url.c_str(), body.data(), body.size(), buf, sizeof buf, payload) == 0) return std::string();
+      return std::string(buf[0] ? buf : "rejected by the provider's checks");
+    };
+  }
+  return r;
+}
+
+void Provider::build(int op, const Fields &args, HttpRequest *req) const {
+  if (!table_.build_request) return openai_build(op, args, req);
+  obatch_op_args a{args};
+  obatch_http_request r{};
+  int rc = table_.build_request(op, &a, &r, table_.payload);
+  if (rc != 0)
+    throw Error(rc < 0 ? rc : OBATCH_EPROVIDER,
+                "provider " + name_ + " could not build the request to " + op_name(op));
+  *req = std::move(r.req);
+}
+
+void Provider::parse(int op, int http_status, std::string_view body, Remote *out) const {
+  if (!table_.parse_response) return openai_parse(op, body, out);
+  obatch_remote r{};
+  int rc = table_.parse_response(op, http_status, body.data(), body.size(), &r, table_.payload);
+  if (rc != 0)
+    throw Error(rc < 0 ? rc : OBATCH_EPROTOCOL,
+                "provider " + name_ + " could not read the answer to " + op_name(op));
+  *out = std::move(r.remote);
+}
+
+// ---- registry --------------------------------------------------------------
+
+namespace {
+
+struct Registry {
+  std::mutex mu;
+  std::vector<std::shared_ptr<const Provider>> providers;
+  Registry() {
+    providers.push_back(std::make_shared<Provider>(openai_provider_table()));
+    providers.push_back(std::make_shared<Provider>(parasail_provider_table()));
+  }
+};
+
+Registry &registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+std::shared_ptr<const Provider> find_provider(const std::string &name) {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  for (auto &p : r.providers)
+    if (p->name() == name) return p;
+  std::string known;
+  for (auto &p : r.providers) known += (known.empty() ? "" : ", ") + p->name();
+  throw Error(OBATCH_EPROVIDER, "unknown provider '" + name + "' (known: " + known + ")");
+}
+
+std::shared_ptr<const Provider> provider_for_model(const std::string &model) {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  // Providers registered later are asked first: a user's provider may claim
+  // what a built-in would.
+  for (auto it = r.providers.rbegin(); it != r.providers.rend(); ++it)
+    if ((*it)->claims_model(model)) return *it;
+  throw Error(OBATCH_EPROVIDER, "no provider serves model '" + model +
+                                    "'; set the provider explicitly (openai, parasail, ...)");
+}
+
+void register_provider(const obatch_provider_t &table) {
+  auto p = std::make_shared<Provider>(table);
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  for (auto &q : r.providers)
+    if (q->name() == p->name())
+      throw Error(OBATCH_EINVAL, "a provider named '" + p->name() + "' is already registered");
+  r.providers.push_back(std::move(p));
+}
+
+std::string provider_names() {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  std::string out;
+  for (auto &p : r.providers) out += (out.empty() ? "" : ",") + p->name();
+  return out;
+}
+
+}  // namespace obatch

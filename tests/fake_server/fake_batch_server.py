@@ -1,0 +1,1052 @@
+#!/usr/bin/env python3
+"""Stateful fake of the OpenAI Files + Batches API, for lifecycle and fault tests.
+
+Standard library only. Serves http://127.0.0.1:PORT/v1 with the calls described in
+shared/design/WIRE.md, plus an unauthenticated control API under /_control.
+
+Usage:
+    python3 fake_batch_server.py [--port 0] [--port-file PATH] [--api-key test-key]
+                                 [--config JSON-or-@file] [--seed N]
+                                 [--max-lifetime 600] [--verbose]
+
+Once listening it writes the port to --port-file (atomically) and prints
+"listening on 127.0.0.1:PORT". It stops on SIGTERM/SIGINT, POST /_control/shutdown,
+or after --max-lifetime seconds.
+
+Batch lifecycle: each GET /v1/batches/{id} moves the batch along. Every stage
+(validating, in_progress, finalizing, cancelling) is seen by `steps` retrieves, then
+the batch moves on; after finalizing it takes config `final_status`. A batch whose
+lines do not match its endpoint, or with final_status "failed", fails straight from
+validating (that is where the real service fails batches).
+
+Config keys (--config, POST /_control/config):
+    steps             retrieves per stage (default 1; 0 = terminal on first retrieve)
+    final_status      completed | expired | failed | cancelled (default completed)
+    fail_custom_ids   custom_ids whose lines go to the error file
+    fail_every        every Nth input line (1-based) goes to the error file (0 = off)
+    partial_fraction  share of lines (input order) with results when expired/cancelled (0.5)
+    shuffle           shuffle output/error file lines (default true)
+    seed              seed for shuffling and faults (default 0; --seed sets it)
+    fault_rate        probability of a random fault on a /v1 request (default 0)
+    fault_kinds       kinds picked for random faults (default 429, 500, 503, reset)
+    retry_after       Retry-After value sent with 429 (default "0"; null = no header)
+    retry_after_ms    retry-after-ms value sent with 429 (default null = no header)
+    truncate_rate     probability that a non-empty file download is cut in half
+    faults            targeted one-shot faults: {"method", "path" | "path_prefix",
+                      "kind", "count" (default 1), "skip" (default 0)}
+
+Fault kinds: "429", "500", "503" (that answer instead of the action), "reset" (close
+with RST instead of the action), "reset_after" / "500_after" (perform the action, then
+RST / answer 500: the lost-answer case), "truncate" (perform the action, send the full
+Content-Length but half the body, then close).
+"""
+
+import argparse
+import copy
+import hmac
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from email.message import Message
+from email.parser import BytesHeaderParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+BATCH_ENDPOINTS = (
+    "/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions",
+    "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos",
+)
+TERMINAL = ("completed", "expired", "failed", "cancelled")
+RESPONSE_FAULTS = ("429", "500", "503")
+FAULT_KINDS = RESPONSE_FAULTS + ("reset", "reset_after", "500_after", "truncate")
+
+DEFAULT_CONFIG = {
+    "steps": 1,
+    "final_status": "completed",
+    "fail_custom_ids": [],
+    "fail_every": 0,
+    "partial_fraction": 0.5,
+    "shuffle": True,
+    "seed": 0,
+    "fault_rate": 0.0,
+    "fault_kinds": ["429", "500", "503", "reset"],
+    "retry_after": "0",
+    "retry_after_ms": None,
+    "truncate_rate": 0.0,
+    "faults": [],
+}
+
+BATCH_OPTIONAL_FIELDS = (
+    "model", "errors", "output_file_id", "error_file_id", "in_progress_at", "expires_at",
+    "finalizing_at", "completed_at", "failed_at", "expired_at", "cancelling_at",
+    "cancelled_at", "request_counts", "usage", "metadata",
+)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ApiError(Exception):
+    """An OpenAI-style error answer: {"error": {message, type, param, code}}."""
+
+    def __init__(self, status, message, param=None, code=None, type_="invalid_request_error"):
+        super().__init__(message)
+        self.status, self.message, self.param, self.code, self.type = (
+            status, message, param, code, type_)
+
+    def response(self):
+        return error_response(self.status, self.message, self.type, self.param, self.code)
+
+
+def bad_request(message, param=None, code=None):
+    return ApiError(400, message, param, code)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict = field(default_factory=dict)
+    is_download: bool = False  # only downloads are subject to truncate_rate
+
+
+def json_response(obj, status=200):
+    return Response(status, json.dumps(obj).encode())
+
+
+def error_response(status, message, type_="invalid_request_error", param=None, code=None,
+                   headers=None):
+    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    resp = json_response(body, status)
+    resp.headers = dict(headers or {})
+    return resp
+
+
+AUTH_ERROR = ("Incorrect API key provided", "invalid_request_error", None, "invalid_api_key")
+
+
+def fault_response(kind, config):
+    if kind == "429":
+        headers = {}
+        if config["retry_after"] is not None:
+            headers["Retry-After"] = str(config["retry_after"])
+        if config["retry_after_ms"] is not None:
+            headers["retry-after-ms"] = str(config["retry_after_ms"])
+        return error_response(429, "Rate limit reached for requests (fake)", "requests",
+                              None, "rate_limit_exceeded", headers)
+    if kind == "503":
+        return error_response(503, "The server is overloaded (fake)", "server_error")
+    return error_response(500, "The server had an error processing your request (fake)",
+                          "server_error")
+
+
+# --------------------------------------------------------------------------- config
+
+
+def validate_fault(spec):
+    if not isinstance(spec, dict) or spec.get("kind") not in FAULT_KINDS:
+        raise ValueError(f"bad fault {spec!r}: needs a kind in {list(FAULT_KINDS)}")
+    unknown = set(spec) - {"method", "path", "path_prefix", "kind", "count", "skip"}
+    if unknown:
+        raise ValueError(f"bad fault {spec!r}: unknown keys {sorted(unknown)}")
+    fault = dict(spec)
+    fault.setdefault("count", 1)
+    fault.setdefault("skip", 0)
+    if not all(isinstance(fault[k], int) and fault[k] >= 0 for k in ("count", "skip")):
+        raise ValueError(f"bad fault {spec!r}: count and skip are integers >= 0")
+    return fault
+
+
+def merged_config(base, update):
+    """Return base updated with `update`, or raise ValueError naming the bad key.
+
+    Unknown keys are rejected so that a typo in a test does not silently do nothing."""
+    if not isinstance(update, dict):
+        raise ValueError("config must be a JSON object")
+    unknown = set(update) - set(DEFAULT_CONFIG)
+    if unknown:
+        raise ValueError(f"unknown config keys {sorted(unknown)}")
+    cfg = copy.deepcopy(base)
+    cfg.update(copy.deepcopy(update))
+
+    def check(ok, key, what):
+        if not ok:
+            raise ValueError(f"config {key}: {what}")
+
+    def is_int(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    def is_fraction(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+
+    check(is_int(cfg["steps"]) and cfg["steps"] >= 0, "steps", "integer >= 0")
+    check(cfg["final_status"] in TERMINAL, "final_status", f"one of {TERMINAL}")
+    check(isinstance(cfg["fail_custom_ids"], list), "fail_custom_ids", "list")
+    check(is_int(cfg["fail_every"]) and cfg["fail_every"] >= 0, "fail_every", "integer >= 0")
+    check(isinstance(cfg["shuffle"], bool), "shuffle", "boolean")
+    check(is_int(cfg["seed"]), "seed", "integer")
+    for key in ("partial_fraction", "fault_rate", "truncate_rate"):
+        check(is_fraction(cfg[key]), key, "number in 0..1")
+    check(isinstance(cfg["fault_kinds"], list) and cfg["fault_kinds"]
+          and all(k in FAULT_KINDS for k in cfg["fault_kinds"]),
+          "fault_kinds", f"non-empty list of {list(FAULT_KINDS)}")
+    check(isinstance(cfg["faults"], list), "faults", "list")
+    if "faults" in update:
+        cfg["faults"] = [validate_fault(f) for f in cfg["faults"]]
+    return cfg
+
+
+def fault_matches(fault, method, path):
+    if fault.get("method") and fault["method"].upper() != method:
+        return False
+    if "path" in fault and fault["path"].rstrip("/") != path:
+        return False
+    if "path_prefix" in fault and not path.startswith(fault["path_prefix"]):
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_multipart(content_type, body):
+    """Split a multipart/form-data body into {name: (filename, bytes)}.
+
+    Manual split on CRLF--boundary keeps the file bytes exactly as sent (the email
+    package would be free to rewrite line endings of the payload)."""
+    header = Message()
+    header["Content-Type"] = content_type or ""
+    boundary = header.get_boundary()
+    if header.get_content_type() != "multipart/form-data" or not boundary:
+        raise bad_request("Expected a multipart/form-data body with a boundary")
+    delimiter = b"\r\n--" + boundary.encode("latin-1")
+    chunks = (b"\r\n" + body).split(delimiter)
+    parts, closed = {}, False
+    for chunk in chunks[1:]:  # chunks[0] is the preamble
+        if chunk.startswith(b"--"):
+            closed = True
+            break
+        _, _, chunk = chunk.partition(b"\r\n")  # rest of the delimiter line
+        if chunk.startswith(b"\r\n"):
+            head, content = b"", chunk[2:]
+        else:
+            head, _, content = chunk.partition(b"\r\n\r\n")
+        part = BytesHeaderParser().parsebytes(head + b"\r\n\r\n")
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            parts[str(name)] = (part.get_filename(), content)
+    if not closed:
+        raise bad_request("Malformed multipart body: no closing boundary")
+    return parts
+
+
+def check_request_line(obj, number, seen_ids, first_url):
+    """Raise a 400 naming the line when one input line breaks the batch format."""
+    where = f"Line {number}"
+    if not isinstance(obj, dict):
+        raise bad_request(f"{where}: expected a JSON object", "file")
+    cid = obj.get("custom_id")
+    if not isinstance(cid, str) or not cid:
+        raise bad_request(f"{where}: missing or non-string 'custom_id'", "file")
+    if cid in seen_ids:
+        raise bad_request(f"{where}: duplicate custom_id '{cid}'", "file")
+    if obj.get("method") != "POST":
+        raise bad_request(f"{where}: 'method' must be \"POST\"", "file")
+    if not isinstance(obj.get("url"), str):
+        raise bad_request(f"{where}: missing or non-string 'url'", "file")
+    if first_url is not None and obj["url"] != first_url:
+        raise bad_request(f"{where}: url '{obj['url']}' differs from the first line's "
+                          f"'{first_url}'; all lines must use the same url", "file")
+    if not isinstance(obj.get("body"), dict):
+        raise bad_request(f"{where}: 'body' must be a JSON object", "file")
+
+
+def parse_batch_lines(data):
+    """Parse and check a batch input file; return its requests with line numbers."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_request("The batch input file is not valid UTF-8", "file") from None
+    requests, seen_ids, first_url = [], set(), None
+    for number, raw in enumerate(text.split("\n"), 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            raise bad_request(f"Line {number}: not valid JSON", "file") from None
+        check_request_line(obj, number, seen_ids, first_url)
+        seen_ids.add(obj["custom_id"])
+        first_url = obj["url"]
+        requests.append({"line": number, "position": len(requests) + 1, **obj})
+    if not requests:
+        raise bad_request("The batch input file contains no requests", "file")
+    return requests
+
+
+def parse_json_body(body):
+    try:
+        obj = json.loads(body or b"null")
+    except ValueError:
+        raise bad_request("We could not parse the JSON body of your request.") from None
+    if not isinstance(obj, dict):
+        raise bad_request("The request body must be a JSON object.")
+    return obj
+
+
+def check_metadata(metadata):
+    if metadata is None:
+        return
+    if not isinstance(metadata, dict):
+        raise bad_request("'metadata' must be an object", "metadata")
+    if len(metadata) > 16:
+        raise bad_request(f"'metadata' has {len(metadata)} pairs; at most 16 allowed",
+                          "metadata")
+    for key, value in metadata.items():
+        if len(key) > 64:
+            raise bad_request("'metadata' keys are at most 64 characters", "metadata")
+        if not isinstance(value, str) or len(value) > 512:
+            raise bad_request(f"'metadata' value for '{key}' must be a string of at most "
+                              "512 characters", "metadata")
+
+
+# --------------------------------------------------------------------------- results
+
+
+def new_id(prefix):
+    return prefix + secrets.token_hex(12)
+
+
+def estimate_tokens(value):
+    # Deterministic and roughly the size of the input; the exact count is irrelevant.
+    return max(1, len(json.dumps(value)) // 4) if value is not None else 1
+
+
+def fake_result_body(endpoint, custom_id, request_body):
+    """Return (response body, input tokens, output tokens) for one successful line."""
+    model = request_body.get("model")
+    now = int(time.time())
+    if endpoint == "/v1/chat/completions":
+        content = f"echo: {custom_id}"
+        prompt = estimate_tokens(request_body.get("messages"))
+        completion = len(content.split())
+        body = {
+            "id": new_id("chatcmpl-"), "object": "chat.completion", "created": now,
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "logprobs": None, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                      "total_tokens": prompt + completion},
+        }
+        return body, prompt, completion
+    if endpoint == "/v1/embeddings":
+        prompt = estimate_tokens(request_body.get("input"))
+        body = {
+            "object": "list",
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
+            "model": model, "usage": {"prompt_tokens": prompt, "total_tokens": prompt},
+        }
+        return body, prompt, 0
+    body = {"id": new_id("fake_"), "object": "fake.result", "created": now,
+            "model": model, "custom_id": custom_id}
+    return body, 0, 0
+
+
+def output_line(custom_id, status_code, body):
+    return {"id": new_id("batch_req_"), "custom_id": custom_id,
+            "response": {"status_code": status_code, "request_id": new_id("req_"),
+                         "body": body},
+            "error": None}
+
+
+def failure_body(custom_id):
+    return {"error": {"message": f"fake failure for {custom_id}",
+                      "type": "invalid_request_error", "param": None, "code": "fake_failure"}}
+
+
+def usage_object(input_tokens=0, output_tokens=0):
+    return {"input_tokens": input_tokens, "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_tokens, "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": input_tokens + output_tokens}
+
+
+def reorder(lines, rng, shuffle):
+    """Shuffle lines; with 3 or more lines never leave them in input order, so a client
+    that matches results by position rather than custom_id is caught every time."""
+    if not shuffle:
+        return lines
+    order = list(lines)
+    rng.shuffle(order)
+    if len(order) >= 3 and all(a is b for a, b in zip(order, lines)):
+        order = order[1:] + order[:1]
+    return order
+
+
+def paginate(items, after, limit):
+    if after:
+        ids = [item["id"] for item in items]
+        items = items[ids.index(after) + 1:] if after in ids else []
+    page = items[:limit]
+    return {"object": "list", "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(items) > limit}
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class StoredFile:
+    obj: dict
+    data: bytes
+    seq: int
+
+
+@dataclass
+class BatchRecord:
+    obj: dict
+    requests: list            # parsed input lines, in input order
+    seq: int
+    seen: int = 0             # retrieves that observed the current stage
+    url_errors: list = field(default_factory=list)  # lines whose url != endpoint
+
+
+class State:
+    """All files, batches, stats and config. Every public method takes the lock."""
+
+    def __init__(self, config):
+        self.lock = threading.RLock()
+        self.config = config
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.files, self.batches, self.seq = {}, {}, 0
+            self.fault_rng = random.Random(f"{self.config['seed']}:faults")
+            self.stats = {"uploads": 0, "batches_created": 0, "cancels": 0, "retrieves": 0,
+                          "downloads": 0, "list_calls": 0, "deletes": 0,
+                          "faults_injected": 0, "requests": []}
+
+    def _next_seq(self):
+        self.seq += 1
+        return self.seq
+
+    # ---- config, stats and faults
+
+    def update_config(self, update):
+        with self.lock:
+            self.config = merged_config(self.config, update)
+            if "seed" in update:
+                self.fault_rng = random.Random(f"{self.config['seed']}:faults")
+            return copy.deepcopy(self.config)
+
+    def snapshot_stats(self):
+        with self.lock:
+            return copy.deepcopy(self.stats)
+
+    def log_request(self, record):
+        with self.lock:
+            self.stats["requests"].append(record)
+
+    def count(self, key):
+        with self.lock:
+            self.stats[key] += 1
+
+    def pick_fault(self, method, path):
+        """Targeted faults first (in list order), then a random one per fault_rate."""
+        with self.lock:
+            for fault in self.config["faults"]:
+                if fault["count"] <= 0 or not fault_matches(fault, method, path):
+                    continue
+                if fault["skip"] > 0:
+                    fault["skip"] -= 1
+                    continue
+                fault["count"] -= 1
+                self.stats["faults_injected"] += 1
+                return fault["kind"]
+            rate = self.config["fault_rate"]
+            if rate > 0 and self.fault_rng.random() < rate:
+                self.stats["faults_injected"] += 1
+                return self.fault_rng.choice(self.config["fault_kinds"])
+            return None
+
+    def should_truncate(self):
+        with self.lock:
+            rate = self.config["truncate_rate"]
+            if rate > 0 and self.fault_rng.random() < rate:
+                self.stats["faults_injected"] += 1
+                return True
+            return False
+
+    # ---- files
+
+    def _store_file(self, filename, purpose, data, expires_at=None):
+        obj = {"id": new_id("file-"), "object": "file", "bytes": len(data),
+               "created_at": int(time.time()), "filename": filename, "purpose": purpose,
+               "status": "processed", "expires_at": expires_at, "status_details": None}
+        self.files[obj["id"]] = StoredFile(obj, data, self._next_seq())
+        return obj
+
+    def create_file(self, filename, purpose, data, expires_after_seconds=None):
+        if purpose != "batch":
+            raise bad_request(f"Invalid purpose '{purpose}': this fake only accepts 'batch'",
+                              "purpose")
+        parse_batch_lines(data)
+        with self.lock:
+            expires_at = None
+            if expires_after_seconds is not None:
+                expires_at = int(time.time()) + expires_after_seconds
+            obj = self._store_file(filename or "upload.jsonl", purpose, data, expires_at)
+            self.stats["uploads"] += 1
+            return dict(obj)
+
+    def _file(self, file_id):
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise ApiError(404, f"No such File object: {file_id}", "id")
+        return stored
+
+    def get_file(self, file_id):
+        with self.lock:
+            return dict(self._file(file_id).obj)
+
+    def file_content(self, file_id):
+        with self.lock:
+            data = self._file(file_id).data
+            self.stats["downloads"] += 1
+            return data
+
+    def delete_file(self, file_id):
+        with self.lock:
+            self._file(file_id)
+            del self.files[file_id]
+            self.stats["deletes"] += 1
+            return {"id": file_id, "object": "file", "deleted": True}
+
+    def list_files(self, purpose, after, limit, order):
+        with self.lock:
+            self.stats["list_calls"] += 1
+            stored = sorted(self.files.values(), key=lambda f: f.seq,
+                            reverse=(order == "desc"))
+            items = [dict(f.obj) for f in stored if purpose is None or f.obj["purpose"] == purpose]
+            return paginate(items, after, limit)
+
+    # ---- batches
+
+    def create_batch(self, input_file_id, endpoint, metadata):
+        with self.lock:
+            stored = self.files.get(input_file_id)
+            if stored is None:
+                raise ApiError(404, f"No such File object: {input_file_id}", "input_file_id")
+            if stored.obj["purpose"] != "batch":
+                raise bad_request(f"File {input_file_id} does not have purpose 'batch'",
+                                  "input_file_id")
+            requests = parse_batch_lines(stored.data)
+            now = int(time.time())
+            model = requests[0]["body"].get("model")
+            obj = {"id": new_id("batch_"), "object": "batch", "endpoint": endpoint,
+                   "input_file_id": input_file_id, "completion_window": "24h",
+                   "status": "validating", "created_at": now}
+            obj.update({key: None for key in BATCH_OPTIONAL_FIELDS})
+            obj.update({"model": model if isinstance(model, str) else None,
+                        "expires_at": now + 24 * 3600, "metadata": metadata,
+                        "request_counts": {"total": len(requests), "completed": 0,
+                                           "failed": 0}})
+            url_errors = [
+                {"code": "invalid_url", "param": "url", "line": r["line"],
+                 "message": f"The URL provided for this request does not match the batch "
+                            f"endpoint {endpoint}: {r['url']}"}
+                for r in requests if r["url"] != endpoint]
+            batch = BatchRecord(obj, requests, self._next_seq(), url_errors=url_errors)
+            self.batches[obj["id"]] = batch
+            self.stats["batches_created"] += 1
+            return copy.deepcopy(obj)
+
+    def _batch(self, batch_id):
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            raise ApiError(404, f"No batch found with id '{batch_id}'.", "batch_id")
+        return batch
+
+    def retrieve_batch(self, batch_id):
+        with self.lock:
+            batch = self._batch(batch_id)
+            self.stats["retrieves"] += 1
+            self._tick(batch)
+            return copy.deepcopy(batch.obj)
+
+    def cancel_batch(self, batch_id):
+        with self.lock:
+            batch = self._batch(batch_id)
+            status = batch.obj["status"]
+            if status in TERMINAL:
+                raise bad_request(f"Cannot cancel a batch with status '{status}'.")
+            if status != "cancelling":
+                batch.obj.update(status="cancelling", cancelling_at=int(time.time()))
+                batch.seen = 0
+            self.stats["cancels"] += 1
+            return copy.deepcopy(batch.obj)
+
+    def list_batches(self, after, limit):
+        with self.lock:
+            self.stats["list_calls"] += 1
+            newest_first = sorted(self.batches.values(), key=lambda b: b.seq, reverse=True)
+            return paginate([copy.deepcopy(b.obj) for b in newest_first], after, limit)
+
+    def advance_batch(self, batch_id, status):
+        with self.lock:
+            batch = self._batch(batch_id)
+            if status not in TERMINAL:
+                raise bad_request(f"status must be one of {TERMINAL}", "status")
+            if batch.obj["status"] in TERMINAL:
+                raise bad_request(f"Batch is already {batch.obj['status']}", "status")
+            self._finish(batch, status)
+            return copy.deepcopy(batch.obj)
+
+    # ---- lifecycle
+
+    def _tick(self, batch):
+        """One retrieve: leave stages that have been seen `steps` times, then count this
+        retrieve as seeing the (possibly new) stage."""
+        steps = self.config["steps"]
+        while batch.obj["status"] not in TERMINAL and batch.seen >= steps:
+            self._advance(batch)
+        if batch.obj["status"] not in TERMINAL:
+            batch.seen += 1
+            if batch.obj["status"] == "in_progress":
+                self._show_progress(batch)
+
+    def _advance(self, batch):
+        obj, now = batch.obj, int(time.time())
+        status = obj["status"]
+        batch.seen = 0
+        if status == "cancelling":
+            self._finish(batch, "cancelled")
+        elif status == "validating":
+            if batch.url_errors or self.config["final_status"] == "failed":
+                self._finish(batch, "failed")
+            else:
+                obj.update(status="in_progress", in_progress_at=now)
+        elif status == "in_progress":
+            obj.update(status="finalizing", finalizing_at=now)
+        else:  # finalizing
+            self._finish(batch, self.config["final_status"])
+
+    def _is_failing(self, request):
+        every = self.config["fail_every"]
+        return (request["custom_id"] in self.config["fail_custom_ids"]
+                or (every > 0 and request["position"] % every == 0))
+
+    def _show_progress(self, batch):
+        # The k-th in_progress retrieve shows k/(steps+1) of the work done, so counts
+        # grow while in progress but never reach the final numbers early.
+        share = batch.seen / (self.config["steps"] + 1)
+        failing = sum(1 for r in batch.requests if self._is_failing(r))
+        counts = batch.obj["request_counts"]
+        counts["completed"] = int((len(batch.requests) - failing) * share)
+        counts["failed"] = int(failing * share)
+
+    def _finish(self, batch, status):
+        obj, now = batch.obj, int(time.time())
+        obj["status"] = status
+        obj[f"{status}_at"] = now
+        if status == "failed":
+            obj["errors"] = {"object": "list", "data": batch.url_errors or [
+                {"code": "fake_validation_failure", "param": None, "line": 1,
+                 "message": "Line 1: fake validation failure"}]}
+            obj["request_counts"] = {"total": len(batch.requests), "completed": 0, "failed": 0}
+            obj["usage"] = usage_object()
+            return
+        if status == "cancelled" and obj["cancelling_at"] is None:
+            obj["cancelling_at"] = now
+        if status == "completed":
+            # A batch jumped here by /_control/advance still gets consistent timestamps.
+            obj["in_progress_at"] = obj["in_progress_at"] or now
+            obj["finalizing_at"] = obj["finalizing_at"] or now
+        self._build_results(batch, status)
+
+    def _build_results(self, batch, status):
+        obj, requests = batch.obj, batch.requests
+        if status in ("expired", "cancelled"):
+            requests = requests[:int(len(requests) * self.config["partial_fraction"])]
+        ok, failed, tokens_in, tokens_out = [], [], 0, 0
+        for request in requests:
+            cid = request["custom_id"]
+            if self._is_failing(request):
+                failed.append(output_line(cid, 400, failure_body(cid)))
+                continue
+            body, used_in, used_out = fake_result_body(obj["endpoint"], cid, request["body"])
+            ok.append(output_line(cid, 200, body))
+            tokens_in, tokens_out = tokens_in + used_in, tokens_out + used_out
+        rng = random.Random(f"{self.config['seed']}:shuffle:{batch.seq}")
+        shuffle = self.config["shuffle"]
+        obj["output_file_id"] = self._result_file(obj["id"], "output", reorder(ok, rng, shuffle))
+        obj["error_file_id"] = self._result_file(obj["id"], "error",
+                                                 reorder(failed, rng, shuffle))
+        obj["request_counts"] = {"total": len(batch.requests), "completed": len(ok),
+                                 "failed": len(failed)}
+        obj["usage"] = usage_object(tokens_in, tokens_out)
+
+    def _result_file(self, batch_id, kind, lines):
+        if not lines:
+            return None
+        data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        return self._store_file(f"{batch_id}_{kind}.jsonl", "batch_output", data)["id"]
+
+
+# --------------------------------------------------------------------------- routes
+
+
+def query_int(query, name, default, low, high):
+    raw = query.get(name, [None])[0]
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request(f"'{name}' must be an integer", name) from None
+    if not low <= value <= high:
+        raise bad_request(f"'{name}' must be between {low} and {high}", name)
+    return value
+
+
+def route_upload_file(state, req):
+    parts = parse_multipart(req["headers"].get("Content-Type"), req["body"])
+    if "file" not in parts:
+        raise bad_request("Missing required parameter: 'file'.", "file")
+    if "purpose" not in parts:
+        raise bad_request("Missing required parameter: 'purpose'.", "purpose")
+    filename, data = parts["file"]
+    purpose = parts["purpose"][1].decode("utf-8", "replace")
+    seconds = None
+    if "expires_after[seconds]" in parts:
+        anchor = parts.get("expires_after[anchor]", (None, b"created_at"))[1]
+        try:
+            seconds = int(parts["expires_after[seconds]"][1])
+        except ValueError:
+            seconds = -1
+        if anchor != b"created_at" or not 3600 <= seconds <= 2592000:
+            raise bad_request("expires_after needs anchor 'created_at' and seconds in "
+                              "3600..2592000", "expires_after")
+    return json_response(state.create_file(filename, purpose, data, seconds))
+
+
+def route_list_files(state, req):
+    query = req["query"]
+    order = query.get("order", ["desc"])[0]
+    if order not in ("asc", "desc"):
+        raise bad_request("'order' must be 'asc' or 'desc'", "order")
+    limit = query_int(query, "limit", 10000, 1, 10000)
+    return json_response(state.list_files(query.get("purpose", [None])[0],
+                                          query.get("after", [None])[0], limit, order))
+
+
+def route_get_file(state, req):
+    return json_response(state.get_file(req["params"]["file_id"]))
+
+
+def route_delete_file(state, req):
+    return json_response(state.delete_file(req["params"]["file_id"]))
+
+
+def route_file_content(state, req):
+    data = state.file_content(req["params"]["file_id"])
+    return Response(200, data, "application/octet-stream", is_download=True)
+
+
+def route_create_batch(state, req):
+    args = parse_json_body(req["body"])
+    for name in ("input_file_id", "endpoint", "completion_window"):
+        if not isinstance(args.get(name), str):
+            raise bad_request(f"Missing required parameter: '{name}'.", name)
+    if args["endpoint"] not in BATCH_ENDPOINTS:
+        raise bad_request(f"Invalid value for 'endpoint': {args['endpoint']!r}; expected "
+                          f"one of {', '.join(BATCH_ENDPOINTS)}", "endpoint")
+    if args["completion_window"] != "24h":
+        raise bad_request("Invalid value for 'completion_window': only '24h' is supported",
+                          "completion_window")
+    check_metadata(args.get("metadata"))
+    return json_response(state.create_batch(args["input_file_id"], args["endpoint"],
+                                            args.get("metadata")))
+
+
+def route_list_batches(state, req):
+    limit = query_int(req["query"], "limit", 20, 1, 100)
+    return json_response(state.list_batches(req["query"].get("after", [None])[0], limit))
+
+
+def route_retrieve_batch(state, req):
+    return json_response(state.retrieve_batch(req["params"]["batch_id"]))
+
+
+def route_cancel_batch(state, req):
+    return json_response(state.cancel_batch(req["params"]["batch_id"]))
+
+
+ROUTES = [
+    ("POST", r"/v1/files", route_upload_file),
+    ("GET", r"/v1/files", route_list_files),
+    ("GET", r"/v1/files/(?P<file_id>[^/]+)", route_get_file),
+    ("DELETE", r"/v1/files/(?P<file_id>[^/]+)", route_delete_file),
+    ("GET", r"/v1/files/(?P<file_id>[^/]+)/content", route_file_content),
+    ("POST", r"/v1/batches", route_create_batch),
+    ("GET", r"/v1/batches", route_list_batches),
+    ("GET", r"/v1/batches/(?P<batch_id>[^/]+)", route_retrieve_batch),
+    ("POST", r"/v1/batches/(?P<batch_id>[^/]+)/cancel", route_cancel_batch),
+]
+ROUTES = [(method, re.compile(pattern + r"\Z"), func) for method, pattern, func in ROUTES]
+
+
+def handle_api(state, method, path, req):
+    for route_method, pattern, func in ROUTES:
+        match = pattern.match(path)
+        if match and route_method == method:
+            req["params"] = match.groupdict()
+            try:
+                return func(state, req)
+            except ApiError as err:
+                return err.response()
+    return error_response(404, f"Invalid URL ({method} {path})")
+
+
+def handle_control(server, method, path, body):
+    """The unauthenticated control API; returns (response, stop_after_sending)."""
+    state = server.state
+    try:
+        if method == "GET" and path == "/_control/stats":
+            return json_response(state.snapshot_stats()), False
+        if method == "GET" and path == "/_control/config":
+            return json_response(state.update_config({})), False
+        if method == "POST" and path == "/_control/config":
+            try:
+                return json_response(state.update_config(parse_json_body(body))), False
+            except ValueError as err:
+                raise bad_request(str(err)) from None
+        if method == "POST" and path == "/_control/reset":
+            state.reset()
+            return json_response({"reset": True}), False
+        if method == "POST" and path == "/_control/shutdown":
+            return json_response({"shutdown": True}), True
+        match = re.fullmatch(r"/_control/advance/([^/]+)", path)
+        if method == "POST" and match:
+            status = parse_json_body(body).get("status")
+            return json_response(state.advance_batch(match.group(1), status)), False
+    except ApiError as err:
+        return err.response(), False
+    return error_response(404, f"Unknown control call ({method} {path})"), False
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: every answer carries Content-Length
+    server_version = "fake-batch-server/1.0"
+    timeout = 60  # idle keep-alive connections must not pin a thread forever
+    disable_nagle_algorithm = True  # avoid Nagle/delayed-ACK stalls on small answers
+
+    def do_GET(self):
+        self._dispatch()
+
+    do_POST = do_DELETE = do_PUT = do_PATCH = do_GET
+
+    def version_string(self):
+        return self.server_version  # the default appends the Python version
+
+    def log_message(self, format, *args):  # noqa: A002 (signature fixed by the base class)
+        if self.server.verbose:
+            sys.stderr.write("fake_batch_server: %s\n" % (format % args))
+
+    # ---- request reading
+
+    def _read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _read_chunked(self):
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()  # CRLF after each chunk
+
+    # ---- response writing
+
+    def _send(self, resp, truncate=False):
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        body = resp.body
+        if truncate:
+            # Announce the full length but send half, then hang up: a cut download.
+            body = body[:len(body) // 2]
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _reset_connection(self):
+        """Close with RST (SO_LINGER 0) and no answer, so the client sees ECONNRESET."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        # rfile holds a reference to the socket; close it so close() really closes now.
+        # wfile is left open: the base class flushes it after this handler returns.
+        self.rfile.close()
+        self.connection.close()
+
+    # ---- dispatch
+
+    def _dispatch(self):
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/") or "/"
+        method = self.command
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            self._send(error_response(400, "Could not read the request body"))
+            return
+        if path.startswith("/_control/"):
+            resp, stop = handle_control(self.server, method, path, body)
+            self._send(resp)
+            if stop:
+                self.close_connection = True
+                self.server.stop_event.set()
+        elif path == "/v1" or path.startswith("/v1/"):
+            self._dispatch_api(method, path, url.query, body)
+        else:
+            self._send(error_response(404, f"Invalid URL ({method} {path})"))
+
+    def _dispatch_api(self, method, path, query, body):
+        state = self.server.state
+        record = {"method": method, "path": path, "query": query, "status": None,
+                  "authorization": self.headers.get("Authorization"),
+                  "host": self.headers.get("Host"),
+                  "user_agent": self.headers.get("User-Agent"), "fault": None}
+        expected = f"Bearer {self.server.api_key}".encode()
+        given = (record["authorization"] or "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, expected):
+            self._finish_api(record, error_response(401, *AUTH_ERROR))
+            return
+        kind = state.pick_fault(method, path)
+        record["fault"] = kind
+        if kind in RESPONSE_FAULTS:
+            self._finish_api(record, fault_response(kind, state.config))
+            return
+        if kind == "reset":
+            self._finish_api(record, None)
+            return
+        req = {"headers": self.headers, "body": body, "query": parse_qs(query)}
+        resp = handle_api(state, method, path, req)
+        if kind == "reset_after":
+            resp = None
+        elif kind == "500_after":
+            resp = fault_response("500", state.config)
+        truncate = kind == "truncate"
+        if kind is None and resp.is_download and resp.body and state.should_truncate():
+            truncate, record["fault"] = True, "truncate"
+        self._finish_api(record, resp, truncate)
+
+    def _finish_api(self, record, resp, truncate=False):
+        # Log before answering so a client that reads /_control/stats right after
+        # getting its answer always finds this request there.
+        record["status"] = resp.status if resp else None
+        self.server.state.log_request(record)
+        if resp is None:
+            self._reset_connection()
+        else:
+            self._send(resp, truncate)
+
+
+class FakeServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, state, api_key, verbose):
+        self.state, self.api_key, self.verbose = state, api_key, verbose
+        self.stop_event = threading.Event()
+        super().__init__(address, Handler)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def load_config(arg, seed):
+    config = copy.deepcopy(DEFAULT_CONFIG)
+    if arg:
+        text = open(arg[1:], encoding="utf-8").read() if arg.startswith("@") else arg
+        config = merged_config(config, json.loads(text))
+    if seed is not None:
+        config = merged_config(config, {"seed": seed})
+    return config
+
+
+def write_port_file(path, port):
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="ascii") as f:
+        f.write(f"{port}\n")
+    os.replace(tmp, path)  # atomic: a reader never sees a half-written port
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port-file", help="write the port here once listening")
+    parser.add_argument("--api-key", default="test-key")
+    parser.add_argument("--config", help="JSON object, or @file holding one")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--max-lifetime", type=float, default=600,
+                        help="exit after this many seconds (a forgotten server never lingers)")
+    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        config = load_config(args.config, args.seed)
+    except (OSError, ValueError) as err:
+        print(f"fake_batch_server: bad --config: {err}", file=sys.stderr)
+        return 2
+    server = FakeServer(("127.0.0.1", args.port), State(config), args.api_key, args.verbose)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: server.stop_event.set())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                     daemon=True).start()
+    port = server.server_address[1]
+    if args.port_file:
+        write_port_file(args.port_file, port)
+    print(f"listening on 127.0.0.1:{port}", flush=True)
+    deadline = time.monotonic() + args.max_lifetime
+    # Short waits keep signal handling prompt in the main thread.
+    while not server.stop_event.wait(0.2) and time.monotonic() < deadline:
+        pass
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,450 @@
+#!/usr/bin/env python3
+"""Self-test for fake_batch_server.py (standard library only).
+
+Starts the server as a subprocess on a free port, drives it over HTTP with
+http.client, and prints "N passed, M failed". Exits non-zero on any failure.
+
+    python3 tests/fake_server/selftest.py
+"""
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "fake_batch_server.py")
+KEY = "test-key-selftest"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+TERMINAL = ("completed", "expired", "failed", "cancelled")
+
+
+class Client:
+    """A tiny HTTP client; one keep-alive connection, reopened after errors."""
+
+    def __init__(self, port):
+        self.port = port
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None, auth=True):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        all_headers = dict(AUTH if auth else {})
+        all_headers.update(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        try:
+            self.conn.request(method, path, body=body, headers=all_headers)
+            resp = self.conn.getresponse()
+            data = resp.read()
+        except Exception:
+            self.close()
+            raise
+        return resp.status, resp, data
+
+    def json(self, method, path, body=None, expect=200, **kw):
+        status, _, data = self.request(method, path, body, **kw)
+        obj = json.loads(data)
+        assert status == expect, f"{method} {path}: {status} != {expect}: {obj}"
+        return obj
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    # ---- API helpers
+
+    def upload(self, lines, purpose="batch", expect=200):
+        data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        body, ctype = multipart({"purpose": purpose}, ("file", "input.jsonl", data))
+        return self.json("POST", "/v1/files", body, expect, headers={"Content-Type": ctype})
+
+    def create_batch(self, file_id, endpoint="/v1/chat/completions", expect=200, **extra):
+        args = {"input_file_id": file_id, "endpoint": endpoint, "completion_window": "24h"}
+        args.update(extra)
+        return self.json("POST", "/v1/batches", args, expect)
+
+    def run_to_end(self, batch_id, limit=20):
+        seen = []
+        for _ in range(limit):
+            batch = self.json("GET", f"/v1/batches/{batch_id}")
+            seen.append(batch["status"])
+            if batch["status"] in TERMINAL:
+                return batch, seen
+        raise AssertionError(f"batch never finished: {seen}")
+
+    def content_lines(self, file_id):
+        status, resp, data = self.request("GET", f"/v1/files/{file_id}/content")
+        assert status == 200 and resp.getheader("Content-Type") == "application/octet-stream"
+        return [json.loads(line) for line in data.decode().splitlines()]
+
+    def config(self, **cfg):
+        return self.json("POST", "/_control/config", cfg, auth=False)
+
+    def stats(self):
+        return self.json("GET", "/_control/stats", auth=False)
+
+
+def multipart(fields, file_part):
+    boundary = "----selftest" + uuid.uuid4().hex
+    out = []
+    for name, value in fields.items():
+        out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                   f"{value}\r\n".encode())
+    name, filename, data = file_part
+    out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+               f'filename="{filename}"\r\nContent-Type: application/jsonl\r\n\r\n'.encode()
+               + data + b"\r\n")
+    out.append(f"--{boundary}--\r\n".encode())
+    return b"".join(out), f"multipart/form-data; boundary={boundary}"
+
+
+def chat_lines(n, prefix="req"):
+    return [{"custom_id": f"{prefix}-{i}", "method": "POST", "url": "/v1/chat/completions",
+             "body": {"model": "gpt-test", "messages": [{"role": "user", "content": f"hi {i}"}]}}
+            for i in range(1, n + 1)]
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_auth(c):
+    status, _, data = c.request("GET", "/v1/batches", auth=False)
+    err = json.loads(data)["error"]
+    assert status == 401 and err["code"] == "invalid_api_key", (status, err)
+    status, _, data = c.request("GET", "/v1/batches", auth=False,
+                                headers={"Authorization": "Bearer wrong-secret"})
+    assert status == 401 and b"wrong-secret" not in data, data
+    assert set(err) == {"message", "type", "param", "code"}
+
+
+def test_full_lifecycle(c):
+    lines = chat_lines(8)
+    f = c.upload(lines)
+    assert f["object"] == "file" and f["purpose"] == "batch" and f["id"].startswith("file-")
+    assert f["bytes"] == sum(len(json.dumps(x)) + 1 for x in lines), f
+    assert c.json("GET", f"/v1/files/{f['id']}")["id"] == f["id"]
+    batch = c.create_batch(f["id"], metadata={"run": "selftest"})
+    assert batch["status"] == "validating"
+    for key in ("model", "errors", "output_file_id", "error_file_id", "in_progress_at",
+                "expires_at", "finalizing_at", "completed_at", "failed_at", "expired_at",
+                "cancelling_at", "cancelled_at", "request_counts", "usage", "metadata"):
+        assert key in batch, key
+    assert batch["request_counts"] == {"total": 8, "completed": 0, "failed": 0}
+    done, seen = c.run_to_end(batch["id"])
+    assert seen == ["validating", "in_progress", "finalizing", "completed"], seen
+    assert done["error_file_id"] is None and done["output_file_id"]
+    assert done["completed_at"] and done["in_progress_at"] and done["finalizing_at"]
+    assert done["request_counts"] == {"total": 8, "completed": 8, "failed": 0}
+    assert done["usage"]["total_tokens"] > 0
+    out = c.content_lines(done["output_file_id"])
+    ids = [line["custom_id"] for line in out]
+    assert sorted(ids) == sorted(x["custom_id"] for x in lines), ids
+    assert ids != [x["custom_id"] for x in lines], "output must not be in input order"
+    body = out[0]["response"]["body"]
+    assert out[0]["response"]["status_code"] == 200 and out[0]["error"] is None
+    assert body["choices"][0]["message"]["content"] == f"echo: {out[0]['custom_id']}"
+    assert body["model"] == "gpt-test" and body["object"] == "chat.completion"
+    listed = c.json("GET", "/v1/files?purpose=batch_output")
+    assert done["output_file_id"] in [x["id"] for x in listed["data"]]
+
+
+def test_fail_every(c):
+    c.config(fail_every=2, fail_custom_ids=["req-1"])
+    try:
+        f = c.upload(chat_lines(6))
+        done, _ = c.run_to_end(c.create_batch(f["id"])["id"])
+    finally:
+        c.config(fail_every=0, fail_custom_ids=[])
+    assert done["request_counts"] == {"total": 6, "completed": 2, "failed": 4}, done
+    errors = c.content_lines(done["error_file_id"])
+    assert sorted(e["custom_id"] for e in errors) == ["req-1", "req-2", "req-4", "req-6"]
+    assert errors[0]["response"]["status_code"] == 400
+    assert errors[0]["response"]["body"]["error"]["code"] == "fake_failure"
+    assert len(c.content_lines(done["output_file_id"])) == 2
+
+
+def test_expired(c):
+    c.config(final_status="expired")
+    try:
+        f = c.upload(chat_lines(6))
+        done, _ = c.run_to_end(c.create_batch(f["id"])["id"])
+    finally:
+        c.config(final_status="completed")
+    assert done["status"] == "expired" and done["expired_at"], done
+    assert done["request_counts"] == {"total": 6, "completed": 3, "failed": 0}
+    got = sorted(x["custom_id"] for x in c.content_lines(done["output_file_id"]))
+    assert got == ["req-1", "req-2", "req-3"], got
+
+
+def test_failed_and_invalid_url(c):
+    c.config(final_status="failed")
+    try:
+        f = c.upload(chat_lines(2))
+        done, _ = c.run_to_end(c.create_batch(f["id"])["id"])
+    finally:
+        c.config(final_status="completed")
+    assert done["status"] == "failed" and done["output_file_id"] is None
+    assert done["errors"]["data"][0]["code"] == "fake_validation_failure"
+    f = c.upload(chat_lines(2))
+    done, _ = c.run_to_end(c.create_batch(f["id"], endpoint="/v1/embeddings")["id"])
+    err = done["errors"]["data"][0]
+    assert done["status"] == "failed" and err["code"] == "invalid_url" and err["line"] == 1
+
+
+def test_cancel(c):
+    f = c.upload(chat_lines(4))
+    batch = c.create_batch(f["id"])
+    cancelling = c.json("POST", f"/v1/batches/{batch['id']}/cancel")
+    assert cancelling["status"] == "cancelling" and cancelling["cancelling_at"]
+    done, seen = c.run_to_end(batch["id"])
+    assert seen == ["cancelling", "cancelled"], seen
+    assert done["request_counts"] == {"total": 4, "completed": 2, "failed": 0}
+    got = sorted(x["custom_id"] for x in c.content_lines(done["output_file_id"]))
+    assert got == ["req-1", "req-2"], got
+    err = c.json("POST", f"/v1/batches/{batch['id']}/cancel", expect=400)
+    assert "cancel" in err["error"]["message"].lower()
+
+
+def test_list_paging(c):
+    c.json("POST", "/_control/reset", auth=False)
+    f = c.upload(chat_lines(1))
+    created = [c.create_batch(f["id"])["id"] for _ in range(3)]
+    seen, after, pages = [], None, []
+    while True:
+        page = c.json("GET", "/v1/batches?limit=1" + (f"&after={after}" if after else ""))
+        pages.append(page["has_more"])
+        seen += [b["id"] for b in page["data"]]
+        assert page["first_id"] == page["last_id"] == page["data"][0]["id"]
+        if not page["has_more"]:
+            break
+        after = page["last_id"]
+    assert seen == created[::-1], (seen, created)
+    assert pages == [True, True, False], pages
+    assert c.json("GET", "/v1/batches?limit=0", expect=400)["error"]["param"] == "limit"
+
+
+def test_embeddings(c):
+    lines = [{"custom_id": f"e{i}", "method": "POST", "url": "/v1/embeddings",
+              "body": {"model": "emb-test", "input": "x"}} for i in range(3)]
+    f = c.upload(lines)
+    c.config(steps=0)
+    try:
+        done, seen = c.run_to_end(c.create_batch(f["id"], endpoint="/v1/embeddings")["id"])
+    finally:
+        c.config(steps=1)
+    assert seen == ["completed"], seen
+    body = c.content_lines(done["output_file_id"])[0]["response"]["body"]
+    assert body["data"][0]["embedding"] == [0.1, 0.2, 0.3] and body["model"] == "emb-test"
+
+
+def test_upload_validation(c):
+    assert c.upload(chat_lines(1), purpose="fine-tune", expect=400)["error"]["param"]
+    lines = chat_lines(3)
+    lines[2]["custom_id"] = "req-1"
+    msg = c.upload(lines, expect=400)["error"]["message"]
+    assert "Line 3" in msg and "duplicate" in msg, msg
+    lines = chat_lines(2)
+    lines[1]["url"] = "/v1/embeddings"
+    assert "Line 2" in c.upload(lines, expect=400)["error"]["message"]
+
+
+def test_metadata_limit(c):
+    f = c.upload(chat_lines(1))
+    metadata = {f"k{i}": "v" for i in range(17)}
+    err = c.create_batch(f["id"], metadata=metadata, expect=400)["error"]
+    assert err["param"] == "metadata" and err["type"] == "invalid_request_error", err
+    err = c.create_batch(f["id"], completion_window="48h", expect=400)["error"]
+    assert err["param"] == "completion_window"
+    err = c.create_batch(f["id"], endpoint="/v1/nope", expect=400)["error"]
+    assert err["param"] == "endpoint"
+    assert c.create_batch("file-missing", expect=404)["error"]["param"] == "input_file_id"
+
+
+def test_reset_fault(c):
+    c.config(faults=[{"method": "GET", "path_prefix": "/v1/batches/", "kind": "reset"}])
+    try:
+        c.request("GET", "/v1/batches/batch_x")
+    except (ConnectionError, http.client.HTTPException):
+        pass  # RemoteDisconnected is a ConnectionResetError too
+    else:
+        raise AssertionError("expected a connection error")
+    status, _, _ = c.request("GET", "/v1/batches/batch_x")  # one-shot: now a normal 404
+    assert status == 404, status
+
+
+def test_429_fault(c):
+    c.config(faults=[{"method": "GET", "path": "/v1/batches", "kind": "429", "count": 2}],
+             retry_after="3")
+    try:
+        for _ in range(2):
+            status, resp, data = c.request("GET", "/v1/batches")
+            assert status == 429 and resp.getheader("Retry-After") == "3", status
+            assert json.loads(data)["error"]["code"] == "rate_limit_exceeded"
+        assert c.request("GET", "/v1/batches")[0] == 200  # same keep-alive connection
+    finally:
+        c.config(retry_after="0")
+
+
+def test_truncated_download(c):
+    f = c.upload(chat_lines(3))
+    c.config(truncate_rate=1.0)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=5)
+        conn.request("GET", f"/v1/files/{f['id']}/content", headers=AUTH)
+        resp = conn.getresponse()
+        assert int(resp.getheader("Content-Length")) == f["bytes"]
+        try:
+            resp.read()
+        except http.client.IncompleteRead as err:
+            assert len(err.partial) == f["bytes"] // 2
+        else:
+            raise AssertionError("expected IncompleteRead")
+        conn.close()
+    finally:
+        c.config(truncate_rate=0.0)
+
+
+def test_reset_after_upload(c):
+    before = c.stats()["uploads"]
+    c.config(faults=[{"method": "POST", "path": "/v1/files", "kind": "reset_after"}])
+    try:
+        c.upload(chat_lines(2, prefix="lost"))
+    except (ConnectionError, http.client.HTTPException):
+        pass
+    else:
+        raise AssertionError("expected a connection error")
+    stats = c.stats()
+    assert stats["uploads"] == before + 1, stats["uploads"]
+    assert stats["requests"][-1]["status"] is None
+    assert stats["requests"][-1]["fault"] == "reset_after"
+    files = c.json("GET", "/v1/files?purpose=batch")["data"]
+    assert any(x["bytes"] > 0 for x in files)
+
+
+def test_500_after_create(c):
+    f = c.upload(chat_lines(1))
+    before = c.stats()["batches_created"]
+    c.config(faults=[{"method": "POST", "path": "/v1/batches", "kind": "500_after"}])
+    status, _, _ = c.request("POST", "/v1/batches", {
+        "input_file_id": f["id"], "endpoint": "/v1/chat/completions",
+        "completion_window": "24h"})
+    assert status == 500
+    assert c.stats()["batches_created"] == before + 1
+
+
+def test_advance_and_delete(c):
+    f = c.upload(chat_lines(4))
+    batch = c.create_batch(f["id"])
+    done = c.json("POST", f"/_control/advance/{batch['id']}", {"status": "completed"},
+                  auth=False)
+    assert done["status"] == "completed" and done["request_counts"]["completed"] == 4
+    c.json("POST", f"/_control/advance/{batch['id']}", {"status": "expired"}, 400, auth=False)
+    deleted = c.json("DELETE", f"/v1/files/{f['id']}")
+    assert deleted == {"id": f["id"], "object": "file", "deleted": True}
+    c.json("GET", f"/v1/files/{f['id']}", expect=404)
+
+
+def test_stats_counts(c):
+    c.json("POST", "/_control/reset", auth=False)
+    f = c.upload(chat_lines(3))
+    batch = c.create_batch(f["id"])
+    done, seen = c.run_to_end(batch["id"])
+    c.content_lines(done["output_file_id"])
+    c.json("GET", "/v1/batches")
+    stats = c.stats()
+    expect = {"uploads": 1, "batches_created": 1, "cancels": 0, "retrieves": len(seen),
+              "downloads": 1, "list_calls": 1, "faults_injected": 0}
+    assert {k: stats[k] for k in expect} == expect, stats
+    first = stats["requests"][0]
+    assert first["method"] == "POST" and first["path"] == "/v1/files"
+    assert first["authorization"] == f"Bearer {KEY}" and first["status"] == 200
+    assert first["host"] == f"127.0.0.1:{c.port}"
+    assert all(r["path"].startswith("/v1") for r in stats["requests"])
+
+
+def test_random_faults_reproducible(c):
+    def run():
+        c.json("POST", "/_control/reset", auth=False)
+        c.config(fault_rate=0.5, fault_kinds=["429", "503"], seed=7)
+        statuses = [c.request("GET", "/v1/files")[0] for _ in range(12)]
+        c.config(fault_rate=0.0)
+        return statuses
+
+    first, second = run(), run()
+    assert first == second and {429, 503} & set(first) and 200 in first, first
+
+
+TESTS = [test_auth, test_full_lifecycle, test_fail_every, test_expired,
+         test_failed_and_invalid_url, test_cancel, test_list_paging, test_embeddings,
+         test_upload_validation, test_metadata_limit, test_reset_fault, test_429_fault,
+         test_truncated_download, test_reset_after_upload, test_500_after_create,
+         test_advance_and_delete, test_stats_counts, test_random_faults_reproducible]
+
+
+# --------------------------------------------------------------------------- runner
+
+
+def start_server(tmp):
+    port_file = os.path.join(tmp, "port")
+    proc = subprocess.Popen([sys.executable, SERVER, "--port", "0", "--port-file", port_file,
+                             "--api-key", KEY, "--seed", "1", "--max-lifetime", "60"],
+                            stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(port_file):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit("fake server did not start")
+        time.sleep(0.02)
+    with open(port_file) as f:
+        port = int(f.read())
+    line = proc.stdout.readline().strip()
+    assert line == f"listening on 127.0.0.1:{port}", line
+    return proc, port
+
+
+def main():
+    started = time.monotonic()
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, port = start_server(tmp)
+        client = Client(port)
+        try:
+            for test in TESTS:
+                client.close()
+                try:
+                    client.config(faults=[])
+                    test(client)
+                    passed += 1
+                    print(f"ok   {test.__name__}")
+                except Exception:
+                    failed += 1
+                    print(f"FAIL {test.__name__}")
+                    traceback.print_exc(file=sys.stdout)
+            client.close()
+            proc.send_signal(signal.SIGTERM)  # the server must exit cleanly on SIGTERM
+            try:
+                ok = proc.wait(timeout=5) == 0
+            except subprocess.TimeoutExpired:
+                ok = False
+            passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+            print(f"{'ok  ' if ok else 'FAIL'} sigterm_shutdown")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    print(f"took {time.monotonic() - started:.1f} s")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
