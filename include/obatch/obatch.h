@@ -188,7 +188,7 @@ typedef struct obatch_info {
   uint64_t requests_total; /* as reported by the provider */
   uint64_t requests_completed;
   uint64_t requests_failed;
-  uint64_t bytes_total;    /* input size, then download size */
+  uint64_t bytes_total;    /* size of the input file */
   uint64_t bytes_uploaded;
   uint64_t bytes_downloaded;
   int64_t created_at; /* unix seconds, 0 when unknown */

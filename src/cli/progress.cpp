@@ -23,24 +23,27 @@ void Progress::update(const obatch_info_t &info) {
     batch_id_ = info.batch_id;
     std::fprintf(stderr, "obatch: batch %s created at %s\n", info.batch_id, info.provider);
   }
-  bool changed = info.phase != phase_ || status_ != info.remote_status ||
-                 info.requests_completed != completed_ || info.requests_failed != failed_;
-  if (!changed) return;
-  phase_ = info.phase;
+  if (info.phase != phase_) {
+    phase_ = info.phase;
+    if (info.phase == OBATCH_PHASE_UPLOADING)
+      std::fprintf(stderr, "obatch: uploading %llu requests (%llu bytes)\n",
+                   static_cast<unsigned long long>(info.requests_added),
+                   static_cast<unsigned long long>(info.bytes_total));
+    else if (info.phase != OBATCH_PHASE_WAITING)
+      std::fprintf(stderr, "obatch: %s\n", phase_name(info.phase));
+  }
+  // While the provider works: one line per change of status or counts.
+  if (info.phase != OBATCH_PHASE_WAITING || !info.remote_status[0]) return;
+  if (status_ == info.remote_status && info.requests_completed == completed_ &&
+      info.requests_failed == failed_)
+    return;
   status_ = info.remote_status;
   completed_ = info.requests_completed;
   failed_ = info.requests_failed;
-  if (info.phase == OBATCH_PHASE_UPLOADING)
-    std::fprintf(stderr, "obatch: uploading %llu requests (%llu bytes)\n",
-                 static_cast<unsigned long long>(info.requests_added),
-                 static_cast<unsigned long long>(info.bytes_total));
-  else if (info.phase == OBATCH_PHASE_WAITING && info.remote_status[0])
-    std::fprintf(stderr, "obatch: %s: %llu completed, %llu failed of %llu\n", info.remote_status,
-                 static_cast<unsigned long long>(info.requests_completed),
-                 static_cast<unsigned long long>(info.requests_failed),
-                 static_cast<unsigned long long>(info.requests_total));
-  else if (info.phase != OBATCH_PHASE_WAITING)
-    std::fprintf(stderr, "obatch: %s\n", phase_name(info.phase));
+  std::fprintf(stderr, "obatch: %s: %llu completed, %llu failed of %llu\n", info.remote_status,
+               static_cast<unsigned long long>(info.requests_completed),
+               static_cast<unsigned long long>(info.requests_failed),
+               static_cast<unsigned long long>(info.requests_total));
 }
 
 }  // namespace obatch::cli

@@ -301,8 +301,10 @@ void Job::download_file(const std::string &file_id, const std::string &final_pat
                                                 [this](uint64_t, uint64_t down) { bytes_down_ = down; });
       bool ok = resp.curl_code == 0 && resp.status >= 200 && resp.status < 300;
       std::string problem;
-      if (ok && !expect.empty() && std::to_string(resp.bytes_received) != expect)
-        problem = label + ": got " + std::to_string(resp.bytes_received) + " of " + expect + " bytes";
+      // What counts is what reached the disk, not what curl reported.
+      uint64_t on_disk = ok ? file_size(temp) : 0;
+      if (ok && !expect.empty() && std::to_string(on_disk) != expect)
+        problem = label + ": got " + std::to_string(on_disk) + " of " + expect + " bytes";
       if (ok && problem.empty() && into_results) {
         try {
           results_->add_file(temp, label);

@@ -17,6 +17,7 @@ namespace obatch {
 namespace {
 
 struct CallState {
+  CURL *easy;
   HttpResponse *resp;
   const TransferOptions *opts;
   const std::atomic<bool> *stop;
@@ -47,9 +48,12 @@ size_t on_body(char *data, size_t size, size_t n, void *user) {
   auto *st = static_cast<CallState *>(user);
   size_t len = size * n;
   st->resp->bytes_received += len;
+  // The body may arrive in the same read as the headers: ask curl for the
+  // status now. Only a successful answer goes to the sink; an error body is
+  // kept to be read.
   long status = 0;
-  // Only a successful answer goes to the sink; an error body is kept to read.
-  if (st->opts->sink_fd >= 0 && st->resp->status >= 200 && st->resp->status < 300) {
+  curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (st->opts->sink_fd >= 0 && status >= 200 && status < 300) {
     const char *p = data;
     size_t left = len;
     while (left) {
@@ -61,7 +65,6 @@ size_t on_body(char *data, size_t size, size_t n, void *user) {
       p += w;
       left -= static_cast<size_t>(w);
     }
-    (void)status;
     return len;
   }
   if (st->resp->body.size() < (16u << 20)) st->resp->body.append(data, len);
@@ -125,7 +128,7 @@ bool Transport::sleep_ms(long ms, const std::function<bool()> &done) {
 HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
                                 const std::string &bearer, const TransferOptions &opts) {
   HttpResponse resp;
-  CallState st{&resp, &opts, &stop_};
+  CallState st{easy_, &resp, &opts, &stop_};
   if (stop_) {
     resp.interrupted = true;
     return resp;
@@ -208,15 +211,12 @@ HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
   }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
 
-  // Status is needed inside on_body to route the body; curl knows it once
-  // the headers are in, so fetch it there lazily.
   curl_multi_add_handle(multi_, e);
   int running = 1;
   CURLcode result = CURLE_OK;
   bool finished = false;
   while (!finished) {
     curl_multi_perform(multi_, &running);
-    if (resp.status == 0) curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp.status);
     int queued = 0;
     while (CURLMsg *m = curl_multi_info_read(multi_, &queued)) {
       if (m->msg == CURLMSG_DONE && m->easy_handle == e) {
