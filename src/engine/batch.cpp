@@ -45,8 +45,9 @@ Batch::Batch(const Config &conf, const std::string &batch_id) : conf_(conf) {
 }
 
 Batch::~Batch() {
+  int phase = job_ ? job_->snapshot().phase : OBATCH_PHASE_BUILDING;
   job_.reset();  // stops the I/O thread first
-  bool keep_input = last_.phase != OBATCH_PHASE_BUILDING && last_.phase != OBATCH_PHASE_DONE;
+  bool keep_input = phase != OBATCH_PHASE_BUILDING && phase != OBATCH_PHASE_DONE;
   input_.reset();
   // The input is ours and useless once the batch is done (or never sent);
   // result files are the user's and stay.

@@ -116,8 +116,12 @@ void Job::run() {
     // The handle is going away; the remote batch goes on.
   } catch (const Error &e) {
     fail(e.code(), e.what());
+  } catch (const std::bad_alloc &) {
+    fail(OBATCH_ENOMEM, "out of memory");
   } catch (const std::exception &e) {
     fail(OBATCH_EINTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    fail(OBATCH_EINTERNAL, "internal error: unknown exception");
   }
 }
 
@@ -284,6 +288,7 @@ void Job::load_remote_input_order() {
     if (line.empty()) continue;
     spec_.input_ids.add(result_line_custom_id(line, path + " line " + std::to_string(n)));
   }
+  unlink(path.c_str());  // only the order was needed; the provider keeps the file
   update([&](JobSnapshot &snap) { snap.requests_added = spec_.input_ids.size(); });
 }
 
