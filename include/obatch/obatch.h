@@ -118,10 +118,12 @@ OBATCH_API const char *obatch_strerror(int code);
  *                       keys <= 64 chars, values <= 512 chars)
  *   work_dir            where the input and result files are kept; default: a
  *                       new private directory under $TMPDIR (or /tmp)
+ *   results_dir         where result files go by default (created if
+ *                       missing); default: work_dir
  *   output_path         where the output file goes; default
- *                       <work_dir>/<batch_id>-output.jsonl
+ *                       <results_dir>/<batch_id>-output.jsonl
  *   error_path          where the error file goes; default
- *                       <work_dir>/<batch_id>-errors.jsonl
+ *                       <results_dir>/<batch_id>-errors.jsonl
  *   custom_id_prefix    prefix of generated custom_ids; default "request"
  *                       ("request-1", "request-2", ...)
  *   poll_interval_ms    first and shortest wait between status checks (1000)

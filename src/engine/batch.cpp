@@ -45,13 +45,12 @@ Batch::Batch(const Config &conf, const std::string &batch_id) : conf_(conf) {
 }
 
 Batch::~Batch() {
-  int phase = job_ ? job_->snapshot().phase : OBATCH_PHASE_BUILDING;
   job_.reset();  // stops the I/O thread first
-  bool keep_input = phase != OBATCH_PHASE_BUILDING && phase != OBATCH_PHASE_DONE;
   input_.reset();
-  // The input is ours and useless once the batch is done (or never sent);
-  // result files are the user's and stay.
-  if (!input_path_.empty() && !keep_input) unlink(input_path_.c_str());
+  // The input file is ours: a running batch is resumed by id (the provider
+  // keeps its copy), so nothing needs it once the handle is gone. Result
+  // files are the user's and stay.
+  if (!input_path_.empty()) unlink(input_path_.c_str());
   if (own_work_dir_) rmdir(work_dir_.c_str());  // only if empty
 }
 
