@@ -10,13 +10,7 @@
 namespace obatch {
 
 Batch::Batch(const Config &conf) : conf_(conf) {
-  if (conf_.has("work_dir")) {
-    work_dir_ = conf_.get("work_dir");
-    ensure_dir(work_dir_);
-  } else {
-    work_dir_ = make_private_dir("obatch");
-    own_work_dir_ = true;
-  }
+  open_work_dir();
   tag_ = random_hex(12);
   input_path_ = path_join(work_dir_, "obatch-" + tag_ + ".jsonl");
   input_ = std::make_unique<BatchInput>(input_path_, conf_.get("custom_id_prefix", "request"));
@@ -30,13 +24,7 @@ Batch::Batch(const Config &conf, const std::string &batch_id) : conf_(conf) {
   if (conf_.get("provider").empty())
     throw Error(OBATCH_EPROVIDER, "to resume a batch, say which provider runs it (provider)");
   resolve_provider("");
-  if (conf_.has("work_dir")) {
-    work_dir_ = conf_.get("work_dir");
-    ensure_dir(work_dir_);
-  } else {
-    work_dir_ = make_private_dir("obatch");
-    own_work_dir_ = true;
-  }
+  open_work_dir();
   JobSpec spec = job_spec();
   spec.batch_id = batch_id;
   job_ = std::make_unique<Job>(std::move(spec));
@@ -52,6 +40,16 @@ Batch::~Batch() {
   // files are the user's and stay.
   if (!input_path_.empty()) unlink(input_path_.c_str());
   if (own_work_dir_) rmdir(work_dir_.c_str());  // only if empty
+}
+
+void Batch::open_work_dir() {
+  if (conf_.has("work_dir")) {
+    work_dir_ = conf_.get("work_dir");
+    ensure_dir(work_dir_);
+  } else {
+    work_dir_ = make_private_dir("obatch");
+    own_work_dir_ = true;
+  }
 }
 
 void Batch::resolve_provider(const std::string &model) {

@@ -37,6 +37,7 @@ class Batch {
   const std::string &input_path() const { return input_path_; }
 
  private:
+  void open_work_dir();
   void resolve_provider(const std::string &model);
   void check_building(const char *what) const;
   JobSpec job_spec();

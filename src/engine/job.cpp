@@ -127,6 +127,26 @@ void Job::run() {
 
 // ---- upload ----------------------------------------------------------------
 
+std::optional<Remote> Job::find_listed(int op, Fields args,
+                                       const std::function<bool(Fields &)> &match) {
+  // Newest first: what an unanswered attempt made a moment ago is on the
+  // first page; a few more pages cover a busy account.
+  args["limit"] = "100";
+  for (int page = 0; page < kReconcilePages; page++) {
+    Remote r = client_.call(op, args);
+    for (auto &item : r.items)
+      if (match(item)) {
+        Remote found;
+        found.page = item;
+        return found;
+      }
+    std::string last = r.get("last_id");
+    if (r.get("has_more") != "true" || last.empty()) break;
+    args["after"] = last;
+  }
+  return std::nullopt;
+}
+
 void Job::upload() {
   set_phase(OBATCH_PHASE_UPLOADING);
   if (spec_.provider->inline_requests()) return;  // sent with the create call
@@ -136,22 +156,10 @@ void Job::upload() {
 
   // An upload whose answer was lost may still have created the file: look
   // for our unique file name with the same size before sending it again.
-  auto find_existing = [&]() -> std::optional<Remote> {
-    std::string after;
-    for (int page = 0; page < kReconcilePages; page++) {
-      Fields list_args{{"purpose", "batch"}, {"limit", "100"}};
-      if (!after.empty()) list_args["after"] = after;
-      Remote r = client_.call(OBATCH_OP_LIST_FILES, list_args);
-      for (auto &f : r.items)
-        if (f["filename"] == filename && f["file_bytes"] == size) {
-          Remote found;
-          found.page = f;
-          return found;
-        }
-      after = r.get("last_id");
-      if (r.get("has_more") != "true" || after.empty()) break;
-    }
-    return std::nullopt;
+  auto find_existing = [&] {
+    return find_listed(OBATCH_OP_LIST_FILES, {{"purpose", "batch"}}, [&](Fields &f) {
+      return f["filename"] == filename && f["file_bytes"] == size;
+    });
   };
   Remote r = client_.create(OBATCH_OP_UPLOAD, args, find_existing,
                             [this](uint64_t up, uint64_t) { bytes_up_ = up; });
@@ -184,24 +192,11 @@ void Job::create() {
 
   // A create whose answer was lost may have made the batch (and the user
   // would pay twice): find it by the tag in its metadata first.
-  auto find_existing = [&]() -> std::optional<Remote> {
-    std::string after;
-    for (int page = 0; page < kReconcilePages; page++) {
-      Fields list_args{{"limit", "100"}};
-      if (!after.empty()) list_args["after"] = after;
-      Remote r = client_.call(OBATCH_OP_LIST, list_args);
-      for (auto &b : r.items) {
-        auto it = b.find(std::string("metadata.") + kTagKey);
-        if (it != b.end() && it->second == spec_.tag) {
-          Remote found;
-          found.page = b;
-          return found;
-        }
-      }
-      after = r.get("last_id");
-      if (r.get("has_more") != "true" || after.empty()) break;
-    }
-    return std::nullopt;
+  auto find_existing = [&] {
+    return find_listed(OBATCH_OP_LIST, {}, [&](Fields &b) {
+      auto it = b.find(std::string("metadata.") + kTagKey);
+      return it != b.end() && it->second == spec_.tag;
+    });
   };
   Remote r = client_.create(OBATCH_OP_CREATE, args, find_existing);
   created_at_ = std::chrono::steady_clock::now();

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -72,6 +74,9 @@ class Job {
                      const std::string &label, bool into_results);
   void load_remote_input_order();
   void adopt_batch(const Fields &f);
+  // The first item of a paged list `op` that `match` accepts.
+  std::optional<Remote> find_listed(int op, Fields args,
+                                    const std::function<bool(Fields &)> &match);
   void set_phase(int phase);
   void fail(int code, const std::string &message);
   template <class F> void update(F &&f);
