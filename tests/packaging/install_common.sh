@@ -1,0 +1,83 @@
+# Sourced by the install_* tests: install the build tree into a fresh prefix
+# and check what landed there.
+#
+#   obatch_install BUILD_DIR PREFIX   -> sets OBATCH_LIBDIR (absolute)
+#   obatch_check_layout PREFIX SOURCE_DIR BUILD_DIR
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# `cmake --install BUILD --prefix PREFIX`, then find the library directory:
+# CMAKE_INSTALL_LIBDIR may be lib, lib64 or lib/x86_64-linux-gnu.
+obatch_install() {
+  local build=$1 prefix=$2 pc
+  rm -rf "$prefix"
+  echo "+ ${CMAKE_COMMAND:-cmake} --install $build --prefix $prefix"
+  "${CMAKE_COMMAND:-cmake}" --install "$build" --prefix "$prefix" >"$prefix.install.log" 2>&1 ||
+    { cat "$prefix.install.log"; fail "cmake --install failed"; }
+  pc=$(find "$prefix" -path '*/pkgconfig/obatch.pc' | head -n 1)
+  [ -n "$pc" ] || fail "no pkgconfig/obatch.pc under $prefix"
+  OBATCH_LIBDIR=$(cd "$(dirname "$pc")/.." && pwd)
+  echo "library directory: ${OBATCH_LIBDIR#"$prefix"/}"
+}
+
+obatch_check_layout() {
+  local prefix=$1 source=$2 build=$3 f
+  for f in include/obatch/obatch.h include/obatch/sys/provider.h \
+      "${OBATCH_LIBDIR#"$prefix"/}/libobatch.so.0" \
+      "${OBATCH_LIBDIR#"$prefix"/}/pkgconfig/obatch.pc" \
+      "${OBATCH_LIBDIR#"$prefix"/}/cmake/obatch/obatchConfig.cmake" \
+      "${OBATCH_LIBDIR#"$prefix"/}/cmake/obatch/obatchConfigVersion.cmake" \
+      bin/obatch; do
+    [ -e "$prefix/$f" ] || fail "installed tree lacks $f"
+  done
+  [ -x "$prefix/bin/obatch" ] || fail "bin/obatch is not executable"
+  # Nothing installed may point back at the source or build tree, nor at
+  # targets that only exist there (the static core).
+  if grep -rlF -e "$source" -e "$build" -e obatch_core \
+      "$OBATCH_LIBDIR/pkgconfig" "$OBATCH_LIBDIR/cmake" "$prefix/include"; then
+    fail "the files above reference $source, $build or obatch_core"
+  fi
+  echo "layout ok: headers, library, pkg-config file, CMake package, command"
+}
+
+# Fails unless EXE (as run with the current environment) loads the
+# libobatch.so.0 in OBATCH_LIBDIR.
+obatch_check_loads_installed() {
+  local exe=$1 path
+  path=$(ldd "$exe" | sed -n 's/^[[:space:]]*libobatch\.so\.0 => \([^ ]*\) .*/\1/p')
+  if [ -z "$path" ] || [ "$(realpath "$path")" != "$(realpath "$OBATCH_LIBDIR/libobatch.so.0")" ]; then
+    ldd "$exe" | grep -F libobatch >&2 || true
+    fail "$exe does not load $OBATCH_LIBDIR/libobatch.so.0"
+  fi
+}
+
+# Starts the fake Batch API server; sets OPENAI_BASE_URL / OPENAI_API_KEY.
+# The caller must `trap obatch_stop_server EXIT` first.
+OBATCH_SERVER_PID=
+obatch_start_server() {
+  local python=$1 server=$2 dir=$3 i
+  rm -f "$dir/port"
+  "$python" "$server" --port 0 --port-file "$dir/port" --max-lifetime 300 \
+    >"$dir/server.log" 2>&1 &
+  OBATCH_SERVER_PID=$!
+  for i in $(seq 1 200); do
+    [ -s "$dir/port" ] && break
+    kill -0 "$OBATCH_SERVER_PID" 2>/dev/null || { cat "$dir/server.log"; fail "fake server died"; }
+    sleep 0.05
+  done
+  [ -s "$dir/port" ] || fail "fake server did not start in 10 s"
+  export OPENAI_BASE_URL="http://127.0.0.1:$(cat "$dir/port")/v1"
+  export OPENAI_API_KEY=test-key
+  echo "fake server at $OPENAI_BASE_URL (pid $OBATCH_SERVER_PID)"
+}
+
+obatch_stop_server() {
+  if [ -n "$OBATCH_SERVER_PID" ]; then
+    kill "$OBATCH_SERVER_PID" 2>/dev/null || true
+    wait "$OBATCH_SERVER_PID" 2>/dev/null || true
+    OBATCH_SERVER_PID=
+  fi
+}
