@@ -35,6 +35,9 @@ Config keys (--config, POST /_control/config):
     faults            targeted one-shot faults: {"method", "path" | "path_prefix",
                       "kind", "count" (default 1), "skip" (default 0)}
 
+Besides the OpenAI calls, POST /v1/inline_batches?endpoint=E takes the JSONL requests as
+the body (Content-Type application/jsonl) and creates a batch without an upload.
+
 Fault kinds: "429", "500", "503" (that answer instead of the action), "reset" (close
 with RST instead of the action), "reset_after" / "500_after" (perform the action, then
 RST / answer 500: the lost-answer case), "truncate" (perform the action, send the full
@@ -511,6 +514,12 @@ class State:
             self.stats["uploads"] += 1
             return dict(obj)
 
+    def store_inline_input(self, data):
+        """Keeps the requests of an inline batch as its input file (not an upload)."""
+        parse_batch_lines(data)
+        with self.lock:
+            return self._store_file("inline-input.jsonl", "batch", data)["id"]
+
     def _file(self, file_id):
         stored = self.files.get(file_id)
         if stored is None:
@@ -781,6 +790,19 @@ def route_create_batch(state, req):
                                             args.get("metadata")))
 
 
+def route_create_inline_batch(state, req):
+    """A batch whose requests come in the create call itself (the JSONL as the body),
+    like Anthropic's Message Batches: proves a provider need not upload a file."""
+    endpoint = req["query"].get("endpoint", [None])[0]
+    if endpoint not in BATCH_ENDPOINTS:
+        raise bad_request("query parameter 'endpoint' must be a batch endpoint", "endpoint")
+    content_type = req["headers"].get("Content-Type") or ""
+    if not content_type.startswith("application/jsonl"):
+        raise bad_request("the body must be application/jsonl", "body")
+    input_file_id = state.store_inline_input(req["body"])
+    return json_response(state.create_batch(input_file_id, endpoint, None))
+
+
 def route_list_batches(state, req):
     limit = query_int(req["query"], "limit", 20, 1, 100)
     return json_response(state.list_batches(req["query"].get("after", [None])[0], limit))
@@ -802,6 +824,7 @@ ROUTES = [
     ("GET", r"/v1/files/(?P<file_id>[^/]+)/content", route_file_content),
     ("POST", r"/v1/batches", route_create_batch),
     ("GET", r"/v1/batches", route_list_batches),
+    ("POST", r"/v1/inline_batches", route_create_inline_batch),
     ("GET", r"/v1/batches/(?P<batch_id>[^/]+)", route_retrieve_batch),
     ("POST", r"/v1/batches/(?P<batch_id>[^/]+)/cancel", route_cancel_batch),
 ]

