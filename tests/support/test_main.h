@@ -7,7 +7,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* cmocka 1.1.5 declares its functions without extern "C". */
+#ifdef __cplusplus
+extern "C" {
+#endif
 #include <cmocka.h>
+#ifdef __cplusplus
+}
+#endif
 
 #define OBATCH_TEST_MAIN(group, setup, teardown)                   \
   int main(int argc, char **argv) {                                \

@@ -1,0 +1,423 @@
+// BatchInput: validated requests streamed to a JSONL file, with the batch
+// rules (one endpoint, one model, limits) and all-or-nothing file appends.
+#include "core/batch_input.hpp"
+#include "unit_support.hpp"
+
+using obatch::BatchInput;
+using obatch::InputRules;
+using obatch::Request;
+
+static Request chat(const std::string &custom_id, const std::string &model = "gpt-4o",
+                    const std::string &content = "hi") {
+  std::string body =
+      R"({"model":")" + model + R"(","messages":[{"role":"user","content":")" + content + R"("}]})";
+  return obatch::parse_request_body(body, custom_id, "", "test");
+}
+
+static Request embed(const std::string &custom_id, int inputs) {
+  std::string list;
+  for (int i = 0; i < inputs; i++) list += (i ? ",\"t" : "\"t") + std::to_string(i) + "\"";
+  return obatch::parse_request_body(R"({"model":"text-embedding-3-small","input":[)" + list + "]}",
+                                    custom_id, "", "test");
+}
+
+static std::string chat_line(const std::string &custom_id, const std::string &model = "gpt-4o") {
+  return R"({"custom_id":")" + custom_id +
+         R"(","method":"POST","url":"/v1/chat/completions","body":{"model":")" + model +
+         R"(","messages":[{"role":"user","content":"hi"}]}})";
+}
+
+static InputRules openai_like() {
+  InputRules r;
+  r.provider = "openai";
+  r.one_model = true;
+  return r;
+}
+
+static void lines_are_written_exactly(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("first"), "request 1");
+  in.append(chat("", "gpt-4o", "say \\\"x\\\""), "request 2");
+  in.finish();
+  const std::string want =
+      R"({"custom_id":"first","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}})"
+      "\n"
+      R"({"custom_id":"req-2","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[{"role":"user","content":"say \"x\""}]}})"
+      "\n";
+  assert_str_eq(unit::read_all(in.path()), want);
+  assert_int_equal(in.count(), 2);
+  assert_int_equal(in.bytes(), want.size());
+  assert_str_eq(in.endpoint(), "/v1/chat/completions");
+  assert_str_eq(in.model(), "gpt-4o");
+  assert_int_equal(in.ids().find("req-2"), 1);
+}
+
+static void custom_id_is_json_escaped(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("a\"b\\c"), "request 1");
+  in.finish();
+  assert_contains(unit::read_all(in.path()), R"({"custom_id":"a\"b\\c","method")");
+}
+
+static void auto_ids_are_prefix_n(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "job7");
+  assert_str_eq(in.next_custom_id(), "job7-1");
+  for (int i = 1; i <= 3; i++) in.append(chat(""), "request " + std::to_string(i));
+  assert_str_eq(in.ids().at(0), "job7-1");
+  assert_str_eq(in.ids().at(1), "job7-2");
+  assert_str_eq(in.ids().at(2), "job7-3");
+  assert_str_eq(in.next_custom_id(), "job7-4");
+}
+
+static void auto_ids_step_around_the_callers_ids(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("req-2"), "request 1");  // the caller took what request 2 would get
+  in.append(chat(""), "request 2");
+  in.append(chat(""), "request 3");
+  assert_str_eq(in.ids().at(1), "req-2-2");
+  assert_str_eq(in.ids().at(2), "req-3");
+}
+
+static void duplicate_names_the_earlier_request(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("a"), "request 1");
+  in.append(chat("b"), "request 2");
+  uint64_t bytes = in.bytes();
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "request 3: custom_id \"b\" is already used by request 2",
+               in.append(chat("b"), "request 3"));
+  assert_int_equal(in.count(), 2);
+  assert_int_equal(in.bytes(), bytes);
+  in.finish();
+  assert_int_equal(obatch::file_size(in.path()), bytes);
+}
+
+static void mixed_urls_rejected(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("a"), "request 1");
+  std::string msg = EXPECT_ERROR(OBATCH_EREQUEST, "request 2: url \"/v1/embeddings\"",
+                                 in.append(embed("b", 1), "request 2"));
+  assert_contains(msg, "\"/v1/chat/completions\"");
+  assert_contains(msg, "one endpoint");
+  assert_int_equal(in.count(), 1);
+}
+
+static void one_model_rule(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(openai_like());
+  assert_true(in.has_rules());
+  in.append(chat("a", "gpt-4o"), "request 1");
+  in.append(chat("b", "gpt-4o"), "request 2");
+  std::string msg =
+      EXPECT_ERROR(OBATCH_EMODEL, "request 3: model \"gpt-4o-mini\" differs from \"gpt-4o\"",
+                   in.append(chat("c", "gpt-4o-mini"), "request 3"));
+  assert_contains(msg, "(request 1)");
+  assert_contains(msg, "openai allows one model per batch");
+  assert_int_equal(in.count(), 2);
+}
+
+static void mixed_models_allowed_without_rule(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  InputRules rules = openai_like();
+  rules.provider = "parasail";
+  rules.one_model = false;
+  in.set_rules(rules);
+  in.append(chat("a", "meta-llama/Llama-3.1-8B-Instruct"), "request 1");
+  in.append(chat("b", "Qwen/Qwen2.5-72B-Instruct"), "request 2");
+  assert_int_equal(in.count(), 2);
+  assert_str_eq(in.model(), "meta-llama/Llama-3.1-8B-Instruct");  // the first one
+}
+
+static void max_requests_names_the_limit(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  InputRules rules = openai_like();
+  rules.max_requests = 2;
+  in.set_rules(rules);
+  in.append(chat("a"), "request 1");
+  in.append(chat("b"), "request 2");
+  std::string msg = EXPECT_ERROR(OBATCH_ELIMIT, "request 3: the batch would have 3 requests",
+                                 in.append(chat("c"), "request 3"));
+  assert_contains(msg, "openai allows 2");
+  assert_int_equal(in.count(), 2);
+}
+
+static void max_bytes_names_the_limit(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  InputRules rules = openai_like();
+  rules.max_bytes = 1000000;
+  in.set_rules(rules);
+  const std::string big(600000, 'x');
+  in.append(chat("a", "gpt-4o", big), "request 1");
+  uint64_t bytes = in.bytes();
+  std::string msg = EXPECT_ERROR(OBATCH_ELIMIT, "request 2: the input file would be ",
+                                 in.append(chat("b", "gpt-4o", big), "request 2"));
+  assert_contains(msg, "openai allows 1000000 bytes (1 MB)");
+  assert_int_equal(in.count(), 1);
+  assert_int_equal(in.bytes(), bytes);
+  // A small one still fits.
+  in.append(chat("c"), "request 3");
+  assert_int_equal(in.count(), 2);
+}
+
+static void max_bytes_counts_the_whole_line(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  const std::string one = chat_line("a") + "\n";
+  InputRules rules = openai_like();
+  rules.max_bytes = one.size();  // exactly one line fits
+  in.set_rules(rules);
+  in.append(chat("a"), "request 1");
+  assert_int_equal(in.bytes(), one.size());
+  EXPECT_ERROR(OBATCH_ELIMIT, "would be " + std::to_string(2 * one.size()) + " bytes",
+               in.append(chat("b"), "request 2"));
+}
+
+static void embedding_inputs_limit(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  InputRules rules = openai_like();
+  rules.max_embedding_inputs = 5;
+  in.set_rules(rules);
+  in.append(embed("a", 3), "request 1");
+  in.append(embed("b", 2), "request 2");  // exactly 5
+  std::string msg = EXPECT_ERROR(OBATCH_ELIMIT, "request 3: the batch would embed 6 inputs",
+                                 in.append(embed("c", 1), "request 3"));
+  assert_contains(msg, "openai allows 5 per embeddings batch");
+  assert_int_equal(in.count(), 2);
+}
+
+static void endpoints_allow_list(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  InputRules rules;
+  rules.provider = "parasail";
+  rules.endpoints = {"/v1/chat/completions", "/v1/embeddings"};
+  in.set_rules(rules);
+  Request r = obatch::parse_request_body(R"({"model":"org/m","input":"x"})", "a", "", "t");
+  std::string msg = EXPECT_ERROR(
+      OBATCH_EREQUEST, "request 1: url \"/v1/responses\" is not a batch endpoint of parasail",
+      in.append(r, "request 1"));
+  assert_contains(msg, "(/v1/chat/completions, /v1/embeddings)");
+  assert_int_equal(in.count(), 0);
+  in.append(chat("b", "org/m"), "request 1");
+  assert_int_equal(in.count(), 1);
+}
+
+static void check_hook_message(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  InputRules rules = openai_like();
+  std::string seen_url, seen_body;
+  rules.check = [&](const std::string &url, const std::string &body) {
+    seen_url = url;
+    seen_body = body;
+    return body.find("forbidden") != std::string::npos ? std::string("no forbidden words")
+                                                       : std::string();
+  };
+  in.set_rules(rules);
+  in.append(chat("a"), "request 1");
+  assert_str_eq(seen_url, "/v1/chat/completions");
+  assert_str_eq(seen_body, R"({"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_ERROR(OBATCH_EREQUEST, "request 2: no forbidden words",
+               in.append(chat("b", "gpt-4o", "forbidden"), "request 2"));
+  assert_int_equal(in.count(), 1);
+}
+
+static void append_after_finish_is_estate(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("a"), "request 1");
+  in.finish();
+  in.finish();  // twice is harmless
+  EXPECT_ERROR(OBATCH_ESTATE, "request 2: the input is already closed",
+               in.append(chat("b"), "request 2"));
+}
+
+static void unwritable_path_is_eio(void **) {
+  unit::TempDir tmp;
+  EXPECT_ERROR(OBATCH_EIO, "cannot create " + tmp.file("no/such/dir.jsonl"),
+               BatchInput in(tmp.file("no/such/dir.jsonl"), "req"));
+}
+
+static void take_ids_hands_them_over(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("a"), "request 1");
+  in.append(chat("b"), "request 2");
+  obatch::IdIndex ids = in.take_ids();
+  assert_int_equal(ids.size(), 2);
+  assert_int_equal(ids.find("b"), 1);
+}
+
+// ---- append_file -----------------------------------------------------------
+
+static void append_file_good(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("src.jsonl");
+  const std::string text = chat_line("x1") + "\n" + chat_line("x2") + "\n" + chat_line("x3") + "\n";
+  unit::write_all(src, text);
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(openai_like());
+  in.append_file(src);
+  assert_int_equal(in.count(), 3);
+  assert_int_equal(in.ids().find("x3"), 2);
+  in.finish();
+  // Already-minified lines come out byte for byte.
+  assert_str_eq(unit::read_all(in.path()), text);
+}
+
+static void append_file_without_final_newline(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("x1") + "\n" + chat_line("x2"));
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append_file(src);
+  assert_int_equal(in.count(), 2);
+}
+
+static void append_file_trailing_blank_line_ok(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("x1") + "\n\n");
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append_file(src);
+  assert_int_equal(in.count(), 1);
+}
+
+static void append_file_bom_rejected(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, "\xEF\xBB\xBF" + chat_line("x1") + "\n");
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  std::string msg = EXPECT_ERROR(OBATCH_EJSON, src + " line 1: ", in.append_file(src));
+  assert_contains(msg, "byte order mark");
+  assert_int_equal(in.count(), 0);
+}
+
+static void append_file_crlf_rejected(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("x1") + "\r\n" + chat_line("x2") + "\r\n");
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  std::string msg = EXPECT_ERROR(OBATCH_EJSON, src + " line 1: ", in.append_file(src));
+  assert_contains(msg, "CR LF");
+  assert_int_equal(in.count(), 0);
+}
+
+static void append_file_blank_middle_line_rejected(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("x1") + "\n  \n" + chat_line("x2") + "\n");
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  EXPECT_ERROR(OBATCH_EJSON, src + " line 2: the line is empty", in.append_file(src));
+  assert_int_equal(in.count(), 0);
+}
+
+static void append_file_empty_is_an_error(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("empty.jsonl");
+  unit::write_all(src, "");
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  EXPECT_ERROR(OBATCH_EREQUEST, src + ": the file has no requests", in.append_file(src));
+  unit::write_all(src, "\n");
+  EXPECT_ERROR(OBATCH_EREQUEST, "has no requests", in.append_file(src));
+  assert_int_equal(in.count(), 0);
+}
+
+static void append_file_missing_is_eio(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  EXPECT_ERROR(OBATCH_EIO, "cannot open " + tmp.file("nope.jsonl"),
+               in.append_file(tmp.file("nope.jsonl")));
+}
+
+static void append_file_bad_line_3_adds_nothing(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(openai_like());
+  in.append(chat("before"), "request 1");
+  const uint64_t bytes = in.bytes();
+
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("f1") + "\n" + chat_line("f2") + "\n" +
+                           R"({"custom_id":"f3","method":"GET"})" + "\n" + chat_line("f4") + "\n");
+  std::string msg = EXPECT_ERROR(OBATCH_EREQUEST, src + " line 3: ", in.append_file(src));
+  assert_contains(msg, "\"method\" must be \"POST\"");
+  assert_int_equal(in.count(), 1);
+  assert_int_equal(in.bytes(), bytes);
+  assert_int_equal(obatch::file_size(in.path()), bytes);  // the lines written are gone
+  assert_true(in.ids().find("f1") == obatch::IdIndex::npos);
+
+  // The batch goes on: the ids of the failed file are free again.
+  in.append(chat("f1"), "request 2");
+  in.finish();
+  assert_str_eq(unit::read_all(in.path()), chat_line("before") + "\n" + chat_line("f1") + "\n");
+}
+
+static void append_file_rollback_restores_endpoint_and_model(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(openai_like());
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("a", "gpt-4o") + "\n" + chat_line("b", "gpt-4.1") + "\n");
+  EXPECT_ERROR(OBATCH_EMODEL, src + " line 2: model \"gpt-4.1\"", in.append_file(src));
+  assert_str_eq(in.endpoint(), "");
+  assert_str_eq(in.model(), "");
+  // Nothing holds the batch to chat or to gpt-4o any more.
+  in.append(embed("e", 2), "request 1");
+  assert_str_eq(in.endpoint(), "/v1/embeddings");
+  assert_str_eq(in.model(), "text-embedding-3-small");
+}
+
+static void append_file_duplicate_of_earlier_append(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("dup"), "request 1");
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("new") + "\n" + chat_line("dup") + "\n");
+  EXPECT_ERROR(OBATCH_EDUPLICATE, src + " line 2: custom_id \"dup\" is already used by request 1",
+               in.append_file(src));
+  assert_int_equal(in.count(), 1);
+}
+
+static const struct CMUnitTest batch_input_tests[] = {
+    cmocka_unit_test(lines_are_written_exactly),
+    cmocka_unit_test(custom_id_is_json_escaped),
+    cmocka_unit_test(auto_ids_are_prefix_n),
+    cmocka_unit_test(auto_ids_step_around_the_callers_ids),
+    cmocka_unit_test(duplicate_names_the_earlier_request),
+    cmocka_unit_test(mixed_urls_rejected),
+    cmocka_unit_test(one_model_rule),
+    cmocka_unit_test(mixed_models_allowed_without_rule),
+    cmocka_unit_test(max_requests_names_the_limit),
+    cmocka_unit_test(max_bytes_names_the_limit),
+    cmocka_unit_test(max_bytes_counts_the_whole_line),
+    cmocka_unit_test(embedding_inputs_limit),
+    cmocka_unit_test(endpoints_allow_list),
+    cmocka_unit_test(check_hook_message),
+    cmocka_unit_test(append_after_finish_is_estate),
+    cmocka_unit_test(unwritable_path_is_eio),
+    cmocka_unit_test(take_ids_hands_them_over),
+    cmocka_unit_test(append_file_good),
+    cmocka_unit_test(append_file_without_final_newline),
+    cmocka_unit_test(append_file_trailing_blank_line_ok),
+    cmocka_unit_test(append_file_bom_rejected),
+    cmocka_unit_test(append_file_crlf_rejected),
+    cmocka_unit_test(append_file_blank_middle_line_rejected),
+    cmocka_unit_test(append_file_empty_is_an_error),
+    cmocka_unit_test(append_file_missing_is_eio),
+    cmocka_unit_test(append_file_bad_line_3_adds_nothing),
+    cmocka_unit_test(append_file_rollback_restores_endpoint_and_model),
+    cmocka_unit_test(append_file_duplicate_of_earlier_append),
+};
+
+OBATCH_TEST_MAIN(batch_input_tests, nullptr, nullptr)

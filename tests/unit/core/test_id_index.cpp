@@ -1,0 +1,102 @@
+// IdIndex: custom_ids in input order with a hash lookup whose keys are views
+// into the stored strings.
+#include "core/id_index.hpp"
+#include "unit_support.hpp"
+
+using obatch::IdIndex;
+
+static void add_and_find(void **) {
+  IdIndex ids;
+  assert_int_equal(ids.size(), 0);
+  assert_true(ids.add("a"));
+  assert_true(ids.add("b"));
+  assert_true(ids.add("c"));
+  assert_int_equal(ids.size(), 3);
+  assert_int_equal(ids.find("a"), 0);
+  assert_int_equal(ids.find("c"), 2);
+  assert_true(ids.find("d") == IdIndex::npos);
+  assert_str_eq(ids.at(1), "b");
+}
+
+static void duplicate_is_refused(void **) {
+  IdIndex ids;
+  assert_true(ids.add("req-1"));
+  assert_false(ids.add("req-1"));
+  assert_int_equal(ids.size(), 1);
+  assert_int_equal(ids.find("req-1"), 0);
+}
+
+static void lookup_from_a_temporary_key(void **) {
+  IdIndex ids;
+  {
+    std::string temp = "short";
+    ids.add(temp);
+    temp = "changed";  // the index owns its own copy
+  }
+  assert_int_equal(ids.find(std::string("short")), 0);
+  assert_true(ids.find("changed") == IdIndex::npos);
+}
+
+static void truncate_drops_the_tail(void **) {
+  IdIndex ids;
+  for (const char *id : {"a", "b", "c", "d"}) ids.add(id);
+  ids.truncate(2);
+  assert_int_equal(ids.size(), 2);
+  assert_true(ids.find("c") == IdIndex::npos);
+  assert_true(ids.find("d") == IdIndex::npos);
+  assert_int_equal(ids.find("b"), 1);
+  // Dropped ids can be added again, at new positions.
+  assert_true(ids.add("d"));
+  assert_int_equal(ids.find("d"), 2);
+  ids.truncate(10);  // beyond the end: nothing happens
+  assert_int_equal(ids.size(), 3);
+  ids.truncate(0);
+  assert_int_equal(ids.size(), 0);
+  assert_true(ids.find("a") == IdIndex::npos);
+}
+
+static void clear_empties(void **) {
+  IdIndex ids;
+  ids.add("x");
+  ids.clear();
+  assert_int_equal(ids.size(), 0);
+  assert_true(ids.find("x") == IdIndex::npos);
+  assert_true(ids.add("x"));
+}
+
+static void views_stay_valid_after_many_adds(void **) {
+  // Short ids live inside std::string (SSO): if the container moved them,
+  // the hash keys would dangle. 10k adds force many blocks and rehashes.
+  IdIndex ids;
+  const int n = 10000;
+  for (int i = 0; i < n; i++) assert_true(ids.add("id-" + std::to_string(i)));
+  assert_int_equal(ids.size(), n);
+  for (int i = 0; i < n; i++) {
+    std::string id = "id-" + std::to_string(i);
+    assert_int_equal(ids.find(id), i);
+    assert_str_eq(ids.at(i), id);
+  }
+  assert_false(ids.add("id-0"));
+  assert_false(ids.add("id-9999"));
+}
+
+static void moved_index_keeps_working(void **) {
+  IdIndex a;
+  for (int i = 0; i < 100; i++) a.add("m" + std::to_string(i));
+  IdIndex b = std::move(a);
+  assert_int_equal(b.size(), 100);
+  assert_int_equal(b.find("m42"), 42);
+  assert_false(b.add("m42"));
+}
+
+static const struct CMUnitTest id_index_tests[] = {
+    cmocka_unit_test(add_and_find),
+    cmocka_unit_test(duplicate_is_refused),
+    cmocka_unit_test(lookup_from_a_temporary_key),
+    cmocka_unit_test(truncate_drops_the_tail),
+    cmocka_unit_test(clear_empties),
+    cmocka_unit_test(views_stay_valid_after_many_adds),
+    cmocka_unit_test(moved_index_keeps_working),
+};
+
+OBATCH_TEST_MAIN(id_index_tests, nullptr, nullptr)

@@ -1,0 +1,141 @@
+// One line of a batch output or error file.
+#include "core/result_line.hpp"
+#include "unit_support.hpp"
+
+using obatch::parse_result_line;
+using obatch::ResultLine;
+
+static void success_line(void **) {
+  ResultLine r = parse_result_line(
+      R"({"id":"batch_req_1","custom_id":"q-1","response":{"status_code":200,"request_id":"req_abc","body":{"id":"chatcmpl-1", "choices":[]}},"error":null})",
+      "out line 1");
+  assert_int_equal(r.kind, OBATCH_RESULT_SUCCEEDED);
+  assert_str_eq(r.custom_id, "q-1");
+  assert_int_equal(r.status_code, 200);
+  assert_true(r.has_body);
+  assert_str_eq(r.body, R"({"id":"chatcmpl-1","choices":[]})");  // minified
+  assert_true(r.has_request_id);
+  assert_str_eq(r.request_id, "req_abc");
+  assert_false(r.has_error);
+  assert_str_eq(r.error_code, "");
+}
+
+static void http_error_line(void **) {
+  ResultLine r = parse_result_line(
+      R"({"id":"b2","custom_id":"q-2","response":{"status_code":400,"request_id":"req_2","body":{"error":{"message":"Invalid model","type":"invalid_request_error","param":"model","code":"model_not_found"}}},"error":null})",
+      "err line 1");
+  assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
+  assert_int_equal(r.status_code, 400);
+  assert_true(r.has_error);
+  assert_str_eq(r.error_code, "model_not_found");
+  assert_str_eq(r.error_message, "Invalid model");
+  assert_true(r.has_body);
+  assert_contains(r.body, "\"invalid_request_error\"");
+}
+
+static void http_error_with_null_code(void **) {
+  ResultLine r = parse_result_line(
+      R"({"custom_id":"q","response":{"status_code":500,"body":{"error":{"message":"boom","code":null}}},"error":null})",
+      "x");
+  assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
+  assert_int_equal(r.status_code, 500);
+  assert_str_eq(r.error_code, "");
+  assert_str_eq(r.error_message, "boom");
+  assert_false(r.has_request_id);
+}
+
+static void error_field_in_2xx_body_is_not_an_error(void **) {
+  // A successful body may legitimately contain an "error" key.
+  ResultLine r = parse_result_line(
+      R"({"custom_id":"q","response":{"status_code":200,"body":{"error":{"message":"x"}}},"error":null})",
+      "x");
+  assert_int_equal(r.kind, OBATCH_RESULT_SUCCEEDED);
+  assert_false(r.has_error);
+}
+
+static void top_level_error(void **) {
+  ResultLine r = parse_result_line(
+      R"({"id":"b3","custom_id":"q-3","response":null,"error":{"code":"batch_expired","message":"This request could not be executed before the completion window expired."}})",
+      "err line 2");
+  assert_int_equal(r.kind, OBATCH_RESULT_ERROR);
+  assert_str_eq(r.custom_id, "q-3");
+  assert_int_equal(r.status_code, 0);
+  assert_false(r.has_body);
+  assert_true(r.has_error);
+  assert_str_eq(r.error_code, "batch_expired");
+  assert_contains(r.error_message, "completion window expired");
+}
+
+static void top_level_error_with_http_error_response(void **) {
+  ResultLine r = parse_result_line(
+      R"({"custom_id":"q","response":{"status_code":429,"body":null},"error":{"code":"rate_limit","message":"slow down"}})",
+      "x");
+  assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
+  assert_int_equal(r.status_code, 429);
+  assert_str_eq(r.error_code, "rate_limit");
+  assert_false(r.has_body);
+}
+
+static void numeric_error_code(void **) {
+  ResultLine r = parse_result_line(
+      R"({"custom_id":"q","response":null,"error":{"code":500,"message":"internal"}})", "x");
+  assert_int_equal(r.kind, OBATCH_RESULT_ERROR);
+  assert_str_eq(r.error_code, "500");
+  assert_str_eq(r.error_message, "internal");
+}
+
+static void non_2xx_without_error_body(void **) {
+  ResultLine r = parse_result_line(
+      R"({"custom_id":"q","response":{"status_code":503,"body":"unavailable"}})", "x");
+  assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
+  assert_int_equal(r.status_code, 503);
+  assert_str_eq(r.body, "\"unavailable\"");
+  assert_false(r.has_error);
+}
+
+static void missing_custom_id_is_eprotocol(void **) {
+  EXPECT_ERROR(
+      OBATCH_EPROTOCOL, "out line 4: the result line has no string \"custom_id\"",
+      parse_result_line(R"({"id":"b","response":{"status_code":200,"body":{}}})", "out line 4"));
+  EXPECT_ERROR(
+      OBATCH_EPROTOCOL, "no string \"custom_id\"",
+      parse_result_line(R"({"custom_id":7,"response":{"status_code":200,"body":{}}})", "x"));
+}
+
+static void neither_response_nor_error_is_eprotocol(void **) {
+  EXPECT_ERROR(
+      OBATCH_EPROTOCOL, "out line 2: the result line has neither",
+      parse_result_line(R"({"custom_id":"q","response":null,"error":null})", "out line 2"));
+}
+
+static void garbage_is_eprotocol(void **) {
+  EXPECT_ERROR(OBATCH_EPROTOCOL, "out line 9: not a JSON result line",
+               parse_result_line("{\"custom_id\":\"q\",\"resp", "out line 9"));
+  EXPECT_ERROR(OBATCH_EPROTOCOL, "must be a JSON object", parse_result_line("[1,2]", "x"));
+  EXPECT_ERROR(OBATCH_EPROTOCOL, "not a JSON result line", parse_result_line("", "x"));
+}
+
+static void custom_id_only(void **) {
+  assert_str_eq(obatch::result_line_custom_id(
+                    R"({"custom_id":"abc","response":{"status_code":200,"body":{}}})", "x"),
+                "abc");
+  EXPECT_ERROR(OBATCH_EPROTOCOL, "l5: ", obatch::result_line_custom_id("nope", "l5"));
+  EXPECT_ERROR(OBATCH_EPROTOCOL, "custom_id", obatch::result_line_custom_id("{}", "l5"));
+}
+
+static const struct CMUnitTest result_line_tests[] = {
+    cmocka_unit_test(success_line),
+    cmocka_unit_test(http_error_line),
+    cmocka_unit_test(http_error_with_null_code),
+    cmocka_unit_test(error_field_in_2xx_body_is_not_an_error),
+    cmocka_unit_test(top_level_error),
+    cmocka_unit_test(top_level_error_with_http_error_response),
+    cmocka_unit_test(numeric_error_code),
+    cmocka_unit_test(non_2xx_without_error_body),
+    cmocka_unit_test(missing_custom_id_is_eprotocol),
+    cmocka_unit_test(neither_response_nor_error_is_eprotocol),
+    cmocka_unit_test(garbage_is_eprotocol),
+    cmocka_unit_test(custom_id_only),
+};
+
+OBATCH_TEST_MAIN(result_line_tests, nullptr, nullptr)

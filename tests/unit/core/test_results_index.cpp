@@ -1,0 +1,211 @@
+// ResultsIndex: output + error files merged back into input order.
+#include "core/results_index.hpp"
+#include "unit_support.hpp"
+
+using obatch::IdIndex;
+using obatch::ResultLine;
+using obatch::ResultsIndex;
+
+static std::string ok_line(const std::string &id, const std::string &content) {
+  return R"({"id":"r_)" + id + R"(","custom_id":")" + id +
+         R"(","response":{"status_code":200,"request_id":"q","body":{"text":")" + content +
+         R"("}},"error":null})";
+}
+
+static std::string err_line(const std::string &id) {
+  return R"({"id":"r_)" + id + R"(","custom_id":")" + id +
+         R"(","response":null,"error":{"code":"batch_expired","message":"expired"}})";
+}
+
+static IdIndex input_ids(std::initializer_list<const char *> ids) {
+  IdIndex index;
+  for (const char *id : ids) index.add(id);
+  return index;
+}
+
+struct Got {
+  ResultLine r;
+  uint64_t input_index = 0;
+  std::string_view line;
+};
+
+static Got get(const ResultsIndex &idx, uint64_t i) {
+  Got g;
+  idx.get(i, &g.r, &g.input_index, &g.line);
+  return g;
+}
+
+static void merged_in_input_order(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a", "b", "c", "d", "e"});
+  // The API writes results in any order.
+  unit::write_all(tmp.file("out.jsonl"), ok_line("c", "C") + "\n" + ok_line("a", "A") + "\n");
+  unit::write_all(tmp.file("err.jsonl"), err_line("e") + "\n" + err_line("b") + "\n");
+  ResultsIndex idx(&order);
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  idx.add_file(tmp.file("err.jsonl"), "error file");
+  assert_int_equal(idx.size(), 5);
+  assert_int_equal(idx.missing(), 1);
+
+  Got g = get(idx, 0);
+  assert_str_eq(g.r.custom_id, "a");
+  assert_int_equal(g.r.kind, OBATCH_RESULT_SUCCEEDED);
+  assert_str_eq(g.r.body, R"({"text":"A"})");
+  assert_int_equal(g.input_index, 0);
+  assert_str_eq(std::string(g.line), ok_line("a", "A"));
+
+  g = get(idx, 1);
+  assert_str_eq(g.r.custom_id, "b");
+  assert_int_equal(g.r.kind, OBATCH_RESULT_ERROR);
+  assert_str_eq(g.r.error_code, "batch_expired");
+
+  assert_str_eq(get(idx, 2).r.custom_id, "c");
+  assert_str_eq(get(idx, 4).r.custom_id, "e");
+  assert_int_equal(get(idx, 4).input_index, 4);
+}
+
+static void missing_ids_come_back_missing(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a", "b", "c"});
+  unit::write_all(tmp.file("out.jsonl"), ok_line("b", "B") + "\n");
+  ResultsIndex idx(&order);
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  assert_int_equal(idx.size(), 3);
+  assert_int_equal(idx.missing(), 2);
+  Got g = get(idx, 2);
+  assert_int_equal(g.r.kind, OBATCH_RESULT_MISSING);
+  assert_str_eq(g.r.custom_id, "c");
+  assert_int_equal(g.input_index, 2);
+  assert_true(g.line.empty());
+  assert_false(g.r.has_body);
+  assert_int_equal(get(idx, 0).r.kind, OBATCH_RESULT_MISSING);
+  assert_int_equal(get(idx, 1).r.kind, OBATCH_RESULT_SUCCEEDED);
+}
+
+static void ids_not_in_input_come_after(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a", "b"});
+  unit::write_all(tmp.file("out.jsonl"), ok_line("stranger", "S") + "\n" + ok_line("a", "A") +
+                                             "\n" + ok_line("b", "B") + "\n");
+  ResultsIndex idx(&order);
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  assert_int_equal(idx.size(), 3);
+  assert_int_equal(idx.missing(), 0);
+  Got g = get(idx, 2);
+  assert_str_eq(g.r.custom_id, "stranger");
+  assert_true(g.input_index == IdIndex::npos);
+  assert_str_eq(get(idx, 0).r.custom_id, "a");
+}
+
+static void without_input_results_keep_file_order(void **) {
+  unit::TempDir tmp;
+  unit::write_all(tmp.file("out.jsonl"), ok_line("z", "Z") + "\n" + ok_line("y", "Y") + "\n");
+  unit::write_all(tmp.file("err.jsonl"), err_line("x") + "\n");
+  ResultsIndex idx(nullptr);
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  idx.add_file(tmp.file("err.jsonl"), "error file");
+  assert_int_equal(idx.size(), 3);
+  assert_int_equal(idx.missing(), 0);
+  assert_str_eq(get(idx, 0).r.custom_id, "z");
+  assert_str_eq(get(idx, 1).r.custom_id, "y");
+  assert_str_eq(get(idx, 2).r.custom_id, "x");
+  assert_int_equal(idx.find("x"), 2);
+}
+
+static void first_file_wins_for_an_id_in_both(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a"});
+  unit::write_all(tmp.file("out.jsonl"), ok_line("a", "first") + "\n");
+  unit::write_all(tmp.file("err.jsonl"), err_line("a") + "\n");
+  ResultsIndex idx(&order);
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  idx.add_file(tmp.file("err.jsonl"), "error file");
+  assert_int_equal(idx.size(), 1);
+  assert_int_equal(get(idx, 0).r.kind, OBATCH_RESULT_SUCCEEDED);
+}
+
+static void truncated_file_is_eprotocol_and_kept_out(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a", "b"});
+  unit::write_all(tmp.file("out.jsonl"), ok_line("a", "A") + "\n" + ok_line("b", "B"));
+  ResultsIndex idx(&order);
+  EXPECT_ERROR(OBATCH_EPROTOCOL, "output file: the file does not end with a newline",
+               idx.add_file(tmp.file("out.jsonl"), "output file"));
+  assert_int_equal(idx.missing(), 2);
+  assert_int_equal(get(idx, 0).r.kind, OBATCH_RESULT_MISSING);
+  // A good download afterwards is taken.
+  unit::write_all(tmp.file("out2.jsonl"), ok_line("a", "A") + "\n" + ok_line("b", "B") + "\n");
+  idx.add_file(tmp.file("out2.jsonl"), "output file");
+  assert_int_equal(idx.missing(), 0);
+}
+
+static void corrupt_line_names_it_and_keeps_nothing(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a", "b", "c"});
+  unit::write_all(tmp.file("out.jsonl"), ok_line("a", "A") + "\n" + ok_line("stranger", "S") +
+                                             "\n{\"custom_id\":\"b\",\"resp\n");
+  ResultsIndex idx(&order);
+  EXPECT_ERROR(OBATCH_EPROTOCOL,
+               "output file line 3: ", idx.add_file(tmp.file("out.jsonl"), "output file"));
+  assert_int_equal(idx.size(), 3);  // no extra from the failed file
+  assert_int_equal(idx.missing(), 3);
+  assert_true(idx.find("stranger") == IdIndex::npos);
+}
+
+static void line_without_response_or_error_is_rejected(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a", "b"});
+  unit::write_all(tmp.file("out.jsonl"), ok_line("a", "A") + "\n{\"custom_id\":\"b\"}\n");
+  ResultsIndex idx(&order);
+  EXPECT_ERROR(OBATCH_EPROTOCOL, "output file line 2: the result line has neither",
+               idx.add_file(tmp.file("out.jsonl"), "output file"));
+  assert_int_equal(idx.missing(), 2);
+}
+
+static void blank_lines_and_empty_files(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a"});
+  unit::write_all(tmp.file("empty.jsonl"), "");
+  unit::write_all(tmp.file("out.jsonl"), "\n" + ok_line("a", "A") + "\n\n");
+  ResultsIndex idx(&order);
+  idx.add_file(tmp.file("empty.jsonl"), "error file");
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  assert_int_equal(idx.size(), 1);
+  assert_int_equal(get(idx, 0).r.kind, OBATCH_RESULT_SUCCEEDED);
+}
+
+static void missing_file_is_eio(void **) {
+  unit::TempDir tmp;
+  ResultsIndex idx(nullptr);
+  EXPECT_ERROR(OBATCH_EIO, "cannot open " + tmp.file("none.jsonl"),
+               idx.add_file(tmp.file("none.jsonl"), "output file"));
+}
+
+static void find_positions(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a", "b"});
+  unit::write_all(tmp.file("out.jsonl"), ok_line("x", "X") + "\n" + ok_line("b", "B") + "\n");
+  ResultsIndex idx(&order);
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  assert_int_equal(idx.find("a"), 0);  // in the input, even with no result
+  assert_int_equal(idx.find("b"), 1);
+  assert_int_equal(idx.find("x"), 2);
+  assert_true(idx.find("nobody") == IdIndex::npos);
+  assert_str_eq(get(idx, idx.find("x")).r.custom_id, "x");
+}
+
+static const struct CMUnitTest results_index_tests[] = {
+    cmocka_unit_test(merged_in_input_order),
+    cmocka_unit_test(missing_ids_come_back_missing),
+    cmocka_unit_test(ids_not_in_input_come_after),
+    cmocka_unit_test(without_input_results_keep_file_order),
+    cmocka_unit_test(first_file_wins_for_an_id_in_both),
+    cmocka_unit_test(truncated_file_is_eprotocol_and_kept_out),
+    cmocka_unit_test(corrupt_line_names_it_and_keeps_nothing),
+    cmocka_unit_test(line_without_response_or_error_is_rejected),
+    cmocka_unit_test(blank_lines_and_empty_files),
+    cmocka_unit_test(missing_file_is_eio),
+    cmocka_unit_test(find_positions),
+};
+
+OBATCH_TEST_MAIN(results_index_tests, nullptr, nullptr)
