@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 
 #include "obatch/obatch.h"
@@ -16,8 +17,11 @@
 namespace obatch {
 
 namespace {
-std::string mb(uint64_t bytes) {
-  return std::to_string(bytes / 1000000) + " MB";
+// "200000000 bytes (200 MB)": exact, and readable.
+std::string bytes_text(uint64_t bytes) {
+  char mb[32];
+  std::snprintf(mb, sizeof mb, "%.3g", static_cast<double>(bytes) / 1e6);
+  return std::to_string(bytes) + " bytes (" + mb + " MB)";
 }
 }  // namespace
 
@@ -38,7 +42,12 @@ BatchInput::~BatchInput() {
 }
 
 std::string BatchInput::next_custom_id() const {
-  return id_prefix_ + "-" + std::to_string(ids_.size() + 1);
+  // prefix-N for the N-th request; if the caller already used that id
+  // themselves, prefix-N-2, prefix-N-3, ... (stable for the same input).
+  std::string base = id_prefix_ + "-" + std::to_string(ids_.size() + 1);
+  std::string id = base;
+  for (int k = 2; ids_.find(id) != IdIndex::npos; k++) id = base + "-" + std::to_string(k);
+  return id;
 }
 
 BatchInput::Mark BatchInput::mark() const {
@@ -114,7 +123,7 @@ void BatchInput::append(Request r, const std::string &where) {
   if (rules_.max_bytes && bytes_ + line.size() > rules_.max_bytes)
     throw Error(OBATCH_ELIMIT, where + ": the input file would be " +
                                    std::to_string(bytes_ + line.size()) + " bytes; " +
-                                   rules_.provider + " allows " + mb(rules_.max_bytes));
+                                   rules_.provider + " allows " + bytes_text(rules_.max_bytes));
   if (!ids_.add(r.custom_id))
     throw Error(OBATCH_EDUPLICATE, where + ": custom_id \"" + r.custom_id +
                                        "\" is already used by request " +

@@ -45,7 +45,7 @@ class BatchInput {
   // Hands the ids over (to the job that runs the batch); the input is empty
   // of them afterwards.
   IdIndex take_ids() { return std::move(ids_); }
-  // The next generated custom_id.
+  // The custom_id the next request gets when the caller gives none.
   std::string next_custom_id() const;
 
  private:

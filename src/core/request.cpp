@@ -68,10 +68,11 @@ void check_body(element body, std::string_view body_text, Request *r,
     if (r->model.empty()) fail(OBATCH_EREQUEST, where, "body field \"model\" is empty");
   }
   element stream;
-  if (obj["stream"].get(stream) == simdjson::SUCCESS && stream.is_bool() &&
-      stream.get_bool().value_unsafe())
+  if (obj["stream"].get(stream) == simdjson::SUCCESS && !stream.is_null() &&
+      !(stream.is_bool() && !stream.get_bool().value_unsafe()))
     fail(OBATCH_EREQUEST, where,
-         "body field \"stream\" is true; batch requests cannot stream (remove it)");
+         "body field \"stream\" must be false or absent; batch requests cannot stream "
+         "(remove it)");
 
   element messages, input, prompt;
   bool has_messages = obj["messages"].get(messages) == simdjson::SUCCESS;
@@ -186,10 +187,16 @@ Request parse_request_line(std::string_view line, const std::string &where) {
   element body;
   if (obj["body"].get(body) != simdjson::SUCCESS)
     fail(OBATCH_EREQUEST, where, "field \"body\" is missing");
+  int seen[4] = {0, 0, 0, 0};
+  static const char *const kFields[] = {"custom_id", "method", "url", "body"};
   for (auto field : obj) {
     auto k = field.key;
-    if (k != "custom_id" && k != "method" && k != "url" && k != "body")
-      fail(OBATCH_EREQUEST, where, "unknown field \"" + std::string(k) + "\" in the line");
+    int i = 0;
+    while (i < 4 && k != kFields[i]) i++;
+    if (i == 4) fail(OBATCH_EREQUEST, where, "unknown field \"" + std::string(k) + "\" in the line");
+    // Parsers disagree on which of two equal keys wins: refuse to guess.
+    if (++seen[i] > 1)
+      fail(OBATCH_EREQUEST, where, "field \"" + std::string(k) + "\" appears twice in the line");
   }
   // Serialise the body element on its own; it is minified by construction.
   std::string body_text = simdjson::minify(body);

@@ -56,6 +56,17 @@ std::string result_line_custom_id(std::string_view line, const std::string &wher
   return custom_id_of(parse_object(line, where), where);
 }
 
+std::string check_result_line(std::string_view line, const std::string &where) {
+  auto obj = parse_object(line, where);
+  std::string id = custom_id_of(obj, where);
+  element response, error;
+  bool has_response = obj["response"].get(response) == simdjson::SUCCESS && response.is_object();
+  bool has_error = obj["error"].get(error) == simdjson::SUCCESS && !error.is_null();
+  if (!has_response && !has_error)
+    bad(where, "the result line has neither \"response\" nor \"error\"");
+  return id;
+}
+
 ResultLine parse_result_line(std::string_view line, const std::string &where) {
   auto obj = parse_object(line, where);
   ResultLine r;

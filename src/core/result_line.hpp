@@ -22,8 +22,12 @@ struct ResultLine {
 // when it is not one.
 ResultLine parse_result_line(std::string_view line, const std::string &where);
 
-// Only the custom_id of a result line (validating the whole line);
-// throws like parse_result_line.
+// The custom_id of any JSON line that has one (result or input line);
+// throws Error(EPROTOCOL) starting with `where` otherwise.
 std::string result_line_custom_id(std::string_view line, const std::string &where);
+
+// Checks that `line` is a complete result line (custom_id, and a response
+// object or an error) without building its parts; returns the custom_id.
+std::string check_result_line(std::string_view line, const std::string &where);
 
 }  // namespace obatch

@@ -64,7 +64,7 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
     std::string_view line(m->data + pos, end - pos);
     pos = end + 1;
     if (line.empty()) continue;
-    std::string id = result_line_custom_id(line, display_name + " line " + std::to_string(lineno));
+    std::string id = check_result_line(line, display_name + " line " + std::to_string(lineno));
     uint64_t at = order_ ? order_->find(id) : IdIndex::npos;
     if (at != IdIndex::npos) found.emplace_back(at, loc);
     else extra.emplace_back(std::move(id), loc);
