@@ -343,9 +343,9 @@ typedef struct obatch_batch_list obatch_list_t;
 OBATCH_API int obatch_list(obatch_list_t **out, const obatch_config_t *conf,
                            const char *after, unsigned limit, char *errstr,
                            size_t errstr_size);
-/* The next batch of the page into `info` (phase is always DONE-agnostic:
- * only the remote fields are set), or OBATCH_END. Strings live until the
- * next call on the list or its destruction. */
+/* The next batch of the page into `info` (the remote fields; phase is
+ * WAITING, DONE or FAILED by the remote status), or OBATCH_END. Strings
+ * live until the next call on the list or its destruction. */
 OBATCH_API int obatch_list_next(obatch_list_t *list, obatch_info_t *info);
 /* 1 if the provider has more batches after this page, else 0. */
 OBATCH_API int obatch_list_has_more(const obatch_list_t *list);

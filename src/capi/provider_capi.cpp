@@ -82,6 +82,13 @@ int obatch_remote_next_item(obatch_remote_t *remote) {
   });
 }
 
+int obatch_provider_init(obatch_provider_t *provider, unsigned version) {
+  if (!provider || version < 1 || version > OBATCH_PROVIDER_VERSION) return OBATCH_EINVAL;
+  std::memset(provider, 0, sizeof *provider);
+  provider->version = version;
+  return OBATCH_OK;
+}
+
 int obatch_provider_register(const obatch_provider_t *provider) {
   if (!provider) return OBATCH_EINVAL;
   return guarded(nullptr, [&] { obatch::register_provider(*provider); });

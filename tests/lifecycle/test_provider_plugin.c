@@ -71,8 +71,7 @@ static const char *const kChatOnly[] = {"/v1/chat/completions", NULL};
 
 static obatch_provider_t table(const char *name, const char *key_env) {
   obatch_provider_t p;
-  memset(&p, 0, sizeof p);
-  p.version = OBATCH_PROVIDER_VERSION;
+  assert_int_equal(obatch_provider_init(&p, OBATCH_PROVIDER_VERSION), OBATCH_OK);
   p.name = name;
   p.default_base_url = "https://api.invalid/v1";
   p.api_key_env = key_env;
@@ -221,6 +220,8 @@ static void registration_is_checked(void **state) {
   assert_int_equal(obatch_provider_register(&p), OBATCH_EINVAL); /* taken */
   p.name = NULL;
   assert_int_equal(obatch_provider_register(&p), OBATCH_EINVAL);
+  assert_int_equal(obatch_provider_init(&p, 0), OBATCH_EINVAL);
+  assert_int_equal(obatch_provider_init(NULL, OBATCH_PROVIDER_VERSION), OBATCH_EINVAL);
   assert_int_equal(obatch_provider_register(NULL), OBATCH_EINVAL);
   const char *names = obatch_provider_names();
   assert_non_null(strstr(names, "openai"));

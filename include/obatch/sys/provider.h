@@ -134,6 +134,10 @@ typedef struct obatch_provider {
                         void *payload);
 } obatch_provider_t;
 
+/* Zeroes `provider` and sets its version: call it before filling the
+ * fields you need (every NULL hook and 0 limit means the default). */
+OBATCH_API int obatch_provider_init(obatch_provider_t *provider, unsigned version);
+
 /*
  * Adds a provider for the whole process. The struct and its strings are
  * copied; `payload` is kept as is and must outlive the process's use of the
