@@ -23,6 +23,14 @@ double jitter() {
 
 bool is_long_transfer(int op) { return op == OBATCH_OP_UPLOAD || op == OBATCH_OP_DOWNLOAD; }
 
+// False when the server surely did not act on the request: it was never
+// connected to, or it answered that it refused it for now.
+bool may_have_acted(const HttpResponse &resp) {
+  if (resp.curl_code == 6 /* COULDNT_RESOLVE_HOST */ || resp.curl_code == 7 /* COULDNT_CONNECT */)
+    return false;
+  return !(resp.curl_code == 0 && (resp.status == 429 || resp.status == 408));
+}
+
 // "message (code)" from an OpenAI-style error body, or a short excerpt.
 std::string error_text(const std::string &body) {
   simdjson::dom::parser parser;
@@ -138,8 +146,17 @@ Remote ApiClient::create(int op, const Fields &args,
     if (resp.curl_code == 23 /* CURLE_WRITE_ERROR */) retry = false;
     if (!retry || attempt >= settings_.max_retries) throw failure(op, resp, attempt + 1);
     back_off(attempt, resp);
-    if (find_existing) {
-      if (auto existing = find_existing()) return *existing;
+    if (find_existing && may_have_acted(resp)) {
+      std::optional<Remote> existing;
+      try {
+        existing = find_existing();
+      } catch (const Error &e) {
+        // Say what the user was doing, not only which lookup failed.
+        throw Error(e.code(), std::string(failure(op, resp, attempt + 1).what()) +
+                                  "; then, looking for what that attempt may have created: " +
+                                  e.what());
+      }
+      if (existing) return *existing;
     }
   }
 }

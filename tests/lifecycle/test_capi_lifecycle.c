@@ -619,6 +619,27 @@ static void lost_create_answer(void **state) {
   assert_true(fake_server_stats_int(&f->server, "list_calls") >= 1);
 }
 
+/* A 429 means the server refused the create: it is sent again without a
+ * search for what it might have made. */
+static void refused_create_is_retried_without_search(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(fake_server_config(&f->server,
+                                      "{\"retry_after_ms\": \"10\", \"faults\": [{\"method\": "
+                                      "\"POST\", \"path\": \"/v1/batches\", \"kind\": \"429\"}]}"),
+                   0);
+  obatch_t *b = new_batch(f, f->conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
+  check_all(b, ids, N_REQ, 0, N_REQ);
+  assert_int_equal(fake_server_stats_int(&f->server, "faults_injected"), 1);
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/batches", NULL), 2);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
+  assert_int_equal(fake_server_stats_int(&f->server, "list_calls"), 0);
+}
+
 static void retry_after_honoured(void **state) {
   fixture_t *f = *state;
   char ids[N_REQ][32];
@@ -963,6 +984,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(random_faults, setup, teardown),
     cmocka_unit_test_setup_teardown(lost_upload_answer, setup, teardown),
     cmocka_unit_test_setup_teardown(lost_create_answer, setup, teardown),
+    cmocka_unit_test_setup_teardown(refused_create_is_retried_without_search, setup, teardown),
     cmocka_unit_test_setup_teardown(retry_after_honoured, setup, teardown),
     cmocka_unit_test_setup_teardown(poll_timing, setup, teardown),
     cmocka_unit_test_setup_teardown(missing_key, setup, teardown),
