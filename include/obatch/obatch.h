@@ -111,6 +111,8 @@ OBATCH_API const char *obatch_strerror(int code);
  *                       http:// is accepted only for loopback hosts.
  *   api_key             the key; default: the provider's own variable
  *                       (OPENAI_API_KEY, PARASAIL_API_KEY). Never logged.
+ *                       Needs `provider`: a key is not sent to a provider
+ *                       chosen by model.
  *   endpoint            the batch endpoint, e.g. "/v1/embeddings"; default:
  *                       inferred from the requests
  *   completion_window   default "24h"
@@ -133,8 +135,8 @@ OBATCH_API const char *obatch_strerror(int code);
  *   connect_timeout_ms  (5000)
  *   request_timeout_ms  whole-call timeout of a small call (60000); uploads
  *                       and downloads only time out when no byte moves for it
- *   max_requests        lower the provider's request limit
- *   max_bytes           lower the provider's input size limit
+ *   max_requests        lower the provider's request limit (never raises it)
+ *   max_bytes           lower the provider's input size limit (never raises it)
  */
 typedef struct obatch_config obatch_config_t;
 
@@ -262,8 +264,10 @@ OBATCH_API int obatch_info(obatch_t *b, obatch_info_t *info);
 
 /*
  * Asks the provider to cancel the batch (the engine sends it). Results that
- * finished before the cancellation are still downloaded. Before the batch is
- * created, cancelling stops the submission and nothing is created.
+ * finished before the cancellation are still downloaded. During the upload,
+ * cancelling stops it and nothing is created; once the create call is on
+ * its way the batch may exist, so it is created and then cancelled. If the
+ * batch ends before the cancel arrives, it ends as it would have.
  */
 OBATCH_API int obatch_cancel(obatch_t *b);
 

@@ -94,10 +94,9 @@ int obatch_add_file(obatch_t *b, const char *path) {
 }
 
 int obatch_submit(obatch_t *b) {
-  return on_batch(b, [&](obatch::Batch &x) {
-    x.submit();
-    b->info = x.poll(0);
-  });
+  // b->info is left alone: the strings of an earlier obatch_info_t stay
+  // valid until the next poll, as the header promises.
+  return on_batch(b, [&](obatch::Batch &x) { x.submit(); });
 }
 
 int obatch_poll(obatch_t *b, int timeout_ms, obatch_info_t *info) {

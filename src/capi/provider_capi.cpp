@@ -95,7 +95,8 @@ int obatch_provider_register(const obatch_provider_t *provider) {
 }
 
 const char *obatch_provider_names(void) {
-  static std::string names;
+  // Per thread: two threads asking at once do not share a buffer.
+  static thread_local std::string names;
   std::string current;
   if (guarded(nullptr, [&] { current = obatch::provider_names(); }) != OBATCH_OK) return "";
   names = current;

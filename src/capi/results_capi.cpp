@@ -8,9 +8,7 @@ namespace {
 void fill_result(obatch_t *b, uint64_t pos, obatch_result_t *out) {
   obatch::ResultsIndex &idx = b->batch->results();
   uint64_t input_index = 0;
-  std::string_view line;
-  idx.get(pos, &b->result, &input_index, &line);
-  b->result_line.assign(line.data() ? line.data() : "", line.size());
+  idx.get(pos, &b->result, &input_index, &b->result_line);
   const obatch::ResultLine &r = b->result;
   out->kind = r.kind;
   out->index = input_index;
@@ -21,8 +19,8 @@ void fill_result(obatch_t *b, uint64_t pos, obatch_result_t *out) {
   out->request_id = r.has_request_id ? r.request_id.c_str() : nullptr;
   out->error_code = r.has_error && !r.error_code.empty() ? r.error_code.c_str() : nullptr;
   out->error_message = r.has_error && !r.error_message.empty() ? r.error_message.c_str() : nullptr;
-  out->line = line.data() ? b->result_line.c_str() : nullptr;
-  out->line_len = line.size();
+  out->line = b->result_line.empty() ? nullptr : b->result_line.c_str();
+  out->line_len = b->result_line.size();
 }
 
 }  // namespace

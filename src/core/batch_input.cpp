@@ -124,6 +124,7 @@ void BatchInput::append(Request r, const std::string &where) {
     throw Error(OBATCH_ELIMIT, where + ": the input file would be " +
                                    std::to_string(bytes_ + line.size()) + " bytes; " +
                                    rules_.provider + " allows " + bytes_text(rules_.max_bytes));
+  const Mark before = mark();
   if (!ids_.add(r.custom_id))
     throw Error(OBATCH_EDUPLICATE, where + ": custom_id \"" + r.custom_id +
                                        "\" is already used by request " +
@@ -131,7 +132,7 @@ void BatchInput::append(Request r, const std::string &where) {
   try {
     write(line);
   } catch (...) {
-    ids_.truncate(n - 1);
+    rollback(before);  // no half line left for the next append to follow
     throw;
   }
   bytes_ += line.size();

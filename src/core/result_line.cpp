@@ -56,6 +56,31 @@ std::string result_line_custom_id(std::string_view line, const std::string &wher
   return custom_id_of(parse_object(line, where), where);
 }
 
+std::string scan_custom_id(std::string_view line) {
+  static constexpr std::string_view kKey = "\"custom_id\"";
+  size_t at = line.find(kKey);
+  if (at == std::string_view::npos) return "";
+  at = line.find_first_not_of(" \t", at + kKey.size());
+  if (at == std::string_view::npos || line[at] != ':') return "";
+  at = line.find_first_not_of(" \t", at + 1);
+  if (at == std::string_view::npos || line[at] != '"') return "";
+  std::string id;
+  for (size_t i = at + 1; i < line.size(); i++) {
+    char c = line[i];
+    if (c == '"') return id;
+    if (c == '\\') {
+      if (++i == line.size()) return "";
+      char e = line[i];
+      // Simple escapes only; an id with \u escapes is left unmatched.
+      if (e == '"' || e == '\\' || e == '/') id.push_back(e);
+      else return "";
+    } else {
+      id.push_back(c);
+    }
+  }
+  return "";
+}
+
 std::string check_result_line(std::string_view line, const std::string &where) {
   auto obj = parse_object(line, where);
   std::string id = custom_id_of(obj, where);

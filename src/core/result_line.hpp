@@ -26,6 +26,11 @@ ResultLine parse_result_line(std::string_view line, const std::string &where);
 // throws Error(EPROTOCOL) starting with `where` otherwise.
 std::string result_line_custom_id(std::string_view line, const std::string &where);
 
+// The custom_id of a line that is not valid JSON, found by a plain scan for
+// "custom_id":"..." (so an unreadable result still reaches its request);
+// "" when there is none.
+std::string scan_custom_id(std::string_view line);
+
 // Checks that `line` is a complete result line (custom_id, and a response
 // object or an error) without building its parts; returns the custom_id.
 std::string check_result_line(std::string_view line, const std::string &where);

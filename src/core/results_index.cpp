@@ -1,8 +1,6 @@
 #include "core/results_index.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,68 +12,99 @@
 
 namespace obatch {
 
-struct ResultsIndex::Mapped {
-  const char *data = nullptr;
-  size_t size = 0;
-  ~Mapped() {
-    if (data && size) munmap(const_cast<char *>(data), size);
+namespace {
+
+constexpr size_t kReadChunk = 1 << 20;
+
+// Calls f(offset, line_without_newline, ends_with_newline) for each line.
+template <class F>
+void for_each_line(int fd, const std::string &path, F &&f) {
+  std::string buf(kReadChunk, '\0');
+  std::string carry;  // a line that spans two reads
+  uint64_t carry_offset = 0, pos = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
+    }
+    if (n == 0) break;
+    const char *p = buf.data(), *end = p + n;
+    while (p < end) {
+      const char *nl = static_cast<const char *>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      if (!nl) {
+        if (carry.empty()) carry_offset = pos + static_cast<uint64_t>(p - buf.data());
+        carry.append(p, static_cast<size_t>(end - p));
+        break;
+      }
+      if (!carry.empty()) {
+        carry.append(p, static_cast<size_t>(nl - p));
+        f(carry_offset, std::string_view(carry), true);
+        carry.clear();
+      } else {
+        f(pos + static_cast<uint64_t>(p - buf.data()), std::string_view(p, static_cast<size_t>(nl - p)), true);
+      }
+      p = nl + 1;
+    }
+    pos += static_cast<uint64_t>(n);
   }
-};
+  if (!carry.empty()) f(carry_offset, std::string_view(carry), false);
+}
+
+}  // namespace
 
 ResultsIndex::ResultsIndex(const IdIndex *order) : order_(order) {
   if (order_) by_input_.resize(order_->size());
 }
 
-ResultsIndex::~ResultsIndex() = default;
+ResultsIndex::~ResultsIndex() {
+  for (auto &f : files_) close(f.fd);
+}
 
 void ResultsIndex::add_file(const std::string &path, const std::string &display_name) {
-  auto m = std::make_unique<Mapped>();
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(OBATCH_EIO, "cannot open " + path + ": " + errno_text(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    close(fd);
-    throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
-  }
-  m->size = static_cast<size_t>(st.st_size);
-  if (m->size) {
-    void *p = mmap(nullptr, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      close(fd);
-      throw Error(OBATCH_EIO, "cannot map " + path + ": " + errno_text(errno));
-    }
-    m->data = static_cast<const char *>(p);
-    madvise(p, m->size, MADV_SEQUENTIAL);
-  }
-  close(fd);
-  if (m->size && m->data[m->size - 1] != '\n')
-    throw Error(OBATCH_EPROTOCOL, display_name + ": the file does not end with a "
-                                                "newline; it is truncated");
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   const uint32_t file_no = static_cast<uint32_t>(files_.size());
-  std::vector<std::pair<uint64_t, Loc>> found;  // applied only when all lines pass
+  std::vector<std::pair<uint64_t, Loc>> found;  // applied only when the file passes
   std::vector<std::pair<std::string, Loc>> extra;
-  uint64_t pos = 0, lineno = 0;
-  while (pos < m->size) {
-    const char *nl = static_cast<const char *>(std::memchr(m->data + pos, '\n', m->size - pos));
-    uint64_t end = static_cast<uint64_t>(nl - m->data);
-    lineno++;
-    Loc loc{file_no, pos, end - pos};
-    std::string_view line(m->data + pos, end - pos);
-    pos = end + 1;
-    if (line.empty()) continue;
-    std::string id = check_result_line(line, display_name + " line " + std::to_string(lineno));
-    uint64_t at = order_ ? order_->find(id) : IdIndex::npos;
-    if (at != IdIndex::npos) found.emplace_back(at, loc);
-    else extra.emplace_back(std::move(id), loc);
+  uint32_t lineno = 0;
+  try {
+    for_each_line(fd, path, [&](uint64_t offset, std::string_view line, bool complete) {
+      lineno++;
+      if (line.empty()) return;
+      Loc loc{file_no, lineno, offset, line.size()};
+      std::string where = display_name + " line " + std::to_string(lineno);
+      std::string id;
+      try {
+        id = check_result_line(line, where);
+      } catch (const Error &) {
+        if (!complete)
+          throw Error(OBATCH_EPROTOCOL, where + ": the last line is cut off; the file is truncated");
+        id = scan_custom_id(line);  // kept: it comes back as an error result
+      }
+      uint64_t at = order_ && !id.empty() ? order_->find(id) : IdIndex::npos;
+      if (at != IdIndex::npos) found.emplace_back(at, loc);
+      else extra.emplace_back(std::move(id), loc);
+    });
+  } catch (...) {
+    close(fd);
+    throw;
   }
   // An id present in both files keeps its first line (the output file is
   // added first).
   for (auto &f : found)
     if (by_input_[f.first].file == UINT32_MAX) by_input_[f.first] = f.second;
-  for (auto &e : extra)
-    if (extra_ids_.add(e.first)) extras_.push_back(e.second);
-  files_.push_back(std::move(m));
+  for (auto &e : extra) {
+    if (!e.first.empty()) {
+      if (!extra_ids_.add(e.first)) continue;
+      extra_slot_.push_back(extras_.size());
+    }
+    extras_.push_back(e.second);
+    extra_names_.push_back(e.first);
+  }
+  files_.push_back({fd, display_name});
 }
 
 uint64_t ResultsIndex::size() const { return by_input_.size() + extras_.size(); }
@@ -86,30 +115,45 @@ uint64_t ResultsIndex::missing() const {
   return n;
 }
 
-std::string_view ResultsIndex::text(const Loc &loc) const {
-  return std::string_view(files_[loc.file]->data + loc.offset, loc.length);
-}
-
 uint64_t ResultsIndex::find(std::string_view custom_id) const {
   uint64_t at = order_ ? order_->find(custom_id) : IdIndex::npos;
   if (at != IdIndex::npos) return at;
   at = extra_ids_.find(custom_id);
-  return at == IdIndex::npos ? at : by_input_.size() + at;
+  return at == IdIndex::npos ? at : by_input_.size() + extra_slot_[at];
 }
 
 void ResultsIndex::get(uint64_t i, ResultLine *out, uint64_t *input_index,
-                       std::string_view *line) const {
-  const Loc &loc = i < by_input_.size() ? by_input_[i] : extras_[i - by_input_.size()];
-  *input_index = i < by_input_.size() ? i : IdIndex::npos;
+                       std::string *line) const {
+  const bool in_input = i < by_input_.size();
+  const Loc &loc = in_input ? by_input_[i] : extras_[i - by_input_.size()];
+  const std::string known_id = in_input ? order_->at(i) : extra_names_[i - by_input_.size()];
+  *input_index = in_input ? i : IdIndex::npos;
+  *out = ResultLine();
+  line->clear();
   if (loc.file == UINT32_MAX) {
-    *out = ResultLine();
     out->kind = OBATCH_RESULT_MISSING;
-    out->custom_id = order_->at(i);
-    *line = std::string_view();
+    out->custom_id = known_id;
     return;
   }
-  *line = text(loc);
-  *out = parse_result_line(*line, "result " + std::to_string(i + 1));
+  const File &file = files_[loc.file];
+  std::string where = file.name + " line " + std::to_string(loc.line_no);
+  line->resize(loc.length);
+  ssize_t got = pread(file.fd, line->data(), loc.length, static_cast<off_t>(loc.offset));
+  try {
+    if (got != static_cast<ssize_t>(loc.length))
+      throw Error(OBATCH_EIO, where + ": the result file changed on disk after it was downloaded");
+    *out = parse_result_line(*line, where);
+  } catch (const Error &e) {
+    // Not a readable result line: report it, with its raw text, against
+    // the request it names.
+    *out = ResultLine();
+    out->kind = OBATCH_RESULT_ERROR;
+    out->custom_id = known_id;
+    out->error_code = "unreadable_result_line";
+    out->error_message = e.what();
+    out->has_error = true;
+    if (got != static_cast<ssize_t>(loc.length)) line->clear();
+  }
 }
 
 }  // namespace obatch

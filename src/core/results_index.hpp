@@ -1,9 +1,10 @@
 // The downloaded output and error files, indexed by custom_id, read back in
-// input order. Files are memory-mapped; only an offset per result is kept.
+// input order. Only an offset per result is kept in memory; lines are read
+// with pread when fetched (no mapping: a file changed under us is an error
+// result, not a SIGBUS).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,17 +23,19 @@ class ResultsIndex {
   ResultsIndex(const ResultsIndex &) = delete;
   ResultsIndex &operator=(const ResultsIndex &) = delete;
 
-  // Maps and indexes a result file, checking that every line is a complete
-  // result line. Throws Error(EPROTOCOL) naming the line when one is not
-  // (a truncated or corrupt download), Error(EIO) when it cannot be read.
-  // On failure nothing of the file is kept.
+  // Indexes a result file. A line that cannot be read as a result line is
+  // kept too (it comes back as an error result with its raw text): one odd
+  // line must not cost the other results. Throws Error(EPROTOCOL) only when
+  // the last line is cut off (a truncated download), Error(EIO) when the
+  // file cannot be read; then nothing of the file is kept. The file stays
+  // open for reading until the index is destroyed.
   void add_file(const std::string &path, const std::string &display_name);
 
   // Results: every input position first (missing ones included), then lines
   // whose custom_id is not in the input.
   uint64_t size() const;
-  // The i-th result; `line` set to the raw line (empty when missing).
-  void get(uint64_t i, ResultLine *out, uint64_t *input_index, std::string_view *line) const;
+  // The i-th result; `line` receives the raw line (empty when missing).
+  void get(uint64_t i, ResultLine *out, uint64_t *input_index, std::string *line) const;
   // The position of `custom_id` for get(), or IdIndex::npos.
   uint64_t find(std::string_view custom_id) const;
 
@@ -41,16 +44,21 @@ class ResultsIndex {
  private:
   struct Loc {
     uint32_t file = UINT32_MAX;  // UINT32_MAX: no result line
+    uint32_t line_no = 0;        // 1-based, for messages
     uint64_t offset = 0, length = 0;
   };
-  struct Mapped;
-  std::string_view text(const Loc &loc) const;
+  struct File {
+    int fd = -1;
+    std::string name;
+  };
 
   const IdIndex *order_;
-  std::vector<std::unique_ptr<Mapped>> files_;
+  std::vector<File> files_;
   std::vector<Loc> by_input_;
   std::vector<Loc> extras_;
-  IdIndex extra_ids_;
+  std::vector<std::string> extra_names_;  // custom_id of each extra ("" if unknown)
+  IdIndex extra_ids_;                     // the named extras...
+  std::vector<uint64_t> extra_slot_;      // ...and where each is in extras_
 };
 
 }  // namespace obatch

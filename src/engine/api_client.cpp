@@ -24,11 +24,12 @@ double jitter() {
 bool is_long_transfer(int op) { return op == OBATCH_OP_UPLOAD || op == OBATCH_OP_DOWNLOAD; }
 
 // False when the server surely did not act on the request: it was never
-// connected to, or it answered that it refused it for now.
+// connected to, or it answered in full with a client error (4xx: refused,
+// rate-limited, timed out waiting for the request).
 bool may_have_acted(const HttpResponse &resp) {
   if (resp.curl_code == 6 /* COULDNT_RESOLVE_HOST */ || resp.curl_code == 7 /* COULDNT_CONNECT */)
     return false;
-  return !(resp.curl_code == 0 && (resp.status == 429 || resp.status == 408));
+  return resp.curl_code != 0 || resp.status >= 500;
 }
 
 // "message (code)" from an OpenAI-style error body, or a short excerpt.
@@ -81,16 +82,17 @@ std::string ApiClient::redact(std::string text) const {
 HttpResponse ApiClient::perform(int op, const Fields &args, const TransferOptions &opts) {
   HttpRequest req;
   provider_->build(op, args, &req);
-  std::string url;
-  if (req.target.rfind("http://", 0) == 0 || req.target.rfind("https://", 0) == 0) {
-    // A key goes only to its own provider's host.
-    if (!same_origin(req.target, base_url_))
-      throw Error(OBATCH_EINSECURE, std::string(op_name(op)) +
-                                        ": the provider asked to send the key to another host");
-    url = req.target;
-  } else {
-    url = base_url_ + req.target;
-  }
+  bool absolute = req.target.rfind("http://", 0) == 0 || req.target.rfind("https://", 0) == 0;
+  if (!absolute && req.target.rfind("/", 0) != 0)
+    throw Error(OBATCH_EINVAL, std::string(op_name(op)) +
+                                   ": the provider's request target must start with / or be an "
+                                   "absolute URL");
+  std::string url = absolute ? req.target : base_url_ + req.target;
+  // A key goes only to its own provider's host: checked on the final URL,
+  // so no target can splice in another authority.
+  if (!same_origin(url, base_url_))
+    throw Error(OBATCH_EINSECURE, std::string(op_name(op)) +
+                                      ": the provider asked to send the key to another host");
   HttpResponse resp = transport_->perform(req, url, api_key_, opts);
   if (resp.interrupted) throw Stopped{};
   return resp;
@@ -99,13 +101,17 @@ HttpResponse ApiClient::perform(int op, const Fields &args, const TransferOption
 Error ApiClient::failure(int op, const HttpResponse &resp, int attempts) const {
   std::string what = op_name(op);
   std::string tries = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
+  if (resp.curl_code == 23 /* CURLE_WRITE_ERROR */)
+    return Error(OBATCH_EIO, what + ": " + resp.curl_error);
   if (resp.status == 0 || resp.curl_code != 0) {
     UrlParts u;
     parse_url(base_url_, &u);
-    if (resp.curl_error.find("disk full") != std::string::npos)
-      return Error(OBATCH_EIO, what + ": " + resp.curl_error);
-    return Error(OBATCH_ENETWORK, what + ": no answer from " + u.host + ": " +
-                                      redact(resp.curl_error) + tries);
+    std::string how = resp.status == 0
+                          ? "no answer from " + u.host
+                          : "the answer from " + u.host + " (HTTP " +
+                                std::to_string(resp.status) + ") was cut off";
+    return Error(OBATCH_ENETWORK, what + ": " + how + ": " + redact(resp.curl_error) + tries,
+                 true);
   }
   std::string detail = redact(error_text(resp.body));
   std::string status = "HTTP " + std::to_string(resp.status);
@@ -114,7 +120,8 @@ Error ApiClient::failure(int op, const HttpResponse &resp, int attempts) const {
                                    provider_->name() + " (" + status + ": " + detail +
                                    "); check " + provider_->api_key_env());
   if (resp.status == 404) return Error(OBATCH_ENOTFOUND, what + ": not found (" + detail + ")");
-  return Error(OBATCH_EHTTP, what + ": " + status + ": " + detail + tries);
+  return Error(OBATCH_EHTTP, what + ": " + status + ": " + detail + tries,
+               should_retry(resp.status, resp.headers));
 }
 
 void ApiClient::back_off(int attempt, const HttpResponse &resp) {
@@ -128,23 +135,43 @@ Remote ApiClient::call(int op, const Fields &args) {
 
 Remote ApiClient::create(int op, const Fields &args,
                          const std::function<std::optional<Remote>()> &find_existing,
-                         const std::function<void(uint64_t, uint64_t)> &progress) {
+                         const std::function<void(uint64_t, uint64_t)> &progress,
+                         const std::function<bool()> &abort) {
   TransferOptions opts;
   opts.connect_timeout_ms = settings_.connect_timeout_ms;
   opts.timeout_ms = settings_.request_timeout_ms;
   opts.long_transfer = is_long_transfer(op);
   opts.progress = progress;
+  opts.abort = abort;
+  opts.fresh_connection = static_cast<bool>(find_existing);
   for (int attempt = 0;; attempt++) {
     HttpResponse resp = perform(op, args, opts);
+    if (resp.aborted)
+      throw Error(OBATCH_ECANCELLED, std::string(op_name(op)) + ": cancelled while it ran");
     if (resp.curl_code == 0 && resp.status >= 200 && resp.status < 300) {
       Remote out;
       provider_->parse(op, static_cast<int>(resp.status), resp.body, &out);
       return out;
     }
-    bool retry = resp.curl_code != 0 ? resp.status == 0 || resp.status >= 500 || resp.status == 429
+    // Any transport failure may be retried, even after a status line: a
+    // create answered "200" and then cut off did create something, and
+    // only the search before the retry can tell.
+    bool retry = resp.curl_code != 0 ? resp.curl_code != 23 /* CURLE_WRITE_ERROR */
                                      : should_retry(resp.status, resp.headers);
-    if (resp.curl_code == 23 /* CURLE_WRITE_ERROR */) retry = false;
-    if (!retry || attempt >= settings_.max_retries) throw failure(op, resp, attempt + 1);
+    if (!retry || attempt >= settings_.max_retries) {
+      // Out of tries: still, a create that may have happened must be found
+      // rather than reported as never made (the user would submit again).
+      if (find_existing && may_have_acted(resp)) {
+        std::optional<Remote> existing;
+        try {
+          existing = find_existing();
+        } catch (const Error &) {
+          // The original failure says more than the failed search.
+        }
+        if (existing) return *existing;
+      }
+      throw failure(op, resp, attempt + 1);
+    }
     back_off(attempt, resp);
     if (find_existing && may_have_acted(resp)) {
       std::optional<Remote> existing;

@@ -38,9 +38,11 @@ class ApiClient {
 
   // A call that creates something. Before every retry `find_existing` is
   // asked whether the earlier attempt took effect; its answer is used as is.
+  // `abort` may end the transfer (then Error(ECANCELLED)).
   Remote create(int op, const Fields &args,
                 const std::function<std::optional<Remote>()> &find_existing,
-                const std::function<void(uint64_t, uint64_t)> &progress = {});
+                const std::function<void(uint64_t, uint64_t)> &progress = {},
+                const std::function<bool()> &abort = {});
 
   // Streams the answer body of `op` into `fd` (truncated first); one try.
   // Returns the response; throws Error for a non-retryable failure.

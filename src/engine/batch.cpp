@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "obatch/obatch.h"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -25,6 +27,7 @@ Batch::Batch(const Config &conf, const std::string &batch_id) : conf_(conf) {
     throw Error(OBATCH_EPROVIDER, "to resume a batch, say which provider runs it (provider)");
   resolve_provider("");
   open_work_dir();
+  check_result_paths();
   JobSpec spec = job_spec();
   spec.batch_id = batch_id;
   job_ = std::make_unique<Job>(std::move(spec));
@@ -58,6 +61,11 @@ void Batch::resolve_provider(const std::string &model) {
   if (!name.empty()) provider_ = find_provider(name);
   else if (model.empty())
     throw Error(OBATCH_EPROVIDER, "no provider set and the request names no model");
+  else if (conf_.has("api_key"))
+    // A key belongs to one provider; choosing the provider from a model
+    // could send it to another's host.
+    throw Error(OBATCH_EPROVIDER, "api_key is set but provider is not: say which provider the "
+                                  "key belongs to (provider)");
   else provider_ = provider_for_model(model);
   if (input_) input_->set_rules(provider_->rules(conf_));
   last_.provider = provider_->name();
@@ -115,9 +123,23 @@ JobSpec Batch::job_spec() {
   return spec;
 }
 
+// Fails now, not after a day of waiting, when a result file could not be
+// written where it should go.
+void Batch::check_result_paths() const {
+  if (conf_.has("results_dir")) ensure_dir(conf_.get("results_dir"));
+  for (const char *key : {"output_path", "error_path"}) {
+    if (!conf_.has(key)) continue;
+    std::string dir = dir_of(conf_.get(key));
+    if (access(dir.c_str(), W_OK | X_OK) != 0)
+      throw Error(OBATCH_EIO, std::string(key) + ": cannot write into " + dir + ": " +
+                                  errno_text(errno));
+  }
+}
+
 void Batch::submit() {
   check_building("submit");
   if (input_->count() == 0) throw Error(OBATCH_EREQUEST, "submit: the batch has no requests");
+  check_result_paths();
   JobSpec spec = job_spec();  // checks key and URL before anything is sent
   input_->finish();
   spec.input_path = input_path_;

@@ -38,6 +38,7 @@ class Batch {
 
  private:
   void open_work_dir();
+  void check_result_paths() const;
   void resolve_provider(const std::string &model);
   void check_building(const char *what) const;
   JobSpec job_spec();

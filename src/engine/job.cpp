@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <fstream>
 
@@ -161,8 +162,15 @@ void Job::upload() {
       return f["filename"] == filename && f["file_bytes"] == size;
     });
   };
-  Remote r = client_.create(OBATCH_OP_UPLOAD, args, find_existing,
-                            [this](uint64_t up, uint64_t) { bytes_up_ = up; });
+  Remote r;
+  try {
+    r = client_.create(OBATCH_OP_UPLOAD, args, find_existing,
+                       [this](uint64_t up, uint64_t) { bytes_up_ = up; },
+                       [this] { return cancel_requested_.load(); });
+  } catch (const Error &e) {
+    if (e.code() != OBATCH_ECANCELLED) throw;
+    throw Error(OBATCH_ECANCELLED, "cancelled during the upload: nothing was created");
+  }
   bytes_up_ = spec_.input_bytes;
   std::string file_id = r.get("file_id");
   update([&](JobSnapshot &s) { s.input_file_id = file_id; });
@@ -225,22 +233,37 @@ void Job::adopt_batch(const Fields &f) {
 
 // ---- wait ------------------------------------------------------------------
 
+void Job::note(const std::string &message) {
+  update([&](JobSnapshot &snap) { snap.error_message = message; });
+  noted_ = true;
+}
+
+void Job::send_cancel(const std::string &batch_id) {
+  cancel_sent_ = true;
+  try {
+    Remote r = client_.call(OBATCH_OP_CANCEL, {{"batch_id", batch_id}});
+    adopt_batch(r.page);
+  } catch (const Error &e) {
+    // The batch may have ended meanwhile (the API answers 400), or the
+    // network is down: either way it goes on, and its results are still
+    // downloaded when it ends.
+    note(std::string("the cancel was not accepted: ") + e.what());
+  }
+}
+
 void Job::wait_remote() {
   set_phase(OBATCH_PHASE_WAITING);
-  if (!spec_.batch_id.empty()) created_at_ = std::chrono::steady_clock::now();
   PollSchedule schedule(spec_.config.get_int("poll_interval_ms", 1000),
                         spec_.config.get_int("poll_max_interval_ms", 60000));
   const std::string batch_id = snapshot().batch_id;
-  bool first = !spec_.batch_id.empty();  // a resume checks at once
+  const bool resumed = !spec_.batch_id.empty();
+  bool check_now = resumed;  // a resume checks at once
+  bool age_known = !resumed;
+  if (resumed) created_at_ = std::chrono::steady_clock::now();
   for (;;) {
-    if (cancel_requested_ && !cancel_sent_) {
-      Remote r = client_.call(OBATCH_OP_CANCEL, {{"batch_id", batch_id}});
-      cancel_sent_ = true;
-      adopt_batch(r.page);
-    }
-    std::string status = snapshot().remote_status;
-    if (!first && is_terminal(status)) break;
-    if (!first) {
+    if (cancel_requested_ && !cancel_sent_) send_cancel(batch_id);
+    if (!check_now) {
+      if (is_terminal(snapshot().remote_status)) break;
       long age = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now() - created_at_)
                                        .count());
@@ -250,9 +273,30 @@ void Job::wait_remote() {
         throw Stopped{};
       if (cancel_requested_ && !cancel_sent_) continue;
     }
-    first = false;
-    Remote r = client_.call(OBATCH_OP_RETRIEVE, {{"batch_id", batch_id}});
+    check_now = false;
+    Remote r;
+    try {
+      r = client_.call(OBATCH_OP_RETRIEVE, {{"batch_id", batch_id}});
+    } catch (const Error &e) {
+      // An outage or a 5xx while the provider works must not end a wait
+      // that can last a day: keep checking on the schedule.
+      if (!e.transient()) throw;
+      note(std::string("checking the status failed; trying again: ") + e.what());
+      continue;
+    }
+    if (noted_) {
+      update([&](JobSnapshot &snap) { snap.error_message.clear(); });
+      noted_ = false;
+    }
     adopt_batch(r.page);
+    if (!age_known) {
+      // A resumed batch is as old as the provider says: its polls space out
+      // as if this process had watched it from the start.
+      int64_t created = snapshot().created_at;
+      int64_t age_s = created > 0 ? static_cast<int64_t>(std::time(nullptr)) - created : 0;
+      if (age_s > 0) created_at_ -= std::chrono::seconds(age_s);
+      age_known = true;
+    }
     if (is_terminal(r.get("status"))) break;
   }
   JobSnapshot s = snapshot();

@@ -74,6 +74,10 @@ class Job {
                      const std::string &label, bool into_results);
   void load_remote_input_order();
   void adopt_batch(const Fields &f);
+  void send_cancel(const std::string &batch_id);
+  // A problem the job survives, shown in error_message until the next
+  // successful status check.
+  void note(const std::string &message);
   // The first item of a paged list `op` that `match` accepts.
   std::optional<Remote> find_listed(int op, Fields args,
                                     const std::function<bool(Fields &)> &match);
@@ -87,6 +91,7 @@ class Job {
   std::thread thread_;
   std::atomic<bool> cancel_requested_{false};
   bool cancel_sent_ = false;
+  bool noted_ = false;
   std::unique_ptr<ResultsIndex> results_;
   std::string output_file_id_, error_file_id_;
   std::chrono::steady_clock::time_point created_at_;

@@ -81,6 +81,10 @@ size_t on_read(char *buf, size_t size, size_t n, void *user) {
 int on_progress(void *user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
   auto *st = static_cast<CallState *>(user);
   if (st->stop->load()) return 1;
+  if (st->opts->abort && st->opts->abort()) {
+    st->resp->aborted = true;
+    return 1;
+  }
   if (st->opts->progress)
     st->opts->progress(static_cast<uint64_t>(ulnow), static_cast<uint64_t>(dlnow));
   return 0;
@@ -143,6 +147,7 @@ HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, opts.connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (opts.fresh_connection) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   if (opts.long_transfer) {
     // Hundreds of MB may take long; give up only when nothing moves.
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);

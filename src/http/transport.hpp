@@ -22,7 +22,8 @@ struct HttpResponse {
   Headers headers;       // lower-case names
   int curl_code = 0;     // CURLcode; 0 when the transfer completed
   std::string curl_error;
-  bool interrupted = false;
+  bool interrupted = false;  // Transport::stop()
+  bool aborted = false;      // TransferOptions::abort said so
   uint64_t bytes_received = 0;
 };
 
@@ -33,6 +34,12 @@ struct TransferOptions {
   int sink_fd = -1;            // stream the answer body to this fd (2xx only)
   // Called with (bytes sent, bytes received) as the transfer moves.
   std::function<void(uint64_t, uint64_t)> progress;
+  // Asked as the transfer moves; true ends it (HttpResponse::aborted).
+  std::function<bool()> abort;
+  // Open a new connection. For calls that create something: libcurl sends
+  // a request again by itself when a reused connection turns out closed,
+  // and a create sent twice is a batch paid twice.
+  bool fresh_connection = false;
 };
 
 class Transport {

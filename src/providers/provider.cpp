@@ -62,8 +62,13 @@ bool Provider::claims_model(const std::string &model) const {
 InputRules Provider::rules(const Config &conf) const {
   InputRules r;
   r.provider = name_;
-  r.max_requests = static_cast<uint64_t>(conf.get_int("max_requests", static_cast<int64_t>(table_.max_requests)));
-  r.max_bytes = static_cast<uint64_t>(conf.get_int("max_bytes", static_cast<int64_t>(table_.max_bytes)));
+  // The settings only lower a provider's limits (0 or absent: the provider's).
+  auto lower = [&](const char *key, uint64_t limit) {
+    uint64_t v = static_cast<uint64_t>(conf.get_int(key, 0));
+    return v && (!limit || v < limit) ? v : limit;
+  };
+  r.max_requests = lower("max_requests", table_.max_requests);
+  r.max_bytes = lower("max_bytes", table_.max_bytes);
   r.max_embedding_inputs = table_.max_embedding_inputs;
   r.one_model = table_.one_model_per_batch != 0;
   r.endpoints = endpoints_;

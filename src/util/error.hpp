@@ -9,12 +9,16 @@ namespace obatch {
 
 class Error : public std::runtime_error {
  public:
-  Error(int code, std::string message)
-      : std::runtime_error(std::move(message)), code_(code) {}
+  // `transient`: the same call may well succeed later (a network failure,
+  // 429, 5xx), as opposed to an answer that will not change (400, 404).
+  Error(int code, std::string message, bool transient = false)
+      : std::runtime_error(std::move(message)), code_(code), transient_(transient) {}
   int code() const noexcept { return code_; }
+  bool transient() const noexcept { return transient_; }
 
  private:
   int code_;
+  bool transient_;
 };
 
 }  // namespace obatch

@@ -462,6 +462,97 @@ static void cancel_before_create(void **state) {
   assert_int_equal(fake_server_stats_int(&f->server, "cancels"), 0);
 }
 
+/* The batch ends before the cancel arrives: the cancel is refused (400),
+ * and the results are still downloaded. */
+static void cancel_after_completion_keeps_results(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32], batch_id[128];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(fake_server_config(&f->server, "{\"steps\": 100000}"), 0);
+  obatch_t *b = new_batch(f, f->conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  wait_batch_id(b, &info, batch_id, sizeof batch_id);
+  assert_int_equal(fake_server_advance(&f->server, batch_id, "completed"), 0);
+  assert_int_equal(obatch_cancel(b), OBATCH_OK);
+  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
+  assert_string_equal(info.remote_status, "completed");
+  check_all(b, ids, N_REQ, 0, N_REQ);
+}
+
+/* A create sent on a kept-alive connection that the server resets after
+ * acting: libcurl would send it again by itself on a reused connection,
+ * so creates go on fresh ones and the search finds the batch. */
+static void create_reset_after_acting_makes_one_batch(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(fake_server_config(&f->server,
+                                      "{\"faults\": [{\"method\": \"POST\", \"path\": "
+                                      "\"/v1/batches\", \"kind\": \"reset_after\"}]}"),
+                   0);
+  obatch_t *b = new_batch(f, f->conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
+  check_all(b, ids, N_REQ, 0, N_REQ);
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/batches", NULL), 1);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
+  assert_true(fake_server_stats_int(&f->server, "list_calls") >= 1);
+}
+
+/* "200" and then a cut-off body: the batch exists and must be found, not
+ * reported as never made. */
+static void create_answer_cut_off_makes_one_batch(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(fake_server_config(&f->server,
+                                      "{\"faults\": [{\"method\": \"POST\", \"path\": "
+                                      "\"/v1/batches\", \"kind\": \"truncate\"}]}"),
+                   0);
+  obatch_t *b = new_batch(f, f->conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
+  check_all(b, ids, N_REQ, 0, N_REQ);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/batches", NULL), 1);
+}
+
+/* Status checks failing for longer than one call's retries (an outage while
+ * the provider works) do not end the wait. */
+static void outage_while_waiting_is_survived(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  set_conf(f->conf, "max_retries", "2");
+  assert_int_equal(fake_server_config(&f->server,
+                                      "{\"retry_after_ms\": \"5\", \"faults\": [{\"method\": "
+                                      "\"GET\", \"path_prefix\": \"/v1/batches/\", \"kind\": "
+                                      "\"429\", \"count\": 9}]}"),
+                   0);
+  obatch_t *b = new_batch(f, f->conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_OK);
+  assert_string_equal(info.error_message, "");  /* the note is gone once checks work */
+  check_all(b, ids, N_REQ, 0, N_REQ);
+  assert_int_equal(fake_server_stats_int(&f->server, "faults_injected"), 9);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
+}
+
+/* A result path that cannot be written fails at submit, not a day later. */
+static void unwritable_output_dir_fails_at_submit(void **state) {
+  fixture_t *f = *state;
+  set_conf(f->conf, "output_path", "/nonexistent-obatch-dir/out.jsonl");
+  obatch_t *b = new_batch(f, f->conf);
+  add_chat(b, "gpt-4o-mini", 1, NULL);
+  assert_int_equal(obatch_submit(b), OBATCH_EIO);
+  assert_non_null(strstr(obatch_last_error(b), "output_path: cannot write into /nonexistent-obatch-dir"));
+  assert_int_equal(fake_server_count_requests(&f->server, NULL, NULL, NULL), 0);
+}
+
 static void failed_batch(void **state) {
   fixture_t *f = *state;
   char ids[N_REQ][32];
@@ -985,6 +1076,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(lost_upload_answer, setup, teardown),
     cmocka_unit_test_setup_teardown(lost_create_answer, setup, teardown),
     cmocka_unit_test_setup_teardown(refused_create_is_retried_without_search, setup, teardown),
+    cmocka_unit_test_setup_teardown(cancel_after_completion_keeps_results, setup, teardown),
+    cmocka_unit_test_setup_teardown(create_reset_after_acting_makes_one_batch, setup, teardown),
+    cmocka_unit_test_setup_teardown(create_answer_cut_off_makes_one_batch, setup, teardown),
+    cmocka_unit_test_setup_teardown(outage_while_waiting_is_survived, setup, teardown),
+    cmocka_unit_test_setup_teardown(unwritable_output_dir_fails_at_submit, setup, teardown),
     cmocka_unit_test_setup_teardown(retry_after_honoured, setup, teardown),
     cmocka_unit_test_setup_teardown(poll_timing, setup, teardown),
     cmocka_unit_test_setup_teardown(missing_key, setup, teardown),

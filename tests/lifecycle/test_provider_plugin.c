@@ -131,9 +131,15 @@ static obatch_t *batch_for(fixture_t *f, const char *provider) {
   obatch_config_t *conf = NULL;
   char err[256];
   assert_int_equal(obatch_config_new(&conf), OBATCH_OK);
-  if (provider) assert_int_equal(obatch_config_set(conf, "provider", provider, err, sizeof err), 0);
   assert_int_equal(obatch_config_set(conf, "base_url", f->server.base_url, err, sizeof err), 0);
-  assert_int_equal(obatch_config_set(conf, "api_key", "test-key", err, sizeof err), 0);
+  if (provider) {
+    assert_int_equal(obatch_config_set(conf, "provider", provider, err, sizeof err), 0);
+    assert_int_equal(obatch_config_set(conf, "api_key", "test-key", err, sizeof err), 0);
+  } else {
+    /* Chosen by model: the key comes from that provider's own variable
+     * (an api_key setting needs a named provider). */
+    setenv("INLINE_FAKE_KEY", "test-key", 1);
+  }
   assert_int_equal(obatch_config_set(conf, "work_dir", f->work_dir, err, sizeof err), 0);
   assert_int_equal(obatch_config_set(conf, "poll_interval_ms", "5", err, sizeof err), 0);
   assert_int_equal(obatch_config_set(conf, "poll_max_interval_ms", "20", err, sizeof err), 0);
@@ -208,6 +214,21 @@ static void key_never_leaves_its_host(void **state) {
   assert_int_equal(fake_server_count_requests(&f->server, NULL, NULL, NULL), 0);
 }
 
+static void api_key_setting_needs_a_named_provider(void **state) {
+  fixture_t *f = *state;
+  obatch_config_t *conf = NULL;
+  char err[256];
+  assert_int_equal(obatch_config_new(&conf), OBATCH_OK);
+  assert_int_equal(obatch_config_set(conf, "api_key", "sk-openai-only", err, sizeof err), 0);
+  assert_int_equal(obatch_config_set(conf, "work_dir", f->work_dir, err, sizeof err), 0);
+  assert_int_equal(obatch_create(&f->b, conf), OBATCH_OK);
+  obatch_config_destroy(conf);
+  /* The model would pick parasail: the key must not go there by accident. */
+  assert_int_equal(obatch_add(f->b, CHAT("meta-llama/Llama-3.1-8B-Instruct", "x"), NULL, NULL),
+                   OBATCH_EPROVIDER);
+  assert_non_null(strstr(obatch_last_error(f->b), "say which provider the key belongs to"));
+}
+
 static void registration_is_checked(void **state) {
   (void)state;
   obatch_provider_t p = table("late-fake", "LATE_FAKE_KEY");
@@ -234,6 +255,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(inline_provider_needs_no_upload, setup, teardown),
     cmocka_unit_test_setup_teardown(provider_checks_run_at_add, setup, teardown),
     cmocka_unit_test_setup_teardown(key_never_leaves_its_host, setup, teardown),
+    cmocka_unit_test_setup_teardown(api_key_setting_needs_a_named_provider, setup, teardown),
     cmocka_unit_test(registration_is_checked),
 };
 

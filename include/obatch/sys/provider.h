@@ -146,8 +146,8 @@ OBATCH_API int obatch_provider_init(obatch_provider_t *provider, unsigned versio
  */
 OBATCH_API int obatch_provider_register(const obatch_provider_t *provider);
 
-/* Names of the registered providers, comma separated, static until the next
- * obatch_provider_register. */
+/* Names of the registered providers, comma separated. Lives until the
+ * calling thread calls this again. */
 OBATCH_API const char *obatch_provider_names(void);
 
 /* The OpenAI-compatible adapters, for providers that wrap them. */

@@ -123,7 +123,18 @@ static void custom_id_only(void **) {
   EXPECT_ERROR(OBATCH_EPROTOCOL, "custom_id", obatch::result_line_custom_id("{}", "l5"));
 }
 
+static void scan_finds_the_id_of_broken_lines(void **) {
+  using obatch::scan_custom_id;
+  assert_str_eq(scan_custom_id(R"({"custom_id": "a-1", "response": {oops)"), "a-1");
+  assert_str_eq(scan_custom_id(R"({"custom_id":"q\"x\\y"})"), "q\"x\\y");
+  assert_str_eq(scan_custom_id(R"({"custom_id":"cut)"), "");
+  assert_str_eq(scan_custom_id(R"({"custom_id":7})"), "");
+  assert_str_eq(scan_custom_id(R"({"custom_id":"\u0041"})"), "");  // not guessed
+  assert_str_eq(scan_custom_id("no id here"), "");
+}
+
 static const struct CMUnitTest result_line_tests[] = {
+    cmocka_unit_test(scan_finds_the_id_of_broken_lines),
     cmocka_unit_test(success_line),
     cmocka_unit_test(http_error_line),
     cmocka_unit_test(http_error_with_null_code),

@@ -205,10 +205,16 @@ static void openai_rules(void **) {
 static void rules_limits_from_config(void **) {
   Config conf;
   conf.set("max_requests", "10");
-  conf.set("max_bytes", "0");
+  conf.set("max_bytes", "0");  // 0: the provider's own limit
   obatch::InputRules r = obatch::find_provider("openai")->rules(conf);
   assert_int_equal(r.max_requests, 10);
-  assert_int_equal(r.max_bytes, 0);
+  assert_int_equal(r.max_bytes, 200000000);
+  // The settings lower a limit; they never raise it.
+  conf.set("max_requests", "60000");
+  conf.set("max_bytes", "300000000");
+  r = obatch::find_provider("openai")->rules(conf);
+  assert_int_equal(r.max_requests, 50000);
+  assert_int_equal(r.max_bytes, 200000000);
 }
 
 static void parasail_rules(void **) {
