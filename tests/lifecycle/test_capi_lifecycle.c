@@ -36,17 +36,6 @@ static char *saved_env[N_ENV];
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
   (void)sb;
   (void)flag;
@@ -122,7 +111,7 @@ static void auto_ids(char ids[][32], int n) {
 
 /* Polls (bounded) until the handle knows its batch id. */
 static void wait_batch_id(obatch_t *b, obatch_info_t *info, char *id, size_t size) {
-  long deadline = now_ms() + 10000;
+  long deadline = test_now_ms() + 10000;
   do {
     assert_int_equal(obatch_poll(b, 50, info), OBATCH_OK);
     if (info->phase == OBATCH_PHASE_FAILED) fail_msg("failed: %s", info->error_message);
@@ -130,7 +119,7 @@ static void wait_batch_id(obatch_t *b, obatch_info_t *info, char *id, size_t siz
       snprintf(id, size, "%s", info->batch_id);
       return;
     }
-  } while (now_ms() < deadline);
+  } while (test_now_ms() < deadline);
   fail_msg("no batch id after 10 s");
 }
 
@@ -240,6 +229,21 @@ static int group_teardown(void **state) {
   (void)state;
   for (size_t i = 0; i < N_ENV; i++) free(saved_env[i]);
   return 0;
+}
+
+/* The common scenario: `config_json` on the server, the mixed batch of
+ * N_REQ requests submitted, waited for (must complete) and every result
+ * checked. Returns the handle for the case's own checks. */
+static obatch_t *complete_batch_under(fixture_t *f, const char *config_json, char ids[][32]) {
+  obatch_info_t info = OBATCH_INFO_INIT;
+  if (config_json) assert_int_equal(fake_server_config(&f->server, config_json), 0);
+  obatch_t *b = new_batch(f, f->conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  int rc = obatch_wait(b, 20000, &info);
+  if (rc != OBATCH_OK) fail_msg("wait: %d %s", rc, obatch_last_error(b));
+  check_all(b, ids, N_REQ, 0, N_REQ);
+  return b;
 }
 
 static int setup(void **state) {
@@ -420,8 +424,8 @@ static void cancelled_batch(void **state) {
   assert_int_equal(obatch_submit(b), OBATCH_OK);
   wait_batch_id(b, &info, batch_id, sizeof batch_id);
   assert_int_equal(obatch_cancel(b), OBATCH_OK);
-  long deadline = now_ms() + 10000;
-  while (fake_server_stats_int(&f->server, "cancels") < 1 && now_ms() < deadline) sleep_ms(10);
+  long deadline = test_now_ms() + 10000;
+  while (fake_server_stats_int(&f->server, "cancels") < 1 && test_now_ms() < deadline) test_sleep_ms(10);
   assert_int_equal(fake_server_stats_int(&f->server, "cancels"), 1);
   assert_int_equal(fake_server_config(&f->server, "{\"steps\": 1}"), 0);
 
@@ -486,16 +490,10 @@ static void cancel_after_completion_keeps_results(void **state) {
 static void create_reset_after_acting_makes_one_batch(void **state) {
   fixture_t *f = *state;
   char ids[N_REQ][32];
-  obatch_info_t info = OBATCH_INFO_INIT;
-  assert_int_equal(fake_server_config(&f->server,
-                                      "{\"faults\": [{\"method\": \"POST\", \"path\": "
-                                      "\"/v1/batches\", \"kind\": \"reset_after\"}]}"),
-                   0);
-  obatch_t *b = new_batch(f, f->conf);
-  add_mixed(b, ids);
-  assert_int_equal(obatch_submit(b), OBATCH_OK);
-  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
-  check_all(b, ids, N_REQ, 0, N_REQ);
+  complete_batch_under(f,
+                       "{\"faults\": [{\"method\": \"POST\", \"path\": "
+                       "\"/v1/batches\", \"kind\": \"reset_after\"}]}",
+                       ids);
   assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/batches", NULL), 1);
   assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
   assert_true(fake_server_stats_int(&f->server, "list_calls") >= 1);
@@ -506,16 +504,10 @@ static void create_reset_after_acting_makes_one_batch(void **state) {
 static void create_answer_cut_off_makes_one_batch(void **state) {
   fixture_t *f = *state;
   char ids[N_REQ][32];
-  obatch_info_t info = OBATCH_INFO_INIT;
-  assert_int_equal(fake_server_config(&f->server,
-                                      "{\"faults\": [{\"method\": \"POST\", \"path\": "
-                                      "\"/v1/batches\", \"kind\": \"truncate\"}]}"),
-                   0);
-  obatch_t *b = new_batch(f, f->conf);
-  add_mixed(b, ids);
-  assert_int_equal(obatch_submit(b), OBATCH_OK);
-  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
-  check_all(b, ids, N_REQ, 0, N_REQ);
+  complete_batch_under(f,
+                       "{\"faults\": [{\"method\": \"POST\", \"path\": "
+                       "\"/v1/batches\", \"kind\": \"truncate\"}]}",
+                       ids);
   assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
   assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/batches", NULL), 1);
 }
@@ -525,19 +517,15 @@ static void create_answer_cut_off_makes_one_batch(void **state) {
 static void outage_while_waiting_is_survived(void **state) {
   fixture_t *f = *state;
   char ids[N_REQ][32];
-  obatch_info_t info = OBATCH_INFO_INIT;
   set_conf(f->conf, "max_retries", "2");
-  assert_int_equal(fake_server_config(&f->server,
-                                      "{\"retry_after_ms\": \"5\", \"faults\": [{\"method\": "
-                                      "\"GET\", \"path_prefix\": \"/v1/batches/\", \"kind\": "
-                                      "\"429\", \"count\": 9}]}"),
-                   0);
-  obatch_t *b = new_batch(f, f->conf);
-  add_mixed(b, ids);
-  assert_int_equal(obatch_submit(b), OBATCH_OK);
-  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_OK);
+  obatch_t *b = complete_batch_under(f,
+                                     "{\"retry_after_ms\": \"5\", \"faults\": [{\"method\": "
+                                     "\"GET\", \"path_prefix\": \"/v1/batches/\", \"kind\": "
+                                     "\"429\", \"count\": 9}]}",
+                                     ids);
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_info(b, &info), OBATCH_OK);
   assert_string_equal(info.error_message, "");  /* the note is gone once checks work */
-  check_all(b, ids, N_REQ, 0, N_REQ);
   assert_int_equal(fake_server_stats_int(&f->server, "faults_injected"), 9);
   assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
 }
@@ -656,7 +644,7 @@ static void random_faults(void **state) {
   set_conf(f->conf, "max_retries", "10");
   obatch_t *b = new_batch(f, f->conf);
   add_mixed(b, ids);
-  long start = now_ms();
+  long start = test_now_ms();
   assert_int_equal(obatch_submit(b), OBATCH_OK);
   int rc = obatch_wait(b, 20000, &info);
   if (rc != OBATCH_OK) fail_msg("wait: %d %s", rc, obatch_last_error(b));
@@ -665,23 +653,17 @@ static void random_faults(void **state) {
   assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
   /* The scenario really injected faults. */
   long faults = fake_server_stats_int(&f->server, "faults_injected");
-  print_message("random_faults: %ld faults, %ld ms\n", faults, now_ms() - start);
+  print_message("random_faults: %ld faults, %ld ms\n", faults, test_now_ms() - start);
   assert_true(faults >= 3);
 }
 
 static void lost_upload_answer(void **state) {
   fixture_t *f = *state;
   char ids[N_REQ][32];
-  obatch_info_t info = OBATCH_INFO_INIT;
-  assert_int_equal(fake_server_config(&f->server,
-                                      "{\"faults\": [{\"method\": \"POST\", \"path\": "
-                                      "\"/v1/files\", \"kind\": \"reset_after\"}]}"),
-                   0);
-  obatch_t *b = new_batch(f, f->conf);
-  add_mixed(b, ids);
-  assert_int_equal(obatch_submit(b), OBATCH_OK);
-  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
-  check_all(b, ids, N_REQ, 0, N_REQ);
+  complete_batch_under(f,
+                       "{\"faults\": [{\"method\": \"POST\", \"path\": "
+                       "\"/v1/files\", \"kind\": \"reset_after\"}]}",
+                       ids);
   assert_int_equal(fake_server_stats_int(&f->server, "faults_injected"), 1);
   assert_int_equal(fake_server_stats_int(&f->server, "uploads"), 1);
   assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
@@ -693,16 +675,10 @@ static void lost_upload_answer(void **state) {
 static void lost_create_answer(void **state) {
   fixture_t *f = *state;
   char ids[N_REQ][32];
-  obatch_info_t info = OBATCH_INFO_INIT;
-  assert_int_equal(fake_server_config(&f->server,
-                                      "{\"faults\": [{\"method\": \"POST\", \"path\": "
-                                      "\"/v1/batches\", \"kind\": \"500_after\"}]}"),
-                   0);
-  obatch_t *b = new_batch(f, f->conf);
-  add_mixed(b, ids);
-  assert_int_equal(obatch_submit(b), OBATCH_OK);
-  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
-  check_all(b, ids, N_REQ, 0, N_REQ);
+  complete_batch_under(f,
+                       "{\"faults\": [{\"method\": \"POST\", \"path\": "
+                       "\"/v1/batches\", \"kind\": \"500_after\"}]}",
+                       ids);
   assert_int_equal(fake_server_stats_int(&f->server, "faults_injected"), 1);
   assert_int_equal(fake_server_stats_int(&f->server, "uploads"), 1);
   assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
@@ -715,16 +691,10 @@ static void lost_create_answer(void **state) {
 static void refused_create_is_retried_without_search(void **state) {
   fixture_t *f = *state;
   char ids[N_REQ][32];
-  obatch_info_t info = OBATCH_INFO_INIT;
-  assert_int_equal(fake_server_config(&f->server,
-                                      "{\"retry_after_ms\": \"10\", \"faults\": [{\"method\": "
-                                      "\"POST\", \"path\": \"/v1/batches\", \"kind\": \"429\"}]}"),
-                   0);
-  obatch_t *b = new_batch(f, f->conf);
-  add_mixed(b, ids);
-  assert_int_equal(obatch_submit(b), OBATCH_OK);
-  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
-  check_all(b, ids, N_REQ, 0, N_REQ);
+  complete_batch_under(f,
+                       "{\"retry_after_ms\": \"10\", \"faults\": [{\"method\": "
+                       "\"POST\", \"path\": \"/v1/batches\", \"kind\": \"429\"}]}",
+                       ids);
   assert_int_equal(fake_server_stats_int(&f->server, "faults_injected"), 1);
   assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/batches", NULL), 2);
   assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
@@ -744,10 +714,10 @@ static void retry_after_honoured(void **state) {
                    0);
   obatch_t *b = new_batch(f, f->conf);
   add_mixed(b, ids);
-  long start = now_ms();
+  long start = test_now_ms();
   assert_int_equal(obatch_submit(b), OBATCH_OK);
   assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
-  long elapsed = now_ms() - start;
+  long elapsed = test_now_ms() - start;
   check_all(b, ids, N_REQ, 0, N_REQ);
   assert_int_equal(fake_server_stats_int(&f->server, "faults_injected"), 2);
   assert_int_equal(fake_server_count_requests(&f->server, "GET", "/v1/batches/", "\"status\": 429"),
@@ -765,25 +735,25 @@ static void poll_timing(void **state) {
   set_conf(f->conf, "poll_max_interval_ms", "5000");
   obatch_t *b = new_batch(f, f->conf);
   add_mixed(b, ids);
-  long t = now_ms();
+  long t = test_now_ms();
   assert_int_equal(obatch_poll(b, 0, &info), OBATCH_OK); /* building */
-  assert_true(now_ms() - t < 50);
+  assert_true(test_now_ms() - t < 50);
   assert_int_equal(obatch_submit(b), OBATCH_OK);
   wait_batch_id(b, &info, batch_id, sizeof batch_id);
 
-  t = now_ms();
+  t = test_now_ms();
   assert_int_equal(obatch_poll(b, 0, &info), OBATCH_OK);
-  assert_true(now_ms() - t < 50);
+  assert_true(test_now_ms() - t < 50);
   assert_int_equal(info.phase, OBATCH_PHASE_WAITING);
 
-  t = now_ms();
+  t = test_now_ms();
   assert_int_equal(obatch_poll(b, 200, &info), OBATCH_OK);
-  long elapsed = now_ms() - t;
+  long elapsed = test_now_ms() - t;
   if (elapsed < 150 || elapsed > 500) fail_msg("poll(200) took %ld ms", elapsed);
 
-  t = now_ms();
+  t = test_now_ms();
   assert_int_equal(obatch_wait(b, 100, &info), OBATCH_ETIMEOUT);
-  elapsed = now_ms() - t;
+  elapsed = test_now_ms() - t;
   if (elapsed < 80 || elapsed > 400) fail_msg("wait(100) took %ld ms", elapsed);
   assert_int_equal(info.phase, OBATCH_PHASE_WAITING);
 }

@@ -16,13 +16,13 @@
 #include <sys/prctl.h>
 #endif
 
-static long now_ms(void) {
+long test_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(long ms) {
+void test_sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
@@ -85,8 +85,8 @@ int fake_server_start(fake_server_t *s, const char *config_json) {
     perror("fake_server: exec");
     _exit(127);
   }
-  deadline = now_ms() + 10000;
-  while (now_ms() < deadline) {
+  deadline = test_now_ms() + 10000;
+  while (test_now_ms() < deadline) {
     int status;
     if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
       fprintf(stderr, "fake_server: the server exited before listening (status %d)\n", status);
@@ -100,7 +100,7 @@ int fake_server_start(fake_server_t *s, const char *config_json) {
       snprintf(s->base_url, sizeof s->base_url, "http://127.0.0.1:%d/v1", s->port);
       return 0;
     }
-    sleep_ms(20);
+    test_sleep_ms(20);
   }
   fprintf(stderr, "fake_server: no port file after 10 s\n");
   fake_server_stop(s);
@@ -109,11 +109,11 @@ int fake_server_start(fake_server_t *s, const char *config_json) {
 
 void fake_server_stop(fake_server_t *s) {
   if (s->pid > 0) {
-    long deadline = now_ms() + 5000;
+    long deadline = test_now_ms() + 5000;
     int status;
     pid_t got = 0;
     kill(s->pid, SIGTERM);
-    while ((got = waitpid(s->pid, &status, WNOHANG)) == 0 && now_ms() < deadline) sleep_ms(20);
+    while ((got = waitpid(s->pid, &status, WNOHANG)) == 0 && test_now_ms() < deadline) test_sleep_ms(20);
     if (got == 0) {
       kill(s->pid, SIGKILL);
       waitpid(s->pid, &status, 0);

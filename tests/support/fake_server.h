@@ -58,6 +58,11 @@ int fake_server_advance(fake_server_t *s, const char *batch_id, const char *stat
 long fake_server_http(fake_server_t *s, const char *method, const char *path, const char *body,
                       const char *auth, char **out);
 
+/* A monotonic clock in ms, and a sleep that survives signals: shared by
+ * the tests that poll for a condition with a bound. */
+long test_now_ms(void);
+void test_sleep_ms(long ms);
+
 #ifdef __cplusplus
 }
 #endif
