@@ -1,5 +1,6 @@
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
+#include "engine/remote_status.hpp"
 
 using obatch::guarded;
 
@@ -134,12 +135,10 @@ int obatch_wait(obatch_t *b, int timeout_ms, obatch_info_t *info) {
     } else if (s.phase == OBATCH_PHASE_FAILED) {
       outcome = s.error_code ? s.error_code : OBATCH_EINTERNAL;
       b->last_error = s.error_message;
-    } else if (s.remote_status == "expired") {
-      outcome = OBATCH_EEXPIRED;
-      b->last_error = "batch " + s.batch_id + " expired; the finished results were downloaded";
-    } else if (s.remote_status == "cancelled") {
-      outcome = OBATCH_ECANCELLED;
-      b->last_error = "batch " + s.batch_id + " was cancelled; the finished results were downloaded";
+    } else if ((outcome = obatch::code_for_status(s.remote_status)) != OBATCH_OK) {
+      // "expired" / "was cancelled", as before.
+      std::string how = s.remote_status == "expired" ? "expired" : "was " + s.remote_status;
+      b->last_error = "batch " + s.batch_id + " " + how + "; the finished results were downloaded";
     }
   });
   return rc != OBATCH_OK ? rc : outcome;

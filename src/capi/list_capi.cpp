@@ -1,6 +1,7 @@
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
 #include "engine/api_client.hpp"
+#include "engine/remote_status.hpp"
 #include "util/url.hpp"
 
 using obatch::guarded;
@@ -55,11 +56,7 @@ int obatch_list_next(obatch_list_t *list, obatch_info_t *info) {
   obatch_info_t blank = OBATCH_INFO_INIT;
   blank.version = info->version;
   *info = blank;
-  info->phase = OBATCH_PHASE_WAITING;
-  std::string status = str("status");
-  if (status == "completed" || status == "expired" || status == "cancelled")
-    info->phase = OBATCH_PHASE_DONE;
-  if (status == "failed") info->phase = OBATCH_PHASE_FAILED;
+  info->phase = obatch::phase_for_status(str("status"));
   info->batch_id = str("batch_id");
   info->remote_status = str("status");
   info->endpoint = str("endpoint");

@@ -9,6 +9,7 @@
 
 #include "core/result_line.hpp"
 #include "engine/poll_schedule.hpp"
+#include "engine/remote_status.hpp"
 #include "obatch/obatch.h"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -20,11 +21,6 @@ namespace {
 
 constexpr const char *kTagKey = "obatch_job";
 constexpr int kReconcilePages = 5;  // newest 500 files / batches
-
-bool is_terminal(const std::string &status) {
-  return status == "completed" || status == "failed" || status == "expired" ||
-         status == "cancelled";
-}
 
 uint64_t to_u64(const std::string &s) { return std::strtoull(s.c_str(), nullptr, 10); }
 
@@ -263,7 +259,7 @@ void Job::wait_remote() {
   for (;;) {
     if (cancel_requested_ && !cancel_sent_) send_cancel(batch_id);
     if (!check_now) {
-      if (is_terminal(snapshot().remote_status)) break;
+      if (is_terminal_status(snapshot().remote_status)) break;
       long age = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now() - created_at_)
                                        .count());
@@ -297,7 +293,7 @@ void Job::wait_remote() {
       if (age_s > 0) created_at_ -= std::chrono::seconds(age_s);
       age_known = true;
     }
-    if (is_terminal(r.get("status"))) break;
+    if (is_terminal_status(r.get("status"))) break;
   }
   JobSnapshot s = snapshot();
   if (s.remote_status == "failed")
