@@ -171,12 +171,15 @@ typedef enum obatch_phase {
   OBATCH_PHASE_FAILED = 6       /* stopped; see error_code / error_message */
 } obatch_phase;
 
-#define OBATCH_INFO_VERSION 1
+#define OBATCH_INFO_VERSION 2
 
 /*
  * A snapshot of a batch. Every string is never NULL ("" when unknown) and
  * lives until the next obatch_poll / obatch_wait / obatch_info on the same
  * handle, or its destruction.
+ *
+ * Set `version` (OBATCH_INFO_INIT does): the library fills only the fields
+ * that version has, so a program built against version 1 keeps working.
  */
 typedef struct obatch_info {
   unsigned version; /* OBATCH_INFO_VERSION */
@@ -198,10 +201,31 @@ typedef struct obatch_info {
   int64_t created_at; /* unix seconds, 0 when unknown */
   int error_code;     /* obatch_code of the failure, 0 when none */
   const char *error_message;
+  /* ---- version 2 ---- */
+  const char *model;          /* the model, or the models joined by ","
+                                 (providers that allow mixing; the first 8,
+                                 then ",...") */
+  const char *output_file_id; /* at the provider; "" when none */
+  const char *error_file_id;
+  const char *completion_window; /* "24h" */
+  int64_t in_progress_at;     /* unix seconds of each step, 0 when not (yet) */
+  int64_t finalizing_at;
+  int64_t completed_at;
+  int64_t failed_at;
+  int64_t expired_at;
+  int64_t cancelling_at;
+  int64_t cancelled_at;
+  int64_t expires_at;         /* when the provider gives up on the batch */
+  uint64_t input_tokens;      /* usage reported by the provider; 0: none */
+  uint64_t output_tokens;
+  uint64_t total_tokens;
+  const char *batch_json;     /* the provider's batch object as JSON text
+                                 (metadata, errors, ...), "" when none */
 } obatch_info_t;
 
 #define OBATCH_INFO_INIT {OBATCH_INFO_VERSION, 0, "", "", "", "", "", "", "", \
-                          0, 0, 0, 0, 0, 0, 0, 0, 0, ""}
+                          0, 0, 0, 0, 0, 0, 0, 0, 0, "",                   \
+                          "", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""}
 
 /* Creates a batch in phase BUILDING. The config is copied. */
 OBATCH_API int obatch_create(obatch_t **out, const obatch_config_t *conf);
@@ -272,10 +296,14 @@ OBATCH_API int obatch_info(obatch_t *b, obatch_info_t *info);
 OBATCH_API int obatch_cancel(obatch_t *b);
 
 /* What went wrong last on this handle. Never NULL; lives until the next call
- * on the handle. Never contains an API key. */
+ * on the handle. Never contains an API key. With NULL: why the calling
+ * thread's last obatch_create / obatch_resume / obatch_open failed (they
+ * leave no handle to ask); lives until that thread's next such call. */
 OBATCH_API const char *obatch_last_error(const obatch_t *b);
 
-/* Path of the local input file (JSONL). Lives as long as the handle. */
+/* Path of the local input file (JSONL). Lives as long as the handle. The file
+ * holds every request added so far (it is flushed before this returns), in
+ * exactly the form that will be uploaded. */
 OBATCH_API const char *obatch_input_path(const obatch_t *b);
 
 /*
@@ -333,6 +361,65 @@ OBATCH_API int obatch_rewind(obatch_t *b);
 OBATCH_API int obatch_lookup(obatch_t *b, const char *custom_id,
                              obatch_result_t *result);
 
+/*
+ * Opens result files that are already on disk (downloaded earlier, by obatch
+ * or anything else): a handle in phase DONE whose obatch_fetch and
+ * obatch_lookup read them merged in the order of `input_path`. Nothing is
+ * sent. `input_path` may be NULL (then results come in file order, output
+ * file first); `output_path` or `error_path` may be NULL, not both. `conf`
+ * may be NULL. A cut-off last line is an error (OBATCH_EPROTOCOL); any other
+ * line that is not a result line comes back as an OBATCH_RESULT_ERROR.
+ * A file that cannot be read is OBATCH_EIO, a custom_id twice in
+ * `input_path` OBATCH_EDUPLICATE; then no handle is made.
+ */
+OBATCH_API int obatch_open(obatch_t **out, const obatch_config_t *conf,
+                           const char *input_path, const char *output_path,
+                           const char *error_path);
+
+/* ---- checking an input file --------------------------------------------- */
+
+/* Every problem of a JSONL input file, found without sending anything. */
+typedef struct obatch_check obatch_check_t;
+
+#define OBATCH_PROBLEM_VERSION 1
+
+typedef struct obatch_problem {
+  unsigned version; /* OBATCH_PROBLEM_VERSION */
+  uint64_t line;    /* 1-based line of the file; 0: the file as a whole */
+  int code;         /* obatch_code: EJSON, EREQUEST, EDUPLICATE, ELIMIT, ... */
+  const char *message; /* names the file, line, field and limit */
+} obatch_problem_t;
+
+#define OBATCH_PROBLEM_INIT {OBATCH_PROBLEM_VERSION, 0, 0, ""}
+
+/*
+ * Checks every line of `path` as obatch_add_file would (JSON, fields,
+ * custom_id, endpoint, model, the provider's limits), but goes on after a
+ * bad line, so one pass reports them all. `conf` chooses the provider (or
+ * the first request's model does) and may lower its limits; it may be NULL.
+ * At most `max_problems` problems are kept (0: 1000); the count goes on.
+ * Returns OBATCH_OK when the file could be read, problems or not; an error
+ * (OBATCH_EIO, ...) when not, with a message in errstr.
+ */
+OBATCH_API int obatch_check_file(obatch_check_t **out,
+                                 const obatch_config_t *conf,
+                                 const char *path, unsigned max_problems,
+                                 char *errstr, size_t errstr_size);
+/* How many problems the file has (kept or not). */
+OBATCH_API uint64_t obatch_check_problems(const obatch_check_t *check);
+/* The next problem, in line order, or OBATCH_END. The message lives until
+ * the next call on the check or its destruction. */
+OBATCH_API int obatch_check_next(obatch_check_t *check,
+                                 obatch_problem_t *problem);
+/*
+ * What submitting the file would send, counting its good lines: provider,
+ * endpoint, model, requests_added and bytes_total (phase BUILDING). Strings
+ * live as long as the check.
+ */
+OBATCH_API int obatch_check_info(const obatch_check_t *check,
+                                 obatch_info_t *info);
+OBATCH_API void obatch_check_destroy(obatch_check_t *check);
+
 /* ---- listing remote batches --------------------------------------------- */
 
 /* One page of the provider's batches, newest first. One thread at a time. */
@@ -356,6 +443,29 @@ OBATCH_API int obatch_list_has_more(const obatch_list_t *list);
 /* The id to pass as `after` for the next page; "" for an empty page. */
 OBATCH_API const char *obatch_list_last_id(const obatch_list_t *list);
 OBATCH_API void obatch_list_destroy(obatch_list_t *list);
+
+/*
+ * One remote batch by id, asked for now (synchronously): a page of one, read
+ * with obatch_list_next. OBATCH_ENOTFOUND when the provider has no such
+ * batch. The provider must be set in `conf`.
+ */
+OBATCH_API int obatch_retrieve(obatch_list_t **out, const obatch_config_t *conf,
+                               const char *batch_id, char *errstr,
+                               size_t errstr_size);
+/*
+ * Asks the provider to cancel a remote batch by id (synchronously) and
+ * returns its answer as a page of one (status "cancelling", or the status it
+ * had already ended in). Results finished before the cancel stay
+ * downloadable. The provider must be set in `conf`.
+ * A batch that has already ended (or is already cancelling) cannot be
+ * cancelled, and the provider refuses (HTTP 400): then the batch is
+ * retrieved and OBATCH_OK returned with that page, whose status ("completed",
+ * "failed", ...) says how it ended. A refusal of a batch still running stays
+ * an error (OBATCH_EHTTP); OBATCH_ENOTFOUND when there is no such batch.
+ */
+OBATCH_API int obatch_cancel_id(obatch_list_t **out, const obatch_config_t *conf,
+                                const char *batch_id, char *errstr,
+                                size_t errstr_size);
 
 #ifdef __cplusplus
 }

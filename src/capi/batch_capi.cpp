@@ -1,5 +1,6 @@
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
+#include "capi/info.hpp"
 #include "engine/remote_status.hpp"
 
 using obatch::guarded;
@@ -14,47 +15,41 @@ int on_batch(obatch_t *b, F &&f) {
 }
 
 void fill_info(obatch_t *b, obatch_info_t *info) {
-  if (!info || info->version < 1) return;
-  const obatch::JobSnapshot &s = b->info;
-  info->phase = s.phase;
-  info->provider = s.provider.c_str();
-  info->endpoint = s.endpoint.c_str();
-  info->batch_id = s.batch_id.c_str();
-  info->remote_status = s.remote_status.c_str();
-  info->input_file_id = s.input_file_id.c_str();
-  info->output_path = s.output_path.c_str();
-  info->error_path = s.error_path.c_str();
-  info->requests_added = s.requests_added;
-  info->requests_total = s.requests_total;
-  info->requests_completed = s.requests_completed;
-  info->requests_failed = s.requests_failed;
-  info->bytes_total = s.bytes_total;
-  info->bytes_uploaded = s.bytes_uploaded;
-  info->bytes_downloaded = s.bytes_downloaded;
-  info->created_at = s.created_at;
-  info->error_code = s.error_code;
-  info->error_message = s.error_message.c_str();
+  if (info && info->version >= 1) obatch::fill_info(b->info, info);
 }
 
 bool ended(const obatch::JobSnapshot &s) {
   return s.phase == OBATCH_PHASE_DONE || s.phase == OBATCH_PHASE_FAILED;
 }
 
-int create_handle(obatch_t **out, const obatch_config_t *conf, const char *batch_id) {
-  if (!out) return OBATCH_EINVAL;
-  *out = nullptr;
-  if (!conf) return OBATCH_EINVAL;
-  std::string msg;
+// Why the last obatch_create / obatch_resume / obatch_open of this thread
+// failed: there is no handle to keep it on (obatch_last_error(NULL)).
+thread_local std::string t_create_error;
+
+// Makes a handle around the Batch `make` returns.
+template <class F>
+int new_handle(obatch_t **out, F &&make) {
+  std::string &msg = t_create_error;
+  msg.clear();
   obatch_t *b = nullptr;
   int rc = guarded(&msg, [&] {
     auto h = std::make_unique<obatch_batch>();
-    h->batch = batch_id ? std::make_unique<obatch::Batch>(conf->conf, batch_id)
-                        : std::make_unique<obatch::Batch>(conf->conf);
+    h->batch = make();
     h->info = h->batch->poll(0);
     b = h.release();
   });
   *out = b;
   return rc;
+}
+
+int create_handle(obatch_t **out, const obatch_config_t *conf, const char *batch_id) {
+  if (!out) return OBATCH_EINVAL;
+  *out = nullptr;
+  if (!conf) return OBATCH_EINVAL;
+  return new_handle(out, [&] {
+    return batch_id ? std::make_unique<obatch::Batch>(conf->conf, batch_id)
+                    : std::make_unique<obatch::Batch>(conf->conf);
+  });
 }
 
 }  // namespace
@@ -68,6 +63,20 @@ int obatch_create(obatch_t **out, const obatch_config_t *conf) {
 int obatch_resume(obatch_t **out, const obatch_config_t *conf, const char *batch_id) {
   if (!batch_id) return OBATCH_EINVAL;
   return create_handle(out, conf, batch_id);
+}
+
+int obatch_open(obatch_t **out, const obatch_config_t *conf, const char *input_path,
+                const char *output_path, const char *error_path) {
+  if (!out) return OBATCH_EINVAL;
+  *out = nullptr;
+  if (!output_path && !error_path) return OBATCH_EINVAL;
+  return new_handle(out, [&] {
+    obatch::ResultFiles files;
+    files.input_path = input_path ? input_path : "";
+    files.output_path = output_path ? output_path : "";
+    files.error_path = error_path ? error_path : "";
+    return std::make_unique<obatch::Batch>(conf ? conf->conf : obatch::Config(), files);
+  });
 }
 
 int obatch_add(obatch_t *b, const char *body_json, const char *custom_id, const char *endpoint) {
@@ -149,12 +158,17 @@ int obatch_cancel(obatch_t *b) {
 }
 
 const char *obatch_last_error(const obatch_t *b) {
-  if (!b) return "NULL handle";
+  if (!b) return t_create_error.empty() ? "NULL handle" : t_create_error.c_str();
   return b->last_error.c_str();
 }
 
 const char *obatch_input_path(const obatch_t *b) {
   if (!b) return "";
+  try {
+    b->batch->flush_input();  // so the caller can read what was added so far
+  } catch (...) {
+    // A failed flush is reported by the next add or the submit.
+  }
   return b->batch->input_path().c_str();
 }
 

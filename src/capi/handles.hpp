@@ -7,6 +7,7 @@
 #include "core/config.hpp"
 #include "core/result_line.hpp"
 #include "engine/batch.hpp"
+#include "engine/input_check.hpp"
 #include "engine/job.hpp"
 #include "providers/wire_types.hpp"
 
@@ -25,5 +26,10 @@ struct obatch_batch {
 struct obatch_batch_list {
   obatch::Remote page;
   size_t next = 0;
-  obatch::Fields current;  // what obatch_list_next's info points into
+  obatch::JobSnapshot current;  // what obatch_list_next's info points into
+};
+
+struct obatch_check {
+  std::unique_ptr<obatch::InputCheck> check;
+  size_t next = 0;  // obatch_check_next position
 };

@@ -25,8 +25,26 @@ std::string bytes_text(uint64_t bytes) {
 }
 }  // namespace
 
+bool check_jsonl_framing(const std::string &line, uint64_t lineno, bool last,
+                         const std::string &where) {
+  if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
+    throw Error(OBATCH_EJSON, where +
+                                  ": the file starts with a UTF-8 byte order "
+                                  "mark; save it without one");
+  if (!line.empty() && line.back() == '\r')
+    throw Error(OBATCH_EJSON, where + ": the line ends in CR LF; JSONL lines end in LF");
+  if (line.find_first_not_of(" \t") == std::string::npos) {
+    // A blank last line is what a trailing newline looks like; a blank
+    // line in the middle is a mistake.
+    if (last) return false;
+    throw Error(OBATCH_EJSON, where + ": the line is empty");
+  }
+  return true;
+}
+
 BatchInput::BatchInput(std::string path, std::string id_prefix)
     : path_(std::move(path)), id_prefix_(std::move(id_prefix)) {
+  if (path_.empty()) return;  // a check: nothing is written
   int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0 || !(file_ = fdopen(fd, "wb"))) {
     int err = errno;
@@ -50,8 +68,15 @@ std::string BatchInput::next_custom_id() const {
   return id;
 }
 
+std::string BatchInput::models() const {
+  std::string out;
+  for (auto &m : models_) out += (out.empty() ? "" : ",") + m;
+  if (more_models_) out += ",...";
+  return out;
+}
+
 BatchInput::Mark BatchInput::mark() const {
-  return {ids_.size(), bytes_, embedding_inputs_, endpoint_, model_};
+  return {ids_.size(), bytes_, embedding_inputs_, endpoint_, model_, models_.size(), more_models_};
 }
 
 void BatchInput::rollback(const Mark &m) {
@@ -66,15 +91,18 @@ void BatchInput::rollback(const Mark &m) {
   embedding_inputs_ = m.embedding_inputs;
   endpoint_ = m.endpoint;
   model_ = m.model;
+  models_.resize(m.models);
+  more_models_ = m.more_models;
 }
 
 void BatchInput::write(const std::string &data) {
+  if (!file_) return;
   if (fwrite(data.data(), 1, data.size(), file_) != data.size())
     throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
 }
 
 void BatchInput::append(Request r, const std::string &where) {
-  if (!file_) throw Error(OBATCH_ESTATE, where + ": the input is already closed");
+  if (finished_) throw Error(OBATCH_ESTATE, where + ": the input is already closed");
   const uint64_t n = ids_.size() + 1;  // this request's 1-based position
   if (r.custom_id.empty()) r.custom_id = next_custom_id();
 
@@ -142,6 +170,12 @@ void BatchInput::append(Request r, const std::string &where) {
     model_ = r.model;
     first_model_request_ = n;
   }
+  if (!r.model.empty() && std::find(models_.begin(), models_.end(), r.model) == models_.end()) {
+    if (models_.size() < kListedModels)
+      models_.push_back(r.model);
+    else
+      more_models_ = true;
+  }
 }
 
 void BatchInput::append_file(const std::string &path) {
@@ -155,17 +189,7 @@ void BatchInput::append_file(const std::string &path) {
     while (std::getline(in, line)) {
       lineno++;
       std::string where = path + " line " + std::to_string(lineno);
-      if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
-        throw Error(OBATCH_EJSON, where + ": the file starts with a UTF-8 byte order "
-                                          "mark; save it without one");
-      if (!line.empty() && line.back() == '\r')
-        throw Error(OBATCH_EJSON, where + ": the line ends in CR LF; JSONL lines end in LF");
-      if (line.find_first_not_of(" \t") == std::string::npos) {
-        // A blank last line is what a trailing newline looks like; a blank
-        // line in the middle is a mistake.
-        if (in.peek() == EOF) break;
-        throw Error(OBATCH_EJSON, where + ": the line is empty");
-      }
+      if (!check_jsonl_framing(line, lineno, in.peek() == EOF, where)) break;
       Request r = parse_request_line(line, where);
       append(std::move(r), where);
       any = true;
@@ -178,7 +202,13 @@ void BatchInput::append_file(const std::string &path) {
   }
 }
 
+void BatchInput::flush() {
+  if (file_ && fflush(file_) != 0)
+    throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
+}
+
 void BatchInput::finish() {
+  finished_ = true;
   if (!file_) return;
   int rc = fflush(file_);
   rc |= fsync(fileno(file_));

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "core/id_index.hpp"
 #include "core/input_rules.hpp"
@@ -11,9 +12,17 @@
 
 namespace obatch {
 
+// The checks a line of a JSONL input file gets before its JSON is read: no
+// UTF-8 byte order mark (line 1), no CR LF, not blank. Returns false for a
+// blank last line (a trailing newline: the file ends there); throws
+// Error(EJSON) starting with `where` for the others.
+bool check_jsonl_framing(const std::string &line, uint64_t lineno, bool last,
+                         const std::string &where);
+
 class BatchInput {
  public:
-  // `path`: the JSONL file to write (created, 0600). `id_prefix`: for
+  // `path`: the JSONL file to write (created, 0600), or "" to write nothing
+  // (a check: every rule and total as if written). `id_prefix`: for
   // generated custom_ids.
   BatchInput(std::string path, std::string id_prefix);
   ~BatchInput();
@@ -33,12 +42,19 @@ class BatchInput {
   // Adds every line of a JSONL file, all or nothing.
   void append_file(const std::string &path);
 
+  // Pushes buffered lines into the file (appends may follow).
+  void flush();
+
   // Flushes and closes the file; no append after it.
   void finish();
 
   const std::string &path() const { return path_; }
   const std::string &endpoint() const { return endpoint_; }
   const std::string &model() const { return model_; }
+  // The distinct models, joined by "," (the first kListedModels, then
+  // ",..."); "" when no request names one.
+  std::string models() const;
+  static constexpr size_t kListedModels = 8;
   uint64_t count() const { return ids_.size(); }
   uint64_t bytes() const { return bytes_; }
   const IdIndex &ids() const { return ids_; }
@@ -52,6 +68,8 @@ class BatchInput {
   struct Mark {
     uint64_t count, bytes, embedding_inputs;
     std::string endpoint, model;
+    size_t models;
+    bool more_models;
   };
   Mark mark() const;
   void rollback(const Mark &m);
@@ -59,11 +77,14 @@ class BatchInput {
 
   std::string path_;
   std::string id_prefix_;
-  FILE *file_ = nullptr;
+  FILE *file_ = nullptr;  // null when writing nothing
+  bool finished_ = false;
   InputRules rules_;
   IdIndex ids_;
   std::string endpoint_;
   std::string model_;
+  std::vector<std::string> models_;  // distinct, at most kListedModels
+  bool more_models_ = false;
   uint64_t first_model_request_ = 0;
   uint64_t bytes_ = 0;
   uint64_t embedding_inputs_ = 0;

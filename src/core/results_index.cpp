@@ -53,6 +53,35 @@ void for_each_line(int fd, const std::string &path, F &&f) {
 
 }  // namespace
 
+void load_input_order(const std::string &path, const std::string &display_name, IdIndex *ids) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(OBATCH_EIO, "cannot open " + path + ": " + errno_text(errno));
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  uint64_t lineno = 0;
+  const uint64_t first = ids->size();
+  std::vector<uint64_t> line_of;  // of each id added here, for the duplicate message
+  try {
+    for_each_line(fd, path, [&](uint64_t, std::string_view line, bool) {
+      lineno++;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
+      std::string where = display_name + " line " + std::to_string(lineno);
+      std::string id = result_line_custom_id(line, where);
+      if (!ids->add(id)) {
+        uint64_t at = ids->find(id);
+        std::string earlier =
+            at >= first ? "line " + std::to_string(line_of[at - first]) : "an earlier request";
+        throw Error(OBATCH_EDUPLICATE,
+                    where + ": custom_id \"" + id + "\" is already used by " + earlier);
+      }
+      line_of.push_back(lineno);
+    });
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  close(fd);
+}
+
 ResultsIndex::ResultsIndex(const IdIndex *order) : order_(order) {
   if (order_) by_input_.resize(order_->size());
 }

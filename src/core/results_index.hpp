@@ -14,6 +14,13 @@
 
 namespace obatch {
 
+// Reads the custom_ids of a JSONL input file, in order, into `ids` (blank
+// lines are skipped): the order results come back in. Throws Error(EIO)
+// when the file cannot be read, Error(EPROTOCOL) for a line without a
+// custom_id and Error(EDUPLICATE) for an id seen before, each naming
+// `display_name` and the line.
+void load_input_order(const std::string &path, const std::string &display_name, IdIndex *ids);
+
 class ResultsIndex {
  public:
   // `order`: the input's custom_ids (kept by reference; may be empty when

@@ -12,12 +12,14 @@
 namespace obatch {
 
 Batch::Batch(const Config &conf) : conf_(conf) {
+  // An unknown provider fails before anything is made on disk.
+  if (conf_.has("provider") && !conf_.get("provider").empty())
+    resolve_provider("");
   open_work_dir();
   tag_ = random_hex(12);
   input_path_ = path_join(work_dir_, "obatch-" + tag_ + ".jsonl");
   input_ = std::make_unique<BatchInput>(input_path_, conf_.get("custom_id_prefix", "request"));
-  if (conf_.has("provider") && !conf_.get("provider").empty())
-    resolve_provider("");
+  if (provider_) input_->set_rules(provider_->rules(conf_));
   last_.phase = OBATCH_PHASE_BUILDING;
 }
 
@@ -35,8 +37,27 @@ Batch::Batch(const Config &conf, const std::string &batch_id) : conf_(conf) {
   last_ = job_->snapshot();
 }
 
+Batch::Batch(const Config &conf, const ResultFiles &files) : conf_(conf) {
+  if (files.output_path.empty() && files.error_path.empty())
+    throw Error(OBATCH_EINVAL, "open: give an output file, an error file or both");
+  opened_order_ = std::make_unique<IdIndex>();
+  if (!files.input_path.empty())
+    load_input_order(files.input_path, files.input_path, opened_order_.get());
+  opened_results_ = std::make_unique<ResultsIndex>(opened_order_.get());
+  // The output file first: an id in both files keeps its output line.
+  if (!files.output_path.empty()) opened_results_->add_file(files.output_path, files.output_path);
+  if (!files.error_path.empty()) opened_results_->add_file(files.error_path, files.error_path);
+  last_.phase = OBATCH_PHASE_DONE;
+  last_.provider = conf_.get("provider");
+  last_.output_path = files.output_path;
+  last_.error_path = files.error_path;
+  last_.requests_added = opened_order_->size();
+  opened_input_path_ = files.input_path;
+}
+
 Batch::~Batch() {
   job_.reset();  // stops the I/O thread first
+  opened_results_.reset();
   input_.reset();
   // The input file is ours: a running batch is resumed by id (the provider
   // keeps its copy), so nothing needs it once the handle is gone. Result
@@ -57,21 +78,14 @@ void Batch::open_work_dir() {
 
 void Batch::resolve_provider(const std::string &model) {
   if (provider_) return;
-  std::string name = conf_.get("provider");
-  if (!name.empty()) provider_ = find_provider(name);
-  else if (model.empty())
-    throw Error(OBATCH_EPROVIDER, "no provider set and the request names no model");
-  else if (conf_.has("api_key"))
-    // A key belongs to one provider; choosing the provider from a model
-    // could send it to another's host.
-    throw Error(OBATCH_EPROVIDER, "api_key is set but provider is not: say which provider the "
-                                  "key belongs to (provider)");
-  else provider_ = provider_for_model(model);
+  provider_ = provider_for_batch(conf_, model);
   if (input_) input_->set_rules(provider_->rules(conf_));
   last_.provider = provider_->name();
 }
 
 void Batch::check_building(const char *what) const {
+  if (opened_results_)
+    throw Error(OBATCH_ESTATE, std::string(what) + ": the batch was opened from result files");
   if (job_) throw Error(OBATCH_ESTATE, std::string(what) + ": the batch was already submitted");
 }
 
@@ -112,6 +126,10 @@ void Batch::add_file(const char *path) {
   input_->append_file(path);
 }
 
+void Batch::flush_input() {
+  if (input_ && !job_) input_->flush();
+}
+
 JobSpec Batch::job_spec() {
   JobSpec spec;
   spec.provider = provider_;
@@ -145,6 +163,7 @@ void Batch::submit() {
   spec.input_path = input_path_;
   spec.input_bytes = input_->bytes();
   spec.endpoint = input_->endpoint();
+  spec.model = input_->models();
   spec.input_ids = input_->take_ids();
   job_ = std::make_unique<Job>(std::move(spec));
   job_->start();
@@ -152,6 +171,8 @@ void Batch::submit() {
 }
 
 void Batch::cancel() {
+  if (opened_results_)
+    throw Error(OBATCH_ESTATE, "cancel: the batch was opened from result files; nothing runs");
   if (!job_) throw Error(OBATCH_ESTATE, "cancel: the batch was not submitted");
   JobSnapshot s = job_->snapshot();
   if (s.phase == OBATCH_PHASE_DONE || s.phase == OBATCH_PHASE_FAILED)
@@ -160,9 +181,11 @@ void Batch::cancel() {
 }
 
 JobSnapshot Batch::poll(int timeout_ms) {
+  if (opened_results_) return last_;
   if (!job_) {
     last_.phase = OBATCH_PHASE_BUILDING;
     last_.endpoint = input_->endpoint();
+    last_.model = input_->models();
     last_.requests_added = input_->count();
     last_.bytes_total = input_->bytes();
     return last_;
@@ -172,6 +195,7 @@ JobSnapshot Batch::poll(int timeout_ms) {
 }
 
 ResultsIndex &Batch::results() {
+  if (opened_results_) return *opened_results_;
   ResultsIndex *r = job_ ? job_->results() : nullptr;
   if (!r) throw Error(OBATCH_ESTATE, "results can be fetched once the batch is done");
   return *r;

@@ -14,11 +14,19 @@
 
 namespace obatch {
 
+// Result files already on disk, for a batch opened without the network.
+struct ResultFiles {
+  std::string input_path;               // gives the order; "" for file order
+  std::string output_path, error_path;  // "" for none (not both)
+};
+
 class Batch {
  public:
   explicit Batch(const Config &conf);
   // Attaches to a remote batch (provider must be configured).
   Batch(const Config &conf, const std::string &batch_id);
+  // Opens result files: phase DONE at once, nothing is sent.
+  Batch(const Config &conf, const ResultFiles &files);
   ~Batch();
 
   void add(const char *body_json, const char *custom_id, const char *endpoint);
@@ -34,7 +42,12 @@ class Batch {
   ResultsIndex &results();
   uint64_t cursor = 0;  // obatch_fetch position
 
-  const std::string &input_path() const { return input_path_; }
+  // The input file being built, or the one an opened batch was given.
+  // Pushes what was added so far into the input file (no fsync).
+  void flush_input();
+  const std::string &input_path() const {
+    return opened_results_ ? opened_input_path_ : input_path_;
+  }
 
  private:
   void open_work_dir();
@@ -52,6 +65,10 @@ class Batch {
   std::unique_ptr<BatchInput> input_;
   std::unique_ptr<Job> job_;
   JobSnapshot last_;
+  // An opened batch: its input order and results (no input, no job).
+  std::unique_ptr<IdIndex> opened_order_;
+  std::unique_ptr<ResultsIndex> opened_results_;
+  std::string opened_input_path_;  // the caller's; never deleted
 };
 
 }  // namespace obatch

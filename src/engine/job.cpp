@@ -4,10 +4,7 @@
 
 #include <chrono>
 #include <ctime>
-#include <cstdlib>
-#include <fstream>
 
-#include "core/result_line.hpp"
 #include "engine/poll_schedule.hpp"
 #include "engine/remote_status.hpp"
 #include "obatch/obatch.h"
@@ -22,8 +19,6 @@ namespace {
 constexpr const char *kTagKey = "obatch_job";
 constexpr int kReconcilePages = 5;  // newest 500 files / batches
 
-uint64_t to_u64(const std::string &s) { return std::strtoull(s.c_str(), nullptr, 10); }
-
 }  // namespace
 
 Job::Job(JobSpec spec)
@@ -35,6 +30,9 @@ Job::Job(JobSpec spec)
   snap_.batch_id = spec_.batch_id;
   snap_.requests_added = spec_.input_ids.size();
   snap_.bytes_total = spec_.input_bytes;
+  snap_.model = spec_.model;
+  if (spec_.batch_id.empty())
+    snap_.completion_window = spec_.config.get("completion_window", "24h");
   snap_.phase = spec_.batch_id.empty() ? OBATCH_PHASE_UPLOADING : OBATCH_PHASE_WAITING;
 }
 
@@ -208,21 +206,11 @@ void Job::create() {
 }
 
 void Job::adopt_batch(const Fields &f) {
+  update([&](JobSnapshot &s) { apply_batch_fields(f, &s); });
   auto get = [&](const char *k) {
     auto it = f.find(k);
     return it == f.end() ? std::string() : it->second;
   };
-  update([&](JobSnapshot &s) {
-    if (!get("batch_id").empty()) s.batch_id = get("batch_id");
-    if (!get("status").empty()) s.remote_status = get("status");
-    if (!get("endpoint").empty()) s.endpoint = get("endpoint");
-    if (!get("input_file_id").empty()) s.input_file_id = get("input_file_id");
-    if (!get("created_at").empty()) s.created_at = std::strtoll(get("created_at").c_str(), nullptr, 10);
-    if (!get("requests_total").empty()) s.requests_total = to_u64(get("requests_total"));
-    if (!get("requests_completed").empty()) s.requests_completed = to_u64(get("requests_completed"));
-    if (!get("requests_failed").empty()) s.requests_failed = to_u64(get("requests_failed"));
-    if (!get("error_message").empty()) s.error_message = get("error_message");
-  });
   output_file_id_ = get("output_file_id");
   error_file_id_ = get("error_file_id");
 }
@@ -315,13 +303,11 @@ void Job::load_remote_input_order() {
     if (e.code() == OBATCH_ENOTFOUND) return;  // input files expire; use file order
     throw;
   }
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  uint64_t n = 0;
-  while (std::getline(in, line)) {
-    n++;
-    if (line.empty()) continue;
-    spec_.input_ids.add(result_line_custom_id(line, path + " line " + std::to_string(n)));
+  try {
+    load_input_order(path, "input file " + s.input_file_id, &spec_.input_ids);
+  } catch (...) {
+    unlink(path.c_str());
+    throw;
   }
   unlink(path.c_str());  // only the order was needed; the provider keeps the file
   update([&](JobSnapshot &snap) { snap.requests_added = spec_.input_ids.size(); });

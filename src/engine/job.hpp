@@ -7,9 +7,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -17,21 +17,9 @@
 #include "core/id_index.hpp"
 #include "core/results_index.hpp"
 #include "engine/api_client.hpp"
+#include "engine/snapshot.hpp"
 
 namespace obatch {
-
-struct JobSnapshot {
-  int phase = 0;  // obatch_phase
-  std::string provider, endpoint, batch_id, remote_status, input_file_id;
-  std::string output_path, error_path;
-  uint64_t requests_added = 0, requests_total = 0, requests_completed = 0,
-           requests_failed = 0;
-  uint64_t bytes_total = 0, bytes_uploaded = 0, bytes_downloaded = 0;
-  int64_t created_at = 0;
-  int error_code = 0;
-  std::string error_message;
-  uint64_t generation = 0;  // grows with every change
-};
 
 struct JobSpec {
   std::shared_ptr<const Provider> provider;
@@ -43,6 +31,7 @@ struct JobSpec {
   uint64_t input_bytes = 0;
   IdIndex input_ids;
   std::string endpoint;
+  std::string model;  // the requests' model(s), for obatch_info_t
   std::string tag;  // obatch_job metadata value and upload file name stem
   // A resumed batch: its id (input_path empty).
   std::string batch_id;

@@ -68,6 +68,18 @@ void read_batch_object(object o, Fields &f) {
   put(f, "error_file_id", scalar(o, "error_file_id"));
   put(f, "created_at", scalar(o, "created_at"));
   put(f, "model", scalar(o, "model"));
+  put(f, "completion_window", scalar(o, "completion_window"));
+  for (const char *step : {"in_progress_at", "finalizing_at", "completed_at", "failed_at",
+                           "expired_at", "cancelling_at", "cancelled_at", "expires_at"})
+    put(f, step, scalar(o, step));
+  element usage;
+  if (o["usage"].get(usage) == simdjson::SUCCESS && usage.is_object()) {
+    object u = usage.get_object().value_unsafe();
+    for (const char *count : {"input_tokens", "output_tokens", "total_tokens"})
+      put(f, count, scalar(u, count));
+  }
+  // The whole object, for what has no field of its own (metadata, errors).
+  f["batch_json"] = simdjson::minify(o);
   element counts;
   if (o["request_counts"].get(counts) == simdjson::SUCCESS && counts.is_object()) {
     object c = counts.get_object().value_unsafe();

@@ -146,6 +146,20 @@ std::shared_ptr<const Provider> provider_for_model(const std::string &model) {
                                     "'; set the provider explicitly (openai, parasail, ...)");
 }
 
+std::shared_ptr<const Provider> provider_for_batch(const Config &conf, const std::string &model) {
+  std::string name = conf.get("provider");
+  if (!name.empty()) return find_provider(name);
+  if (model.empty())
+    throw Error(OBATCH_EPROVIDER, "no provider set and the request names no model");
+  if (conf.has("api_key"))
+    // A key belongs to one provider; choosing the provider from a model
+    // could send it to another's host.
+    throw Error(OBATCH_EPROVIDER,
+                "api_key is set but provider is not: say which provider the "
+                "key belongs to (provider)");
+  return provider_for_model(model);
+}
+
 void register_provider(const obatch_provider_t &table) {
   auto p = std::make_shared<Provider>(table);
   Registry &r = registry();

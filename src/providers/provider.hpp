@@ -47,6 +47,11 @@ class Provider {
 std::shared_ptr<const Provider> find_provider(const std::string &name);
 // The provider that claims `model`; throws Error(EPROVIDER) when none does.
 std::shared_ptr<const Provider> provider_for_model(const std::string &model);
+// The provider a batch with this config uses: the `provider` setting, else
+// the one that claims `model` (the first request's). Throws Error(EPROVIDER)
+// when neither names one, or when an api_key is set without a provider (a
+// key is never sent to a provider chosen by model).
+std::shared_ptr<const Provider> provider_for_batch(const Config &conf, const std::string &model);
 void register_provider(const obatch_provider_t &table);
 // "openai,parasail,..." (registration order).
 std::string provider_names();

@@ -1032,6 +1032,291 @@ static void list_batches(void **state) {
   assert_int_equal(fake_server_count_requests(&f->server, "GET", "/v1/batches", after), 1);
 }
 
+/* ---- info version 2, retrieve and cancel by id ---------------------------- */
+
+/* The layout of obatch_info_t version 1, as a program built against it has
+ * it, followed by bytes the library must never touch. */
+typedef struct {
+  unsigned version;
+  int phase;
+  const char *provider, *endpoint, *batch_id, *remote_status, *input_file_id;
+  const char *output_path, *error_path;
+  uint64_t requests_added, requests_total, requests_completed, requests_failed;
+  uint64_t bytes_total, bytes_uploaded, bytes_downloaded;
+  int64_t created_at;
+  int error_code;
+  const char *error_message;
+} info_v1_t;
+
+typedef struct {
+  info_v1_t info;
+  unsigned char guard[256];
+} guarded_v1_t;
+
+static void init_v1(guarded_v1_t *g) {
+  memset(g, 0xAB, sizeof *g);
+  g->info.version = 1;
+}
+
+static void check_guard(const guarded_v1_t *g) {
+  for (size_t i = 0; i < sizeof g->guard; i++)
+    if (g->guard[i] != 0xAB) fail_msg("byte %zu after a version-1 obatch_info_t was written", i);
+}
+
+/* The one batch of a page of one, checked to be the only one. */
+static void only_item(obatch_list_t *list, obatch_info_t *info, const char *batch_id) {
+  assert_int_equal(obatch_list_next(list, info), OBATCH_OK);
+  assert_string_equal(info->batch_id, batch_id);
+  assert_int_equal(obatch_list_has_more(list), 0);
+  assert_string_equal(obatch_list_last_id(list), batch_id);
+  obatch_info_t after = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_list_next(list, &after), OBATCH_END);
+}
+
+/* The remote fields of a completed batch of N_REQ gpt-4o-mini requests. */
+static void check_completed_remote(const obatch_info_t *info, const char *batch_id) {
+  char quoted_id[160];
+  assert_int_equal(info->phase, OBATCH_PHASE_DONE);
+  assert_string_equal(info->remote_status, "completed");
+  assert_string_equal(info->endpoint, "/v1/chat/completions");
+  assert_string_equal(info->model, "gpt-4o-mini");
+  assert_string_equal(info->completion_window, "24h");
+  assert_int_equal(strncmp(info->output_file_id, "file-", 5), 0);
+  assert_string_equal(info->error_file_id, "");
+  assert_true(info->created_at > 0);
+  assert_true(info->in_progress_at >= info->created_at);
+  assert_true(info->finalizing_at >= info->in_progress_at);
+  assert_true(info->completed_at >= info->finalizing_at);
+  assert_true(info->expires_at > info->created_at);
+  assert_int_equal(info->failed_at, 0);
+  assert_int_equal(info->cancelled_at, 0);
+  assert_int_equal(info->requests_completed, N_REQ);
+  assert_true(info->input_tokens > 0);
+  assert_true(info->output_tokens > 0);
+  assert_int_equal(info->total_tokens, info->input_tokens + info->output_tokens);
+  snprintf(quoted_id, sizeof quoted_id, "\"id\":\"%s\"", batch_id);
+  if (!strstr(info->batch_json, quoted_id)) fail_msg("batch_json: %s", info->batch_json);
+  assert_non_null(strstr(info->batch_json, "\"metadata\":{"));
+  assert_null(strchr(info->batch_json, '\n'));
+}
+
+static void info_v2_after_completion(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32], batch_id[128];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_t *b = complete_batch_under(f, NULL, ids);
+  assert_int_equal(obatch_info(b, &info), OBATCH_OK);
+  snprintf(batch_id, sizeof batch_id, "%s", info.batch_id);
+  check_completed_remote(&info, batch_id);
+  assert_true(file_exists(info.output_path));
+
+  /* A listed batch has them too. */
+  char err[256] = "";
+  int rc = obatch_list(&f->list, f->conf, NULL, 1, err, sizeof err);
+  if (rc != OBATCH_OK) fail_msg("list: %d %s", rc, err);
+  obatch_info_t listed = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_list_next(f->list, &listed), OBATCH_OK);
+  check_completed_remote(&listed, batch_id);
+}
+
+/* Before submitting, the model is the requests' own; mixed models (a
+ * provider that allows them) are all named. */
+static void info_v2_model_while_building(void **state) {
+  fixture_t *f = *state;
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_config_t *conf = base_conf(f, 0);
+  set_conf(conf, "provider", "parasail");
+  obatch_t *b = new_batch(f, conf);
+  obatch_config_destroy(conf);
+  add_chat(b, "org/a", 1, NULL);
+  add_chat(b, "org/b", 2, NULL);
+  add_chat(b, "org/a", 3, NULL);
+  assert_int_equal(obatch_info(b, &info), OBATCH_OK);
+  assert_string_equal(info.model, "org/a,org/b");
+  assert_string_equal(info.output_file_id, "");
+  assert_string_equal(info.batch_json, "");
+  assert_int_equal(info.completed_at, 0);
+}
+
+static void retrieve_known_batch(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32], batch_id[128], err[256] = "";
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_t *b = complete_batch_under(f, NULL, ids);
+  assert_int_equal(obatch_info(b, &info), OBATCH_OK);
+  snprintf(batch_id, sizeof batch_id, "%s", info.batch_id);
+  drop_batch(f, b);
+
+  int rc = obatch_retrieve(&f->list, f->conf, batch_id, err, sizeof err);
+  if (rc != OBATCH_OK) fail_msg("retrieve: %d %s", rc, err);
+  obatch_info_t got = OBATCH_INFO_INIT;
+  only_item(f->list, &got, batch_id);
+  check_completed_remote(&got, batch_id);
+  char path[200];
+  snprintf(path, sizeof path, "/v1/batches/%s", batch_id);
+  assert_true(fake_server_count_requests(&f->server, "GET", path, NULL) >= 1);
+}
+
+static void retrieve_unknown_batch(void **state) {
+  fixture_t *f = *state;
+  char err[512] = "";
+  obatch_list_t *list = (obatch_list_t *)&list; /* must be overwritten */
+  assert_int_equal(obatch_retrieve(&list, f->conf, "batch_nope", err, sizeof err),
+                   OBATCH_ENOTFOUND);
+  assert_null(list);
+  if (!strstr(err, "batch_nope") || !strstr(err, f->server.base_url) || !strstr(err, "openai"))
+    fail_msg("message: %s", err);
+  assert_null(strstr(err, "test-key"));
+  /* A 404 is an answer: not retried. */
+  assert_int_equal(fake_server_count_requests(&f->server, "GET", "/v1/batches/batch_nope", NULL),
+                   1);
+
+  assert_int_equal(obatch_cancel_id(&list, f->conf, "batch_nope", err, sizeof err),
+                   OBATCH_ENOTFOUND);
+  assert_null(list);
+  assert_non_null(strstr(err, "batch_nope"));
+
+  assert_int_equal(obatch_retrieve(NULL, f->conf, "x", err, sizeof err), OBATCH_EINVAL);
+  assert_int_equal(obatch_retrieve(&list, NULL, "x", err, sizeof err), OBATCH_EINVAL);
+  assert_int_equal(obatch_retrieve(&list, f->conf, NULL, NULL, 0), OBATCH_EINVAL);
+  assert_int_equal(obatch_cancel_id(&list, f->conf, "", err, sizeof err), OBATCH_EINVAL);
+  obatch_config_t *no_provider = base_conf(f, 0);
+  assert_int_equal(obatch_retrieve(&list, no_provider, "batch_x", err, sizeof err),
+                   OBATCH_EPROVIDER);
+  obatch_config_destroy(no_provider);
+  assert_non_null(strstr(err, "provider"));
+}
+
+static void cancel_id_of_running_batch(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32], batch_id[128], err[256] = "", cancel_path[200];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(fake_server_config(&f->server, "{\"steps\": 100000}"), 0);
+  obatch_t *b = new_batch(f, f->conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  wait_batch_id(b, &info, batch_id, sizeof batch_id);
+
+  int rc = obatch_cancel_id(&f->list, f->conf, batch_id, err, sizeof err);
+  if (rc != OBATCH_OK) fail_msg("cancel_id: %d %s", rc, err);
+  obatch_info_t got = OBATCH_INFO_INIT;
+  only_item(f->list, &got, batch_id);
+  assert_string_equal(got.remote_status, "cancelling");
+  assert_int_equal(got.phase, OBATCH_PHASE_WAITING);
+  assert_true(got.cancelling_at > 0);
+  assert_int_equal(got.cancelled_at, 0);
+  snprintf(cancel_path, sizeof cancel_path, "/v1/batches/%s/cancel", batch_id);
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", cancel_path, NULL), 1);
+  obatch_list_destroy(f->list);
+  f->list = NULL;
+
+  /* The server then ends it cancelled; the handle that runs it sees so. */
+  assert_int_equal(fake_server_config(&f->server, "{\"steps\": 1}"), 0);
+  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_ECANCELLED);
+  assert_string_equal(info.remote_status, "cancelled");
+  assert_true(info.cancelled_at >= info.cancelling_at && info.cancelling_at > 0);
+  check_all(b, ids, N_REQ, 0, N_REQ / 2);
+
+  rc = obatch_retrieve(&f->list, f->conf, batch_id, err, sizeof err);
+  if (rc != OBATCH_OK) fail_msg("retrieve: %d %s", rc, err);
+  only_item(f->list, &got, batch_id);
+  assert_string_equal(got.remote_status, "cancelled");
+  assert_int_equal(got.phase, OBATCH_PHASE_DONE);
+  assert_true(got.cancelled_at > 0);
+}
+
+/* A batch that has ended cannot be cancelled (the API answers 400): the
+ * answer is its current state, with OBATCH_OK. */
+static void cancel_id_of_completed_batch(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32], batch_id[128], err[256] = "", cancel_path[200];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_t *b = complete_batch_under(f, NULL, ids);
+  assert_int_equal(obatch_info(b, &info), OBATCH_OK);
+  snprintf(batch_id, sizeof batch_id, "%s", info.batch_id);
+
+  int rc = obatch_cancel_id(&f->list, f->conf, batch_id, err, sizeof err);
+  if (rc != OBATCH_OK) fail_msg("cancel_id: %d %s", rc, err);
+  obatch_info_t got = OBATCH_INFO_INIT;
+  only_item(f->list, &got, batch_id);
+  check_completed_remote(&got, batch_id);
+  snprintf(cancel_path, sizeof cancel_path, "/v1/batches/%s/cancel", batch_id);
+  /* One refused cancel (not retried), then one retrieve. */
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", cancel_path, "\"status\": 400"),
+                   1);
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", cancel_path, NULL), 1);
+  assert_int_equal(fake_server_stats_int(&f->server, "cancels"), 0);
+}
+
+/* A program built against version 1 of obatch_info_t passes a smaller
+ * struct: nothing after it may be written. */
+static void info_v1_caller_is_not_overrun(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32], err[256] = "";
+  guarded_v1_t g;
+  obatch_t *b = complete_batch_under(f, NULL, ids);
+
+  init_v1(&g);
+  assert_int_equal(obatch_info(b, (obatch_info_t *)&g.info), OBATCH_OK);
+  check_guard(&g);
+  assert_int_equal(g.info.version, 1);
+  assert_int_equal(g.info.phase, OBATCH_PHASE_DONE);
+  assert_string_equal(g.info.remote_status, "completed");
+  assert_int_equal(g.info.requests_added, N_REQ);
+  assert_string_equal(g.info.error_message, "");
+
+  init_v1(&g);
+  assert_int_equal(obatch_wait(b, 1000, (obatch_info_t *)&g.info), OBATCH_OK);
+  check_guard(&g);
+
+  int rc = obatch_list(&f->list, f->conf, NULL, 5, err, sizeof err);
+  if (rc != OBATCH_OK) fail_msg("list: %d %s", rc, err);
+  init_v1(&g);
+  assert_int_equal(obatch_list_next(f->list, (obatch_info_t *)&g.info), OBATCH_OK);
+  check_guard(&g);
+  assert_string_equal(g.info.remote_status, "completed");
+  char batch_id[128];
+  snprintf(batch_id, sizeof batch_id, "%s", g.info.batch_id);
+  obatch_list_destroy(f->list);
+  f->list = NULL;
+
+  rc = obatch_retrieve(&f->list, f->conf, batch_id, err, sizeof err);
+  if (rc != OBATCH_OK) fail_msg("retrieve: %d %s", rc, err);
+  init_v1(&g);
+  assert_int_equal(obatch_list_next(f->list, (obatch_info_t *)&g.info), OBATCH_OK);
+  check_guard(&g);
+}
+
+/* The files a finished batch left, opened again without the network: the
+ * same results, in the same order. */
+static void open_downloaded_results(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_t *opened = NULL;
+  assert_int_equal(fake_server_config(&f->server, "{\"fail_every\": 4}"), 0);
+  obatch_t *b = new_batch(f, f->conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  assert_int_equal(obatch_wait(b, 15000, &info), OBATCH_OK);
+  long before = fake_server_count_requests(&f->server, NULL, NULL, NULL);
+
+  assert_int_equal(
+      obatch_open(&opened, NULL, obatch_input_path(b), info.output_path, info.error_path),
+      OBATCH_OK);
+  f->b[MAX_HANDLES - 1] = opened;
+  check_all(opened, ids, N_REQ, 4, N_REQ);
+  obatch_info_t o = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_info(opened, &o), OBATCH_OK);
+  assert_int_equal(o.phase, OBATCH_PHASE_DONE);
+  assert_int_equal(o.requests_added, N_REQ);
+  assert_string_equal(o.output_path, info.output_path);
+  assert_string_equal(o.error_path, info.error_path);
+  assert_int_equal(obatch_submit(opened), OBATCH_ESTATE);
+  assert_int_equal(obatch_cancel(opened), OBATCH_ESTATE);
+  assert_int_equal(fake_server_count_requests(&f->server, NULL, NULL, NULL), before);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(completed_batch, setup, teardown),
     cmocka_unit_test_setup_teardown(failed_lines, setup, teardown),
@@ -1063,6 +1348,14 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(null_arguments, setup, teardown),
     cmocka_unit_test_setup_teardown(embeddings_endpoint, setup, teardown),
     cmocka_unit_test_setup_teardown(list_batches, setup, teardown),
+    cmocka_unit_test_setup_teardown(info_v2_after_completion, setup, teardown),
+    cmocka_unit_test_setup_teardown(info_v2_model_while_building, setup, teardown),
+    cmocka_unit_test_setup_teardown(retrieve_known_batch, setup, teardown),
+    cmocka_unit_test_setup_teardown(retrieve_unknown_batch, setup, teardown),
+    cmocka_unit_test_setup_teardown(cancel_id_of_running_batch, setup, teardown),
+    cmocka_unit_test_setup_teardown(cancel_id_of_completed_batch, setup, teardown),
+    cmocka_unit_test_setup_teardown(info_v1_caller_is_not_overrun, setup, teardown),
+    cmocka_unit_test_setup_teardown(open_downloaded_results, setup, teardown),
 };
 
 OBATCH_TEST_MAIN(tests, group_setup, group_teardown)

@@ -85,7 +85,12 @@ OBATCH_API int obatch_http_request_add_form_file(obatch_http_request_t *req,
  *   file_id, file_bytes, filename          (UPLOAD, FILE_INFO, LIST_FILES)
  *   batch_id, status, endpoint, input_file_id, output_file_id,
  *   error_file_id, created_at, requests_total, requests_completed,
- *   requests_failed, error_message         (CREATE, RETRIEVE, CANCEL, LIST)
+ *   requests_failed, error_message, model, completion_window,
+ *   in_progress_at, finalizing_at, completed_at, failed_at, expired_at,
+ *   cancelling_at, cancelled_at, expires_at (unix seconds),
+ *   input_tokens, output_tokens, total_tokens (the batch's usage),
+ *   batch_json (the batch object as JSON text, shown to the caller as is)
+ *                                          (CREATE, RETRIEVE, CANCEL, LIST)
  *   metadata.KEY                           (any metadata pair)
  *   has_more, last_id                      (LIST, LIST_FILES; page level)
  * `status` uses the OpenAI names: validating, failed, in_progress,

@@ -389,7 +389,64 @@ static void append_file_duplicate_of_earlier_append(void **) {
   assert_int_equal(in.count(), 1);
 }
 
+static void models_lists_the_distinct_ones(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  assert_str_eq(in.models(), "");
+  in.append(chat("a", "org/m1"), "request 1");
+  in.append(chat("b", "org/m2"), "request 2");
+  in.append(chat("c", "org/m1"), "request 3");
+  assert_str_eq(in.models(), "org/m1,org/m2");
+  // A failed request leaves no model behind.
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "request 4", in.append(chat("a", "org/m3"), "request 4"));
+  assert_str_eq(in.models(), "org/m1,org/m2");
+  for (int i = 3; i <= 9; i++)
+    in.append(chat("m" + std::to_string(i), "org/m" + std::to_string(i)), "request");
+  assert_str_eq(in.models(), "org/m1,org/m2,org/m3,org/m4,org/m5,org/m6,org/m7,org/m8,...");
+}
+
+static void models_rolled_back_with_a_file(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat("a", "org/m1"), "request 1");
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("b", "org/m2") + "\n" + chat_line("a", "org/m3") + "\n");
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "line 2", in.append_file(src));
+  assert_str_eq(in.models(), "org/m1");
+}
+
+// An input with no path checks and counts as if it wrote.
+static void no_path_writes_nothing(void **) {
+  BatchInput in("", "req");
+  in.set_rules(openai_like());
+  in.append(chat("a"), "request 1");
+  in.append(chat(""), "request 2");
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "request 3", in.append(chat("a"), "request 3"));
+  assert_int_equal(in.count(), 2);
+  assert_int_equal(in.bytes(), chat_line("a").size() + chat_line("req-2").size() + 2);
+  assert_str_eq(in.path(), "");
+  in.finish();
+  EXPECT_ERROR(OBATCH_ESTATE, "already closed", in.append(chat("b"), "request 3"));
+}
+
+static void framing_checks(void **) {
+  assert_true(obatch::check_jsonl_framing("{}", 1, false, "w"));
+  assert_true(obatch::check_jsonl_framing("{}", 2, true, "w"));
+  EXPECT_ERROR(OBATCH_EJSON, "w: the file starts with a UTF-8 byte order mark",
+               obatch::check_jsonl_framing("\xEF\xBB\xBF{}", 1, false, "w"));
+  // A BOM further down is the JSON parser's business.
+  assert_true(obatch::check_jsonl_framing("\xEF\xBB\xBF{}", 2, false, "w"));
+  EXPECT_ERROR(OBATCH_EJSON, "CR LF", obatch::check_jsonl_framing("{}\r", 3, true, "w"));
+  EXPECT_ERROR(OBATCH_EJSON, "w: the line is empty",
+               obatch::check_jsonl_framing(" \t", 3, false, "w"));
+  assert_false(obatch::check_jsonl_framing("", 3, true, "w"));
+}
+
 static const struct CMUnitTest batch_input_tests[] = {
+    cmocka_unit_test(models_lists_the_distinct_ones),
+    cmocka_unit_test(models_rolled_back_with_a_file),
+    cmocka_unit_test(no_path_writes_nothing),
+    cmocka_unit_test(framing_checks),
     cmocka_unit_test(lines_are_written_exactly),
     cmocka_unit_test(custom_id_is_json_escaped),
     cmocka_unit_test(auto_ids_are_prefix_n),

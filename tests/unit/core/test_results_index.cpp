@@ -236,7 +236,43 @@ static void find_positions(void **) {
   assert_str_eq(get(idx, idx.find("x")).r.custom_id, "x");
 }
 
+static void input_order_from_a_file(void **) {
+  unit::TempDir tmp;
+  const std::string path = tmp.file("in.jsonl");
+  unit::write_all(path, R"({"custom_id":"b","method":"POST"})"
+                        "\n\n"
+                        R"({"url":"/v1/x","custom_id":"a"})"
+                        "\r\n"
+                        R"({"custom_id":"c"})");
+  obatch::IdIndex ids;
+  obatch::load_input_order(path, "input file", &ids);
+  assert_int_equal(ids.size(), 3);
+  assert_str_eq(ids.at(0), "b");
+  assert_str_eq(ids.at(1), "a");
+  assert_str_eq(ids.at(2), "c");
+
+  unit::write_all(path, R"({"custom_id":"x"})"
+                        "\n"
+                        R"({"custom_id":"y"})"
+                        "\n\n"
+                        R"({"custom_id":"x"})"
+                        "\n");
+  obatch::IdIndex dup;
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "input file line 4: custom_id \"x\" is already used by line 1",
+               obatch::load_input_order(path, "input file", &dup));
+  unit::write_all(path, R"({"custom_id":"x"})"
+                        "\n"
+                        "{oops\n");
+  obatch::IdIndex bad;
+  EXPECT_ERROR(OBATCH_EPROTOCOL, "input file line 2",
+               obatch::load_input_order(path, "input file", &bad));
+  obatch::IdIndex none;
+  EXPECT_ERROR(OBATCH_EIO, tmp.file("nope"),
+               obatch::load_input_order(tmp.file("nope"), "x", &none));
+}
+
 static const struct CMUnitTest results_index_tests[] = {
+    cmocka_unit_test(input_order_from_a_file),
     cmocka_unit_test(merged_in_input_order),
     cmocka_unit_test(missing_ids_come_back_missing),
     cmocka_unit_test(ids_not_in_input_come_after),

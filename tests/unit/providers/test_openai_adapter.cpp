@@ -188,6 +188,91 @@ static void parse_batch_every_field(void **) {
   assert_str_eq(field(r.page, "error_message"), "<absent>");
 }
 
+// The Batch schema's example in the OpenAPI spec (shared/openapi), as the
+// API sends it: pretty-printed. (The spec's copy has a trailing comma after
+// the last metadata pair, which is not JSON; dropped here.)
+static const char kSpecExample[] = R"({
+  "id": "batch_abc123",
+  "object": "batch",
+  "endpoint": "/v1/completions",
+  "model": "gpt-5-2025-08-07",
+  "errors": null,
+  "input_file_id": "file-abc123",
+  "completion_window": "24h",
+  "status": "completed",
+  "output_file_id": "file-cvaTdG",
+  "error_file_id": "file-HOWS94",
+  "created_at": 1711471533,
+  "in_progress_at": 1711471538,
+  "expires_at": 1711557933,
+  "finalizing_at": 1711493133,
+  "completed_at": 1711493163,
+  "failed_at": null,
+  "expired_at": null,
+  "cancelling_at": null,
+  "cancelled_at": null,
+  "request_counts": {
+    "total": 100,
+    "completed": 95,
+    "failed": 5
+  },
+  "usage": {
+    "input_tokens": 1500,
+    "input_tokens_details": {
+      "cached_tokens": 1024
+    },
+    "output_tokens": 500,
+    "output_tokens_details": {
+      "reasoning_tokens": 300
+    },
+    "total_tokens": 2000
+  },
+  "metadata": {
+    "customer_id": "user_123456789",
+    "batch_description": "Nightly eval job"
+  }
+})";
+
+static void parse_batch_spec_example_steps_usage_json(void **) {
+  for (int op : {OBATCH_OP_RETRIEVE, OBATCH_OP_CANCEL, OBATCH_OP_CREATE}) {
+    Remote r = parse(op, kSpecExample);
+    assert_str_eq(r.get("batch_id"), "batch_abc123");
+    assert_str_eq(r.get("model"), "gpt-5-2025-08-07");
+    assert_str_eq(r.get("completion_window"), "24h");
+    assert_str_eq(r.get("output_file_id"), "file-cvaTdG");
+    assert_str_eq(r.get("error_file_id"), "file-HOWS94");
+    assert_str_eq(r.get("in_progress_at"), "1711471538");
+    assert_str_eq(r.get("finalizing_at"), "1711493133");
+    assert_str_eq(r.get("completed_at"), "1711493163");
+    assert_str_eq(r.get("expires_at"), "1711557933");
+    for (const char *key : {"failed_at", "expired_at", "cancelling_at", "cancelled_at"})
+      assert_str_eq(field(r.page, key), "<absent>");
+    assert_str_eq(r.get("input_tokens"), "1500");
+    assert_str_eq(r.get("output_tokens"), "500");
+    assert_str_eq(r.get("total_tokens"), "2000");
+    // The details stay inside the object; only the three counts are fields.
+    assert_str_eq(field(r.page, "cached_tokens"), "<absent>");
+    const std::string json = r.get("batch_json");
+    assert_true(json.rfind(R"({"id":"batch_abc123","object":"batch","endpoint":)", 0) == 0);
+    assert_contains(
+        json, R"("usage":{"input_tokens":1500,"input_tokens_details":{"cached_tokens":1024})");
+    assert_contains(json, R"("metadata":{"customer_id":"user_123456789",)");
+    assert_contains(json, R"("failed_at":null)");
+    assert_false(unit::contains(json, "\n"));
+    assert_false(unit::contains(json, ": "));
+  }
+}
+
+static void parse_list_items_have_the_new_fields(void **) {
+  Remote r = parse(OBATCH_OP_LIST, std::string(R"({"object":"list","data":[)") + kSpecExample +
+                                       R"(],"has_more":false})");
+  assert_int_equal(r.items.size(), 1);
+  assert_str_eq(field(r.items[0], "completed_at"), "1711493163");
+  assert_str_eq(field(r.items[0], "total_tokens"), "2000");
+  assert_contains(field(r.items[0], "batch_json"), R"("id":"batch_abc123")");
+  assert_str_eq(field(r.page, "batch_json"), "<absent>");
+}
+
 static void parse_batch_with_every_optional_null(void **) {
   // WIRE.md: every optional field may be null; a fresh batch has most so.
   Remote r =
@@ -204,7 +289,9 @@ static void parse_batch_with_every_optional_null(void **) {
   assert_str_eq(r.get("input_file_id"), "file-in");
   // Nulls are simply absent, never the text "null".
   for (const char *key :
-       {"model", "output_file_id", "error_file_id", "requests_total", "error_message"})
+       {"model", "output_file_id", "error_file_id", "requests_total", "error_message",
+        "in_progress_at", "expires_at", "finalizing_at", "completed_at", "failed_at", "expired_at",
+        "cancelling_at", "cancelled_at", "input_tokens", "output_tokens", "total_tokens"})
     assert_str_eq(field(r.page, key), "<absent>");
   for (auto &kv : r.page)
     if (kv.second == "null") fail_msg("field %s is the text null", kv.first.c_str());
@@ -343,6 +430,8 @@ static const struct CMUnitTest openai_adapter_tests[] = {
     cmocka_unit_test(parse_upload_file_object),
     cmocka_unit_test(parse_file_info_without_id),
     cmocka_unit_test(parse_batch_every_field),
+    cmocka_unit_test(parse_batch_spec_example_steps_usage_json),
+    cmocka_unit_test(parse_list_items_have_the_new_fields),
     cmocka_unit_test(parse_batch_with_every_optional_null),
     cmocka_unit_test(parse_batch_null_counts_inside),
     cmocka_unit_test(parse_batch_errors_data),

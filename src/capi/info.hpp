@@ -1,0 +1,50 @@
+// Filling a caller's obatch_info_t from a snapshot: only the fields of the
+// version the caller set, so a struct of an older, smaller layout is never
+// written past its end.
+#pragma once
+
+#include "engine/snapshot.hpp"
+#include "obatch/obatch.h"
+
+namespace obatch {
+
+// `info` must be non-NULL with version >= 1. The strings point into `s`.
+inline void fill_info(const JobSnapshot &s, obatch_info_t *info) {
+  info->phase = s.phase;
+  info->provider = s.provider.c_str();
+  info->endpoint = s.endpoint.c_str();
+  info->batch_id = s.batch_id.c_str();
+  info->remote_status = s.remote_status.c_str();
+  info->input_file_id = s.input_file_id.c_str();
+  info->output_path = s.output_path.c_str();
+  info->error_path = s.error_path.c_str();
+  info->requests_added = s.requests_added;
+  info->requests_total = s.requests_total;
+  info->requests_completed = s.requests_completed;
+  info->requests_failed = s.requests_failed;
+  info->bytes_total = s.bytes_total;
+  info->bytes_uploaded = s.bytes_uploaded;
+  info->bytes_downloaded = s.bytes_downloaded;
+  info->created_at = s.created_at;
+  info->error_code = s.error_code;
+  info->error_message = s.error_message.c_str();
+  if (info->version < 2) return;
+  info->model = s.model.c_str();
+  info->output_file_id = s.output_file_id.c_str();
+  info->error_file_id = s.error_file_id.c_str();
+  info->completion_window = s.completion_window.c_str();
+  info->in_progress_at = s.in_progress_at;
+  info->finalizing_at = s.finalizing_at;
+  info->completed_at = s.completed_at;
+  info->failed_at = s.failed_at;
+  info->expired_at = s.expired_at;
+  info->cancelling_at = s.cancelling_at;
+  info->cancelled_at = s.cancelled_at;
+  info->expires_at = s.expires_at;
+  info->input_tokens = s.input_tokens;
+  info->output_tokens = s.output_tokens;
+  info->total_tokens = s.total_tokens;
+  info->batch_json = s.batch_json.c_str();
+}
+
+}  // namespace obatch

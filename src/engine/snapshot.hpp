@@ -1,0 +1,36 @@
+// What the C API reports about a batch (obatch_info_t): the local side (phase,
+// paths, bytes) and what the provider last said about its batch object.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "providers/wire_types.hpp"
+
+namespace obatch {
+
+struct JobSnapshot {
+  int phase = 0;  // obatch_phase
+  std::string provider, endpoint, batch_id, remote_status, input_file_id;
+  std::string output_path, error_path;
+  uint64_t requests_added = 0, requests_total = 0, requests_completed = 0, requests_failed = 0;
+  uint64_t bytes_total = 0, bytes_uploaded = 0, bytes_downloaded = 0;
+  int64_t created_at = 0;
+  int error_code = 0;
+  std::string error_message;
+  // Version 2 of obatch_info_t.
+  std::string model;  // local requests' model(s), else the batch object's
+  std::string output_file_id, error_file_id, completion_window;
+  int64_t in_progress_at = 0, finalizing_at = 0, completed_at = 0, failed_at = 0, expired_at = 0,
+          cancelling_at = 0, cancelled_at = 0, expires_at = 0;
+  uint64_t input_tokens = 0, output_tokens = 0, total_tokens = 0;
+  std::string batch_json;
+  uint64_t generation = 0;  // grows with every change
+};
+
+// Copies the fields a parse hook reported for a batch object (see
+// include/obatch/sys/provider.h) into `s`. Absent fields leave `s` as it is;
+// `model` is taken only when `s` has none (a local batch knows its own).
+void apply_batch_fields(const Fields &f, JobSnapshot *s);
+
+}  // namespace obatch
