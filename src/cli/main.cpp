@@ -2,24 +2,34 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "cli/commands/commands.hpp"
 #include "cli/exit_codes.hpp"
-#include "cli/run_command.hpp"
 #include "obatch/obatch.h"
 
-static const char kExitCodes[] =
+static const char kFooter[] =
     "Exit codes: 0 completed, 1 internal error, 2 usage, 3 bad input (nothing sent),\n"
     "4 key/provider/URL problem, 5 network or API error, 6 batch failed,\n"
     "7 batch expired, 8 batch cancelled (7 and 8 still save partial results),\n"
-    "9 local file error.\n"
-    "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, PARASAIL_API_KEY, PARASAIL_BASE_URL.";
+    "9 local file error, 10 batch not ended yet (download), 130 interrupted\n"
+    "(the batch keeps running; resume it).\n"
+    "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, PARASAIL_API_KEY, PARASAIL_BASE_URL.\n"
+    "Run `obatch COMMAND --help` for a command's options; `man obatch` for examples.";
 
 int main(int argc, char **argv) {
+  using namespace obatch::cli;
   CLI::App app{"obatch: run OpenAI-style Batch API jobs (half price, results within 24 h)"};
-  app.footer(kExitCodes);
+  app.footer(kFooter);
   app.set_version_flag("-V,--version", std::string("obatch ") + obatch_version());
   app.require_subcommand(1);
-  obatch::cli::RunOptions run_opts;
-  CLI::App *run = obatch::cli::add_run_command(app, run_opts);
+  Commands commands;
+  add_run_command(app, commands);
+  add_status_command(app, commands);
+  add_cancel_command(app, commands);
+  add_download_command(app, commands);
+  add_list_command(app, commands);
+  add_create_input_command(app, commands);
+  add_validate_command(app, commands);
+  add_results_command(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
@@ -30,8 +40,19 @@ int main(int argc, char **argv) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
     app.exit(e);
-    return obatch::cli::kExitUsage;
+    return kExitUsage;
   }
-  if (run->parsed()) return obatch::cli::run_command(run_opts);
-  return obatch::cli::kExitUsage;
+  for (const Command &c : commands) {
+    if (!c.app->parsed()) continue;
+    try {
+      return c.run();
+    } catch (const CliError &e) {
+      std::fprintf(stderr, "obatch %s: error: %s\n", c.app->get_name().c_str(), e.what());
+      return e.exit_code;
+    } catch (const std::exception &e) {
+      std::fprintf(stderr, "obatch %s: internal error: %s\n", c.app->get_name().c_str(), e.what());
+      return kExitInternal;
+    }
+  }
+  return kExitUsage;
 }

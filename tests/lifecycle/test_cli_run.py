@@ -1,186 +1,14 @@
 #!/usr/bin/env python3
-"""`obatch run` end to end against the fake Batch API server.
-
-Each test starts its own fake server (tests/fake_server/fake_batch_server.py)
-on a free loopback port and runs the command in a fresh temporary directory.
-Environment (CMake sets it): OBATCH_CLI (the `obatch` binary),
-OBATCH_FAKE_SERVER (the server script), OBATCH_PYTHON (its interpreter).
-"""
+"""`obatch run` end to end against the fake Batch API server."""
 
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 import unittest
-import urllib.error
-import urllib.request
 
-CLI = os.environ.get("OBATCH_CLI", "")
-SERVER = os.environ.get("OBATCH_FAKE_SERVER", "")
-PYTHON = os.environ.get("OBATCH_PYTHON") or sys.executable
-KEY = "test-key"  # the fake server's key
-KEY_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PARASAIL_API_KEY", "PARASAIL_BASE_URL")
+from cli_support import KEY, CliTestCase, chat_line, read_jsonl
 
 
-class FakeServer:
-    """One fake_batch_server.py process; stop() always ends it."""
-
-    def __init__(self, config=None):
-        self.tmp = tempfile.mkdtemp(prefix="obatch-fake-")
-        port_file = os.path.join(self.tmp, "port")
-        self.proc = subprocess.Popen(
-            [PYTHON, SERVER, "--port", "0", "--port-file", port_file,
-             "--max-lifetime", "300", "--config", json.dumps(config or {})],
-            stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        port = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self.stop()
-                raise RuntimeError("fake server exited with %s" % self.proc.returncode)
-            try:
-                with open(port_file, encoding="ascii") as f:
-                    port = int(f.read().strip())
-                break
-            except (OSError, ValueError):
-                time.sleep(0.02)
-        if port is None:
-            self.stop()
-            raise RuntimeError("fake server wrote no port file within 10 s")
-        self.root = "http://127.0.0.1:%d" % port
-        self.base_url = self.root + "/v1"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def call(self, method, path, body=None, auth=None, content_type="application/json"):
-        """(status, parsed JSON or raw bytes) of one HTTP call."""
-        data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
-        req = urllib.request.Request(self.root + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", content_type)
-        if auth:
-            req.add_header("Authorization", "Bearer " + auth)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                status, raw = resp.status, resp.read()
-        except urllib.error.HTTPError as err:
-            status, raw = err.code, err.read()
-        try:
-            return status, json.loads(raw)
-        except ValueError:
-            return status, raw
-
-    def stats(self):
-        status, stats = self.call("GET", "/_control/stats")
-        assert status == 200, stats
-        return stats
-
-    def config(self, **update):
-        status, answer = self.call("POST", "/_control/config", update)
-        assert status == 200, answer
-
-    def batches(self):
-        status, page = self.call("GET", "/v1/batches?limit=100", auth=KEY)
-        assert status == 200, page
-        return page["data"]
-
-
-def chat_line(cid, n=0, model="gpt-4o-mini"):
-    return {"custom_id": cid, "method": "POST", "url": "/v1/chat/completions",
-            "body": {"model": model, "messages": [{"role": "user", "content": "hi %d" % n}]}}
-
-
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-@unittest.skipUnless(CLI and SERVER, "OBATCH_CLI and OBATCH_FAKE_SERVER must be set")
-class CliRunTest(unittest.TestCase):
-
-    def setUp(self):
-        self.server = FakeServer()
-        self.addCleanup(self.server.stop)
-        self.cwd = tempfile.mkdtemp(prefix="obatch-cli-")
-        self.addCleanup(shutil.rmtree, self.cwd, True)
-        self.secrets = [KEY]  # values that must never be printed
-        # The library's private work dirs go here, not into the shared /tmp.
-        self.tmpdir = tempfile.mkdtemp(prefix="obatch-cli-tmp-")
-        self.addCleanup(shutil.rmtree, self.tmpdir, True)
-
-    # ---- helpers
-
-    def write_input(self, name, lines):
-        path = os.path.join(self.cwd, name)
-        with open(path, "w", encoding="utf-8") as f:
-            for line in lines:
-                f.write(line if isinstance(line, str) else json.dumps(line))
-                f.write("\n")
-        return path
-
-    def chat_input(self, n, name="input.jsonl"):
-        ids = ["req-%d" % i for i in range(1, n + 1)]
-        self.write_input(name, [chat_line(cid, i) for i, cid in enumerate(ids)])
-        return ids
-
-    def run_cli(self, *args, key=KEY, base_url=True, env=None, timeout=40):
-        """Runs `obatch ARGS` in the temp dir with a clean key environment."""
-        full_env = {k: v for k, v in os.environ.items() if k not in KEY_ENV}
-        if key is not None:
-            full_env["OPENAI_API_KEY"] = key
-        if base_url:
-            full_env["OPENAI_BASE_URL"] = self.server.base_url
-        full_env["TMPDIR"] = self.tmpdir
-        full_env.update(env or {})
-        proc = subprocess.run([CLI] + list(args), cwd=self.cwd, env=full_env,
-                              capture_output=True, text=True, timeout=timeout)
-        for secret in self.secrets:
-            self.assertNotIn(secret, proc.stdout, "a key was printed on stdout")
-            self.assertNotIn(secret, proc.stderr, "a key was printed on stderr")
-        return proc
-
-    def assert_exit(self, proc, code):
-        self.assertEqual(proc.returncode, code,
-                         "exit %d, wanted %d\nstdout: %s\nstderr: %s"
-                         % (proc.returncode, code, proc.stdout, proc.stderr))
-
-    def only_batch_id(self):
-        batches = self.server.batches()
-        self.assertEqual(len(batches), 1)
-        return batches[0]["id"]
-
-    def check_output(self, path, ids):
-        """The output file has exactly `ids`, each a 200 echoing its custom_id."""
-        lines = read_jsonl(path)
-        self.assertEqual(sorted(line["custom_id"] for line in lines), sorted(ids))
-        for line in lines:
-            self.assertEqual(line["response"]["status_code"], 200)
-            content = line["response"]["body"]["choices"][0]["message"]["content"]
-            self.assertEqual(content, "echo: " + line["custom_id"])
-
-    def check_errors(self, path, ids):
-        lines = read_jsonl(path)
-        self.assertEqual(sorted(line["custom_id"] for line in lines), sorted(ids))
-        for line in lines:
-            self.assertEqual(line["response"]["status_code"], 400)
-            self.assertEqual(line["response"]["body"]["error"]["code"], "fake_failure")
-
-    def no_temp_files(self, directory):
-        leftovers = [n for n in os.listdir(directory) if ".part-" in n]
-        self.assertEqual(leftovers, [])
-
-    # ---- cases
+class CliRunTest(CliTestCase):
 
     def test_success_writes_results_in_cwd(self):
         self.server.config(fail_every=4)
@@ -256,21 +84,7 @@ class CliRunTest(unittest.TestCase):
 
     def test_resume_downloads_existing_batch(self):
         ids = ["r-%d" % i for i in range(8)]
-        data = "".join(json.dumps(chat_line(cid, i)) + "\n" for i, cid in enumerate(ids))
-        boundary = "obatchtestboundary"
-        body = ("--{b}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-                "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n"
-                "Content-Type: application/jsonl\r\n\r\n{d}\r\n--{b}--\r\n"
-                ).format(b=boundary, d=data).encode()
-        status, file_obj = self.server.call("POST", "/v1/files", body, auth=KEY,
-                                            content_type="multipart/form-data; boundary="
-                                            + boundary)
-        self.assertEqual(status, 200, file_obj)
-        status, batch = self.server.call("POST", "/v1/batches", {
-            "input_file_id": file_obj["id"], "endpoint": "/v1/chat/completions",
-            "completion_window": "24h"}, auth=KEY)
-        self.assertEqual(status, 200, batch)
-        bid = batch["id"]
+        bid = self.remote_batch(ids)
         # --base-url instead of OPENAI_BASE_URL.
         proc = self.run_cli("run", "--resume", bid, "-p", "openai", "--poll-interval", "0.01",
                             "--base-url", self.server.base_url, base_url=False)
@@ -281,11 +95,143 @@ class CliRunTest(unittest.TestCase):
         self.assertEqual(stats["uploads"], 1)
         self.assertEqual(stats["batches_created"], 1)
 
-    def test_resume_needs_provider(self):
-        proc = self.run_cli("run", "--resume", "batch_abc")
-        self.assert_exit(proc, 4)
-        self.assertIn("--provider", proc.stderr)
+    def test_resume_finds_the_provider_by_asking(self):
+        ids = ["r-%d" % i for i in range(3)]
+        bid = self.remote_batch(ids)
+        proc = self.run_cli("run", "--resume", bid, "--poll-interval", "0.01",
+                            env={"PARASAIL_API_KEY": "other-key"})
+        self.assert_exit(proc, 0)
+        self.check_output(os.path.join(self.cwd, bid + "-output.jsonl"), ids)
+
+    def test_create_only_prints_the_id_and_leaves_it_running(self):
+        self.server.config(steps=1000)
+        self.chat_input(3)
+        proc = self.run_cli("run", "input.jsonl", "-c")
+        self.assert_exit(proc, 0)
+        bid = self.only_batch_id()
+        self.assertEqual(proc.stdout.strip(), bid)
+        self.assertIn("--resume " + bid, proc.stderr)
+        status, batch = self.server.call("GET", "/v1/batches/" + bid, auth=KEY)
+        self.assertIn(batch["status"], ("validating", "in_progress"))
+        downloads = [r for r in self.server.stats()["requests"] if r["path"].endswith("/content")]
+        self.assertEqual(downloads, [])
+
+    def test_dry_run_sends_nothing_and_says_what_would_go(self):
+        self.chat_input(7)
+        proc = self.run_cli("run", "input.jsonl", "-n", "--metadata", "team=evals")
+        self.assert_exit(proc, 0)
+        out = proc.stdout
+        self.assertIn("nothing was sent", out)
+        self.assertRegex(out, r"provider\s+openai")
+        self.assertRegex(out, r"endpoint\s+/v1/chat/completions")
+        self.assertRegex(out, r"model\s+gpt-4o-mini")
+        self.assertRegex(out, r"requests\s+7")
+        # The bytes obatch would upload: each line as it is sent (minified).
+        sent = sum(len(json.dumps(chat_line("req-%d" % i, i - 1), separators=(",", ":"))) + 1
+                   for i in range(1, 8))
+        self.assertRegex(out, r"bytes\s+%d " % sent)
+        self.assertIn("team=evals", out)
         self.assertEqual(self.server.stats()["requests"], [])
+
+    def test_dry_run_lists_every_problem(self):
+        self.write_input("input.jsonl", [chat_line("a"), "{oops", chat_line("a"),
+                                         chat_line("d", model="gpt-4o")])
+        proc = self.run_cli("run", "input.jsonl", "--dry-run")
+        self.assert_exit(proc, 3)
+        for n in (2, 3, 4):
+            self.assertIn("line %d" % n, proc.stderr)
+        self.assertIn("3 problem", proc.stderr)
+        self.assertEqual(self.server.stats()["requests"], [])
+
+    def test_metadata_and_completion_window_reach_the_batch(self):
+        self.chat_input(2)
+        proc = self.run_cli("run", "input.jsonl", "--poll-interval", "0.01",
+                            "--metadata", "team=evals", "--metadata", "run=7",
+                            "--completion-window", "24h")
+        self.assert_exit(proc, 0)
+        batch = self.server.batches()[0]
+        self.assertEqual(batch["metadata"]["team"], "evals")
+        self.assertEqual(batch["metadata"]["run"], "7")
+        self.assertEqual(batch["completion_window"], "24h")
+
+    def test_metadata_limits_are_usage_errors(self):
+        self.chat_input(2)
+        for bad in ("novalue", "=x", "k" * 65 + "=v", "k=" + "v" * 513):
+            proc = self.run_cli("run", "input.jsonl", "--metadata", bad)
+            self.assert_exit(proc, 2)
+            self.assertIn("metadata", proc.stderr)
+        many = []
+        for i in range(16):
+            many += ["--metadata", "k%d=v" % i]
+        proc = self.run_cli("run", "input.jsonl", *many)
+        self.assert_exit(proc, 2)
+        self.assertIn("15", proc.stderr)
+        self.assertEqual(self.server.stats()["requests"], [])
+
+    def test_stdin_in_stdout_out(self):
+        ids = ["s-%d" % i for i in range(4)]
+        data = "".join(json.dumps(chat_line(cid, i)) + "\n" for i, cid in enumerate(ids))
+        proc = self.run_cli("run", "-", "-o", "-", "--poll-interval", "0.01", "-q",
+                            stdin=data)
+        self.assert_exit(proc, 0)
+        lines = [json.loads(l) for l in proc.stdout.splitlines()]
+        self.assertEqual(sorted(l["custom_id"] for l in lines), ids)
+        self.assertEqual([n for n in os.listdir(self.cwd) if n.endswith("-output.jsonl")], [])
+        self.assertEqual(os.listdir(self.tmpdir), [], "a temporary file was left behind")
+
+    def test_stdin_errors_name_stdin(self):
+        proc = self.run_cli("run", "-", stdin=json.dumps(chat_line("a")) + "\n{bad\n")
+        self.assert_exit(proc, 3)
+        self.assertIn("<stdin> line 2", proc.stderr)
+        self.assertNotIn(self.tmpdir, proc.stderr)
+        self.assertEqual(self.server.stats()["requests"], [])
+
+    def test_errors_to_stderr(self):
+        self.server.config(fail_every=2)
+        ids = self.chat_input(4)
+        proc = self.run_cli("run", "input.jsonl", "-e", "-", "--poll-interval", "0.01", "-q")
+        self.assert_exit(proc, 0)
+        err_lines = [json.loads(l) for l in proc.stderr.splitlines() if l.startswith("{")]
+        self.assertEqual(sorted(l["custom_id"] for l in err_lines), [ids[1], ids[3]])
+
+    def test_json_progress_objects(self):
+        self.server.config(steps=2, fail_every=3)
+        self.chat_input(6)
+        proc = self.run_cli("run", "input.jsonl", "--json", "--poll-interval", "0.01")
+        self.assert_exit(proc, 0)
+        events = [json.loads(l) for l in proc.stdout.splitlines()]
+        kinds = [e["event"] for e in events]
+        self.assertIn("created", kinds)
+        self.assertIn("progress", kinds)
+        self.assertEqual(kinds[-1], "done")
+        bid = self.only_batch_id()
+        done = events[-1]
+        self.assertEqual(done["batch_id"], bid)
+        self.assertEqual(done["status"], "completed")
+        self.assertEqual(done["exit_code"], 0)
+        self.assertEqual(done["requests_total"], 6)
+        self.assertTrue(os.path.isfile(os.path.join(self.cwd, done["output_file"])))
+        statuses = [e["status"] for e in events if e["event"] == "progress"]
+        self.assertIn("in_progress", statuses)
+        self.assertEqual(proc.stderr, "")
+
+    def test_quiet_prints_only_paths(self):
+        self.chat_input(2)
+        proc = self.run_cli("run", "input.jsonl", "-q", "--poll-interval", "0.01")
+        self.assert_exit(proc, 0)
+        bid = self.only_batch_id()
+        self.assertEqual(proc.stdout.strip(), "output: ./%s-output.jsonl" % bid)
+        self.assertEqual(proc.stderr, "")
+
+    def test_plain_progress_when_not_a_terminal(self):
+        self.server.config(steps=2)
+        self.chat_input(2)
+        proc = self.run_cli("run", "input.jsonl", "--poll-interval", "0.01")
+        self.assert_exit(proc, 0)
+        self.assertNotIn("\r", proc.stderr)
+        self.assertNotIn("\033[", proc.stderr)
+        self.assertIn("uploading 2 requests", proc.stderr)
+        self.assertIn("in_progress", proc.stderr)
 
     def test_embeddings_endpoint(self):
         ids = ["e-%d" % i for i in range(5)]

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import unittest
 
-from test_cli_run import KEY, FakeServer
+from cli_support import KEY, FakeServer
 
 EXAMPLE = os.environ.get("OBATCH_EXAMPLE_QUICKSTART", "")
 

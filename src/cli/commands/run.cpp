@@ -1,157 +1,229 @@
-#include "cli/run_command.hpp"
+// `obatch run`: submit a JSONL file (or attach to a batch), wait, download.
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "cli/exit_codes.hpp"
+#include "cli/batch_wait.hpp"
+#include "cli/commands/commands.hpp"
 #include "cli/progress.hpp"
-#include "obatch/obatch.h"
+#include "cli/result_files.hpp"
 
 namespace obatch::cli {
 
-int exit_code_for(int code) {
-  switch (code) {
-    case OBATCH_OK: return kExitCompleted;
-    case OBATCH_EJSON:
-    case OBATCH_EREQUEST:
-    case OBATCH_EDUPLICATE:
-    case OBATCH_ELIMIT:
-    case OBATCH_EMODEL: return kExitBadInput;
-    case OBATCH_EAUTH:
-    case OBATCH_ECONFIG:
-    case OBATCH_EPROVIDER:
-    case OBATCH_EINSECURE: return kExitAuth;
-    case OBATCH_ENETWORK:
-    case OBATCH_EHTTP:
-    case OBATCH_EPROTOCOL:
-    case OBATCH_ENOTFOUND: return kExitNetwork;
-    case OBATCH_EFAILED: return kExitFailed;
-    case OBATCH_EEXPIRED: return kExitExpired;
-    case OBATCH_ECANCELLED: return kExitCancelled;
-    case OBATCH_EIO: return kExitLocalIo;
-  }
-  return kExitInternal;
-}
+namespace {
 
-CLI::App *add_run_command(CLI::App &app, RunOptions &o) {
-  CLI::App *run = app.add_subcommand("run", "Submit a JSONL batch file, wait for it, download the results");
-  run->add_option("input", o.input, "Input JSONL file (one request per line)");
-  run->add_option("-p,--provider", o.provider, "openai or parasail (default: chosen by model)");
-  run->add_option("--base-url", o.base_url, "API base URL (default: the provider's *_BASE_URL or its own)");
-  run->add_option("-o,--output-file", o.output_file, "Where to write the output (default: <batch_id>-output.jsonl)");
-  run->add_option("-e,--error-file", o.error_file, "Where to write the errors (default: <batch_id>-errors.jsonl)");
-  run->add_option("--poll-interval", o.poll_interval,
-                  "Longest wait between status checks, in seconds (default 60; checks start at 1 s and slow down as the batch ages)")
+struct RunOptions {
+  std::string input;
+  ApiOptions api;
+  std::string output_file, error_file;
+  std::string resume;
+  bool create_only = false;
+  bool dry_run = false;
+  std::vector<std::string> metadata;
+  std::string completion_window;
+  double poll_interval = 0;
+  bool quiet = false, json = false;
+  bool cancel_on_interrupt = false;
+  double grace = 5;
+};
+
+int run(const RunOptions &o);
+
+}  // namespace
+
+void add_run_command(CLI::App &app, Commands &out) {
+  auto opts = std::make_shared<RunOptions>();
+  RunOptions &o = *opts;
+  CLI::App *cmd = app.add_subcommand(
+      "run", "Submit a JSONL batch file, wait for it, download the results (or --resume a batch)");
+  cmd->add_option("input", o.input, "Input JSONL file, one request per line (\"-\": stdin)");
+  add_api_options(cmd, o.api);
+  cmd->add_option("-o,--output-file", o.output_file,
+                  "Where the output goes (default <batch_id>-output.jsonl; \"-\": stdout)");
+  cmd->add_option("-e,--error-file", o.error_file,
+                  "Where the errors go (default <batch_id>-errors.jsonl; \"-\": stderr)");
+  cmd->add_flag("-c,--create", o.create_only,
+                "Create the batch, print its id and exit (resume it later with --resume)");
+  cmd->add_option("--resume", o.resume,
+                  "Attach to an existing batch id, wait and download (the provider is found "
+                  "by asking each one when -p is not given)");
+  cmd->add_flag("-n,--dry-run", o.dry_run,
+                "Check the file and show what would be sent (provider, endpoint, models, "
+                "requests, bytes); nothing is sent");
+  cmd->add_option("--metadata", o.metadata,
+                  "KEY=VALUE metadata for the batch (repeatable; up to 15 pairs, keys <= 64, "
+                  "values <= 512 characters)")
+      ->type_name("KEY=VALUE");
+  cmd->add_option("--completion-window", o.completion_window, "Completion window (default 24h)");
+  cmd->add_option("--poll-interval", o.poll_interval,
+                  "Longest wait between status checks, in seconds (default 60; checks start "
+                  "at 1 s and slow down as the batch ages)")
       ->check(CLI::PositiveNumber);
-  run->add_option("--resume", o.resume, "Attach to an existing batch id instead of submitting");
-  run->add_flag("-q,--quiet", o.quiet, "Print only the result file paths");
-  return run;
+  cmd->add_flag("-q,--quiet", o.quiet, "Print only the result file paths");
+  cmd->add_flag("--json", o.json,
+                "Print JSON status objects (one per line) on stdout instead of progress");
+  cmd->add_flag("--cancel-on-interrupt", o.cancel_on_interrupt,
+                "Ctrl-C cancels the batch (and still downloads what finished) instead of "
+                "leaving it running");
+  cmd->add_option("--grace", o.grace,
+                  "Seconds in which a second Ctrl-C cancels the batch (default 5)")
+      ->check(CLI::NonNegativeNumber);
+  out.push_back({cmd, [opts] { return run(*opts); }});
 }
 
 namespace {
 
-int fail(int code, const std::string &msg) {
-  std::fprintf(stderr, "obatch: error: %s\n", msg.c_str());
-  return exit_code_for(code);
+void check_usage(const RunOptions &o) {
+  if (o.input.empty() == o.resume.empty())
+    throw CliError(kExitUsage, "give an input file, or --resume BATCH_ID (not both)");
+  if (!o.resume.empty() && (o.create_only || o.dry_run))
+    throw CliError(kExitUsage, "--resume attaches to a batch that exists: -c and -n do not apply");
+  if (o.create_only && o.dry_run) throw CliError(kExitUsage, "-c and -n do not go together");
+  if (o.quiet && o.json) throw CliError(kExitUsage, "--quiet and --json do not go together");
+  if (o.json && o.output_file == "-")
+    throw CliError(kExitUsage, "--json prints status objects on stdout: give -o a file");
 }
 
-bool set(obatch_config_t *conf, const char *key, const std::string &value, std::string *err) {
-  char buf[512];
-  if (obatch_config_set(conf, key, value.c_str(), buf, sizeof buf) != OBATCH_OK) {
-    *err = buf;
-    return false;
-  }
-  return true;
+// The options a resume command must repeat.
+std::string resume_args(const RunOptions &o) {
+  std::string a;
+  if (!o.api.base_url.empty()) a += " --base-url " + shell_quote(o.api.base_url);
+  if (!o.output_file.empty()) a += " -o " + shell_quote(o.output_file);
+  if (!o.error_file.empty()) a += " -e " + shell_quote(o.error_file);
+  return a;
 }
 
-}  // namespace
-
-int run_command(const RunOptions &o) {
-  if (o.input.empty() == o.resume.empty()) {
-    std::fprintf(stderr, "obatch: error: give an input file, or --resume BATCH_ID (not both)\n");
-    return kExitUsage;
+void apply_options(const RunOptions &o, Config &conf, const TempDir *tmp) {
+  set_result_paths(conf, o.output_file, o.error_file, tmp);
+  for (const std::string &pair : o.metadata) {
+    size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw CliError(kExitUsage, "--metadata " + pair + ": write KEY=VALUE");
+    conf.set("metadata." + pair.substr(0, eq), pair.substr(eq + 1));
   }
-  obatch_config_t *conf = nullptr;
-  if (obatch_config_new(&conf) != OBATCH_OK) return fail(OBATCH_ENOMEM, "out of memory");
-  std::string err;
-  bool ok = true;
-  if (!o.provider.empty()) ok = ok && set(conf, "provider", o.provider, &err);
-  if (!o.base_url.empty()) ok = ok && set(conf, "base_url", o.base_url, &err);
-  if (!o.output_file.empty()) ok = ok && set(conf, "output_path", o.output_file, &err);
-  if (!o.error_file.empty()) ok = ok && set(conf, "error_path", o.error_file, &err);
-  ok = ok && set(conf, "results_dir", ".", &err);  // like openai-batch: files land here
+  if (!o.completion_window.empty()) conf.set("completion_window", o.completion_window);
   if (o.poll_interval > 0) {
     long max_ms = static_cast<long>(o.poll_interval * 1000);
     if (max_ms < 1) max_ms = 1;
-    ok = ok && set(conf, "poll_max_interval_ms", std::to_string(max_ms), &err);
-    ok = ok && set(conf, "poll_interval_ms", std::to_string(std::min(1000L, max_ms)), &err);
+    conf.set("poll_max_interval_ms", std::to_string(max_ms));
+    conf.set("poll_interval_ms", std::to_string(std::min(1000L, max_ms)));
   }
-  if (!ok) {
-    obatch_config_destroy(conf);
-    return fail(OBATCH_ECONFIG, err);
-  }
+}
 
-  obatch_t *b = nullptr;
-  int rc;
-  if (!o.resume.empty()) {
-    if (o.provider.empty()) {
-      obatch_config_destroy(conf);
-      return fail(OBATCH_EPROVIDER, "--resume needs --provider (openai or parasail)");
-    }
-    rc = obatch_resume(&b, conf, o.resume.c_str());
-  } else {
-    rc = obatch_create(&b, conf);
+// -n: every problem of the file, or what would be sent.
+int dry_run(const RunOptions &o, Config &conf, const std::string &path, const std::string &shown) {
+  obatch_check_t *check = nullptr;
+  char err[512] = "";
+  int rc = obatch_check_file(&check, conf.get(), path.c_str(), 20, err, sizeof err);
+  if (rc != OBATCH_OK) fail(rc, rename_in_message(err, path, shown));
+  uint64_t problems = obatch_check_problems(check);
+  obatch_problem_t p = OBATCH_PROBLEM_INIT;
+  uint64_t listed = 0;
+  while (obatch_check_next(check, &p) == OBATCH_OK) {
+    std::fprintf(stderr, "%s\n", rename_in_message(p.message, path, shown).c_str());
+    listed++;
   }
-  obatch_config_destroy(conf);
-  if (rc != OBATCH_OK) {
-    std::string msg = b ? obatch_last_error(b) : obatch_strerror(rc);
-    obatch_destroy(b);
-    return fail(rc, msg);
-  }
-
-  if (o.resume.empty()) {
-    rc = obatch_add_file(b, o.input.c_str());
-    if (rc == OBATCH_OK) rc = obatch_submit(b);
-    if (rc != OBATCH_OK) {
-      std::string msg = obatch_last_error(b);
-      obatch_destroy(b);
-      return fail(rc, msg + "; nothing was sent");
-    }
-  }
-
-  Progress progress(o.quiet);
   obatch_info_t info = OBATCH_INFO_INIT;
-  bool announced = false;
-  for (;;) {
-    obatch_poll(b, 500, &info);
-    progress.update(info);
-    if (!announced && info.batch_id[0] && o.resume.empty() && !o.quiet) {
-      std::fprintf(stderr, "obatch: if this stops, resume with: obatch run --resume %s -p %s\n",
-                   info.batch_id, info.provider);
-      announced = true;
-    }
-    if (info.phase == OBATCH_PHASE_DONE || info.phase == OBATCH_PHASE_FAILED) break;
+  obatch_check_info(check, &info);
+  std::string provider = info.provider, endpoint = info.endpoint, model = info.model;
+  uint64_t requests = info.requests_added, bytes = info.bytes_total;
+  obatch_check_destroy(check);
+  if (problems) {
+    if (problems > listed)
+      std::fprintf(stderr, "... and %llu more (obatch validate lists them all)\n",
+                   static_cast<unsigned long long>(problems - listed));
+    throw CliError(kExitBadInput,
+                   shown + ": " + std::to_string(problems) + " problem(s); nothing was sent");
   }
-  int outcome = obatch_wait(b, 0, &info);
-  if (info.phase == OBATCH_PHASE_FAILED) {
-    std::string msg = info.error_message;
-    obatch_destroy(b);
-    return fail(outcome, msg);
-  }
-  if (info.output_path[0]) std::printf("output: %s\n", info.output_path);
-  if (info.error_path[0]) std::printf("errors: %s\n", info.error_path);
-  if (!info.output_path[0] && !info.error_path[0]) std::printf("no result files (no request finished)\n");
-  std::fflush(stdout);
-  if (!o.quiet)
-    std::fprintf(stderr, "obatch: batch %s %s: %llu completed, %llu failed of %llu\n", info.batch_id,
-                 info.remote_status, static_cast<unsigned long long>(info.requests_completed),
-                 static_cast<unsigned long long>(info.requests_failed),
-                 static_cast<unsigned long long>(info.requests_total));
-  std::string msg = obatch_last_error(b);
-  obatch_destroy(b);
-  if (outcome != OBATCH_OK) return fail(outcome, msg);
+  const char *window = conf.get("completion_window");
+  std::printf("dry run: nothing was sent\n");
+  std::printf("  provider    %s\n", provider.c_str());
+  if (!o.api.base_url.empty()) std::printf("  base URL    %s\n", o.api.base_url.c_str());
+  std::printf("  endpoint    %s\n", endpoint.c_str());
+  std::printf("  model       %s\n", model.c_str());
+  std::printf("  requests    %llu\n", static_cast<unsigned long long>(requests));
+  std::printf("  bytes       %llu (%s)\n", static_cast<unsigned long long>(bytes),
+              format_bytes(bytes).c_str());
+  std::printf("  window      %s\n", window ? window : "24h");
+  for (const std::string &pair : o.metadata) std::printf("  metadata    %s\n", pair.c_str());
+  std::printf("  output      %s\n",
+              o.output_file.empty() ? "<batch_id>-output.jsonl" : o.output_file.c_str());
+  std::printf("  errors      %s\n",
+              o.error_file.empty() ? "<batch_id>-errors.jsonl" : o.error_file.c_str());
   return kExitCompleted;
 }
+
+int run(const RunOptions &o) {
+  check_usage(o);
+  ProgressMode mode = o.json    ? ProgressMode::kJson
+                      : o.quiet ? ProgressMode::kQuiet
+                                : ProgressMode::kAuto;
+  std::unique_ptr<TempDir> tmp;
+  if (o.output_file == "-" || o.error_file == "-") tmp = std::make_unique<TempDir>();
+  std::unique_ptr<StdinFile> stdin_copy;
+  std::string path = o.input, shown = o.input;
+  if (o.input == "-") {
+    stdin_copy = std::make_unique<StdinFile>();
+    path = stdin_copy->path();
+    shown = "<stdin>";
+  }
+
+  ApiOptions api = o.api;
+  if (!o.resume.empty()) api.provider = provider_for_batch(o.api, o.resume);
+  Config conf(api);
+  apply_options(o, conf, tmp.get());
+  if (o.dry_run) return dry_run(o, conf, path, shown);
+
+  obatch_t *b = nullptr;
+  struct Holder {
+    obatch_t **b;
+    ~Holder() { obatch_destroy(*b); }
+  } holder{&b};
+  int rc = o.resume.empty() ? obatch_create(&b, conf.get())
+                            : obatch_resume(&b, conf.get(), o.resume.c_str());
+  if (rc != OBATCH_OK) fail(rc, last_error(b, rc));
+  if (o.resume.empty()) {
+    rc = obatch_add_file(b, path.c_str());
+    if (rc == OBATCH_OK) rc = obatch_submit(b);
+    if (rc != OBATCH_OK) {
+      std::string msg = rename_in_message(obatch_last_error(b), path, shown) + "; nothing was sent";
+      if (rc == OBATCH_EJSON || rc == OBATCH_EREQUEST || rc == OBATCH_EDUPLICATE ||
+          rc == OBATCH_ELIMIT || rc == OBATCH_EMODEL)
+        msg += ". `obatch validate " + shell_quote(o.input) + "` lists every problem";
+      fail(rc, msg);
+    }
+  }
+
+  Progress progress(mode);
+  WaitSettings w;
+  w.api = o.api;
+  w.resume_args = resume_args(o);
+  w.cancel_on_interrupt = o.cancel_on_interrupt;
+  w.grace_seconds = o.grace;
+  w.create_only = o.create_only;
+  w.new_batch = o.resume.empty();
+  int early = wait_for_batch(&b, progress, w);
+  if (early >= 0) {
+    progress.finish();
+    if (o.create_only && early == kExitCompleted) {
+      obatch_info_t info = OBATCH_INFO_INIT;
+      obatch_info(b, &info);
+      if (!progress.json()) std::printf("%s\n", info.batch_id);
+      std::fflush(stdout);
+    }
+    return early;
+  }
+  return finish_batch(b, progress, o.output_file, o.error_file);
+}
+
+}  // namespace
 
 }  // namespace obatch::cli

@@ -1,0 +1,174 @@
+#include "cli/batch_wait.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli/interrupt.hpp"
+
+namespace obatch::cli {
+
+std::string shell_quote(const std::string &w) {
+  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789_-./:=,@+") == std::string::npos)
+    return w;
+  std::string out = "'";
+  for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string resume_command(const std::string &batch_id, const std::string &provider,
+                           const std::string &args) {
+  return "obatch run --resume " + shell_quote(batch_id) + " -p " + shell_quote(provider) + args;
+}
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+bool ended(const obatch_info_t &info) {
+  return info.phase == OBATCH_PHASE_DONE || info.phase == OBATCH_PHASE_FAILED;
+}
+
+// After the handle is gone: ask the provider to cancel, and say what happened.
+int cancel_after_leaving(const WaitSettings &w, const std::string &batch_id,
+                         const std::string &provider, Progress &progress) {
+  ApiOptions api = w.api;
+  api.provider = provider;
+  Config conf(api);
+  obatch_list_t *page = nullptr;
+  char err[512] = "";
+  int rc = obatch_cancel_id(&page, conf.get(), batch_id.c_str(), err, sizeof err);
+  obatch_info_t info = OBATCH_INFO_INIT;
+  std::string status;
+  if (rc == OBATCH_OK && obatch_list_next(page, &info) == OBATCH_OK) status = info.remote_status;
+  obatch_list_destroy(page);
+  if (rc != OBATCH_OK) {
+    progress.message("could not cancel batch " + batch_id + ": " + err +
+                     "; it keeps running. Cancel it with: obatch cancel " + shell_quote(batch_id) +
+                     " -p " + shell_quote(provider));
+    progress.event("interrupted", "\"batch_id\":" + json_quote(batch_id) + ",\"cancelled\":false");
+    return kExitInterrupted;
+  }
+  progress.message("batch " + batch_id + " is " + status +
+                   ". Results that finished before the cancel can still be downloaded: "
+                   "obatch download " +
+                   shell_quote(batch_id) + " -p " + shell_quote(provider) + " --wait");
+  progress.event("interrupted", "\"batch_id\":" + json_quote(batch_id) +
+                                    ",\"cancelled\":true,\"status\":" + json_quote(status));
+  return kExitCancelled;
+}
+
+}  // namespace
+
+int wait_for_batch(obatch_t **handle, Progress &progress, const WaitSettings &w) {
+  obatch_t *b = *handle;
+  InterruptWatch signals;
+  int handled = 0;
+  bool announced = false;
+  bool cancelling = false;      // obatch_cancel was asked for
+  bool waiting_for_id = false;  // interrupted while the create was on its way
+  bool leave_on_id = false;
+  clock::time_point grace_end{};
+  obatch_info_t info = OBATCH_INFO_INIT;
+  for (;;) {
+    obatch_poll(b, 200, &info);
+    std::string batch_id = info.batch_id, provider = info.provider;
+    if (!announced && !batch_id.empty()) {
+      announced = true;
+      std::string resume = resume_command(batch_id, provider, w.resume_args);
+      if (w.new_batch)
+        progress.event("created", "\"batch_id\":" + json_quote(batch_id) + ",\"provider\":" +
+                                      json_quote(provider) + ",\"resume\":" + json_quote(resume));
+      if (w.new_batch && !progress.json())
+        progress.message("batch " + batch_id + " created at " + provider +
+                         "; if this stops, resume with: " + resume);
+      if (w.create_only) return kExitCompleted;
+      if (leave_on_id) {
+        progress.message("batch " + batch_id + " keeps running. Resume with: " + resume);
+        return kExitInterrupted;
+      }
+    }
+    progress.update(info);
+    if (ended(info)) return -1;
+
+    // SIGTERM: nobody to ask; leave the batch running (or cancel as asked).
+    int presses = signals.interrupts() + (signals.terminated() ? 1000 : 0);
+    if (presses > handled) {
+      bool again = handled > 0;
+      handled = presses;
+      if (batch_id.empty()) {
+        if (info.phase <= OBATCH_PHASE_UPLOADING) {
+          obatch_cancel(b);
+          progress.message(
+              "interrupted during the upload: no batch was created, nothing is billed");
+          progress.event("interrupted", "\"batch_id\":\"\",\"created\":false");
+          return kExitInterrupted;
+        }
+        if (w.cancel_on_interrupt && !cancelling) {
+          cancelling = true;
+          obatch_cancel(b);  // the engine creates, then cancels at once
+          progress.message(
+              "interrupted while the batch is being created: it will be cancelled "
+              "as soon as it exists");
+        } else if (waiting_for_id) {
+          progress.message(
+              "stopped waiting for the batch id. The batch may exist: "
+              "`obatch list` shows it");
+          return kExitInterrupted;
+        } else {
+          waiting_for_id = leave_on_id = true;
+          progress.message(
+              "interrupted while the batch is being created; waiting for its id "
+              "so it can be resumed (Ctrl-C again to stop waiting)");
+        }
+        continue;
+      }
+      std::string resume = resume_command(batch_id, provider, w.resume_args);
+      if (cancelling) {
+        progress.message("stopped waiting; the cancel of " + batch_id +
+                         " goes on at the provider. Download what finished with: " + resume);
+        progress.event("interrupted",
+                       "\"batch_id\":" + json_quote(batch_id) + ",\"cancelled\":true");
+        return kExitInterrupted;
+      }
+      if (w.cancel_on_interrupt) {
+        cancelling = true;
+        obatch_cancel(b);
+        progress.message("cancelling batch " + batch_id +
+                         "; waiting for the results that finished (Ctrl-C again to stop waiting)");
+        continue;
+      }
+      if (again && clock::now() < grace_end) {
+        // Let go of the handle first: its engine must not race the cancel.
+        obatch_destroy(b);
+        *handle = nullptr;
+        return cancel_after_leaving(w, batch_id, provider, progress);
+      }
+      if (signals.terminated()) {
+        progress.message("terminated; batch " + batch_id +
+                         " keeps running. Resume with: " + resume);
+        progress.event("interrupted", "\"batch_id\":" + json_quote(batch_id) +
+                                          ",\"cancelled\":false,\"resume\":" + json_quote(resume));
+        return kExitInterrupted;
+      }
+      progress.message("interrupted; batch " + batch_id + " keeps running at " + provider +
+                       ". Resume with: " + resume);
+      char grace[128];
+      std::snprintf(grace, sizeof grace,
+                    "press Ctrl-C again within %g s to cancel the batch instead", w.grace_seconds);
+      progress.message(grace);
+      grace_end =
+          clock::now() + std::chrono::milliseconds(static_cast<long>(w.grace_seconds * 1000));
+      continue;
+    }
+    if (handled > 0 && !cancelling && !waiting_for_id && !batch_id.empty() &&
+        clock::now() >= grace_end) {
+      progress.event("interrupted",
+                     "\"batch_id\":" + json_quote(batch_id) + ",\"cancelled\":false,\"resume\":" +
+                         json_quote(resume_command(batch_id, provider, w.resume_args)));
+      return kExitInterrupted;
+    }
+  }
+}
+
+}  // namespace obatch::cli

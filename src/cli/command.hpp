@@ -1,0 +1,115 @@
+// What every `obatch` subcommand shares: how it is registered, the options
+// that pick a provider, a config built from them, and errors that carry an
+// exit code. The command is a client of the public C API only.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+#include "obatch/obatch.h"
+
+namespace CLI {
+class App;
+}
+
+namespace obatch::cli {
+
+// A registered subcommand and what runs it (returns the exit code).
+struct Command {
+  CLI::App *app;
+  std::function<int()> run;
+};
+using Commands = std::vector<Command>;
+
+// A failure the command reports and exits with.
+struct CliError : std::runtime_error {
+  CliError(int exit_code, const std::string &message)
+      : std::runtime_error(message), exit_code(exit_code) {}
+  int exit_code;
+};
+
+// Throws the CliError for an obatch_code with `message`.
+[[noreturn]] void fail(int obatch_code, const std::string &message);
+
+// The options that say where the API is.
+struct ApiOptions {
+  std::string provider;
+  std::string base_url;
+};
+void add_api_options(CLI::App *cmd, ApiOptions &o);
+
+// An obatch_config_t that frees itself; set() throws CliError(usage).
+class Config {
+ public:
+  Config();
+  explicit Config(const ApiOptions &api);
+  ~Config();
+  Config(const Config &) = delete;
+  Config &operator=(const Config &) = delete;
+  void set(const std::string &key, const std::string &value);
+  const char *get(const char *key) const { return obatch_config_get(conf_, key); }
+  obatch_config_t *get() const { return conf_; }
+
+ private:
+  obatch_config_t *conf_ = nullptr;
+};
+
+// The registered provider names ("openai", "parasail", ...).
+std::vector<std::string> provider_names();
+
+// The provider that runs `batch_id`: --provider when given, else the first
+// provider (with a key) that knows the batch. Refuses to guess with
+// --base-url alone: that would send every provider's key to one host.
+std::string provider_for_batch(const ApiOptions &api, const std::string &batch_id);
+
+// Message of an obatch_t's last error, or of the code when there is no handle.
+std::string last_error(const obatch_t *b, int code);
+
+// Text helpers.
+std::string json_quote(const std::string &s);
+std::string format_bytes(uint64_t n);           // "12.3 MB"
+std::string format_duration(int64_t seconds);   // "1h02m", "42s"
+std::string format_time(int64_t unix_seconds);  // "2026-11-22 10:00:00 UTC", "-" for 0
+
+// Reads standard input into a private temporary file and returns its path
+// (removed by the returned guard's destructor).
+class StdinFile {
+ public:
+  StdinFile();
+  ~StdinFile();
+  const std::string &path() const { return path_; }
+
+ private:
+  std::string dir_, path_;
+};
+
+// Puts the display name in place of a temporary path inside a message.
+std::string rename_in_message(std::string message, const std::string &path,
+                              const std::string &display);
+
+// Copies a file to stdout (or stderr); throws CliError on failure.
+void copy_to_stream(const std::string &path, FILE *stream);
+
+// A file written under a temporary name in its directory and renamed into
+// place by commit(); "-" is standard output. Without commit() (an error on
+// the way), the temporary file is removed and nothing appears.
+class OutputFile {
+ public:
+  explicit OutputFile(const std::string &path);
+  ~OutputFile();
+  OutputFile(const OutputFile &) = delete;
+  OutputFile &operator=(const OutputFile &) = delete;
+  FILE *stream() const { return f_; }
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  FILE *f_ = nullptr;
+};
+
+}  // namespace obatch::cli

@@ -1,0 +1,81 @@
+#include "cli/result_files.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace obatch::cli {
+
+TempDir::TempDir() {
+  const char *t = std::getenv("TMPDIR");
+  std::string tmpl = std::string(t && *t ? t : "/tmp") + "/obatch-run-XXXXXX";
+  if (!mkdtemp(tmpl.data()))
+    fail(OBATCH_EIO, "cannot create a temporary directory under " +
+                         tmpl.substr(0, tmpl.rfind('/')) + ": " + std::strerror(errno));
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  for (const char *name : {"/output.jsonl", "/errors.jsonl"}) unlink((path_ + name).c_str());
+  rmdir(path_.c_str());
+}
+
+void set_result_paths(Config &conf, const std::string &output_file, const std::string &error_file,
+                      const TempDir *tmp) {
+  conf.set("results_dir", ".");
+  if (output_file == "-")
+    conf.set("output_path", tmp->path() + "/output.jsonl");
+  else if (!output_file.empty())
+    conf.set("output_path", output_file);
+  if (error_file == "-")
+    conf.set("error_path", tmp->path() + "/errors.jsonl");
+  else if (!error_file.empty())
+    conf.set("error_path", error_file);
+}
+
+int finish_batch(obatch_t *b, Progress &progress, const std::string &output_file,
+                 const std::string &error_file) {
+  obatch_info_t info = OBATCH_INFO_INIT;
+  int outcome = obatch_wait(b, 0, &info);
+  progress.finish();
+  std::string batch_id = info.batch_id, status = info.remote_status;
+  std::string exit_code = std::to_string(exit_code_for(outcome));
+  if (info.phase == OBATCH_PHASE_FAILED) {
+    std::string msg = info.error_message;
+    progress.event("done", "\"batch_id\":" + json_quote(batch_id) +
+                               ",\"status\":" + json_quote(status) +
+                               ",\"error\":" + json_quote(msg) + ",\"exit_code\":" + exit_code);
+    fail(outcome, msg);
+  }
+  std::string out = info.output_path, err = info.error_path;
+  uint64_t total = info.requests_total, completed = info.requests_completed,
+           failed = info.requests_failed;
+  std::string last = obatch_last_error(b);
+  if (output_file == "-" && !out.empty()) copy_to_stream(out, stdout);
+  if (error_file == "-" && !err.empty()) copy_to_stream(err, stderr);
+  if (progress.json()) {
+    progress.event(
+        "done", "\"batch_id\":" + json_quote(batch_id) + ",\"status\":" + json_quote(status) +
+                    ",\"output_file\":" + json_quote(output_file == "-" ? "" : out) +
+                    ",\"error_file\":" + json_quote(error_file == "-" ? "" : err) +
+                    ",\"requests_total\":" + std::to_string(total) + ",\"requests_completed\":" +
+                    std::to_string(completed) + ",\"requests_failed\":" + std::to_string(failed) +
+                    ",\"exit_code\":" + exit_code);
+  } else {
+    if (!out.empty() && output_file != "-") std::printf("output: %s\n", out.c_str());
+    if (!err.empty() && error_file != "-") std::printf("errors: %s\n", err.c_str());
+    if (out.empty() && err.empty() && !progress.quiet())
+      std::printf("no result files (no request finished)\n");
+    std::fflush(stdout);
+    progress.message("batch " + batch_id + " " + status + ": " + std::to_string(completed) +
+                     " completed, " + std::to_string(failed) + " failed of " +
+                     std::to_string(total));
+  }
+  if (outcome != OBATCH_OK) fail(outcome, last);
+  return kExitCompleted;
+}
+
+}  // namespace obatch::cli
