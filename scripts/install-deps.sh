@@ -14,8 +14,9 @@ packages=(
   g++ gcc binutils cmake ninja-build pkg-config python3
   # libraries (ARCHITECTURE.md "Dependencies")
   libcurl4-openssl-dev libsimdjson-dev libsqlite3-dev libssl-dev libcli11-dev
-  # tests and bindings
-  libcmocka-dev swig
+  # tests and bindings (Node 20 with its headers and Go come with the machine;
+  # Ruby and its test tools come from Debian: rubygems.org is not reachable)
+  libcmocka-dev swig ruby ruby-dev rake ruby-minitest
 )
 
 if [ "$(id -u)" -eq 0 ]; then

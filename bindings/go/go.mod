@@ -1,0 +1,3 @@
+module github.com/obatch/obatch/bindings/go
+
+go 1.24

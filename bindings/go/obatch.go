@@ -1,0 +1,458 @@
+// Package obatch runs OpenAI-style Batch API jobs from Go: add requests,
+// submit, wait, read every result by custom_id, at half the price of normal
+// requests. It wraps libobatch's C API (through a SWIG-generated internal
+// layer); all network I/O runs on the library's own thread.
+//
+//	b, err := obatch.New(obatch.WithProvider("openai"))
+//	if err != nil { ... }
+//	defer b.Close()
+//	b.Add(map[string]any{"model": "gpt-4o-mini", "messages": msgs}, obatch.CustomID("q1"))
+//	b.Submit(ctx)
+//	info, err := b.Wait(ctx, func(i obatch.Info) { fmt.Println(i.Phase, i.RequestsCompleted) })
+//	for r, err := range b.Results() { ... r.CustomID, r.Body ... }
+//
+// A *Batch is safe for use by several goroutines (calls are serialised), but
+// each call holds the handle only briefly: Wait polls in short slices.
+package obatch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/obatch/obatch/bindings/go/internal/raw"
+)
+
+// Version is the version of the libobatch loaded at run time ("0.1.0").
+func Version() string { return raw.Obatch_version() }
+
+// ---- options ---------------------------------------------------------------
+
+// Option sets one configuration key of a batch (or of a List / Resume call).
+type Option func(*config)
+
+type config struct{ pairs [][2]string }
+
+func (c *config) set(key, value string) { c.pairs = append(c.pairs, [2]string{key, value}) }
+
+// WithProvider chooses the provider: "openai", "parasail", a registered
+// name, or "" (the default: chosen from the first request's model).
+func WithProvider(name string) Option { return func(c *config) { c.set("provider", name) } }
+
+// WithBaseURL sets the API base, e.g. "http://127.0.0.1:8080/v1" (default:
+// the provider's *_BASE_URL variable, else its public URL). Plain http:// is
+// accepted only for loopback hosts.
+func WithBaseURL(url string) Option { return func(c *config) { c.set("base_url", url) } }
+
+// WithAPIKey sets the key (default: the provider's own variable, e.g.
+// OPENAI_API_KEY). Needs WithProvider. Never logged, never in an error.
+func WithAPIKey(key string) Option { return func(c *config) { c.set("api_key", key) } }
+
+// WithEndpoint fixes the batch endpoint, e.g. "/v1/embeddings" (default:
+// inferred from the requests).
+func WithEndpoint(endpoint string) Option { return func(c *config) { c.set("endpoint", endpoint) } }
+
+// WithMetadata adds a metadata pair sent with the batch (at most 15 are yours).
+func WithMetadata(key, value string) Option {
+	return func(c *config) { c.set("metadata."+key, value) }
+}
+
+// WithWorkDir sets where the input and result files are kept (default: a
+// new private directory under $TMPDIR).
+func WithWorkDir(dir string) Option { return func(c *config) { c.set("work_dir", dir) } }
+
+// WithResultsDir sets where the result files go (created if missing).
+func WithResultsDir(dir string) Option { return func(c *config) { c.set("results_dir", dir) } }
+
+// WithPollInterval sets the first and shortest and the longest wait between
+// status checks (defaults 1 s and 60 s). A zero value keeps the default.
+func WithPollInterval(min, max time.Duration) Option {
+	return func(c *config) {
+		if min > 0 {
+			c.set("poll_interval_ms", strconv.FormatInt(min.Milliseconds(), 10))
+		}
+		if max > 0 {
+			c.set("poll_max_interval_ms", strconv.FormatInt(max.Milliseconds(), 10))
+		}
+	}
+}
+
+// WithConfig sets any configuration key of the C API by name (see
+// obatch_config_set in obatch.h: completion_window, custom_id_prefix,
+// max_retries, max_requests, output_path, ...).
+func WithConfig(key, value string) Option { return func(c *config) { c.set(key, value) } }
+
+// newConfig builds an obatch_config_t; the caller destroys it.
+func newConfig(opts []Option) (uintptr, error) {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	var h uintptr
+	if rc := raw.Obatch_config_new(&h); rc < 0 || h == 0 {
+		return 0, newError(rc, "config", "")
+	}
+	errbuf := make([]byte, 512)
+	for _, kv := range c.pairs {
+		op := "config " + kv[0]
+		if hasNUL(kv[0]) || hasNUL(kv[1]) {
+			raw.Obatch_config_destroy(h)
+			return 0, &Error{Code: CodeConfig, Op: op, Message: "a NUL byte in the key or value"}
+		}
+		if rc := raw.Obatch_config_set(h, kv[0], kv[1], errbuf); rc < 0 {
+			raw.Obatch_config_destroy(h)
+			return 0, newError(rc, op, cString(errbuf))
+		}
+	}
+	return h, nil
+}
+
+// ---- the batch -------------------------------------------------------------
+
+// Batch is one batch (an obatch_t handle). Close it when done; a batch
+// that is running at the provider keeps running there (Resume it by id).
+// A cleanup frees a Batch that was dropped without Close, as a safety net.
+type Batch struct {
+	mu      sync.Mutex
+	c       *handle // nil once closed
+	cleanup runtime.Cleanup
+}
+
+// handle is the C memory of a Batch, apart from the Batch so that the
+// cleanup can free it after the Batch is unreachable.
+type handle struct {
+	h    uintptr // obatch_t *
+	info raw.Obatch_info_t
+	res  raw.Obatch_result_t
+}
+
+// live counts the handles not freed yet (for the leak test).
+var live atomic.Int64
+
+func (c *handle) free() {
+	if c.h != 0 {
+		live.Add(-1)
+	}
+	raw.Obatch_destroy(c.h) // the one destroy of the handle
+	raw.DeleteObatch_info_t(c.info)
+	raw.DeleteObatch_result_t(c.res)
+	*c = handle{}
+}
+
+func wrap(h uintptr) (*Batch, error) {
+	c := &handle{h: h, info: raw.NewObatch_info_t(), res: raw.NewObatch_result_t()}
+	if c.info.Swigcptr() == 0 || c.res.Swigcptr() == 0 {
+		c.free()
+		return nil, &Error{Code: CodeNoMemory, Op: "new"}
+	}
+	live.Add(1)
+	b := &Batch{c: c}
+	b.cleanup = runtime.AddCleanup(b, func(c *handle) { c.free() }, c)
+	return b, nil
+}
+
+// New creates a batch that accepts requests (phase Building).
+func New(opts ...Option) (*Batch, error) {
+	conf, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Obatch_config_destroy(conf)
+	var h uintptr
+	if rc := raw.Obatch_create(&h, conf); rc < 0 || h == 0 {
+		return nil, newError(rc, "new", "")
+	}
+	return wrap(h)
+}
+
+// Resume attaches to a batch that already exists at the provider (submitted
+// by this or another process). It starts in phase Waiting; Wait downloads
+// the results when the batch ends. WithProvider is required.
+func Resume(ctx context.Context, batchID string, opts ...Option) (*Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if batchID == "" || hasNUL(batchID) {
+		return nil, &Error{Code: CodeInvalid, Op: "resume", Message: "a batch id is required"}
+	}
+	conf, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Obatch_config_destroy(conf)
+	var h uintptr
+	if rc := raw.Obatch_resume(&h, conf, batchID); rc < 0 || h == 0 {
+		return nil, newError(rc, "resume "+batchID, "")
+	}
+	return wrap(h)
+}
+
+// handle returns the live handle or ErrInvalid after Close; b.mu is held.
+func (b *Batch) handle(op string) (*handle, error) {
+	if b == nil || b.c == nil {
+		return nil, &Error{Code: CodeInvalid, Op: op, Message: "the batch is closed"}
+	}
+	return b.c, nil
+}
+
+// call runs one C call that returns a status code, under the lock, and
+// turns a failure into an *Error with obatch_last_error's message.
+func (b *Batch) call(op string, f func(h uintptr) int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.handle(op)
+	if err != nil {
+		return err
+	}
+	if rc := f(c.h); rc < 0 {
+		return newError(rc, op, raw.Obatch_last_error(c.h))
+	}
+	return nil
+}
+
+// AddOption qualifies one request given to Add.
+type AddOption func(*addOptions)
+
+type addOptions struct{ customID, endpoint string }
+
+// CustomID names the request (at most 512 bytes, unique in the batch).
+// Without it the request is called "<custom_id_prefix>-N" ("request-1", ...)
+// with N its 1-based position.
+func CustomID(id string) AddOption { return func(o *addOptions) { o.customID = id } }
+
+// Endpoint sets the request's endpoint ("/v1/chat/completions", ...);
+// without it, it comes from the config or is inferred from the body.
+func Endpoint(endpoint string) AddOption { return func(o *addOptions) { o.endpoint = endpoint } }
+
+// jsonText turns a request body into JSON text: []byte, json.RawMessage and
+// string are taken as JSON text as they are; anything else (a map, a
+// struct) is encoded with encoding/json (HTML characters left unescaped).
+func jsonText(op string, v any) (string, error) {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return "", &Error{Code: CodeJSON, Op: op, Message: "the body is nil"}
+	case json.RawMessage:
+		s = string(x)
+	case []byte:
+		s = string(x)
+	case string:
+		s = x
+	default:
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return "", &Error{Code: CodeJSON, Op: op, Message: err.Error(), cause: err}
+		}
+		s = strings.TrimSuffix(buf.String(), "\n")
+	}
+	if hasNUL(s) {
+		return "", &Error{Code: CodeJSON, Op: op, Message: "the JSON text contains a NUL byte"}
+	}
+	return s, nil
+}
+
+// Add appends one request. body is the request body: a map or struct
+// (encoded as JSON), or JSON text as []byte, json.RawMessage or string. The
+// request is checked at once (JSON, custom_id, endpoint, model, the
+// provider's limits); on failure nothing is added and the error says why
+// (errors.Is(err, ErrJSON), ErrLimit, ErrDuplicate, ...).
+func (b *Batch) Add(body any, opts ...AddOption) error {
+	text, err := jsonText("add", body)
+	if err != nil {
+		return err
+	}
+	var o addOptions
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
+	if hasNUL(o.customID) || hasNUL(o.endpoint) {
+		return &Error{Code: CodeInvalid, Op: "add", Message: "a NUL byte in custom_id or endpoint"}
+	}
+	op := "add"
+	if o.customID != "" {
+		op = "add " + o.customID
+	}
+	// "" crosses as NULL: an automatic custom_id, an inferred endpoint.
+	return b.call(op, func(h uintptr) int { return raw.Obatch_add(h, text, o.customID, o.endpoint) })
+}
+
+// AddLine appends one complete input line: {"custom_id","method","url","body"},
+// as JSON text or as a value to encode.
+func (b *Batch) AddLine(line any) error {
+	text, err := jsonText("add line", line)
+	if err != nil {
+		return err
+	}
+	return b.call("add line", func(h uintptr) int { return raw.Obatch_add_line(h, text) })
+}
+
+// AddFile appends every line of a JSONL file, all or nothing.
+func (b *Batch) AddFile(path string) error {
+	if hasNUL(path) {
+		return &Error{Code: CodeInvalid, Op: "add file", Message: "a NUL byte in the path"}
+	}
+	return b.call("add file", func(h uintptr) int { return raw.Obatch_add_file(h, path) })
+}
+
+// Submit queues the upload and the creation of the batch and returns at
+// once; the library's own thread does the work. ctx is only checked first.
+func (b *Batch) Submit(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.call("submit", raw.Obatch_submit)
+}
+
+// Cancel asks the provider to cancel the batch; results finished before
+// are still downloaded, and Wait then ends with ErrCancelled.
+func (b *Batch) Cancel() error { return b.call("cancel", raw.Obatch_cancel) }
+
+// Info returns a snapshot of the batch without waiting.
+func (b *Batch) Info() (Info, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.handle("info")
+	if err != nil {
+		return Info{}, err
+	}
+	if rc := raw.Obatch_info(c.h, c.info); rc < 0 {
+		return Info{}, newError(rc, "info", raw.Obatch_last_error(c.h))
+	}
+	return readInfo(c.info), nil
+}
+
+// Poll waits at most timeout for the batch to make progress (0: never
+// blocks) and returns a snapshot. The batch's own failure is in
+// Info.Phase / Info.ErrorCode, not in the error.
+func (b *Batch) Poll(timeout time.Duration) (Info, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.handle("poll")
+	if err != nil {
+		return Info{}, err
+	}
+	if rc := raw.Obatch_poll(c.h, clampMillis(timeout), c.info); rc < 0 {
+		return Info{}, newError(rc, "poll", raw.Obatch_last_error(c.h))
+	}
+	return readInfo(c.info), nil
+}
+
+// waitSlice is how long one C wait may hold the handle (and the calling
+// thread); ctx is checked between slices.
+const waitSlice = 200 * time.Millisecond
+
+// Wait blocks until the batch ends or ctx is done, calling progress (if not
+// nil) on the caller's goroutine with every snapshot that differs from the
+// one before (the first and the last included).
+//
+// It returns nil when the batch completed; ErrExpired or ErrCancelled when
+// it ended so (the finished results can still be read); ErrFailed or the
+// error that stopped it. When ctx is done it returns ctx.Err() wrapped
+// (errors.Is(err, context.Canceled)): the batch goes on at the provider.
+func (b *Batch) Wait(ctx context.Context, progress func(Info)) (Info, error) {
+	var last Info
+	first := true
+	for {
+		if err := ctx.Err(); err != nil {
+			return last, &waitError{err}
+		}
+		slice := waitSlice
+		if d, ok := ctx.Deadline(); ok {
+			if left := time.Until(d); left < slice {
+				slice = max(left, time.Millisecond)
+			}
+		}
+		info, rc, msg, err := b.waitSlice(slice)
+		if err != nil {
+			return last, err
+		}
+		if progress != nil && (first || info.progress() != last.progress()) {
+			progress(info)
+		}
+		first = false
+		last = info
+		switch {
+		case rc == int(CodeOK):
+			return info, nil
+		case rc == int(CodeTimeout):
+			continue
+		default:
+			return info, newError(rc, "wait", msg)
+		}
+	}
+}
+
+func (b *Batch) waitSlice(slice time.Duration) (Info, int, string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.handle("wait")
+	if err != nil {
+		return Info{}, 0, "", err
+	}
+	rc := raw.Obatch_wait(c.h, clampMillis(slice), c.info)
+	var msg string
+	if rc < 0 && rc != int(CodeTimeout) {
+		msg = raw.Obatch_last_error(c.h)
+	}
+	if rc == int(CodeState) || rc == int(CodeInvalid) {
+		return Info{}, rc, msg, newError(rc, "wait", msg) // the info was not filled
+	}
+	return readInfo(c.info), rc, msg, nil
+}
+
+// waitError is Wait's answer to a done context.
+type waitError struct{ err error }
+
+func (e *waitError) Error() string {
+	return "obatch: wait: " + e.err.Error() + " (the batch goes on at the provider)"
+}
+func (e *waitError) Unwrap() error { return e.err }
+
+func clampMillis(d time.Duration) int {
+	ms := d.Milliseconds()
+	if ms < 0 {
+		return 0
+	}
+	if ms > 1<<30 {
+		return 1 << 30
+	}
+	return int(ms)
+}
+
+// InputPath is the path of the local input file (JSONL).
+func (b *Batch) InputPath() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.c == nil {
+		return ""
+	}
+	return raw.Obatch_input_path(b.c.h)
+}
+
+// Close frees the handle. It may be called more than once. A batch running
+// at the provider keeps running there.
+func (b *Batch) Close() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.c != nil {
+		b.cleanup.Stop()
+		b.c.free()
+		b.c = nil
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+/*
+ * Go: the typemaps and shims of the raw layer (Go package "raw", generated
+ * into bindings/go/internal/raw by the build; see bindings/go/README.md).
+ * Included by ../obatch.i under SWIGGO. Run as:
+ *
+ *   swig -go -cgo -intgosize 64 -package raw -I<include> \
+ *        -outdir internal/raw -o internal/raw/obatch_wrap.c bindings/obatch.i
+ *
+ * The raw layer is deliberately plain; the package obatch (obatch.go) makes
+ * it idiomatic. Rules kept here:
+ * - Handles cross as uintptr (C memory, never Go memory): obatch_t *,
+ *   obatch_config_t *, obatch_list_t *, obatch_check_t *. Each is freed by
+ *   its own *_destroy only, which the Go layer calls exactly once.
+ * - `T **out` parameters become *uintptr (the new handle is written there).
+ * - `char *errstr, size_t errstr_size` becomes a []byte the Go layer owns;
+ *   the C function writes its NUL-terminated message straight into it.
+ * - Optional strings (custom_id, endpoint, after, the paths of obatch_open):
+ *   "" from Go is passed as NULL ("use the default").
+ * - The versioned structs (obatch_info_t, obatch_result_t,
+ *   obatch_problem_t) are read-only proxies whose constructor applies the
+ *   *_INIT macro (so `version` is right) and whose destructor frees them.
+ * - No callbacks cross the boundary, so nothing can unwind through C++.
+ *
+ * Every typemap must come before the %include of the header: SWIG applies a
+ * typemap only to the declarations that follow it.
+ */
+
+%include <stdint.i>
+
+/* ---- handles as uintptr ------------------------------------------------ */
+
+%define OBATCH_GO_HANDLE(TYPE)
+%typemap(gotype) TYPE *, const TYPE * "uintptr"
+%typemap(in) TYPE *, const TYPE * %{ $1 = ($1_ltype)(uintptr_t)$input; %}
+
+%typemap(gotype) TYPE **out "*uintptr"
+%typemap(in) TYPE **out (TYPE *handle_out = NULL)
+%{
+  handle_out = NULL;
+  $1 = &handle_out;
+%}
+%typemap(argout) TYPE **out
+%{
+  if ($input) *(uintptr_t *)(void *)$input = (uintptr_t)handle_out$argnum;
+%}
+%enddef
+
+OBATCH_GO_HANDLE(obatch_t)
+OBATCH_GO_HANDLE(obatch_config_t)
+OBATCH_GO_HANDLE(obatch_list_t)
+OBATCH_GO_HANDLE(obatch_check_t)
+
+/* ---- the caller's error buffer as a Go []byte -------------------------- */
+
+%typemap(gotype) (char *errstr, size_t errstr_size) "[]byte"
+%typemap(in) (char *errstr, size_t errstr_size)
+%{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+  if ($2 == 0)
+    $1 = NULL;
+  else
+    $1[0] = '\0';
+%}
+
+/* ---- optional strings: "" means NULL ----------------------------------- */
+
+%typemap(in) const char *custom_id, const char *endpoint, const char *after,
+             const char *input_path, const char *output_path,
+             const char *error_path
+%{
+  if ($input.n == 0) {
+    $1 = NULL;
+  } else {
+    char *copy = (char *)malloc((size_t)$input.n + 1);
+    if (copy) {
+      memcpy(copy, $input.p, (size_t)$input.n);
+      copy[$input.n] = '\0';
+    }
+    $1 = copy; /* NULL on ENOMEM: the C API then uses its default */
+  }
+%}
+%typemap(freearg) const char *custom_id, const char *endpoint,
+                  const char *after, const char *input_path,
+                  const char *output_path, const char *error_path
+%{ free((char *)$1); %}
+
+/* ---- returned strings: one copy, straight into Go memory --------------- */
+
+/* SWIG's default mallocs a C copy, then copies it again into Go with an
+ * unsafe cast that `go vet` flags. Every string the C API returns lives until
+ * the next call on its handle, so the Go side can copy it at once instead
+ * (strings.Clone) while the C memory is still valid. NULL reads as "". */
+%go_import("strings")
+%typemap(out) char *, const char *
+%{
+  $result.p = (char *)$1;
+  $result.n = $1 ? (intgo)strlen((const char *)$1) : 0;
+%}
+%typemap(goout) char *, const char * %{ $result = strings.Clone($1) %}
+
+/* ---- versioned structs: read-only, constructed with *_INIT ------------- */
+
+%immutable obatch_info::version;
+%immutable obatch_result::version;
+%immutable obatch_problem::version;
+
+%define OBATCH_GO_STRUCT(TAG, TYPE, INIT)
+%extend TAG {
+  TAG() {
+    TYPE init = INIT;
+    TYPE *p = (TYPE *)malloc(sizeof *p);
+    if (p) *p = init;
+    return p;
+  }
+  ~TAG() { free($self); }
+}
+%enddef
+
+OBATCH_GO_STRUCT(obatch_info, obatch_info_t, OBATCH_INFO_INIT)
+OBATCH_GO_STRUCT(obatch_result, obatch_result_t, OBATCH_RESULT_INIT)
+OBATCH_GO_STRUCT(obatch_problem, obatch_problem_t, OBATCH_PROBLEM_INIT)
+
+/* The library fills these structs; Go only reads them (no setters, so no
+ * "setting a const char * may leak" either). */
+%immutable;
+%include "obatch/obatch.h"
+%mutable;

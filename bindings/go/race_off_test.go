@@ -1,0 +1,5 @@
+//go:build !race
+
+package obatch_test
+
+const raceEnabled = false

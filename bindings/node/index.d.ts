@@ -1,0 +1,224 @@
+// TypeScript declarations of the obatch Node binding (index.js).
+
+/** Config keys of the C API in camelCase (pollIntervalMs -> poll_interval_ms). */
+export interface BatchOptions {
+  /** "openai", "parasail", a registered provider, or "" (chosen from the first request's model). */
+  provider?: string;
+  /** Put into every request body that has no "model" (the binding's own option). */
+  model?: string;
+  /** API base, e.g. "https://api.openai.com/v1"; default: the provider's *_BASE_URL variable. */
+  baseUrl?: string;
+  /** Default: the provider's own variable (OPENAI_API_KEY, PARASAIL_API_KEY). */
+  apiKey?: string;
+  /** The batch endpoint, e.g. "/v1/embeddings"; default: inferred from the requests. */
+  endpoint?: string;
+  /** Default "24h". */
+  completionWindow?: string;
+  /** Metadata pairs sent with the batch (<= 16; keys <= 64, values <= 512 chars). */
+  metadata?: Record<string, string>;
+  workDir?: string;
+  resultsDir?: string;
+  outputPath?: string;
+  errorPath?: string;
+  /** Prefix of generated custom_ids (default "request": request-1, request-2, ...). */
+  customIdPrefix?: string;
+  pollIntervalMs?: number;
+  pollMaxIntervalMs?: number;
+  maxRetries?: number;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxRequests?: number;
+  maxBytes?: number;
+  /** Any other config key, camelCase or snake_case; unknown keys are ECONFIG. */
+  [key: string]: string | number | Record<string, string> | null | undefined;
+}
+
+export type Phase = 'building' | 'uploading' | 'creating' | 'waiting' | 'downloading' | 'done' | 'failed';
+
+/** A snapshot of a batch (obatch_info_t, copied). Times are unix seconds, 0 when unknown. */
+export interface Info {
+  phase: Phase;
+  phaseCode: number;
+  provider: string;
+  endpoint: string;
+  batchId: string;
+  /** "validating" ... "cancelled", or "". */
+  remoteStatus: string;
+  inputFileId: string;
+  /** The downloaded output file; "" until downloaded. */
+  outputPath: string;
+  /** The downloaded error file; "" when the batch had none. */
+  errorPath: string;
+  requestsAdded: number;
+  requestsTotal: number;
+  requestsCompleted: number;
+  requestsFailed: number;
+  bytesTotal: number;
+  bytesUploaded: number;
+  bytesDownloaded: number;
+  createdAt: number;
+  /** The code that stopped the batch, 0 when none. */
+  errorCode: number;
+  errorMessage: string;
+  model: string;
+  outputFileId: string;
+  errorFileId: string;
+  completionWindow: string;
+  inProgressAt: number;
+  finalizingAt: number;
+  completedAt: number;
+  failedAt: number;
+  expiredAt: number;
+  cancellingAt: number;
+  cancelledAt: number;
+  expiresAt: number;
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  /** The provider's batch object as JSON text, "" when none. */
+  batchJson: string;
+}
+
+export type ResultKind = 'succeeded' | 'http_error' | 'error' | 'missing';
+
+/** One result (obatch_result_t, copied), with the body parsed and as raw JSON. */
+export interface Result<Body = any> {
+  customId: string;
+  /** 0-based position in the input; -1 when unknown. */
+  index: number;
+  kind: ResultKind;
+  /** kind === 'succeeded' */
+  ok: boolean;
+  /** HTTP status, 0 when none. */
+  statusCode: number;
+  /** The response body, parsed; null when there is none. */
+  body: Body | null;
+  /** The response body as JSON text. */
+  bodyJson: string | null;
+  /** The raw result line; null when the result is missing. */
+  line: string | null;
+  requestId: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+export interface AddOptions {
+  /** Default: "<customIdPrefix>-N", N the 1-based position. */
+  customId?: string | null;
+  /** Default: the config's endpoint, or inferred from the body. */
+  endpoint?: string | null;
+}
+
+export interface WaitOptions {
+  /** Called with the info whenever it changes (and once at the start). */
+  onProgress?: (info: Info) => void;
+  /** Reject with ETIMEOUT after this long (the batch goes on). Default: no limit. */
+  timeoutMs?: number;
+  /** Stop waiting (rejects with the signal's reason; the batch goes on). */
+  signal?: AbortSignal;
+}
+
+export interface ResultPaths {
+  inputPath?: string | null;
+  outputPath?: string | null;
+  errorPath?: string | null;
+}
+
+export class Batch {
+  constructor(options?: BatchOptions);
+  /** Attaches to a batch that exists at the provider (options.provider is required). */
+  static resume(batchId: string, options: BatchOptions): Batch;
+  /** Opens result files already on disk; nothing is sent. */
+  static open(paths: ResultPaths, options?: BatchOptions): Batch;
+
+  /** Appends one request (an object, or its JSON text); returns its custom_id. */
+  add(body: object | string | Buffer, options?: AddOptions): string;
+  /** Appends one complete input line {custom_id, method, url, body}. */
+  addLine(line: object | string): void;
+  /** Appends every line of a JSONL file, all or nothing. */
+  addFile(path: string): void;
+  /** Queues the upload and the batch creation; resolves at once. */
+  submit(): Promise<Info>;
+  /** The batch's state now (never blocks). */
+  info(): Info;
+  /**
+   * Resolves with the final info when the batch completed; rejects with an
+   * ObatchError (EEXPIRED, ECANCELLED, EFAILED, ETIMEOUT, ...) with `info` otherwise.
+   */
+  wait(options?: WaitOptions): Promise<Info>;
+  /** Asks the provider to cancel the batch. */
+  cancel(): Promise<void>;
+  /** Every result in input order, from the first one each time. */
+  results<Body = any>(): AsyncGenerator<Result<Body>, void, undefined>;
+  resultsSync<Body = any>(): Generator<Result<Body>, void, undefined>;
+  /** The result of one custom_id; throws ENOTFOUND when there is none. */
+  lookup<Body = any>(customId: string): Result<Body>;
+  readonly inputPath: string;
+  readonly lastError: string;
+  readonly closed: boolean;
+  /** Frees the handle (idempotent); the remote batch keeps running. */
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+export type CodeName =
+  | 'OK' | 'END' | 'EINVAL' | 'ENOMEM' | 'ECONFIG' | 'EJSON' | 'EREQUEST' | 'EDUPLICATE'
+  | 'ELIMIT' | 'EMODEL' | 'ESTATE' | 'EIO' | 'EPROVIDER' | 'EAUTH' | 'ENETWORK' | 'EHTTP'
+  | 'EPROTOCOL' | 'EINSECURE' | 'ETIMEOUT' | 'ENOTFOUND' | 'EFAILED' | 'EEXPIRED'
+  | 'ECANCELLED' | 'EINTERNAL';
+
+export const codes: Readonly<Record<CodeName, number>>;
+
+export class ObatchError extends Error {
+  constructor(code: number, message?: string, options?: { info?: Info; cause?: unknown });
+  readonly name: 'ObatchError';
+  /** The C API's negative status code: compare with codes.X. */
+  readonly code: number;
+  /** "EEXPIRED", ... */
+  readonly codeName: CodeName | string;
+  /** The batch's state, when the error is how a batch ended (wait()). */
+  readonly info?: Info;
+}
+
+export function codeName(code: number): CodeName | string;
+export function strerror(code: number): string;
+
+export interface BatchPage {
+  batches: Info[];
+  hasMore: boolean;
+  /** Pass as `after` for the next page. */
+  lastId: string;
+}
+
+/** One page of the provider's batches, newest first. */
+export function listBatches(options: BatchOptions, page?: { after?: string | null; limit?: number }): Promise<BatchPage>;
+/** One remote batch by id. */
+export function retrieve(batchId: string, options: BatchOptions): Promise<Info>;
+/** Asks the provider to cancel a remote batch by id. */
+export function cancelBatch(batchId: string, options: BatchOptions): Promise<Info>;
+
+export interface Problem {
+  /** 1-based line; 0: the file as a whole. */
+  line: number;
+  code: number;
+  codeName: CodeName | string;
+  message: string;
+}
+
+/** Every problem of a JSONL input file, found without sending anything. */
+export function checkFile(
+  path: string,
+  options?: BatchOptions,
+  limits?: { maxProblems?: number },
+): Promise<{ problemCount: number; problems: Problem[]; info: Info }>;
+
+/** Batch.open(paths, options). */
+export function openResults(paths: ResultPaths, options?: BatchOptions): Batch;
+
+export const phases: readonly Phase[];
+export const resultKinds: readonly ResultKind[];
+/** The version of libobatch loaded at run time. */
+export const version: string;
+export const versionNumber: number;
+/** The raw SWIG layer: the C API one to one (see obatch_node.i). */
+export const raw: Record<string, any>;

@@ -1,0 +1,40 @@
+'use strict';
+/**
+ * obatch for Node: the OpenAI-style Batch API as one call.
+ *
+ *   const { Batch } = require('obatch');
+ *   const batch = new Batch({ provider: 'openai', model: 'gpt-4o-mini' });
+ *   batch.add({ messages: [{ role: 'user', content: 'Say hi' }] }, { customId: 'q1' });
+ *   await batch.submit();
+ *   await batch.wait({ onProgress: (i) => console.log(i.phase, i.remoteStatus) });
+ *   for await (const r of batch.results()) console.log(r.customId, r.body);
+ *   batch.close();
+ *
+ * A thin layer over the SWIG-generated raw layer (obatch.node), which wraps
+ * the C API of libobatch and nothing else.
+ */
+const raw = require('./lib/addon');
+const { ObatchError, codes, codeName, strerror } = require('./lib/errors');
+const { Batch, PHASES, KINDS } = require('./lib/batch');
+const { listBatches, retrieve, cancelBatch, checkFile } = require('./lib/remote');
+
+module.exports = {
+  Batch,
+  ObatchError,
+  codes,
+  codeName,
+  strerror,
+  listBatches,
+  retrieve,
+  cancelBatch,
+  checkFile,
+  /** Opens result files already on disk: Batch.open(paths, options). */
+  openResults: (paths, options) => Batch.open(paths, options),
+  phases: PHASES,
+  resultKinds: KINDS,
+  /** The version of libobatch loaded at run time ("0.1.0"). */
+  version: raw.obatch_version(),
+  versionNumber: raw.obatch_version_number(),
+  /** The raw SWIG layer (the C API one to one); for what the wrapper does not cover. */
+  raw,
+};

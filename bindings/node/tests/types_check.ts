@@ -1,0 +1,30 @@
+// Compiled (never run) by `tsc --noEmit` to check index.d.ts against real use:
+//   npx -p typescript@5 -p @types/node@20 tsc --noEmit --strict --types node tests/types_check.ts
+import { Batch, ObatchError, codes, listBatches, checkFile, Info, Result } from 'obatch';
+
+async function main(): Promise<void> {
+  const batch = new Batch({ provider: 'openai', model: 'gpt-4o-mini', pollIntervalMs: 500, metadata: { a: 'b' } });
+  const id: string = batch.add({ messages: [{ role: 'user', content: 'hi' }] }, { customId: 'q1' });
+  batch.add('{"messages": []}');
+  await batch.submit();
+  let info: Info;
+  try {
+    info = await batch.wait({ onProgress: (i) => console.log(i.phase, i.requestsCompleted), timeoutMs: 1000 });
+  } catch (err) {
+    if (err instanceof ObatchError && err.code === codes.EEXPIRED && err.info) info = err.info;
+    else throw err;
+  }
+  console.log(info.batchId, id);
+  for await (const r of batch.results<{ choices: { message: { content: string } }[] }>()) {
+    if (r.ok && r.body) console.log(r.customId, r.body.choices[0].message.content);
+  }
+  const one: Result = batch.lookup('q1');
+  console.log(one.kind === 'missing', one.line);
+  batch.close();
+  const page = await listBatches({ provider: 'openai' }, { limit: 5 });
+  console.log(page.batches.length, page.hasMore);
+  const check = await checkFile('in.jsonl');
+  console.log(check.problems.map((p) => p.codeName));
+}
+
+main();

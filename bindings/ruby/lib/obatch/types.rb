@@ -1,0 +1,107 @@
+# frozen_string_literal: true
+
+require "json"
+
+module Obatch
+  # The local phase of a batch (obatch_phase), by index.
+  PHASES = %i[building uploading creating waiting downloading done failed].freeze
+  # The kind of a result (obatch_result_kind), by index.
+  RESULT_KINDS = %i[succeeded http_error error missing].freeze
+
+  INFO_TIMES = %i[created_at in_progress_at finalizing_at completed_at failed_at expired_at
+                  cancelling_at cancelled_at expires_at].freeze
+  INFO_STRINGS = %i[provider endpoint batch_id remote_status input_file_id output_path
+                    error_path error_message model output_file_id error_file_id
+                    completion_window batch_json].freeze
+
+  # A snapshot of a batch (obatch_info_t), copied: it never changes.
+  # Strings the library does not know are nil; times are Time or nil.
+  Info = Struct.new(
+    :phase, :provider, :endpoint, :batch_id, :remote_status, :input_file_id,
+    :output_path, :error_path, :requests_added, :requests_total, :requests_completed,
+    :requests_failed, :bytes_total, :bytes_uploaded, :bytes_downloaded, :created_at,
+    :error_code, :error_message, :model, :output_file_id, :error_file_id,
+    :completion_window, :in_progress_at, :finalizing_at, :completed_at, :failed_at,
+    :expired_at, :cancelling_at, :cancelled_at, :expires_at, :input_tokens,
+    :output_tokens, :total_tokens, :batch_json,
+    keyword_init: true
+  ) do
+    def self.from_raw(hash)
+      h = hash.dup
+      h[:phase] = PHASES.fetch(h[:phase], h[:phase])
+      INFO_STRINGS.each { |k| h[k] = nil if h[k] == "" }
+      INFO_TIMES.each { |k| h[k] = h[k].to_i.positive? ? Time.at(h[k]) : nil }
+      h[:error_code] = nil if h[:error_code].to_i.zero?
+      new(**h).freeze
+    end
+
+    # Results can be read (completed, expired or cancelled).
+    def done? = phase == :done
+    # Stopped by an error; see #error.
+    def failed? = phase == :failed
+    # Done or failed: waiting is over.
+    def ended? = done? || failed?
+    # Every request has a result (the provider completed the batch).
+    def completed? = done? && remote_status == "completed"
+    # Ended "expired" or "cancelled": some requests have no result (kind :missing).
+    def partial? = done? && %w[expired cancelled].include?(remote_status)
+
+    # The provider's batch object (metadata, errors, ...), parsed; {} when none.
+    def batch
+      batch_json ? JSON.parse(batch_json) : {}
+    end
+
+    # The failure as an Obatch::Error, or nil.
+    def error
+      error_code && Error.for(error_code, error_message)
+    end
+  end
+
+  # One result (obatch_result_t), copied. kind is :succeeded (HTTP 2xx),
+  # :http_error (body holds the error), :error (failed without an HTTP
+  # response) or :missing (no result: the batch expired or was cancelled).
+  # body is the parsed response body (a Hash) or nil; body_json its text;
+  # raw the whole result line as JSON text (nil when missing).
+  Result = Struct.new(:custom_id, :kind, :index, :status_code, :body, :body_json, :raw,
+                      :request_id, :error_code, :error_message, keyword_init: true) do
+    def self.from_raw(h)
+      body_json = h[:body]
+      body = begin
+        body_json && JSON.parse(body_json)
+      rescue JSON::ParserError
+        nil
+      end
+      new(custom_id: h[:custom_id], kind: RESULT_KINDS.fetch(h[:kind], h[:kind]),
+          index: h[:index], status_code: h[:status_code].zero? ? nil : h[:status_code],
+          body: body, body_json: body_json, raw: h[:line], request_id: h[:request_id],
+          error_code: h[:error_code], error_message: h[:error_message]).freeze
+    end
+
+    def succeeded? = kind == :succeeded
+    alias_method :ok?, :succeeded?
+    def http_error? = kind == :http_error
+    def error? = kind == :error
+    def missing? = kind == :missing
+  end
+
+  # One problem of an input file (obatch_problem_t): line (1-based; 0 for the
+  # file as a whole), code (obatch_code) and message.
+  Problem = Struct.new(:line, :code, :message, keyword_init: true) do
+    def error_class = CODE_CLASSES.fetch(code, Error)
+  end
+
+  # Every problem of an input file, found without sending anything.
+  # problem_count counts all of them; problems holds the first max_problems.
+  # info says what submitting the file would send.
+  CheckReport = Struct.new(:problems, :problem_count, :info, keyword_init: true) do
+    def ok? = problem_count.zero?
+  end
+
+  # One page of the provider's batches (newest first).
+  Page = Struct.new(:batches, :has_more, :last_id, keyword_init: true) do
+    include Enumerable
+
+    def each(&block) = batches.each(&block)
+    def has_more? = has_more
+  end
+end
