@@ -30,7 +30,7 @@ obatch_check_layout() {
       "${OBATCH_LIBDIR#"$prefix"/}/pkgconfig/obatch.pc" \
       "${OBATCH_LIBDIR#"$prefix"/}/cmake/obatch/obatchConfig.cmake" \
       "${OBATCH_LIBDIR#"$prefix"/}/cmake/obatch/obatchConfigVersion.cmake" \
-      bin/obatch; do
+      bin/obatch share/man/man1/obatch.1; do
     [ -e "$prefix/$f" ] || fail "installed tree lacks $f"
   done
   [ -x "$prefix/bin/obatch" ] || fail "bin/obatch is not executable"
