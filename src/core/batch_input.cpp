@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "core/json_escape.hpp"
 #include "obatch/obatch.h"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -22,6 +23,15 @@ std::string bytes_text(uint64_t bytes) {
   char mb[32];
   std::snprintf(mb, sizeof mb, "%.3g", static_cast<double>(bytes) / 1e6);
   return std::to_string(bytes) + " bytes (" + mb + " MB)";
+}
+
+// json_append_string, without its per-byte appends for the usual text that
+// needs no escape (the same output).
+void append_quoted(std::string &out, const std::string &s) {
+  if (json_first_escape(s.data(), s.size()) != s.size()) return json_append_string(out, s);
+  out.push_back('"');
+  out += s;
+  out.push_back('"');
 }
 }  // namespace
 
@@ -139,12 +149,14 @@ void BatchInput::append(Request r, const std::string &where) {
     if (!problem.empty()) throw Error(OBATCH_EREQUEST, where + ": " + problem);
   }
 
-  std::string line;
+  // One buffer for every line: no allocation per request.
+  std::string &line = line_;
+  line.clear();
   line.reserve(r.body.size() + r.custom_id.size() + r.url.size() + 48);
   line += "{\"custom_id\":";
-  json_append_string(line, r.custom_id);
+  append_quoted(line, r.custom_id);
   line += ",\"method\":\"POST\",\"url\":";
-  json_append_string(line, r.url);
+  append_quoted(line, r.url);
   line += ",\"body\":";
   line += r.body;
   line += "}\n";
@@ -152,7 +164,6 @@ void BatchInput::append(Request r, const std::string &where) {
     throw Error(OBATCH_ELIMIT, where + ": the input file would be " +
                                    std::to_string(bytes_ + line.size()) + " bytes; " +
                                    rules_.provider + " allows " + bytes_text(rules_.max_bytes));
-  const Mark before = mark();
   if (!ids_.add(r.custom_id))
     throw Error(OBATCH_EDUPLICATE, where + ": custom_id \"" + r.custom_id +
                                        "\" is already used by request " +
@@ -160,7 +171,12 @@ void BatchInput::append(Request r, const std::string &where) {
   try {
     write(line);
   } catch (...) {
-    rollback(before);  // no half line left for the next append to follow
+    // No half line left for the next append to follow. Only the id was
+    // added so far: the mark is the state before it (taken here, not per
+    // request, as it copies strings).
+    Mark before = mark();
+    before.count = n - 1;
+    rollback(before);
     throw;
   }
   bytes_ += line.size();

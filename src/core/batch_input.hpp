@@ -88,6 +88,7 @@ class BatchInput {
   uint64_t first_model_request_ = 0;
   uint64_t bytes_ = 0;
   uint64_t embedding_inputs_ = 0;
+  std::string line_;  // the line being appended (kept: its buffer is reused)
 };
 
 }  // namespace obatch

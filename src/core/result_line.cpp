@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#include <charconv>
+#include <cstring>
+
+#include "core/json_escape.hpp"
 #include "obatch/obatch.h"
 #include "util/error.hpp"
 
@@ -9,6 +13,7 @@ namespace obatch {
 namespace {
 
 using simdjson::dom::element;
+using simdjson::dom::element_type;
 
 thread_local simdjson::dom::parser tl_parser;
 
@@ -16,18 +21,107 @@ thread_local simdjson::dom::parser tl_parser;
   throw Error(OBATCH_EPROTOCOL, where + ": " + what);
 }
 
-simdjson::dom::object parse_object(std::string_view line, const std::string &where) {
+// ---- minified JSON, byte for byte what simdjson::minify(element) writes --
+// (simdjson's string_builder inserts into a std::vector<char> per token and
+// per escaped byte; this appends runs.)
+
+void append_json_string(std::string &out, std::string_view s) {
+  static const char *const kControl[32] = {
+      "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
+      "\\b",     "\\t",     "\\n",     "\\u000b", "\\f",     "\\r",     "\\u000e", "\\u000f",
+      "\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
+      "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f"};
+  const char *p = s.data();
+  const size_t n = s.size();
+  out.push_back('"');
+  size_t i = 0;
+  while (i < n) {
+    size_t j = i + json_first_escape(p + i, n - i);
+    out.append(p + i, j - i);
+    if (j == n) break;
+    unsigned char c = static_cast<unsigned char>(p[j]);
+    if (c == '"') out.append("\\\"", 2);
+    else if (c == '\\') out.append("\\\\", 2);
+    else out.append(kControl[c]);
+    i = j + 1;
+  }
+  out.push_back('"');
+}
+
+void append_minified(std::string &out, element e) {
+  switch (e.type()) {
+    case element_type::ARRAY: {
+      out.push_back('[');
+      bool first = true;
+      simdjson::dom::array array = e.get_array().value_unsafe();
+      for (element child : array) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_minified(out, child);
+      }
+      out.push_back(']');
+      return;
+    }
+    case element_type::OBJECT: {
+      out.push_back('{');
+      bool first = true;
+      simdjson::dom::object object = e.get_object().value_unsafe();
+      for (auto field : object) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(out, field.key);
+        out.push_back(':');
+        append_minified(out, field.value);
+      }
+      out.push_back('}');
+      return;
+    }
+    case element_type::STRING:
+      append_json_string(out, e.get_string().value_unsafe());
+      return;
+    case element_type::INT64: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, e.get_int64().value_unsafe());
+      out.append(buf, static_cast<size_t>(r.ptr - buf));
+      return;
+    }
+    case element_type::UINT64: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, e.get_uint64().value_unsafe());
+      out.append(buf, static_cast<size_t>(r.ptr - buf));
+      return;
+    }
+    case element_type::DOUBLE: {
+      char buf[32];  // simdjson's own formatting of doubles
+      char *end = simdjson::internal::to_chars(buf, nullptr, e.get_double().value_unsafe());
+      out.append(buf, static_cast<size_t>(end - buf));
+      return;
+    }
+    case element_type::BOOL:
+      out.append(e.get_bool().value_unsafe() ? "true" : "false");
+      return;
+    case element_type::NULL_VALUE:
+      out.append("null", 4);
+      return;
+  }
+}
+
+simdjson::dom::object parse_object(std::string_view line, const WhereFn &where) {
   element doc;
   auto err = tl_parser.parse(line.data(), line.size()).get(doc);
-  if (err) bad(where, std::string("not a JSON result line (") + simdjson::error_message(err) + ")");
-  if (!doc.is_object()) bad(where, "a result line must be a JSON object");
+  if (err) bad(where(), std::string("not a JSON result line (") + simdjson::error_message(err) + ")");
+  if (!doc.is_object()) bad(where(), "a result line must be a JSON object");
   return doc.get_object().value_unsafe();
 }
 
-std::string string_field(simdjson::dom::object obj, const char *key) {
+void string_field(simdjson::dom::object obj, const char *key, std::string *out) {
   element v;
-  if (obj[key].get(v) != simdjson::SUCCESS || !v.is_string()) return "";
-  return std::string(v.get_string().value_unsafe());
+  if (obj[key].get(v) != simdjson::SUCCESS || !v.is_string()) {
+    out->clear();
+    return;
+  }
+  std::string_view s = v.get_string().value_unsafe();
+  out->assign(s.data(), s.size());
 }
 
 // code + message of an {"code","message"} object (code may be a number).
@@ -36,23 +130,36 @@ void read_error(element err, ResultLine *r) {
   auto obj = err.get_object().value_unsafe();
   element code;
   if (obj["code"].get(code) == simdjson::SUCCESS) {
-    if (code.is_string()) r->error_code = std::string(code.get_string().value_unsafe());
-    else if (!code.is_null()) r->error_code = simdjson::minify(code);
+    if (code.is_string()) {
+      std::string_view s = code.get_string().value_unsafe();
+      r->error_code.assign(s.data(), s.size());
+    } else if (!code.is_null()) {
+      r->error_code.clear();
+      append_minified(r->error_code, code);
+    }
   }
-  r->error_message = string_field(obj, "message");
+  string_field(obj, "message", &r->error_message);
   r->has_error = true;
 }
 
-std::string custom_id_of(simdjson::dom::object obj, const std::string &where) {
+std::string_view custom_id_of(simdjson::dom::object obj, const WhereFn &where) {
   element id;
   if (obj["custom_id"].get(id) != simdjson::SUCCESS || !id.is_string())
-    bad(where, "the result line has no string \"custom_id\"");
-  return std::string(id.get_string().value_unsafe());
+    bad(where(), "the result line has no string \"custom_id\"");
+  return id.get_string().value_unsafe();
+}
+
+WhereFn fixed(const std::string &where) {
+  return [&where] { return where; };
 }
 
 }  // namespace
 
 std::string result_line_custom_id(std::string_view line, const std::string &where) {
+  return std::string(result_line_custom_id_view(line, fixed(where)));
+}
+
+std::string_view result_line_custom_id_view(std::string_view line, const WhereFn &where) {
   return custom_id_of(parse_object(line, where), where);
 }
 
@@ -81,9 +188,43 @@ std::string scan_custom_id(std::string_view line) {
   return "";
 }
 
+bool plain_custom_id(std::string_view line, std::string_view *id) {
+  static constexpr std::string_view kKey = "custom_id";
+  const size_t n = line.size();
+  // One plain string starting at `i` (a '"'): its text, `i` past its end.
+  auto plain_string = [&](size_t &i, std::string_view *text) {
+    if (i >= n || line[i] != '"') return false;
+    const size_t start = ++i;
+    while (i < n && line[i] != '"' && line[i] != '\\') i++;
+    if (i >= n || line[i] != '"') return false;
+    *text = line.substr(start, i - start);
+    i++;
+    return true;
+  };
+  if (n == 0 || line[0] != '{') return false;
+  size_t i = 1;
+  for (;;) {
+    std::string_view key, value;
+    if (!plain_string(i, &key) || i >= n || line[i++] != ':' || !plain_string(i, &value))
+      return false;
+    // The first "custom_id" key: the parse finds it (earlier keys differ, and
+    // nothing is escaped), and so does scan_custom_id (no earlier text reads
+    // "custom_id" followed by a quote; see below).
+    if (key == kKey) {
+      *id = value;
+      return true;
+    }
+    // A value "custom_id" is where scan_custom_id would stop: leave such a
+    // line to the parse.
+    if (value == kKey) return false;
+    if (i >= n || line[i++] != ',') return false;
+  }
+}
+
 std::string check_result_line(std::string_view line, const std::string &where) {
-  auto obj = parse_object(line, where);
-  std::string id = custom_id_of(obj, where);
+  WhereFn w = fixed(where);
+  auto obj = parse_object(line, w);
+  std::string id(custom_id_of(obj, w));
   element response, error;
   bool has_response = obj["response"].get(response) == simdjson::SUCCESS && response.is_object();
   bool has_error = obj["error"].get(error) == simdjson::SUCCESS && !error.is_null();
@@ -92,10 +233,29 @@ std::string check_result_line(std::string_view line, const std::string &where) {
   return id;
 }
 
+void reset_result_line(ResultLine *r) {
+  r->kind = 0;
+  r->custom_id.clear();
+  r->status_code = 0;
+  r->body.clear();
+  r->request_id.clear();
+  r->error_code.clear();
+  r->error_message.clear();
+  r->has_body = r->has_request_id = r->has_error = false;
+}
+
 ResultLine parse_result_line(std::string_view line, const std::string &where) {
-  auto obj = parse_object(line, where);
   ResultLine r;
-  r.custom_id = custom_id_of(obj, where);
+  parse_result_line(line, fixed(where), &r);
+  return r;
+}
+
+void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out) {
+  ResultLine &r = *out;
+  reset_result_line(&r);
+  auto obj = parse_object(line, where);
+  std::string_view id = custom_id_of(obj, where);
+  r.custom_id.assign(id.data(), id.size());
   element response, error;
   bool has_response = obj["response"].get(response) == simdjson::SUCCESS && response.is_object();
   if (has_response) {
@@ -107,11 +267,14 @@ ResultLine parse_result_line(std::string_view line, const std::string &where) {
       r.status_code = static_cast<int>(status.get_uint64().value_unsafe());
     element rid;
     if (resp["request_id"].get(rid) == simdjson::SUCCESS && rid.is_string()) {
-      r.request_id = std::string(rid.get_string().value_unsafe());
+      std::string_view s = rid.get_string().value_unsafe();
+      r.request_id.assign(s.data(), s.size());
       r.has_request_id = true;
     }
     if (resp["body"].get(body) == simdjson::SUCCESS && !body.is_null()) {
-      r.body = simdjson::minify(body);
+      // The body is at most as long as the line.
+      if (r.body.capacity() < line.size()) r.body.reserve(line.size());
+      append_minified(r.body, body);
       r.has_body = true;
       element body_error;
       if (r.status_code >= 300 && body.is_object() &&
@@ -123,12 +286,11 @@ ResultLine parse_result_line(std::string_view line, const std::string &where) {
     read_error(error, &r);
     r.kind = OBATCH_RESULT_ERROR;
     if (has_response && r.status_code >= 300) r.kind = OBATCH_RESULT_HTTP_ERROR;
-    return r;
+    return;
   }
-  if (!has_response) bad(where, "the result line has neither \"response\" nor \"error\"");
+  if (!has_response) bad(where(), "the result line has neither \"response\" nor \"error\"");
   if (r.status_code >= 200 && r.status_code < 300) r.kind = OBATCH_RESULT_SUCCEEDED;
   else r.kind = OBATCH_RESULT_HTTP_ERROR;
-  return r;
 }
 
 }  // namespace obatch

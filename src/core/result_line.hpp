@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -22,9 +23,24 @@ struct ResultLine {
 // when it is not one.
 ResultLine parse_result_line(std::string_view line, const std::string &where);
 
+// The `where` of an error message, built only when one is thrown (a line
+// number formatted per line costs more than reading most lines).
+using WhereFn = std::function<std::string()>;
+
+// parse_result_line into `out`, reusing its buffers (one result after
+// another without an allocation each).
+void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out);
+
+// Empties `r` as ResultLine() would, keeping its buffers.
+void reset_result_line(ResultLine *r);
+
 // The custom_id of any JSON line that has one (result or input line);
 // throws Error(EPROTOCOL) starting with `where` otherwise.
 std::string result_line_custom_id(std::string_view line, const std::string &where);
+
+// result_line_custom_id without a copy: the view lives until the calling
+// thread parses its next line.
+std::string_view result_line_custom_id_view(std::string_view line, const WhereFn &where);
 
 // The custom_id of a line that is not valid JSON, found by a plain scan for
 // "custom_id":"..." (so an unreadable result still reaches its request);
@@ -34,5 +50,13 @@ std::string scan_custom_id(std::string_view line);
 // Checks that `line` is a complete result line (custom_id, and a response
 // object or an error) without building its parts; returns the custom_id.
 std::string check_result_line(std::string_view line, const std::string &where);
+
+// The custom_id of a line that starts as OpenAI writes result lines:
+// {"k":"v",...,"custom_id":"id" with plain keys and string values (no
+// escapes, no whitespace) up to the first "custom_id". For such a line the
+// custom_id is the same whether the line is a valid result line
+// (check_result_line) or not (scan_custom_id), so indexing it needs no
+// parse. Returns false when the line does not start so.
+bool plain_custom_id(std::string_view line, std::string_view *id);
 
 }  // namespace obatch

@@ -64,14 +64,14 @@ void load_input_order(const std::string &path, const std::string &display_name, 
     for_each_line(fd, path, [&](uint64_t, std::string_view line, bool) {
       lineno++;
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
-      std::string where = display_name + " line " + std::to_string(lineno);
-      std::string id = result_line_custom_id(line, where);
+      auto where = [&] { return display_name + " line " + std::to_string(lineno); };
+      std::string_view id = result_line_custom_id_view(line, where);
       if (!ids->add(id)) {
         uint64_t at = ids->find(id);
         std::string earlier =
             at >= first ? "line " + std::to_string(line_of[at - first]) : "an earlier request";
         throw Error(OBATCH_EDUPLICATE,
-                    where + ": custom_id \"" + id + "\" is already used by " + earlier);
+                    where() + ": custom_id \"" + std::string(id) + "\" is already used by " + earlier);
       }
       line_of.push_back(lineno);
     });
@@ -104,14 +104,21 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
       lineno++;
       if (line.empty()) return;
       Loc loc{file_no, lineno, offset, line.size()};
-      std::string where = display_name + " line " + std::to_string(lineno);
       std::string id;
-      try {
-        id = check_result_line(line, where);
-      } catch (const Error &) {
-        if (!complete)
-          throw Error(OBATCH_EPROTOCOL, where + ": the last line is cut off; the file is truncated");
-        id = scan_custom_id(line);  // kept: it comes back as an error result
+      std::string_view plain;
+      if (complete && plain_custom_id(line, &plain)) {
+        // The id is the same whether the line turns out to be a result line
+        // or not; fetching it parses (and checks) it.
+        id.assign(plain.data(), plain.size());
+      } else {
+        std::string where = display_name + " line " + std::to_string(lineno);
+        try {
+          id = check_result_line(line, where);
+        } catch (const Error &) {
+          if (!complete)
+            throw Error(OBATCH_EPROTOCOL, where + ": the last line is cut off; the file is truncated");
+          id = scan_custom_id(line);  // kept: it comes back as an error result
+        }
       }
       uint64_t at = order_ && !id.empty() ? order_->find(id) : IdIndex::npos;
       if (at != IdIndex::npos) found.emplace_back(at, loc);
@@ -155,29 +162,31 @@ void ResultsIndex::get(uint64_t i, ResultLine *out, uint64_t *input_index,
                        std::string *line) const {
   const bool in_input = i < by_input_.size();
   const Loc &loc = in_input ? by_input_[i] : extras_[i - by_input_.size()];
-  const std::string known_id = in_input ? order_->at(i) : extra_names_[i - by_input_.size()];
+  const std::string_view known_id =
+      in_input ? order_->view(i) : std::string_view(extra_names_[i - by_input_.size()]);
   *input_index = in_input ? i : IdIndex::npos;
-  *out = ResultLine();
+  // The buffers of the previous result are reused: no allocation per fetch.
+  reset_result_line(out);
   line->clear();
   if (loc.file == UINT32_MAX) {
     out->kind = OBATCH_RESULT_MISSING;
-    out->custom_id = known_id;
+    out->custom_id.assign(known_id.data(), known_id.size());
     return;
   }
   const File &file = files_[loc.file];
-  std::string where = file.name + " line " + std::to_string(loc.line_no);
+  auto where = [&] { return file.name + " line " + std::to_string(loc.line_no); };
   line->resize(loc.length);
   ssize_t got = pread(file.fd, line->data(), loc.length, static_cast<off_t>(loc.offset));
   try {
     if (got != static_cast<ssize_t>(loc.length))
-      throw Error(OBATCH_EIO, where + ": the result file changed on disk after it was downloaded");
-    *out = parse_result_line(*line, where);
+      throw Error(OBATCH_EIO, where() + ": the result file changed on disk after it was downloaded");
+    parse_result_line(*line, where, out);
   } catch (const Error &e) {
     // Not a readable result line: report it, with its raw text, against
     // the request it names.
-    *out = ResultLine();
+    reset_result_line(out);
     out->kind = OBATCH_RESULT_ERROR;
-    out->custom_id = known_id;
+    out->custom_id.assign(known_id.data(), known_id.size());
     out->error_code = "unreadable_result_line";
     out->error_message = e.what();
     out->has_error = true;

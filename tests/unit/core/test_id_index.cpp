@@ -89,7 +89,29 @@ static void moved_index_keeps_working(void **) {
   assert_false(b.add("m42"));
 }
 
+// Ids packed over several blocks, a truncate inside an earlier block, and
+// ids longer than a block.
+static void truncate_across_blocks(void **) {
+  IdIndex ids;
+  const std::string big(3 << 20, 'x');  // longer than a block
+  for (int i = 0; i < 200000; i++) assert_true(ids.add("request-" + std::to_string(i)));
+  assert_true(ids.add(big));
+  assert_true(ids.add("after"));
+  assert_int_equal(ids.find(big), 200000);
+  ids.truncate(1000);
+  assert_int_equal(ids.size(), 1000);
+  assert_true(ids.find(big) == IdIndex::npos);
+  assert_true(ids.find("request-1000") == IdIndex::npos);
+  assert_int_equal(ids.find("request-999"), 999);
+  assert_true(ids.add("request-1000"));
+  assert_str_eq(ids.at(1000), "request-1000");
+  assert_str_eq(ids.at(999), "request-999");
+  assert_true(ids.add(big));
+  assert_int_equal(ids.find(big), 1001);
+}
+
 static const struct CMUnitTest id_index_tests[] = {
+    cmocka_unit_test(truncate_across_blocks),
     cmocka_unit_test(add_and_find),
     cmocka_unit_test(duplicate_is_refused),
     cmocka_unit_test(lookup_from_a_temporary_key),

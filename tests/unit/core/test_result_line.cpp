@@ -1,5 +1,8 @@
 // One line of a batch output or error file.
 #include "core/result_line.hpp"
+
+#include <simdjson.h>
+
 #include "unit_support.hpp"
 
 using obatch::parse_result_line;
@@ -133,7 +136,49 @@ static void scan_finds_the_id_of_broken_lines(void **) {
   assert_str_eq(scan_custom_id("no id here"), "");
 }
 
+// The body is minified byte for byte as simdjson::minify(element) does it
+// (escapes, number forms), whatever the line's own spelling.
+static void body_minified_as_simdjson_does(void **) {
+  const char *bodies[] = {
+      R"({"x": 1.50, "y":1e5,"z":-0,"w":-12,"u":18446744073709551615,"d":[0.1,2.5e-300,-3.0]})",
+      R"({"s":"a\u00e9\/b\u0001\t\"\\ \u007f \ud83d\ude00 \u001f","k\u0000":"\b\f\n\r"})",
+      R"({"long":"0123456789abcdef0123456789abcdef\"0123456789abcdef\n","e":[ ],"o":{ },"t":true,"f":false,"n":null})",
+      R"([[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]])"};
+  for (const char *body : bodies) {
+    std::string line = std::string(R"({"custom_id":"q","response":{"status_code":200,"body":)") +
+                       body + "},\"error\":null}";
+    ResultLine r = parse_result_line(line, "x");
+    simdjson::dom::parser parser;
+    simdjson::dom::element e = parser.parse(std::string(body)).value();
+    assert_str_eq(r.body, simdjson::minify(e));
+  }
+}
+
+// A line in OpenAI's own form is indexed without a parse; the id must be
+// the one the parse (or the scan of a broken line) finds.
+static void plain_custom_id_agrees_with_the_parse(void **) {
+  std::string_view id;
+  assert_true(obatch::plain_custom_id(R"({"id":"b","custom_id":"q-1","response":{}})", &id));
+  assert_true(id == "q-1");
+  assert_true(obatch::plain_custom_id(R"({"custom_id":"","x":1})", &id));
+  assert_true(id.empty());
+  assert_true(obatch::plain_custom_id(R"({"id":"b","custom_id":"cut-here","resp)", &id));
+  assert_true(id == obatch::scan_custom_id(R"({"id":"b","custom_id":"cut-here","resp)"));
+  // Left to the parse: escapes, spaces, non-string values first, a value
+  // reading "custom_id", no object.
+  assert_false(obatch::plain_custom_id(R"({"id":"b","custom_id":"q\"1"})", &id));
+  assert_false(obatch::plain_custom_id(R"({"id":"b\u0041","custom_id":"q"})", &id));
+  assert_false(obatch::plain_custom_id(R"({ "custom_id":"q"})", &id));
+  assert_false(obatch::plain_custom_id(R"({"n":1,"custom_id":"q"})", &id));
+  assert_false(obatch::plain_custom_id(R"({"id":"custom_id","custom_id":"q"})", &id));
+  assert_false(obatch::plain_custom_id(R"(["custom_id","q"])", &id));
+  assert_false(obatch::plain_custom_id(R"({"response":{"custom_id":"a"},"custom_id":"q"})", &id));
+  assert_false(obatch::plain_custom_id("", &id));
+}
+
 static const struct CMUnitTest result_line_tests[] = {
+    cmocka_unit_test(body_minified_as_simdjson_does),
+    cmocka_unit_test(plain_custom_id_agrees_with_the_parse),
     cmocka_unit_test(scan_finds_the_id_of_broken_lines),
     cmocka_unit_test(success_line),
     cmocka_unit_test(http_error_line),
