@@ -17,6 +17,8 @@ packages=(
   # tests and bindings (Node 20 with its headers and Go come with the machine;
   # Ruby and its test tools come from Debian: rubygems.org is not reachable)
   libcmocka-dev swig ruby ruby-dev rake ruby-minitest
+  # benchmarks (bench/run): Google Benchmark, and a venv for the Python peers
+  libbenchmark-dev python3-venv
 )
 
 if [ "$(id -u)" -eq 0 ]; then
