@@ -10,13 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-static double bench_now(void) {
+static inline double bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void bench_die(const char *what, int rc, const obatch_t *b) {
+static inline void bench_die(const char *what, int rc, const obatch_t *b) {
   fprintf(stderr, "%s: %s (%d): %s\n", what, obatch_strerror(rc), rc,
           obatch_last_error(b));
   exit(1);
@@ -27,7 +27,7 @@ static void bench_die(const char *what, int rc, const obatch_t *b) {
  * limit, so one batch can hold 1,000,000 requests (OpenAI caps a batch at
  * 50,000 requests / 200 MB). Nothing is ever sent: the drivers never submit.
  */
-static void bench_register_provider(void) {
+static inline void bench_register_provider(void) {
   obatch_provider_t p;
   obatch_provider_init(&p, OBATCH_PROVIDER_VERSION);
   p.name = "bench";
@@ -42,7 +42,7 @@ static void bench_register_provider(void) {
 
 /* Reads a file of one request body per line (at most `max` lines) into
  * NUL-terminated strings. Returns the count. */
-static size_t bench_read_lines(const char *path, char ***out, size_t max) {
+static inline size_t bench_read_lines(const char *path, char ***out, size_t max) {
   FILE *f = fopen(path, "rb");
   if (!f) { perror(path); exit(1); }
   char **lines = calloc(max, sizeof *lines);
