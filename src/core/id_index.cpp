@@ -44,8 +44,12 @@ bool IdIndex::add(std::string_view id) {
   const size_t slot = slot_of(id, h);
   if (table_[slot] != 0) return false;
   if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < id.size()) {
+    // Blocks double from 4 kB up to kBlockBytes: a batch of ten requests
+    // must not cost a megabyte (programs keep many small batches open).
+    size_t want = blocks_.empty() ? kFirstBlockBytes
+                                  : std::min(kBlockBytes, blocks_.back().capacity() * 2);
     blocks_.emplace_back();
-    blocks_.back().reserve(id.size() > kBlockBytes ? id.size() : kBlockBytes);
+    blocks_.back().reserve(std::max(want, id.size()));
   }
   std::vector<char> &block = blocks_.back();
   entries_.push_back({static_cast<uint32_t>(blocks_.size() - 1),

@@ -36,6 +36,7 @@ class IdIndex {
     uint32_t block, offset, length, hash;
   };
   static constexpr size_t kBlockBytes = size_t(1) << 20;
+  static constexpr size_t kFirstBlockBytes = size_t(4) << 10;
   static uint32_t hash_of(std::string_view id);
   // The table slot holding `id` (hash `h`), or the empty slot where it goes.
   size_t slot_of(std::string_view id, uint32_t h) const;
