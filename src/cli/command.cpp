@@ -52,7 +52,9 @@ std::vector<std::string> provider_names() {
   return names;
 }
 
-std::string provider_for_batch(const ApiOptions &api, const std::string &batch_id) {
+std::string provider_for_batch(const ApiOptions &api, const std::string &batch_id,
+                               obatch_list_t **found) {
+  if (found) *found = nullptr;
   if (!api.provider.empty()) return api.provider;
   if (!api.base_url.empty())
     throw CliError(kExitUsage,
@@ -66,6 +68,10 @@ std::string provider_for_batch(const ApiOptions &api, const std::string &batch_i
     obatch_list_t *page = nullptr;
     char err[512] = "";
     int rc = obatch_retrieve(&page, conf.get(), batch_id.c_str(), err, sizeof err);
+    if (rc == OBATCH_OK && found) {
+      *found = page;  // the caller's: asking once is enough
+      return name;
+    }
     obatch_list_destroy(page);
     if (rc == OBATCH_OK) return name;
     tried += "\n  " + name + ": " + err;
@@ -81,28 +87,6 @@ std::string last_error(const obatch_t *b, int code) {
   // No handle: a failed create / resume / open keeps its reason per thread.
   std::string why = obatch_last_error(nullptr);
   return why == "NULL handle" ? obatch_strerror(code) : why;
-}
-
-std::string json_quote(const std::string &s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string format_bytes(uint64_t n) {

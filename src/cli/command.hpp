@@ -12,6 +12,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "obatch/obatch.h"
+#include "util/json_write.hpp"  // json_quote: the library's own, compiled in
 
 namespace CLI {
 class App;
@@ -65,13 +66,16 @@ std::vector<std::string> provider_names();
 // The provider that runs `batch_id`: --provider when given, else the first
 // provider (with a key) that knows the batch. Refuses to guess with
 // --base-url alone: that would send every provider's key to one host.
-std::string provider_for_batch(const ApiOptions &api, const std::string &batch_id);
+// When the provider was found by asking and `found` is not NULL, *found
+// receives the batch as that provider answered (obatch_retrieve's page; the
+// caller destroys it); else it is set to NULL.
+std::string provider_for_batch(const ApiOptions &api, const std::string &batch_id,
+                               obatch_list_t **found = nullptr);
 
 // Message of an obatch_t's last error, or of the code when there is no handle.
 std::string last_error(const obatch_t *b, int code);
 
 // Text helpers.
-std::string json_quote(const std::string &s);
 std::string format_bytes(uint64_t n);           // "12.3 MB"
 std::string format_duration(int64_t seconds);   // "1h02m", "42s"
 std::string format_time(int64_t unix_seconds);  // "2026-11-22 10:00:00 UTC", "-" for 0

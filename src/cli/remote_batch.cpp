@@ -14,12 +14,18 @@ using ByIdCall = int (*)(obatch_list_t **, const obatch_config_t *, const char *
 RemoteBatch by_id(ByIdCall call, const ApiOptions &api, const std::string &batch_id) {
   RemoteBatch r;
   ApiOptions one = api;
-  one.provider = provider_for_batch(api, batch_id);
+  one.provider = provider_for_batch(api, batch_id, &r.page);
   r.provider = one.provider;
-  Config conf(one);
-  char err[512] = "";
-  int rc = call(&r.page, conf.get(), batch_id.c_str(), err, sizeof err);
-  if (rc != OBATCH_OK) fail(rc, err);
+  // Finding the provider retrieved the batch already; a retrieve needs no
+  // second call.
+  if (!(r.page && call == obatch_retrieve)) {
+    obatch_list_destroy(r.page);
+    r.page = nullptr;
+    Config conf(one);
+    char err[512] = "";
+    int rc = call(&r.page, conf.get(), batch_id.c_str(), err, sizeof err);
+    if (rc != OBATCH_OK) fail(rc, err);
+  }
   if (obatch_list_next(r.page, &r.info) != OBATCH_OK)
     fail(OBATCH_EPROTOCOL, "the provider answered without the batch " + batch_id);
   return r;

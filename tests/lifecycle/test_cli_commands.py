@@ -56,6 +56,10 @@ class CliCommandsTest(CliTestCase):
         # openai was asked too, and answered 404.
         asked = [(r["method"], r["path"], r["status"]) for r in self.server.stats()["requests"]]
         self.assertEqual(asked, [("GET", "/v1/batches/" + bid, 404)])
+        # The answer that found it is the one shown: parasail is asked once.
+        asked = [(r["method"], r["path"], r["status"]) for r in other.stats()["requests"]
+                 if r["path"].startswith("/v1/batches/")]
+        self.assertEqual(asked, [("GET", "/v1/batches/" + bid, 200)])
 
     def test_status_unknown_batch_says_so(self):
         proc = self.run_cli("status", "batch_nope", "-p", "openai")
