@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_provider.h"
+
 static inline double bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -22,21 +24,8 @@ static inline void bench_die(const char *what, int rc, const obatch_t *b) {
   exit(1);
 }
 
-/*
- * A provider named "bench": OpenAI-compatible, but with no request or byte
- * limit, so one batch can hold 1,000,000 requests (OpenAI caps a batch at
- * 50,000 requests / 200 MB). Nothing is ever sent: the drivers never submit.
- */
 static inline void bench_register_provider(void) {
-  obatch_provider_t p;
-  obatch_provider_init(&p, OBATCH_PROVIDER_VERSION);
-  p.name = "bench";
-  p.default_base_url = "http://127.0.0.1:9/v1";
-  p.api_key_env = "OBATCH_BENCH_API_KEY";
-  p.max_requests = 0;
-  p.max_bytes = 0;
-  p.one_model_per_batch = 1;
-  int rc = obatch_provider_register(&p);
+  int rc = bench_provider_register();
   if (rc != OBATCH_OK) bench_die("obatch_provider_register", rc, NULL);
 }
 

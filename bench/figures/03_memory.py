@@ -28,35 +28,7 @@ import fig_server  # noqa: E402
 FIGURE = "3. memory, 200 MB up and down"
 TARGET_MB = 64
 
-PEER = r'''
-import json, sys, time, urllib.request, uuid
-base, key, inp, out = sys.argv[1:5]
-H = {"Authorization": "Bearer " + key}
-def call(method, path, data=None, ctype="application/json"):
-    req = urllib.request.Request(base + path, data=data, method=method, headers=dict(H))
-    if data is not None:
-        req.add_header("Content-Type", ctype)
-    with urllib.request.urlopen(req, timeout=600) as r:
-        return r.read()
-with open(inp, "rb") as f:
-    content = f.read()                                  # the whole input in memory
-b = uuid.uuid4().hex
-body = (b"--" + b.encode() + b'\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
-        b"--" + b.encode() + b'\r\nContent-Disposition: form-data; name="file"; '
-        b'filename="input.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n'
-        + content + b"\r\n--" + b.encode() + b"--\r\n")     # and once more as the POST body
-fid = json.loads(call("POST", "/files", body, "multipart/form-data; boundary=" + b))["id"]
-del body, content
-batch = json.loads(call("POST", "/batches", json.dumps({"input_file_id": fid,
-        "endpoint": "/v1/chat/completions", "completion_window": "24h"}).encode()))
-while batch["status"] not in ("completed", "failed", "expired", "cancelled"):
-    time.sleep(1)
-    batch = json.loads(call("GET", "/batches/" + batch["id"]))
-data = call("GET", "/files/%s/content" % batch["output_file_id"])   # the whole output
-with open(out, "wb") as f:
-    f.write(data)
-print(len(data))
-'''
+PEER = os.path.join(HERE, "peers", "memory_whole_files.py")
 
 
 def make_input(path, n, line_bytes):
@@ -103,10 +75,7 @@ def main():
                     % (k + 1, ob_rss[-1], m.wall_s, out_sizes[-1] / 1e6))
                 os.unlink(out)
                 srv.reset()
-                peer = os.path.join(tmp, "peer.py")
-                with open(peer, "w") as f:
-                    f.write(PEER)
-                m = benchlib.measure([ENV.python, peer, srv.base_url, fig_server.API_KEY,
+                m = benchlib.measure([ENV.python, PEER, srv.base_url, fig_server.API_KEY,
                                       inp, out])
                 peer_rss.append(m.maxrss_bytes / 1e6)
                 peer_wall.append(m.wall_s)

@@ -32,43 +32,7 @@ import fig_server  # noqa: E402
 FIGURE = "4. lifecycle overhead, 50,000 requests"
 TARGET_S = 2.0
 
-PEER = r'''
-import json, sys, time, urllib.request, uuid
-base, key, inp = sys.argv[1:4]
-H = {"Authorization": "Bearer " + key}
-def call(method, path, data=None, ctype="application/json"):
-    req = urllib.request.Request(base + path, data=data, method=method, headers=dict(H))
-    if data is not None:
-        req.add_header("Content-Type", ctype)
-    with urllib.request.urlopen(req, timeout=600) as r:
-        return r.read()
-t0 = time.perf_counter()
-with open(inp, "rb") as f:
-    content = f.read()
-ids = [json.loads(l)["custom_id"] for l in content.splitlines() if l.strip()]
-b = uuid.uuid4().hex
-body = (b"--" + b.encode() + b'\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
-        b"--" + b.encode() + b'\r\nContent-Disposition: form-data; name="file"; '
-        b'filename="input.jsonl"\r\nContent-Type: application/jsonl\r\n\r\n'
-        + content + b"\r\n--" + b.encode() + b"--\r\n")
-fid = json.loads(call("POST", "/files", body, "multipart/form-data; boundary=" + b))["id"]
-batch = json.loads(call("POST", "/batches", json.dumps({"input_file_id": fid,
-        "endpoint": "/v1/chat/completions", "completion_window": "24h"}).encode()))
-while True:
-    batch = json.loads(call("GET", "/batches/" + batch["id"]))   # openai-batch: at once
-    if batch["status"] in ("completed", "failed", "expired", "cancelled"):
-        break
-    time.sleep(60)
-results = {}
-for fid in (batch.get("output_file_id"), batch.get("error_file_id")):
-    if fid:
-        for line in call("GET", "/files/%s/content" % fid).splitlines():
-            if line.strip():
-                r = json.loads(line)
-                results[r["custom_id"]] = r
-n = sum(1 for cid in ids if results.get(cid) is not None)
-print(json.dumps({"seconds": time.perf_counter() - t0, "results": n}))
-'''
+PEER = os.path.join(HERE, "peers", "lifecycle_openai_batch.py")
 
 
 def raw_lifecycle(srv, inp):
@@ -144,9 +108,6 @@ def main():
                 body = benchlib.chat_body(i)
                 fb.write(body + "\n")
                 fi.write(benchlib.input_line(i, body) + "\n")
-        peer_py = os.path.join(tmp, "peer.py")
-        with open(peer_py, "w") as f:
-            f.write(PEER)
         work = os.path.join(tmp, "work")
         os.makedirs(work)
         ob, ob_fast, raw, peer, phases = [], [], [], [], []
@@ -171,7 +132,7 @@ def main():
                 for name in os.listdir(work):
                     os.unlink(os.path.join(work, name))
                 srv.reset()
-                p = subprocess.run([ENV.python, peer_py, srv.base_url, fig_server.API_KEY, inp],
+                p = subprocess.run([ENV.python, PEER, srv.base_url, fig_server.API_KEY, inp],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 if p.returncode != 0:
                     raise RuntimeError("peer failed: %s" % p.stderr)

@@ -8,6 +8,8 @@
 #include <string>
 #include <unistd.h>
 
+#include "../drivers/bench_provider.h"
+
 namespace bench {
 
 // A scratch directory: $OBATCH_BENCH_TMP or $TMPDIR or /tmp.
@@ -25,17 +27,11 @@ inline void remove_dir(const std::string &d) {
   if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", d.c_str());
 }
 
-// "bench": OpenAI-compatible, no request/byte limit (never contacted).
+// The "bench" provider (bench_provider.h), once per process.
 inline void register_provider() {
   static bool done = false;
   if (done) return;
-  obatch_provider_t p;
-  obatch_provider_init(&p, OBATCH_PROVIDER_VERSION);
-  p.name = "bench";
-  p.default_base_url = "http://127.0.0.1:9/v1";
-  p.api_key_env = "OBATCH_BENCH_API_KEY";
-  p.one_model_per_batch = 1;
-  if (obatch_provider_register(&p) != OBATCH_OK) std::abort();
+  if (bench_provider_register() != OBATCH_OK) std::abort();
   done = true;
 }
 
