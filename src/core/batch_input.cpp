@@ -41,6 +41,10 @@ bool check_jsonl_framing(const std::string &line, uint64_t lineno, bool last,
     throw Error(OBATCH_EJSON, where +
                                   ": the file starts with a UTF-8 byte order "
                                   "mark; save it without one");
+  if (lineno == 1 && (line.rfind("\xFF\xFE", 0) == 0 || line.rfind("\xFE\xFF", 0) == 0))
+    throw Error(OBATCH_EJSON, where +
+                                  ": the file is UTF-16 text (it starts with a UTF-16 byte "
+                                  "order mark); save it as UTF-8");
   if (!line.empty() && line.back() == '\r')
     throw Error(OBATCH_EJSON, where + ": the line ends in CR LF; JSONL lines end in LF");
   if (line.find_first_not_of(" \t") == std::string::npos) {
@@ -50,6 +54,19 @@ bool check_jsonl_framing(const std::string &line, uint64_t lineno, bool last,
     throw Error(OBATCH_EJSON, where + ": the line is empty");
   }
   return true;
+}
+
+Request first_file_request(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(OBATCH_EIO, "cannot open " + path + ": " + errno_text(errno));
+  std::string line;
+  if (std::getline(in, line)) {
+    std::string where = path + " line 1";
+    if (check_jsonl_framing(line, 1, in.peek() == EOF, where))
+      return parse_request_line(line, where);
+  }
+  if (in.bad()) throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
+  throw Error(OBATCH_EREQUEST, path + ": the file has no requests");
 }
 
 BatchInput::BatchInput(std::string path, std::string id_prefix)
@@ -97,6 +114,7 @@ void BatchInput::rollback(const Mark &m) {
       throw Error(OBATCH_EIO, "cannot roll back " + path_ + ": " + errno_text(errno));
   }
   ids_.truncate(m.count);
+  if (lines_.size() > m.count) lines_.resize(m.count);
   bytes_ = m.bytes;
   embedding_inputs_ = m.embedding_inputs;
   endpoint_ = m.endpoint;
@@ -111,7 +129,12 @@ void BatchInput::write(const std::string &data) {
     throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
 }
 
-void BatchInput::append(Request r, const std::string &where) {
+std::string BatchInput::origin(uint64_t index) const {
+  if (index < lines_.size() && lines_[index]) return "line " + std::to_string(lines_[index]);
+  return "request " + std::to_string(index + 1);
+}
+
+void BatchInput::append(Request r, const std::string &where, uint64_t line_in_file) {
   if (finished_) throw Error(OBATCH_ESTATE, where + ": the input is already closed");
   const uint64_t n = ids_.size() + 1;  // this request's 1-based position
   if (r.custom_id.empty()) r.custom_id = next_custom_id();
@@ -121,18 +144,19 @@ void BatchInput::append(Request r, const std::string &where) {
           rules_.endpoints.end()) {
     std::string list;
     for (auto &e : rules_.endpoints) list += (list.empty() ? "" : ", ") + e;
-    throw Error(OBATCH_EREQUEST, where + ": url \"" + r.url + "\" is not a batch endpoint of " +
-                                     rules_.provider + " (" + list + ")");
+    throw Error(OBATCH_EREQUEST, where + ": url " + message_quote(r.url) +
+                                     " is not a batch endpoint of " + rules_.provider + " (" +
+                                     list + ")");
   }
   if (!endpoint_.empty() && r.url != endpoint_)
-    throw Error(OBATCH_EREQUEST, where + ": url \"" + r.url +
-                                     "\" differs from the batch's endpoint \"" + endpoint_ +
-                                     "\"; a batch has one endpoint");
+    throw Error(OBATCH_EREQUEST, where + ": url " + message_quote(r.url) +
+                                     " differs from the batch's endpoint " +
+                                     message_quote(endpoint_) + "; a batch has one endpoint");
   if (rules_.one_model && !model_.empty() && !r.model.empty() && r.model != model_)
-    throw Error(OBATCH_EMODEL, where + ": model \"" + r.model + "\" differs from \"" +
-                                   model_ + "\" (request " +
-                                   std::to_string(first_model_request_) + "); " +
-                                   rules_.provider + " allows one model per batch");
+    throw Error(OBATCH_EMODEL, where + ": model " + message_quote(r.model) +
+                                   " differs from " + message_quote(model_) + " (" +
+                                   origin(first_model_request_) + "); " + rules_.provider +
+                                   " allows one model per batch");
   if (rules_.max_requests && n > rules_.max_requests)
     throw Error(OBATCH_ELIMIT, where + ": the batch would have " + std::to_string(n) +
                                    " requests; " + rules_.provider + " allows " +
@@ -165,9 +189,9 @@ void BatchInput::append(Request r, const std::string &where) {
                                    std::to_string(bytes_ + line.size()) + " bytes; " +
                                    rules_.provider + " allows " + bytes_text(rules_.max_bytes));
   if (!ids_.add(r.custom_id))
-    throw Error(OBATCH_EDUPLICATE, where + ": custom_id \"" + r.custom_id +
-                                       "\" is already used by request " +
-                                       std::to_string(ids_.find(r.custom_id) + 1));
+    throw Error(OBATCH_EDUPLICATE, where + ": custom_id " + message_quote(r.custom_id) +
+                                       " is already used by " +
+                                       origin(ids_.find(r.custom_id)));
   try {
     write(line);
   } catch (...) {
@@ -184,7 +208,11 @@ void BatchInput::append(Request r, const std::string &where) {
   if (endpoint_.empty()) endpoint_ = r.url;
   if (model_.empty() && !r.model.empty()) {
     model_ = r.model;
-    first_model_request_ = n;
+    first_model_request_ = n - 1;
+  }
+  if (line_in_file) {
+    if (lines_.size() < n - 1) lines_.resize(n - 1, 0);
+    lines_.push_back(line_in_file);
   }
   if (!r.model.empty() && std::find(models_.begin(), models_.end(), r.model) == models_.end()) {
     if (models_.size() < kListedModels)
@@ -207,7 +235,7 @@ void BatchInput::append_file(const std::string &path) {
       std::string where = path + " line " + std::to_string(lineno);
       if (!check_jsonl_framing(line, lineno, in.peek() == EOF, where)) break;
       Request r = parse_request_line(line, where);
-      append(std::move(r), where);
+      append(std::move(r), where, lineno);
       any = true;
     }
     if (in.bad()) throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));

@@ -13,11 +13,18 @@
 namespace obatch {
 
 // The checks a line of a JSONL input file gets before its JSON is read: no
-// UTF-8 byte order mark (line 1), no CR LF, not blank. Returns false for a
-// blank last line (a trailing newline: the file ends there); throws
-// Error(EJSON) starting with `where` for the others.
+// byte order mark (line 1: UTF-8, or UTF-16 for a file in the wrong
+// encoding), no CR LF, not blank. Returns false for a blank last line (a
+// trailing newline: the file ends there); throws Error(EJSON) starting with
+// `where` for the others.
 bool check_jsonl_framing(const std::string &line, uint64_t lineno, bool last,
                          const std::string &where);
+
+// The first request of a JSONL file, with the checks append_file gives its
+// line 1 (framing, then the line): for choosing the provider from its model
+// before append_file. Throws the error append_file would for line 1, or
+// Error(EREQUEST) "PATH: the file has no requests".
+Request first_file_request(const std::string &path);
 
 class BatchInput {
  public:
@@ -36,8 +43,10 @@ class BatchInput {
 
   // Checks `r` against the batch (duplicate id, endpoint, model, limits) and
   // writes it. `where` starts every error message ("request 3", "in.jsonl
-  // line 3"). Nothing is written when it throws.
-  void append(Request r, const std::string &where);
+  // line 3"). `line`: the request's line in its file, if it comes from one
+  // (later messages then point at "line N" rather than "request N").
+  // Nothing is written when it throws.
+  void append(Request r, const std::string &where, uint64_t line = 0);
 
   // Adds every line of a JSONL file, all or nothing.
   void append_file(const std::string &path);
@@ -60,7 +69,10 @@ class BatchInput {
   const IdIndex &ids() const { return ids_; }
   // Hands the ids over (to the job that runs the batch); the input is empty
   // of them afterwards.
-  IdIndex take_ids() { return std::move(ids_); }
+  IdIndex take_ids() {
+    lines_.clear();
+    return std::move(ids_);
+  }
   // The custom_id the next request gets when the caller gives none.
   std::string next_custom_id() const;
 
@@ -74,6 +86,8 @@ class BatchInput {
   Mark mark() const;
   void rollback(const Mark &m);
   void write(const std::string &data);
+  // "line 4" or "request 4": where the request at 0-based `index` came from.
+  std::string origin(uint64_t index) const;
 
   std::string path_;
   std::string id_prefix_;
@@ -85,7 +99,10 @@ class BatchInput {
   std::string model_;
   std::vector<std::string> models_;  // distinct, at most kListedModels
   bool more_models_ = false;
-  uint64_t first_model_request_ = 0;
+  uint64_t first_model_request_ = 0;  // 0-based index of the first request naming a model
+  // Per request, its line in the file it came from (0: not from a file).
+  // Empty until a request comes from a file: obatch_add pays nothing.
+  std::vector<uint64_t> lines_;
   uint64_t bytes_ = 0;
   uint64_t embedding_inputs_ = 0;
   std::string line_;  // the line being appended (kept: its buffer is reused)

@@ -6,6 +6,7 @@
 
 #include "obatch/obatch.h"
 #include "util/error.hpp"
+#include "util/json_write.hpp"
 
 namespace obatch {
 namespace {
@@ -38,17 +39,48 @@ std::string json_error_text(simdjson::error_code e) {
     case simdjson::DEPTH_ERROR: return "JSON nested deeper than 1024 levels";
     case simdjson::UTF8_ERROR: return "text that is not valid UTF-8";
     case simdjson::EMPTY: return "an empty line where a JSON object belongs";
-    case simdjson::UNCLOSED_STRING: return "a string that is never closed";
+    case simdjson::UNCLOSED_STRING:
+      return "invalid JSON: a string is never closed (is the text cut short?)";
+    case simdjson::STRING_ERROR:
+      return "invalid JSON: a string has a bad escape sequence (an unknown escape such as "
+             "\\x, or a lone UTF-16 surrogate such as \\ud800)";
+    case simdjson::UNESCAPED_CHARS:
+      return "invalid JSON: a string holds a raw control character (a tab, newline or other "
+             "byte below 0x20 must be written as an escape such as \\t)";
+    case simdjson::NUMBER_ERROR:
+      return "invalid JSON: a number is malformed or out of range (such as 1e999)";
     case simdjson::CAPACITY: return "a document too large to parse";
     default: return std::string("invalid JSON (") + simdjson::error_message(e) + ")";
   }
+}
+
+// What is wrong with `text` when the cause is its encoding rather than its
+// syntax; "" if none of these. Looked for only once the parser has failed,
+// so good input pays nothing.
+std::string encoding_problem(std::string_view text) {
+  auto starts = [&](const char *prefix, size_t n) {
+    return text.size() >= n && text.compare(0, n, prefix, n) == 0;
+  };
+  if (starts("\xEF\xBB\xBF", 3))
+    return "starts with a UTF-8 byte order mark; save the file without one";
+  if (starts("\xFF\xFE", 2) || starts("\xFE\xFF", 2))
+    return "is UTF-16 text (it starts with a UTF-16 byte order mark); save the file as UTF-8";
+  size_t nul = text.find('\0');
+  if (nul != std::string_view::npos)
+    return "contains a NUL byte (byte " + std::to_string(nul + 1) +
+           "); JSON text has none (is the file UTF-16 or binary?)";
+  return "";
 }
 
 element parse_json(simdjson::dom::parser &parser, std::string_view text,
                    const std::string &where, const char *what) {
   element doc;
   auto err = parser.parse(text.data(), text.size()).get(doc);
-  if (err) fail(OBATCH_EJSON, where, std::string(what) + " is " + json_error_text(err));
+  if (err) {
+    std::string problem = encoding_problem(text);
+    if (!problem.empty()) fail(OBATCH_EJSON, where, std::string(what) + " " + problem);
+    fail(OBATCH_EJSON, where, std::string(what) + " is " + json_error_text(err));
+  }
   return doc;
 }
 
@@ -64,8 +96,13 @@ void check_body(element body, std::string_view body_text, Request *r,
     if (!model.is_string())
       fail(OBATCH_EREQUEST, where, "body field \"model\" must be a string, not " +
                                        type_name(model.type()));
-    r->model = std::string(model.get_string().value_unsafe());
-    if (r->model.empty()) fail(OBATCH_EREQUEST, where, "body field \"model\" is empty");
+    std::string_view name = model.get_string().value_unsafe();
+    if (name.empty()) fail(OBATCH_EREQUEST, where, "body field \"model\" is empty");
+    if (name.size() > kMaxModelBytes)
+      fail(OBATCH_EREQUEST, where, "body field \"model\" is " + std::to_string(name.size()) +
+                                       " bytes; no model name is longer than " +
+                                       std::to_string(kMaxModelBytes));
+    r->model = std::string(name);
   }
   element stream;
   if (obj["stream"].get(stream) == simdjson::SUCCESS && !stream.is_null() &&
@@ -149,6 +186,16 @@ void check_custom_id(std::string_view id, const std::string &where) {
       fail(OBATCH_EREQUEST, where, "custom_id contains a control character");
 }
 
+std::string message_quote(std::string_view s, size_t max) {
+  if (s.size() <= max) return json_quote(s);
+  size_t cut = max;
+  // Back up to the start of a UTF-8 character.
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) cut--;
+  std::string out = json_quote(s.substr(0, cut));
+  out.insert(out.size() - 1, "...");
+  return out + " (" + std::to_string(s.size()) + " bytes)";
+}
+
 Request parse_request_body(std::string_view body_json, const std::string &custom_id,
                            const std::string &endpoint, const std::string &where) {
   Request r;
@@ -193,7 +240,10 @@ Request parse_request_line(std::string_view line, const std::string &where) {
     auto k = field.key;
     int i = 0;
     while (i < 4 && k != kFields[i]) i++;
-    if (i == 4) fail(OBATCH_EREQUEST, where, "unknown field \"" + std::string(k) + "\" in the line");
+    if (i == 4)
+      fail(OBATCH_EREQUEST, where,
+           "unknown field " + message_quote(k) +
+               " in the line (a line has custom_id, method, url and body only)");
     // Parsers disagree on which of two equal keys wins: refuse to guess.
     if (++seen[i] > 1)
       fail(OBATCH_EREQUEST, where, "field \"" + std::string(k) + "\" appears twice in the line");

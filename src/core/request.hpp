@@ -13,6 +13,10 @@ namespace obatch {
 // longer id is almost always a mistake, such as a whole prompt).
 constexpr size_t kMaxCustomIdBytes = 512;
 
+// The longest model name obatch accepts (fine-tune and Hugging Face ids are
+// well under 200 bytes; a longer one is a mistake, such as a pasted prompt).
+constexpr size_t kMaxModelBytes = 256;
+
 // A request that passed the checks that need no provider.
 struct Request {
   std::string custom_id;   // "" when the caller left it to obatch
@@ -39,5 +43,10 @@ std::string infer_endpoint(bool has_messages, bool has_input, bool has_prompt,
 
 // Throws Error(EREQUEST) if `id` is not an acceptable custom_id.
 void check_custom_id(std::string_view id, const std::string &where);
+
+// `s` as a JSON string literal for an error message: control characters
+// escaped, and cut after about `max` bytes (on a UTF-8 character boundary)
+// with the full size named, so a 10 MB value never floods a terminal.
+std::string message_quote(std::string_view s, size_t max = 80);
 
 }  // namespace obatch

@@ -38,10 +38,15 @@ void InputCheck::check_line(const std::string &line, uint64_t lineno, bool last,
   }
   Request r = parse_request_line(line, where);
   if (!provider_) {
-    provider_ = provider_for_batch(conf_, r.model);
+    try {
+      provider_ = provider_for_batch(conf_, r.model);
+    } catch (const Error &e) {
+      // The model of this line chose no provider: say which line.
+      throw Error(e.code(), where + ": " + e.what());
+    }
     input_.set_rules(provider_->rules(conf_));
   }
-  input_.append(std::move(r), where);
+  input_.append(std::move(r), where, lineno);
 }
 
 void InputCheck::run(const std::string &path) {

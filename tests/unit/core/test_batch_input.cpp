@@ -436,13 +436,89 @@ static void framing_checks(void **) {
                obatch::check_jsonl_framing("\xEF\xBB\xBF{}", 1, false, "w"));
   // A BOM further down is the JSON parser's business.
   assert_true(obatch::check_jsonl_framing("\xEF\xBB\xBF{}", 2, false, "w"));
+  EXPECT_ERROR(OBATCH_EJSON, "w: the file is UTF-16 text",
+               obatch::check_jsonl_framing(std::string("\xFF\xFE{\0", 4), 1, false, "w"));
+  EXPECT_ERROR(OBATCH_EJSON, "w: the file is UTF-16 text",
+               obatch::check_jsonl_framing(std::string("\xFE\xFF\0{", 4), 1, false, "w"));
   EXPECT_ERROR(OBATCH_EJSON, "CR LF", obatch::check_jsonl_framing("{}\r", 3, true, "w"));
   EXPECT_ERROR(OBATCH_EJSON, "w: the line is empty",
                obatch::check_jsonl_framing(" \t", 3, false, "w"));
   assert_false(obatch::check_jsonl_framing("", 3, true, "w"));
 }
 
+// A file's requests are named by their line in later messages; requests
+// added one by one keep "request N".
+static void later_messages_name_the_earlier_line(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(openai_like());
+  in.append(chat("api", "gpt-4o"), "request 1");
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("x") + "\n" + chat_line("y") + "\n" + chat_line("x") + "\n");
+  EXPECT_ERROR(OBATCH_EDUPLICATE, src + " line 3: custom_id \"x\" is already used by line 1",
+               in.append_file(src));
+  unit::write_all(src, chat_line("x") + "\n" + chat_line("api") + "\n");
+  EXPECT_ERROR(OBATCH_EDUPLICATE, src + " line 2: custom_id \"api\" is already used by request 1",
+               in.append_file(src));
+  unit::write_all(src, chat_line("x") + "\n");
+  in.append_file(src);
+  in.append(chat("z", "gpt-4o"), "request 3");
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "request 4: custom_id \"x\" is already used by line 1",
+               in.append(chat("x", "gpt-4o"), "request 4"));
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "request 4: custom_id \"z\" is already used by request 3",
+               in.append(chat("z", "gpt-4o"), "request 4"));
+
+  BatchInput models("", "req");
+  models.set_rules(openai_like());
+  unit::write_all(src, chat_line("a", "gpt-4o") + "\n" + chat_line("b", "gpt-4.1") + "\n");
+  EXPECT_ERROR(OBATCH_EMODEL, "differs from \"gpt-4o\" (line 1)", models.append_file(src));
+}
+
+// Values quoted in messages are escaped and cut: a 1 MB url or field name
+// does not come back as a 1 MB message.
+static void long_values_are_cut_in_messages(void **) {
+  BatchInput in("", "req");
+  InputRules rules = openai_like();
+  rules.endpoints = {"/v1/chat/completions"};
+  in.set_rules(rules);
+  Request r = chat("a");
+  r.url = "/v1/" + std::string(1 << 20, 'x');
+  std::string msg = EXPECT_ERROR(OBATCH_EREQUEST, "(1048580 bytes) is not a batch endpoint",
+                                 in.append(r, "request 1"));
+  assert_true(msg.size() < 400);
+  r.url = "/v1/x\n\x1b[31m";
+  msg = EXPECT_ERROR(OBATCH_EREQUEST, "url \"/v1/x\\n\\u001b[31m\" is not", in.append(r, "request 1"));
+}
+
+// The first request of a file, read with line 1's checks (what
+// Batch::add_file needs to pick the provider).
+static void first_file_request_checks_line_one(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("a", "org/m") + "\nnot json\n");
+  assert_str_eq(obatch::first_file_request(src).model, "org/m");
+  unit::write_all(src, "\n" + chat_line("a") + "\n");
+  EXPECT_ERROR(OBATCH_EJSON, src + " line 1: the line is empty", obatch::first_file_request(src));
+  unit::write_all(src, chat_line("a") + "\r\n");
+  EXPECT_ERROR(OBATCH_EJSON, src + " line 1: the line ends in CR LF",
+               obatch::first_file_request(src));
+  unit::write_all(src, "\xEF\xBB\xBF" + chat_line("a") + "\n");
+  EXPECT_ERROR(OBATCH_EJSON, "byte order mark", obatch::first_file_request(src));
+  unit::write_all(src, "{\"custom_id\":1}\n");
+  EXPECT_ERROR(OBATCH_EREQUEST, src + " line 1: field \"custom_id\" must be a string",
+               obatch::first_file_request(src));
+  for (const char *empty : {"", "\n", "  "}) {
+    unit::write_all(src, empty);
+    EXPECT_ERROR(OBATCH_EREQUEST, src + ": the file has no requests",
+                 obatch::first_file_request(src));
+  }
+  EXPECT_ERROR(OBATCH_EIO, "cannot open", obatch::first_file_request(tmp.file("none.jsonl")));
+}
+
 static const struct CMUnitTest batch_input_tests[] = {
+    cmocka_unit_test(later_messages_name_the_earlier_line),
+    cmocka_unit_test(long_values_are_cut_in_messages),
+    cmocka_unit_test(first_file_request_checks_line_one),
     cmocka_unit_test(models_lists_the_distinct_ones),
     cmocka_unit_test(models_rolled_back_with_a_file),
     cmocka_unit_test(no_path_writes_nothing),

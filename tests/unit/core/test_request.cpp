@@ -327,7 +327,54 @@ static void messages_start_with_where(void **) {
   starts(EXPECT_ERROR(OBATCH_EJSON, "", parse_request_body("{", "", "", where)));
 }
 
+// Errors whose cause is the text's encoding say so, not just "invalid JSON".
+static void encoding_problems_are_named(void **) {
+  std::string ok = line("\"a\"", kChatRest);
+  EXPECT_ERROR(OBATCH_EJSON, "request 7: the line starts with a UTF-8 byte order mark",
+               parse_request_line("\xEF\xBB\xBF" + ok, kWhere));
+  EXPECT_ERROR(OBATCH_EJSON, "request 7: the line is UTF-16 text",
+               parse_request_line("\xFF\xFE" + ok, kWhere));
+  std::string nul = ok;
+  nul.insert(1, 1, '\0');
+  EXPECT_ERROR(OBATCH_EJSON, "request 7: the line contains a NUL byte (byte 2)",
+               parse_request_line(nul, kWhere));
+  EXPECT_ERROR(OBATCH_EJSON, "the body contains a NUL byte",
+               parse_request_body(std::string("{\"model\":\"g\0\"}", 14), "", "", kWhere));
+  // The other syntax errors name what is wrong.
+  EXPECT_ERROR(OBATCH_EJSON, "lone UTF-16 surrogate",
+               body(R"({"model":"gpt-4o","messages":[{"content":"\ud800"}]})"));
+  EXPECT_ERROR(OBATCH_EJSON, "raw control character",
+               body("{\"model\":\"gpt-4o\",\"messages\":[{\"content\":\"a\tb\"}]}"));
+  EXPECT_ERROR(OBATCH_EJSON, "out of range",
+               body(R"({"model":"gpt-4o","max_tokens":1e999,"messages":[{}]})"));
+}
+
+static void model_name_length_limit(void **) {
+  std::string name(obatch::kMaxModelBytes, 'm');
+  assert_str_eq(body(R"({"model":")" + name + R"(","messages":[{}]})").model, name);
+  EXPECT_ERROR(OBATCH_EREQUEST, "body field \"model\" is 257 bytes",
+               body(R"({"model":")" + name + R"(m","messages":[{}]})"));
+}
+
+static void message_quote_escapes_and_cuts(void **) {
+  using obatch::message_quote;
+  assert_str_eq(message_quote("abc"), "\"abc\"");
+  assert_str_eq(message_quote("a\"b\n"), "\"a\\\"b\\n\"");
+  assert_str_eq(message_quote("abcdef", 3), "\"abc...\" (6 bytes)");
+  // Never cuts a UTF-8 character in two.
+  assert_str_eq(message_quote("ab\xC3\xA9z", 3), "\"ab...\" (5 bytes)");
+  std::string big(10 << 20, 'x');
+  std::string unknown = "{\"" + big + "\":1," + line("\"a\"", kChatRest).substr(1);
+  std::string msg = EXPECT_ERROR(OBATCH_EREQUEST, "unknown field \"xxx",
+                                 parse_request_line(unknown, kWhere));
+  assert_true(msg.size() < 300);
+  assert_contains(msg, "(10485760 bytes)");
+}
+
 static const struct CMUnitTest request_tests[] = {
+    cmocka_unit_test(encoding_problems_are_named),
+    cmocka_unit_test(model_name_length_limit),
+    cmocka_unit_test(message_quote_escapes_and_cuts),
     cmocka_unit_test(messages_means_chat),
     cmocka_unit_test(input_with_embedding_model_means_embeddings),
     cmocka_unit_test(input_with_moderation_model_means_moderations),

@@ -62,9 +62,9 @@ static void every_bad_line_is_reported(void **) {
   assert_int_equal(check.problem_count(), 7);
   assert_int_equal(p.size(), 7);
   expect_problem(p[0], 2, OBATCH_EJSON, path + " line 2");
-  expect_problem(p[1], 3, OBATCH_EDUPLICATE, "custom_id \"a\" is already used by request 1");
+  expect_problem(p[1], 3, OBATCH_EDUPLICATE, "custom_id \"a\" is already used by line 1");
   expect_problem(p[2], 5, OBATCH_EREQUEST, "differs from the batch's endpoint");
-  expect_problem(p[3], 6, OBATCH_EMODEL, "model \"gpt-4o\" differs from \"gpt-4o-mini\"");
+  expect_problem(p[3], 6, OBATCH_EMODEL, "model \"gpt-4o\" differs from \"gpt-4o-mini\" (line 1)");
   expect_problem(p[4], 7, OBATCH_EJSON, "the line is empty");
   expect_problem(p[5], 8, OBATCH_EJSON, "CR LF");
   expect_problem(p[6], 9, OBATCH_EREQUEST, "field \"custom_id\" is missing");
@@ -203,7 +203,37 @@ static void writes_nothing(void **) {
   assert_int_equal(access(tmp.file("work").c_str(), F_OK), -1);
 }
 
+// Earlier requests are named by their line, not by how many good requests
+// came before them (bad lines are skipped, so the two differ).
+static void earlier_requests_are_named_by_line(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  unit::write_all(path, "not json\n" + line("a") + "\n" + "\n" + line("b", "gpt-4o") + "\n" +
+                            line("a") + "\n");
+  InputCheck check(openai(), 100);
+  check.run(path);
+  const auto &p = check.problems();
+  assert_int_equal(p.size(), 4);
+  expect_problem(p[2], 4, OBATCH_EMODEL, "differs from \"gpt-4o-mini\" (line 2)");
+  expect_problem(p[3], 5, OBATCH_EDUPLICATE, path + " line 5: custom_id \"a\" is already used by line 2");
+}
+
+// A line whose model no provider serves: the problem names the line.
+static void unknown_model_names_the_line(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  unit::write_all(path, "\n" + line("a", "my-local-llama") + "\n");
+  InputCheck check(Config(), 100);
+  check.run(path);
+  const auto &p = check.problems();
+  assert_int_equal(p.size(), 2);
+  expect_problem(p[0], 1, OBATCH_EJSON, "the line is empty");
+  expect_problem(p[1], 2, OBATCH_EPROVIDER, path + " line 2: no provider serves model");
+}
+
 static const struct CMUnitTest input_check_tests[] = {
+    cmocka_unit_test(earlier_requests_are_named_by_line),
+    cmocka_unit_test(unknown_model_names_the_line),
     cmocka_unit_test(every_bad_line_is_reported),
     cmocka_unit_test(bom_on_line_one),
     cmocka_unit_test(provider_from_the_first_good_model),
