@@ -24,6 +24,11 @@ void add_api_options(CLI::App *cmd, ApiOptions &o) {
                   "openai or parasail (default: chosen by model, or found by asking each)");
   cmd->add_option("--base-url", o.base_url,
                   "API base URL (default: the provider's *_BASE_URL variable, else its own)");
+  // Certificates are always verified; this only says which CA to trust.
+  cmd->add_option("--ca-file", o.ca_file,
+                  "PEM file of the CA certificates to trust for the API server (a private "
+                  "CA); certificate checks cannot be turned off")
+      ->type_name("PATH");
 }
 
 Config::Config() {
@@ -33,6 +38,7 @@ Config::Config() {
 Config::Config(const ApiOptions &api) : Config() {
   if (!api.provider.empty()) set("provider", api.provider);
   if (!api.base_url.empty()) set("base_url", api.base_url);
+  if (!api.ca_file.empty()) set("ca_file", api.ca_file);
 }
 
 Config::~Config() { obatch_config_destroy(conf_); }
@@ -63,7 +69,8 @@ std::string provider_for_batch(const ApiOptions &api, const std::string &batch_i
   std::string tried;
   int worst = OBATCH_ENOTFOUND;
   for (const std::string &name : provider_names()) {
-    ApiOptions one{name, ""};
+    ApiOptions one = api;  // keeps --ca-file
+    one.provider = name;
     Config conf(one);
     obatch_list_t *page = nullptr;
     char err[512] = "";

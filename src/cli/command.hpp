@@ -41,6 +41,7 @@ struct CliError : std::runtime_error {
 struct ApiOptions {
   std::string provider;
   std::string base_url;
+  std::string ca_file;  // --ca-file: a private CA to trust (config ca_file)
 };
 void add_api_options(CLI::App *cmd, ApiOptions &o);
 

@@ -1,7 +1,11 @@
 #include "core/config.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "obatch/obatch.h"
@@ -13,13 +17,30 @@ namespace {
 const std::set<std::string> kStringKeys = {
     "provider",   "base_url",    "api_key",          "endpoint",
     "completion_window", "work_dir", "results_dir", "output_path",
-    "error_path", "custom_id_prefix"};
+    "error_path", "custom_id_prefix", "state", "ca_file"};
 
 const std::set<std::string> kNumberKeys = {
     "poll_interval_ms", "poll_max_interval_ms", "max_retries",
-    "connect_timeout_ms", "request_timeout_ms", "max_requests", "max_bytes"};
+    "connect_timeout_ms", "request_timeout_ms", "max_requests", "max_bytes", "force_new"};
 
 const char kMetadataPrefix[] = "metadata.";
+
+// ca_file names the CA certificates to trust (a private CA; certificates
+// are always verified). It must be a file obatch can read now, so a typo
+// fails here and not as a certificate error later.
+void check_ca_file(const std::string &path) {
+  struct stat st;
+  int err = 0;
+  if (stat(path.c_str(), &st) != 0)
+    err = errno;
+  else if (!S_ISREG(st.st_mode))
+    err = EISDIR;
+  else if (access(path.c_str(), R_OK) != 0)
+    err = errno;
+  if (err)
+    throw Error(OBATCH_ECONFIG, "ca_file '" + path + "' cannot be read: " + std::strerror(err) +
+                                    " (it names a PEM file of CA certificates to trust)");
+}
 
 bool parse_count(const std::string &v, int64_t *out) {
   if (v.empty() || v.size() > 18) return false;
@@ -50,6 +71,8 @@ void Config::set(const std::string &key, const char *value) {
     if (!parse_count(v, &n))
       throw Error(OBATCH_ECONFIG, "configuration key '" + key +
                                       "' takes a whole number >= 0, not '" + v + "'");
+    if (key == "force_new" && n > 1)
+      throw Error(OBATCH_ECONFIG, "force_new is 0 or 1, not " + v);
     if (key == "max_retries" && n > 100)
       throw Error(OBATCH_ECONFIG, "max_retries is at most 100, not " + v);
   }
@@ -67,6 +90,7 @@ void Config::set(const std::string &key, const char *value) {
     throw Error(OBATCH_ECONFIG,
                 "completion_window must be \"24h\" (the only window the Batch "
                 "API offers), not '" + v + "'");
+  if (key == "ca_file" && !v.empty()) check_ca_file(v);
   if (key == "custom_id_prefix" && v.empty())
     throw Error(OBATCH_ECONFIG, "custom_id_prefix must not be empty");
   values_[key] = v;

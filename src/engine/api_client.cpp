@@ -23,6 +23,22 @@ double jitter() {
 
 bool is_long_transfer(int op) { return op == OBATCH_OP_UPLOAD || op == OBATCH_OP_DOWNLOAD; }
 
+// libcurl codes for a certificate that is not trusted, or a CA file that
+// cannot be used: trying again cannot help.
+constexpr int kCurlPeerFailedVerification = 60;
+constexpr int kCurlCaCertBadFile = 77;
+bool tls_trust_failure(int curl_code) {
+  return curl_code == kCurlPeerFailedVerification || curl_code == kCurlCaCertBadFile;
+}
+
+// "host" or "host:port" of an absolute http(s) URL; "" when it is not one.
+std::string authority_of(const std::string &url) {
+  UrlParts u;
+  if (!parse_url(url, &u)) return "";
+  std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+  return u.port.empty() ? host : host + ":" + u.port;
+}
+
 // False when the server surely did not act on the request: it was never
 // connected to, or it answered in full with a client error (4xx: refused,
 // rate-limited, timed out waiting for the request).
@@ -61,6 +77,7 @@ ClientSettings client_settings(const Config &conf) {
   s.max_retries = static_cast<int>(conf.get_int("max_retries", s.max_retries));
   s.connect_timeout_ms = conf.get_int("connect_timeout_ms", s.connect_timeout_ms);
   s.request_timeout_ms = conf.get_int("request_timeout_ms", s.request_timeout_ms);
+  s.ca_file = conf.get("ca_file");
   return s;
 }
 
@@ -93,7 +110,9 @@ HttpResponse ApiClient::perform(int op, const Fields &args, const TransferOption
   if (!same_origin(url, base_url_))
     throw Error(OBATCH_EINSECURE, std::string(op_name(op)) +
                                       ": the provider asked to send the key to another host");
-  HttpResponse resp = transport_->perform(req, url, api_key_, opts);
+  TransferOptions with_ca = opts;
+  with_ca.ca_file = settings_.ca_file;
+  HttpResponse resp = transport_->perform(req, url, api_key_, with_ca);
   if (resp.interrupted) throw Stopped{};
   return resp;
 }
@@ -103,9 +122,19 @@ Error ApiClient::failure(int op, const HttpResponse &resp, int attempts) const {
   std::string tries = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
   if (resp.curl_code == 23 /* CURLE_WRITE_ERROR */)
     return Error(OBATCH_EIO, what + ": " + resp.curl_error);
+  UrlParts u;
+  parse_url(base_url_, &u);
+  if (resp.curl_code == kCurlCaCertBadFile)
+    return Error(OBATCH_ECONFIG, what + ": cannot use the CA file '" + settings_.ca_file +
+                                     "' (ca_file): " + redact(resp.curl_error));
+  if (resp.curl_code == kCurlPeerFailedVerification)
+    return Error(OBATCH_EINSECURE,
+                 what + ": the TLS certificate of " + u.host + " is not trusted (" +
+                     redact(resp.curl_error) + "); nothing was sent. obatch always verifies " +
+                     "certificates: for a server with a private CA, give that CA's PEM file " +
+                     "as ca_file (obatch --ca-file PATH)" +
+                     (settings_.ca_file.empty() ? "" : "; ca_file is '" + settings_.ca_file + "'"));
   if (resp.status == 0 || resp.curl_code != 0) {
-    UrlParts u;
-    parse_url(base_url_, &u);
     std::string how = resp.status == 0
                           ? "no answer from " + u.host
                           : "the answer from " + u.host + " (HTTP " +
@@ -113,8 +142,26 @@ Error ApiClient::failure(int op, const HttpResponse &resp, int attempts) const {
     return Error(OBATCH_ENETWORK, what + ": " + how + ": " + redact(resp.curl_error) + tries,
                  true);
   }
-  std::string detail = redact(error_text(resp.body));
+  // Redact before error_text cuts the body short: a cut key is not found.
+  std::string detail = redact(error_text(redact(resp.body)));
   std::string status = "HTTP " + std::to_string(resp.status);
+  if (resp.status >= 300 && resp.status < 400) {
+    // Never followed: the key would go along. Name the host only: a path
+    // or query string may hold anything.
+    auto loc = resp.headers.find("location");
+    std::string target = loc == resp.headers.end() ? "" : loc->second;
+    std::string where = authority_of(target);
+    bool same_host = where == authority_of(base_url_) ||
+                     (target.rfind("/", 0) == 0 && target.rfind("//", 0) != 0);
+    if (same_host)
+      where = "another path on " + u.host;
+    else if (where.empty())
+      where = "another address";
+    return Error(OBATCH_EHTTP,
+                 what + ": the server redirected (" + status + ") to " + redact(where) +
+                     "; obatch does not follow redirects (a key is sent only to its own "
+                     "provider's address): set the base URL to where the API really is");
+  }
   if (resp.status == 401 || resp.status == 403)
     return Error(OBATCH_EAUTH, what + ": the server refused the API key for " +
                                    provider_->name() + " (" + status + ": " + detail +
@@ -156,7 +203,8 @@ Remote ApiClient::create(int op, const Fields &args,
     // Any transport failure may be retried, even after a status line: a
     // create answered "200" and then cut off did create something, and
     // only the search before the retry can tell.
-    bool retry = resp.curl_code != 0 ? resp.curl_code != 23 /* CURLE_WRITE_ERROR */
+    bool retry = resp.curl_code != 0 ? resp.curl_code != 23 /* CURLE_WRITE_ERROR */ &&
+                                           !tls_trust_failure(resp.curl_code)
                                      : should_retry(resp.status, resp.headers);
     if (!retry || attempt >= settings_.max_retries) {
       // Out of tries: still, a create that may have happened must be found

@@ -24,6 +24,7 @@ struct ClientSettings {
   int max_retries = 5;
   long connect_timeout_ms = 5000;
   long request_timeout_ms = 60000;
+  std::string ca_file;  // config ca_file: a private CA to trust ("" = default)
 };
 
 ClientSettings client_settings(const Config &conf);

@@ -11,6 +11,7 @@
 
 #include "obatch/obatch.h"
 #include "util/error.hpp"
+#include "util/url.hpp"
 
 namespace obatch {
 
@@ -23,6 +24,7 @@ struct CallState {
   const std::atomic<bool> *stop;
   FILE *body_file = nullptr;
   bool write_failed = false;
+  int write_errno = 0;
 };
 
 size_t on_header(char *data, size_t size, size_t n, void *user) {
@@ -60,6 +62,7 @@ size_t on_body(char *data, size_t size, size_t n, void *user) {
       ssize_t w = ::write(st->opts->sink_fd, p, left);
       if (w <= 0) {
         st->write_failed = true;
+        st->write_errno = w < 0 ? errno : ENOSPC;
         return 0;  // aborts the transfer with CURLE_WRITE_ERROR
       }
       p += w;
@@ -142,6 +145,20 @@ HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // never carry the key elsewhere
+  // TLS: the peer's certificate and host name are always checked (libcurl's
+  // defaults, set anyway so that no default elsewhere can change them). The
+  // only knob says which CAs to trust: a private CA's file (config ca_file).
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!opts.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_file.c_str());
+  // Proxies: our headers (the key) go only to the server, never to a proxy
+  // (it sees a CONNECT); and loopback or plain http (allowed only to
+  // loopback) never goes through one, or http_proxy would get the key in
+  // clear.
+  curl_easy_setopt(e, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+  UrlParts where;
+  if (!parse_url(url, &where) || where.scheme == "http" || is_loopback_host(where.host))
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "obatch/" OBATCH_VERSION_STRING);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
@@ -216,6 +233,8 @@ HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
   }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
 
+  char errbuf[CURL_ERROR_SIZE] = "";  // unset again below, before it goes
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
   curl_multi_add_handle(multi_, e);
   int running = 1;
   CURLcode result = CURLE_OK;
@@ -240,6 +259,7 @@ HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
   }
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp.status);
   curl_multi_remove_handle(multi_, e);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, nullptr);
   curl_slist_free_all(hdrs);
   if (mime) curl_mime_free(mime);
   if (st.body_file) fclose(st.body_file);
@@ -248,9 +268,13 @@ HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
 
   resp.curl_code = static_cast<int>(result);
   if (result != CURLE_OK) {
+    // The buffer says more ("SSL certificate problem: self-signed
+    // certificate"); it never holds request headers.
     resp.curl_error = st.write_failed ? "cannot write the downloaded file (disk full?)"
+                      : errbuf[0]     ? errbuf
                                       : curl_easy_strerror(result);
     if (result == CURLE_ABORTED_BY_CALLBACK && stop_) resp.interrupted = true;
+    if (st.write_failed) resp.write_errno = st.write_errno;
   }
   return resp;
 }

@@ -25,6 +25,7 @@ struct HttpResponse {
   bool interrupted = false;  // Transport::stop()
   bool aborted = false;      // TransferOptions::abort said so
   uint64_t bytes_received = 0;
+  int write_errno = 0;  // why writing to TransferOptions::sink_fd failed
 };
 
 struct TransferOptions {
@@ -40,6 +41,10 @@ struct TransferOptions {
   // a request again by itself when a reused connection turns out closed,
   // and a create sent twice is a batch paid twice.
   bool fresh_connection = false;
+  // A PEM file of CA certificates to trust in place of the default bundle
+  // (config ca_file), for a server with a private CA. Certificates and host
+  // names are always verified: nothing turns that off.
+  std::string ca_file;
 };
 
 class Transport {

@@ -8,6 +8,10 @@ Usage:
     python3 fake_batch_server.py [--port 0] [--port-file PATH] [--api-key test-key]
                                  [--config JSON-or-@file] [--seed N]
                                  [--max-lifetime 600] [--verbose]
+                                 [--tls-cert PEM --tls-key PEM]
+
+With --tls-cert/--tls-key it serves https:// instead (the control API too); a client
+that rejects the certificate is counted in stats "tls_handshake_failures".
 
 Once listening it writes the port to --port-file (atomically) and prints
 "listening on 127.0.0.1:PORT". It stops on SIGTERM/SIGINT, POST /_control/shutdown,
@@ -32,8 +36,11 @@ Config keys (--config, POST /_control/config):
     retry_after       Retry-After value sent with 429 (default "0"; null = no header)
     retry_after_ms    retry-after-ms value sent with 429 (default null = no header)
     truncate_rate     probability that a non-empty file download is cut in half
+    redirect_location Location sent by the "302" / "307" fault kinds (default null: the
+                      request's own URL on this server)
     faults            targeted one-shot faults: {"method", "path" | "path_prefix",
-                      "kind", "count" (default 1), "skip" (default 0)}
+                      "path_suffix", "kind", "count" (default 1), "skip" (default 0),
+                      "seconds" (holds, default 30), "rate" ("slow", bytes/s, default 4096)}
 
 Besides the OpenAI calls, POST /v1/inline_batches?endpoint=E takes the JSONL requests as
 the body (Content-Type application/jsonl) and creates a batch without an upload.
@@ -41,7 +48,39 @@ the body (Content-Type application/jsonl) and creates a batch without an upload.
 Fault kinds: "429", "500", "503" (that answer instead of the action), "reset" (close
 with RST instead of the action), "reset_after" / "500_after" (perform the action, then
 RST / answer 500: the lost-answer case), "truncate" (perform the action, send the full
-Content-Length but half the body, then close).
+Content-Length but half the body, then close), "302" / "307" (answer that redirect, with
+an empty body, to config redirect_location), "echo_auth" (answer 500 with the request's
+Authorization header inside error.message, as a careless server might).
+Holds, for killing a client at a precise point (each is listed by /_control/held while it
+lasts; it ends after the fault's "seconds", on POST /_control/release, or when the client
+goes away):
+    "hang_before"  hold the whole request before acting; if the client goes away meanwhile
+                   the request is abandoned, never acted on (stats "abandoned")
+    "hang_after"   act, then hold before answering (the answer is lost if the client goes)
+    "stall"        a request with a body: read half of it, hold, then read the rest (the
+                   request is abandoned if the client went away); a request without a body
+                   (a download): send the headers and half the body, hold, send the rest
+    "slow"         like "stall" but paced: the body is read or sent at "rate" bytes/s
+Holds apply to bodies sent with Content-Length (chunked request bodies are read at once).
+A request whose body ends early (the client died while sending) is abandoned too.
+
+Control API (no auth):
+    GET  /_control/stats     counters (below), "requests" (one record per /v1 request:
+                             method, path, query, status (null: no answer), fault,
+                             authorization, host, user_agent, "acted" (the action ran),
+                             "abandoned" (dropped before acting)), "held" (as below)
+    GET  /_control/held      {"held": [{id, method, path, kind, phase (before_action |
+                             after_action | request_body | response_body), bytes_done,
+                             bytes_total, since}]}: the requests held right now
+    POST /_control/release   {"id": N} releases one held request, {} all of them
+    GET|POST /_control/config, POST /_control/reset, POST /_control/shutdown,
+    POST /_control/advance/{batch_id} {"status": terminal status}
+Counters: "uploads" and "batches_created" count uploads and batch creations the server
+ACTED on (stored); "upload_attempts" and "create_attempts" count every authorized
+POST /v1/files and POST /v1/batches (or /v1/inline_batches) that arrived, faulted or not;
+"abandoned" (requests dropped before acting because the client went away), "holds",
+"cancels", "retrieves", "downloads", "list_calls", "deletes", "faults_injected",
+"tls_handshake_failures" (with --tls-cert: connections whose TLS handshake failed).
 """
 
 import argparse
@@ -52,8 +91,10 @@ import os
 import random
 import re
 import secrets
+import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -70,7 +111,11 @@ BATCH_ENDPOINTS = (
 )
 TERMINAL = ("completed", "expired", "failed", "cancelled")
 RESPONSE_FAULTS = ("429", "500", "503")
-FAULT_KINDS = RESPONSE_FAULTS + ("reset", "reset_after", "500_after", "truncate")
+HOLD_KINDS = ("hang_before", "hang_after", "stall", "slow")
+FAULT_KINDS = RESPONSE_FAULTS + ("reset", "reset_after", "500_after", "truncate") + HOLD_KINDS
+REDIRECT_FAULTS = ("302", "307")
+FAULT_KINDS = FAULT_KINDS + REDIRECT_FAULTS + ("echo_auth",)
+FAULT_DEFAULTS = {"seconds": 30, "rate": 4096}
 
 DEFAULT_CONFIG = {
     "steps": 1,
@@ -85,6 +130,7 @@ DEFAULT_CONFIG = {
     "retry_after": "0",
     "retry_after_ms": None,
     "truncate_rate": 0.0,
+    "redirect_location": None,
     "faults": [],
 }
 
@@ -159,7 +205,8 @@ def fault_response(kind, config):
 def validate_fault(spec):
     if not isinstance(spec, dict) or spec.get("kind") not in FAULT_KINDS:
         raise ValueError(f"bad fault {spec!r}: needs a kind in {list(FAULT_KINDS)}")
-    unknown = set(spec) - {"method", "path", "path_prefix", "kind", "count", "skip"}
+    unknown = set(spec) - {"method", "path", "path_prefix", "path_suffix", "kind", "count",
+                           "skip", "seconds", "rate"}
     if unknown:
         raise ValueError(f"bad fault {spec!r}: unknown keys {sorted(unknown)}")
     fault = dict(spec)
@@ -167,6 +214,11 @@ def validate_fault(spec):
     fault.setdefault("skip", 0)
     if not all(isinstance(fault[k], int) and fault[k] >= 0 for k in ("count", "skip")):
         raise ValueError(f"bad fault {spec!r}: count and skip are integers >= 0")
+    for key, default in FAULT_DEFAULTS.items():
+        fault.setdefault(key, default)
+        value = fault[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ValueError(f"bad fault {spec!r}: {key} must be a number > 0")
     return fault
 
 
@@ -204,6 +256,8 @@ def merged_config(base, update):
           and all(k in FAULT_KINDS for k in cfg["fault_kinds"]),
           "fault_kinds", f"non-empty list of {list(FAULT_KINDS)}")
     check(isinstance(cfg["faults"], list), "faults", "list")
+    check(cfg["redirect_location"] is None or isinstance(cfg["redirect_location"], str),
+          "redirect_location", "string or null")
     if "faults" in update:
         cfg["faults"] = [validate_fault(f) for f in cfg["faults"]]
     return cfg
@@ -215,6 +269,8 @@ def fault_matches(fault, method, path):
     if "path" in fault and fault["path"].rstrip("/") != path:
         return False
     if "path_prefix" in fault and not path.startswith(fault["path_prefix"]):
+        return False
+    if "path_suffix" in fault and not path.endswith(fault["path_suffix"]):
         return False
     return True
 
@@ -431,6 +487,7 @@ class State:
     def __init__(self, config):
         self.lock = threading.RLock()
         self.config = config
+        self.held, self.held_seq = {}, 0  # id -> (entry, release event); kept over reset
         self.reset()
 
     def reset(self):
@@ -439,7 +496,9 @@ class State:
             self.fault_rng = random.Random(f"{self.config['seed']}:faults")
             self.stats = {"uploads": 0, "batches_created": 0, "cancels": 0, "retrieves": 0,
                           "downloads": 0, "list_calls": 0, "deletes": 0,
-                          "faults_injected": 0, "requests": []}
+                          "faults_injected": 0, "upload_attempts": 0, "create_attempts": 0,
+                          "abandoned": 0, "holds": 0, "requests": []}
+            self.stats["tls_handshake_failures"] = 0
 
     def _next_seq(self):
         self.seq += 1
@@ -456,7 +515,51 @@ class State:
 
     def snapshot_stats(self):
         with self.lock:
-            return copy.deepcopy(self.stats)
+            stats = copy.deepcopy(self.stats)
+            stats["held"] = self.held_requests()
+            return stats
+
+    def count_attempt(self, method, path):
+        """Counts an authorized upload or batch creation that arrived (acted on or not)."""
+        key = None
+        if method == "POST" and path == "/v1/files":
+            key = "upload_attempts"
+        elif method == "POST" and path in ("/v1/batches", "/v1/inline_batches"):
+            key = "create_attempts"
+        if key:
+            self.count(key)
+
+    # ---- held requests (hang_before, hang_after, stall, slow)
+
+    def hold_begin(self, info):
+        """Registers a held request; returns (id, event set by release())."""
+        with self.lock:
+            self.held_seq += 1
+            entry = dict(info, id=self.held_seq, since=time.time())
+            event = threading.Event()
+            self.held[entry["id"]] = (entry, event)
+            self.stats["holds"] += 1
+            return entry["id"], event
+
+    def hold_progress(self, hold_id, bytes_done):
+        with self.lock:
+            if hold_id in self.held:
+                self.held[hold_id][0]["bytes_done"] = bytes_done
+
+    def hold_end(self, hold_id):
+        with self.lock:
+            self.held.pop(hold_id, None)
+
+    def held_requests(self):
+        with self.lock:
+            return [dict(self.held[k][0]) for k in sorted(self.held)]
+
+    def release(self, hold_id=None):
+        with self.lock:
+            events = [ev for k, (_, ev) in self.held.items() if hold_id in (None, k)]
+        for event in events:
+            event.set()
+        return len(events)
 
     def log_request(self, record):
         with self.lock:
@@ -467,7 +570,13 @@ class State:
             self.stats[key] += 1
 
     def pick_fault(self, method, path):
-        """Targeted faults first (in list order), then a random one per fault_rate."""
+        """The kind of the fault for this request, or None (see pick_fault_spec)."""
+        spec = self.pick_fault_spec(method, path)
+        return spec["kind"] if spec else None
+
+    def pick_fault_spec(self, method, path):
+        """Targeted faults first (in list order), then a random one per fault_rate.
+        Returns None or {"kind", "seconds", "rate"}."""
         with self.lock:
             for fault in self.config["faults"]:
                 if fault["count"] <= 0 or not fault_matches(fault, method, path):
@@ -477,11 +586,12 @@ class State:
                     continue
                 fault["count"] -= 1
                 self.stats["faults_injected"] += 1
-                return fault["kind"]
+                return {"kind": fault["kind"], "seconds": fault["seconds"],
+                        "rate": fault["rate"]}
             rate = self.config["fault_rate"]
             if rate > 0 and self.fault_rng.random() < rate:
                 self.stats["faults_injected"] += 1
-                return self.fault_rng.choice(self.config["fault_kinds"])
+                return dict(FAULT_DEFAULTS, kind=self.fault_rng.choice(self.config["fault_kinds"]))
             return None
 
     def should_truncate(self):
@@ -859,6 +969,13 @@ def handle_control(server, method, path, body):
         if method == "POST" and path == "/_control/reset":
             state.reset()
             return json_response({"reset": True}), False
+        if method == "GET" and path == "/_control/held":
+            return json_response({"held": state.held_requests()}), False
+        if method == "POST" and path == "/_control/release":
+            hold_id = parse_json_body(body or b"{}").get("id")
+            if hold_id is not None and (isinstance(hold_id, bool) or not isinstance(hold_id, int)):
+                raise bad_request("'id' must be an integer", "id")
+            return json_response({"released": state.release(hold_id)}), False
         if method == "POST" and path == "/_control/shutdown":
             return json_response({"shutdown": True}), True
         match = re.fullmatch(r"/_control/advance/([^/]+)", path)
@@ -886,6 +1003,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version  # the default appends the Python version
+
+    def setup(self):
+        super().setup()
+        self.tls_failed = False
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except (ssl.SSLError, OSError):
+                # E.g. the client refused the certificate: no request ever arrives.
+                self.tls_failed = True
+                self.server.state.count("tls_handshake_failures")
+
+    def handle(self):
+        if not self.tls_failed:
+            super().handle()
 
     def log_message(self, format, *args):  # noqa: A002 (signature fixed by the base class)
         if self.server.verbose:
@@ -945,6 +1077,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         method = self.command
+        if path == "/v1" or path.startswith("/v1/"):
+            self._dispatch_api(method, path, url.query)  # reads the body itself
+            return
         try:
             body = self._read_body()
         except (ValueError, OSError):
@@ -957,60 +1092,221 @@ class Handler(BaseHTTPRequestHandler):
             if stop:
                 self.close_connection = True
                 self.server.stop_event.set()
-        elif path == "/v1" or path.startswith("/v1/"):
-            self._dispatch_api(method, path, url.query, body)
         else:
             self._send(error_response(404, f"Invalid URL ({method} {path})"))
 
-    def _dispatch_api(self, method, path, query, body):
+    def _dispatch_api(self, method, path, query):
         state = self.server.state
         record = {"method": method, "path": path, "query": query, "status": None,
                   "authorization": self.headers.get("Authorization"),
                   "host": self.headers.get("Host"),
-                  "user_agent": self.headers.get("User-Agent"), "fault": None}
+                  "user_agent": self.headers.get("User-Agent"), "fault": None,
+                  "acted": False, "abandoned": False}
         expected = f"Bearer {self.server.api_key}".encode()
         given = (record["authorization"] or "").encode("utf-8", "replace")
         if not hmac.compare_digest(given, expected):
+            try:
+                self._read_body()
+            except (ValueError, OSError):
+                self.close_connection = True
             self._finish_api(record, error_response(401, *AUTH_ERROR))
             return
-        kind = state.pick_fault(method, path)
+        fault = state.pick_fault_spec(method, path)
+        kind = fault["kind"] if fault else None
         record["fault"] = kind
+        state.count_attempt(method, path)
+        try:
+            body = self._read_api_body(method, path, fault)
+        except (ValueError, OSError):
+            self.close_connection = True
+            self._finish_api(record, error_response(400, "Could not read the request body"))
+            return
+        paced_response = fault if kind in ("stall", "slow") and not body else None
+        if body is None or (kind == "hang_before"
+                            and not self._hold(method, path, fault, "before_action")):
+            # The client went away before the whole request arrived or was acted on.
+            record["abandoned"] = True
+            state.count("abandoned")
+            self._finish_api(record, None)
+            return
         if kind in RESPONSE_FAULTS:
             self._finish_api(record, fault_response(kind, state.config))
+            return
+        if kind in REDIRECT_FAULTS:
+            location = state.config["redirect_location"] or self.path
+            self._finish_api(record, Response(int(kind), b"", "text/plain",
+                                              {"Location": location}))
+            return
+        if kind == "echo_auth":
+            self._finish_api(record, error_response(
+                500, "Internal error while handling Authorization: %s" % record["authorization"],
+                "server_error"))
             return
         if kind == "reset":
             self._finish_api(record, None)
             return
         req = {"headers": self.headers, "body": body, "query": parse_qs(query)}
         resp = handle_api(state, method, path, req)
+        record["acted"] = resp.status == 200
         if kind == "reset_after":
             resp = None
         elif kind == "500_after":
             resp = fault_response("500", state.config)
+        elif kind == "hang_after" and not self._hold(method, path, fault, "after_action"):
+            resp = None  # the client is gone: nobody to answer
         truncate = kind == "truncate"
         if kind is None and resp.is_download and resp.body and state.should_truncate():
             truncate, record["fault"] = True, "truncate"
-        self._finish_api(record, resp, truncate)
+        self._finish_api(record, resp, truncate, paced_response)
 
-    def _finish_api(self, record, resp, truncate=False):
+    def _finish_api(self, record, resp, truncate=False, pace=None):
         # Log before answering so a client that reads /_control/stats right after
         # getting its answer always finds this request there.
         record["status"] = resp.status if resp else None
         self.server.state.log_request(record)
         if resp is None:
             self._reset_connection()
+        elif pace is not None:
+            self._send_paced(resp, pace, record["method"], record["path"])
         else:
             self._send(resp, truncate)
+
+    # ---- holds and pacing
+
+    def _client_gone(self):
+        """True once the client closed or reset its side, even with unread bytes queued
+        (POLLRDHUP), so a killed client is seen while its last request sits unread."""
+        poller = select.poll()
+        poller.register(self.connection, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+        try:
+            return bool(poller.poll(0))
+        except (OSError, ValueError):
+            return True
+
+    def _hold(self, method, path, fault, phase, done=0, total=0):
+        """Holds this request for fault["seconds"], until /_control/release, or until the
+        client goes away. Returns False when the client went away."""
+        state = self.server.state
+        hold_id, released = state.hold_begin({
+            "method": method, "path": path, "kind": fault["kind"], "phase": phase,
+            "bytes_done": done, "bytes_total": total})
+        deadline = time.monotonic() + fault["seconds"]
+        try:
+            while not released.is_set() and not self.server.stop_event.is_set():
+                if self._client_gone():
+                    return False
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                released.wait(min(0.02, left))
+            return not self._client_gone()
+        finally:
+            state.hold_end(hold_id)
+
+    def _read_api_body(self, method, path, fault):
+        """The request body, read as `fault` says ("stall", "slow"); None when the client
+        went away before all of it was read."""
+        kind = fault["kind"] if fault else None
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length <= 0:
+            return b""
+        if kind == "stall":
+            head = self.rfile.read(length // 2)
+            if len(head) < length // 2 or not self._hold(method, path, fault, "request_body",
+                                                         len(head), length):
+                return None
+            rest = self.rfile.read(length - len(head))
+            body = head + rest
+        elif kind == "slow":
+            body = self._read_slowly(method, path, fault, length)
+        else:
+            body = self.rfile.read(length)
+        return body if body is not None and len(body) == length else None
+
+    def _pace(self, method, path, fault, phase, total, step):
+        """Yields chunk sizes for `total` bytes at fault["rate"] bytes/s while the request
+        is listed as held; stops early (the generator returns) when the client goes."""
+        state = self.server.state
+        hold_id, released = state.hold_begin({
+            "method": method, "path": path, "kind": fault["kind"], "phase": phase,
+            "bytes_done": 0, "bytes_total": total})
+        chunk = max(1, int(fault["rate"] / 20))  # 20 chunks a second
+        done = 0
+        try:
+            while done < total:
+                if self._client_gone() or self.server.stop_event.is_set():
+                    return
+                n = total - done if released.is_set() else min(chunk, total - done)
+                step(n)
+                done += n
+                state.hold_progress(hold_id, done)
+                if done < total and not released.is_set():
+                    time.sleep(0.05)
+        finally:
+            state.hold_end(hold_id)
+
+    def _read_slowly(self, method, path, fault, length):
+        parts = []
+        self._pace(method, path, fault, "request_body", length,
+                   lambda n: parts.append(self.rfile.read(n)))
+        body = b"".join(parts)
+        return body if len(body) == length and not self._client_gone() else None
+
+    def _send_paced(self, resp, fault, method, path):
+        """Sends the headers, then the body held after half ("stall") or paced ("slow")."""
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        body, sent = resp.body, [0]
+
+        def write(n):
+            self.wfile.write(body[sent[0]:sent[0] + n])
+            self.wfile.flush()
+            sent[0] += n
+
+        try:
+            if fault["kind"] == "stall":
+                write(len(body) // 2)
+                if self._hold(method, path, fault, "response_body", sent[0], len(body)):
+                    write(len(body) - sent[0])
+            else:
+                self._pace(method, path, fault, "response_body", len(body), write)
+        except OSError:
+            pass
+        if sent[0] < len(body):
+            self.close_connection = True
 
 
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, state, api_key, verbose):
+    def __init__(self, address, state, api_key, verbose, tls_context=None):
         self.state, self.api_key, self.verbose = state, api_key, verbose
+        self.tls_context = tls_context
         self.stop_event = threading.Event()
         super().__init__(address, Handler)
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.tls_context is not None:
+            # The handshake runs in the handler's thread (Handler.setup), so a client
+            # that never completes it cannot stall the accept loop.
+            sock = self.tls_context.wrap_socket(sock, server_side=True,
+                                                do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request, client_address):
+        # A client killed or reset mid-request is what the fault tests do on purpose:
+        # no traceback for that; anything else is still printed.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 # --------------------------------------------------------------------------- main
@@ -1043,7 +1339,12 @@ def parse_args(argv):
     parser.add_argument("--max-lifetime", type=float, default=600,
                         help="exit after this many seconds (a forgotten server never lingers)")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
-    return parser.parse_args(argv)
+    parser.add_argument("--tls-cert", help="serve https with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
+    args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    return args
 
 
 def main(argv=None):
@@ -1053,7 +1354,12 @@ def main(argv=None):
     except (OSError, ValueError) as err:
         print(f"fake_batch_server: bad --config: {err}", file=sys.stderr)
         return 2
-    server = FakeServer(("127.0.0.1", args.port), State(config), args.api_key, args.verbose)
+    tls_context = None
+    if args.tls_cert:
+        tls_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_context.load_cert_chain(args.tls_cert, args.tls_key)
+    server = FakeServer(("127.0.0.1", args.port), State(config), args.api_key, args.verbose,
+                        tls_context)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: server.stop_event.set())
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},

@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -383,11 +384,325 @@ def test_random_faults_reproducible(c):
     assert first == second and {429, 503} & set(first) and 200 in first, first
 
 
+# ---- holds (hang_before, hang_after, stall, slow) and acted-vs-attempt counters
+
+
+def raw_request(port, method, path, body=b"", ctype="application/json", send_body=None):
+    """Sends one request on a fresh socket (all of `body`, or its first `send_body` bytes)
+    and returns the socket, so the test decides when the client goes away."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {KEY}\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    sock.sendall(head + body[:len(body) if send_body is None else send_body])
+    return sock
+
+
+def read_answer(sock):
+    """(status, body) of the answer on a raw socket."""
+    resp = http.client.HTTPResponse(sock)
+    resp.begin()
+    return resp.status, resp.read()
+
+
+def wait_for(cond, what, timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def held(c, phase=None):
+    items = c.json("GET", "/_control/held", auth=False)["held"]
+    return [h for h in items if phase is None or h["phase"] == phase]
+
+
+def upload_body(n, prefix):
+    data = "".join(json.dumps(line) + "\n" for line in chat_lines(n, prefix)).encode()
+    return multipart({"purpose": "batch"}, ("file", "input.jsonl", data))
+
+
+def test_hang_before_release_then_acts(c):
+    f = c.upload(chat_lines(1))
+    before = c.stats()
+    c.config(faults=[{"method": "POST", "path": "/v1/batches", "kind": "hang_before",
+                      "seconds": 20}])
+    body = json.dumps({"input_file_id": f["id"], "endpoint": "/v1/chat/completions",
+                       "completion_window": "24h"}).encode()
+    sock = raw_request(c.port, "POST", "/v1/batches", body)
+    try:
+        h = wait_for(lambda: held(c, "before_action"), "the held create")[0]
+        assert h["method"] == "POST" and h["path"] == "/v1/batches", h
+        assert h["kind"] == "hang_before", h
+        stats = c.stats()
+        assert stats["batches_created"] == before["batches_created"], "acted while held"
+        assert stats["create_attempts"] == before["create_attempts"] + 1, stats
+        assert stats["held"] and stats["held"][0]["id"] == h["id"]
+        assert c.json("POST", "/_control/release", {"id": h["id"]}, auth=False)["released"] == 1
+        status, data = read_answer(sock)
+        assert status == 200 and json.loads(data)["status"] == "validating", (status, data)
+    finally:
+        sock.close()
+    assert c.stats()["batches_created"] == before["batches_created"] + 1
+    assert held(c) == []
+
+
+def test_hang_before_client_gone_abandons(c):
+    f = c.upload(chat_lines(1))
+    before = c.stats()
+    c.config(faults=[{"method": "POST", "path": "/v1/batches", "kind": "hang_before"}])
+    body = json.dumps({"input_file_id": f["id"], "endpoint": "/v1/chat/completions",
+                       "completion_window": "24h"}).encode()
+    sock = raw_request(c.port, "POST", "/v1/batches", body)
+    wait_for(lambda: held(c, "before_action"), "the held create")
+    sock.close()  # the client dies while the create is in flight
+    wait_for(lambda: not held(c), "the hold to end")
+    stats = c.stats()
+    assert stats["batches_created"] == before["batches_created"], "abandoned create acted"
+    assert stats["create_attempts"] == before["create_attempts"] + 1
+    assert stats["abandoned"] == before["abandoned"] + 1
+    last = stats["requests"][-1]
+    assert last["abandoned"] and not last["acted"] and last["status"] is None, last
+
+
+def test_hang_after_acts_then_holds(c):
+    before = c.stats()
+    c.config(faults=[{"method": "POST", "path": "/v1/files", "kind": "hang_after"}])
+    body, ctype = upload_body(2, "held")
+    sock = raw_request(c.port, "POST", "/v1/files", body, ctype)
+    h = wait_for(lambda: held(c, "after_action"), "the held upload answer")[0]
+    assert h["kind"] == "hang_after" and h["path"] == "/v1/files", h
+    assert c.stats()["uploads"] == before["uploads"] + 1, "hang_after must act first"
+    sock.close()  # the answer is lost
+    wait_for(lambda: not held(c), "the hold to end")
+    stats = c.stats()
+    assert stats["uploads"] == before["uploads"] + 1 and stats["abandoned"] == before["abandoned"]
+    last = stats["requests"][-1]
+    assert last["acted"] and last["status"] is None, last
+    # Released instead: the answer comes.
+    c.config(faults=[{"method": "POST", "path": "/v1/files", "kind": "hang_after"}])
+    sock = raw_request(c.port, "POST", "/v1/files", body, ctype)
+    try:
+        wait_for(lambda: held(c, "after_action"), "the second held answer")
+        assert c.json("POST", "/_control/release", {}, auth=False)["released"] == 1
+        status, data = read_answer(sock)
+        assert status == 200 and json.loads(data)["object"] == "file"
+    finally:
+        sock.close()
+
+
+def test_stall_upload_client_gone(c):
+    before = c.stats()
+    c.config(faults=[{"method": "POST", "path": "/v1/files", "kind": "stall"}])
+    body, ctype = upload_body(4, "stalled")
+    # The whole body is sent: the server stops reading after half, and must still see the
+    # client go although the rest of the body sits unread in its socket buffer.
+    sock = raw_request(c.port, "POST", "/v1/files", body, ctype)
+    h = wait_for(lambda: held(c, "request_body"), "the stalled upload")[0]
+    assert h["bytes_total"] == len(body) and h["bytes_done"] == len(body) // 2, h
+    sock.close()
+    wait_for(lambda: not held(c), "the hold to end")
+    stats = c.stats()
+    assert stats["uploads"] == before["uploads"], "an abandoned upload was stored"
+    assert stats["upload_attempts"] == before["upload_attempts"] + 1
+    assert stats["abandoned"] == before["abandoned"] + 1
+
+
+def test_stall_upload_released_acts(c):
+    before = c.stats()
+    c.config(faults=[{"method": "POST", "path": "/v1/files", "kind": "stall"}])
+    body, ctype = upload_body(3, "stall-ok")
+    sock = raw_request(c.port, "POST", "/v1/files", body, ctype)
+    try:
+        wait_for(lambda: held(c, "request_body"), "the stalled upload")
+        c.json("POST", "/_control/release", {}, auth=False)
+        status, data = read_answer(sock)
+        assert status == 200 and json.loads(data)["bytes"] > 0, (status, data)
+    finally:
+        sock.close()
+    assert c.stats()["uploads"] == before["uploads"] + 1
+
+
+def test_truncated_request_body_abandoned(c):
+    before = c.stats()
+    body, ctype = upload_body(3, "cut")
+    sock = raw_request(c.port, "POST", "/v1/files", body, ctype, send_body=len(body) // 3)
+    time.sleep(0.1)
+    sock.close()  # died while sending the body
+    wait_for(lambda: c.stats()["abandoned"] == before["abandoned"] + 1, "the abandon")
+    assert c.stats()["uploads"] == before["uploads"]
+
+
+def test_stall_download(c):
+    c.json("POST", "/_control/reset", auth=False)
+    f = c.upload(chat_lines(5))
+    c.config(faults=[{"method": "GET", "path_suffix": "/content", "kind": "stall"}])
+    c.json("GET", f"/v1/files/{f['id']}")  # not a /content path: no fault
+    assert held(c) == [] and c.stats()["faults_injected"] == 0
+    sock = raw_request(c.port, "GET", f"/v1/files/{f['id']}/content")
+    try:
+        h = wait_for(lambda: held(c, "response_body"), "the stalled download")[0]
+        assert h["bytes_total"] == f["bytes"] and h["bytes_done"] == f["bytes"] // 2, h
+        c.json("POST", "/_control/release", {"id": h["id"]}, auth=False)
+        status, data = read_answer(sock)
+        assert status == 200 and len(data) == f["bytes"], (status, len(data))
+    finally:
+        sock.close()
+    # Killed while stalled: the hold ends at once.
+    c.config(faults=[{"method": "GET", "path_prefix": "/v1/files/", "kind": "stall"}])
+    sock = raw_request(c.port, "GET", f"/v1/files/{f['id']}/content")
+    wait_for(lambda: held(c, "response_body"), "the second stalled download")
+    sock.close()
+    wait_for(lambda: not held(c), "the hold to end")
+
+
+def test_slow_download_and_upload(c):
+    f = c.upload(chat_lines(4))
+    c.config(faults=[{"method": "GET", "path_prefix": "/v1/files/", "kind": "slow",
+                      "rate": 2 * f["bytes"]}])
+    started = time.monotonic()
+    lines = c.content_lines(f["id"])
+    took = time.monotonic() - started
+    assert len(lines) == 4 and 0.3 < took < 3, took  # half a second at that rate
+    body, ctype = upload_body(4, "slow-up")
+    c.config(faults=[{"method": "POST", "path": "/v1/files", "kind": "slow",
+                      "rate": 2 * len(body)}])
+    sock = raw_request(c.port, "POST", "/v1/files", body, ctype)
+    try:
+        h = wait_for(lambda: held(c, "request_body"), "the slow upload")[0]
+        assert h["kind"] == "slow" and 0 < h["bytes_done"] < len(body), h
+        status, data = read_answer(sock)
+        assert status == 200 and json.loads(data)["bytes"] > 0
+    finally:
+        sock.close()
+
+
+def test_attempts_vs_acted(c):
+    c.json("POST", "/_control/reset", auth=False)
+    c.config(faults=[{"method": "POST", "path": "/v1/files", "kind": "503"},
+                     {"method": "POST", "path": "/v1/batches", "kind": "reset"},
+                     {"method": "POST", "path": "/v1/batches", "kind": "reset_after"}])
+    c.upload(chat_lines(1), expect=503)
+    f = c.upload(chat_lines(1))
+    for _ in range(2):
+        try:
+            c.create_batch(f["id"])
+        except (ConnectionError, http.client.HTTPException):
+            pass
+        else:
+            raise AssertionError("expected a connection error")
+    c.create_batch(f["id"])
+    stats = c.stats()
+    got = {k: stats[k] for k in ("upload_attempts", "uploads", "create_attempts",
+                                 "batches_created", "faults_injected")}
+    assert got == {"upload_attempts": 2, "uploads": 1, "create_attempts": 3,
+                   "batches_created": 2, "faults_injected": 3}, got
+    acted = [r["acted"] for r in stats["requests"]]
+    assert acted == [False, True, False, True, True], acted
+    err = c.json("POST", "/_control/config", {"faults": [{"kind": "stall", "seconds": 0}]},
+                 expect=400, auth=False)
+    assert "seconds" in err["error"]["message"], err
+
+
+# ---- secrets and transport: redirects, a server that echoes the key, TLS
+
+
+def test_redirect_faults(c):
+    c.config(redirect_location="http://127.0.0.1:9/elsewhere?x=1",
+             faults=[{"method": "POST", "path": "/v1/files", "kind": "307"},
+                     {"method": "GET", "path": "/v1/batches", "kind": "302"}])
+    try:
+        status, resp, data = c.request("POST", "/v1/files", b"{}",
+                                       headers={"Content-Type": "application/json"})
+        assert status == 307 and data == b"", (status, data)
+        assert resp.getheader("Location") == "http://127.0.0.1:9/elsewhere?x=1"
+        c.config(redirect_location=None)
+        status, resp, _ = c.request("GET", "/v1/batches?limit=2")
+        assert status == 302 and resp.getheader("Location") == "/v1/batches?limit=2", status
+        assert c.request("GET", "/v1/batches")[0] == 200  # one-shot
+        assert c.stats()["requests"][-2]["fault"] == "302"
+    finally:
+        c.config(redirect_location=None)
+
+
+def test_echo_auth_fault(c):
+    c.config(faults=[{"method": "GET", "path": "/v1/batches", "kind": "echo_auth"}])
+    status, _, data = c.request("GET", "/v1/batches")
+    err = json.loads(data)["error"]
+    assert status == 500 and f"Bearer {KEY}" in err["message"], (status, err)
+    # Only an authorized request gets that far: a wrong key is never echoed.
+    c.config(faults=[{"method": "GET", "path": "/v1/batches", "kind": "echo_auth"}])
+    status, _, data = c.request("GET", "/v1/batches", auth=False,
+                                headers={"Authorization": "Bearer wrong-secret"})
+    assert status == 401 and b"wrong-secret" not in data
+
+
+def test_tls(c):
+    """--tls-cert/--tls-key: https with that certificate; a client that refuses it is
+    counted in tls_handshake_failures and no request is logged."""
+    import shutil
+    import ssl
+    if not shutil.which("openssl"):
+        print("skip test_tls: the openssl command is missing")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True, timeout=30)
+        port_file = os.path.join(tmp, "port")
+        proc = subprocess.Popen([sys.executable, SERVER, "--port", "0", "--port-file",
+                                 port_file, "--api-key", KEY, "--max-lifetime", "60",
+                                 "--tls-cert", cert, "--tls-key", key],
+                                stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(port_file):
+                assert proc.poll() is None and time.monotonic() < deadline, "no TLS server"
+                time.sleep(0.02)
+            with open(port_file) as f:
+                port = int(f.read())
+            # A client that does not trust the certificate: no request gets through.
+            try:
+                conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5,
+                                                   context=ssl.create_default_context())
+                conn.request("GET", "/v1/batches", headers=AUTH)
+                conn.getresponse()
+            except ssl.SSLError:
+                pass
+            else:
+                raise AssertionError("an untrusted certificate was accepted")
+            trusted = ssl.create_default_context(cafile=cert)
+            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=trusted)
+            conn.request("GET", "/v1/batches", headers=AUTH)
+            resp = conn.getresponse()
+            assert resp.status == 200 and json.loads(resp.read())["object"] == "list"
+            conn.request("GET", "/_control/stats")
+            stats = json.loads(conn.getresponse().read())
+            conn.close()
+            assert stats["tls_handshake_failures"] == 1, stats["tls_handshake_failures"]
+            assert [r["path"] for r in stats["requests"]] == ["/v1/batches"], stats["requests"]
+        finally:
+            proc.terminate()
+            proc.wait(5)
+
+
 TESTS = [test_auth, test_full_lifecycle, test_fail_every, test_expired,
          test_failed_and_invalid_url, test_cancel, test_list_paging, test_embeddings,
          test_upload_validation, test_metadata_limit, test_reset_fault, test_429_fault,
          test_truncated_download, test_reset_after_upload, test_500_after_create,
-         test_advance_and_delete, test_stats_counts, test_random_faults_reproducible]
+         test_advance_and_delete, test_stats_counts, test_random_faults_reproducible,
+         test_hang_before_release_then_acts, test_hang_before_client_gone_abandons,
+         test_hang_after_acts_then_holds, test_stall_upload_client_gone,
+         test_stall_upload_released_acts, test_truncated_request_body_abandoned,
+         test_stall_download, test_slow_download_and_upload, test_attempts_vs_acted]
+
+TESTS += [test_redirect_faults, test_echo_auth_fault, test_tls]
 
 
 # --------------------------------------------------------------------------- runner

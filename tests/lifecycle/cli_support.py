@@ -23,18 +23,20 @@ CLI = os.environ.get("OBATCH_CLI", "")
 SERVER = os.environ.get("OBATCH_FAKE_SERVER", "")
 PYTHON = os.environ.get("OBATCH_PYTHON") or sys.executable
 KEY = "test-key"  # the fake server's key
-KEY_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PARASAIL_API_KEY", "PARASAIL_BASE_URL")
+KEY_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PARASAIL_API_KEY", "PARASAIL_BASE_URL",
+           "OBATCH_STATE")
 
 
 class FakeServer:
     """One fake_batch_server.py process; stop() always ends it."""
 
-    def __init__(self, config=None):
+    def __init__(self, config=None, api_key=KEY, extra_args=(), scheme="http"):
         self.tmp = tempfile.mkdtemp(prefix="obatch-fake-")
+        self.api_key = api_key
         port_file = os.path.join(self.tmp, "port")
         self.proc = subprocess.Popen(
-            [PYTHON, SERVER, "--port", "0", "--port-file", port_file,
-             "--max-lifetime", "300", "--config", json.dumps(config or {})],
+            [PYTHON, SERVER, "--port", "0", "--port-file", port_file, "--api-key", api_key,
+             "--max-lifetime", "300", "--config", json.dumps(config or {})] + list(extra_args),
             stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         port = None
@@ -51,7 +53,7 @@ class FakeServer:
         if port is None:
             self.stop()
             raise RuntimeError("fake server wrote no port file within 10 s")
-        self.root = "http://127.0.0.1:%d" % port
+        self.root = "%s://127.0.0.1:%d" % (scheme, port)
         self.base_url = self.root + "/v1"
 
     def stop(self):
@@ -92,7 +94,7 @@ class FakeServer:
         assert status == 200, answer
 
     def batches(self):
-        status, page = self.call("GET", "/v1/batches?limit=100", auth=KEY)
+        status, page = self.call("GET", "/v1/batches?limit=100", auth=self.api_key)
         assert status == 200, page
         return page["data"]
 
@@ -120,6 +122,9 @@ class CliTestCase(unittest.TestCase):
         # The library's private work dirs go here, not into the shared /tmp.
         self.tmpdir = tempfile.mkdtemp(prefix="obatch-cli-tmp-")
         self.addCleanup(shutil.rmtree, self.tmpdir, True)
+        # Each test has its own job journal ($XDG_STATE_HOME/obatch/jobs.db).
+        self.state_home = tempfile.mkdtemp(prefix="obatch-cli-state-")
+        self.addCleanup(shutil.rmtree, self.state_home, True)
 
     # ---- helpers
 
@@ -144,6 +149,7 @@ class CliTestCase(unittest.TestCase):
         if base_url:
             full_env["OPENAI_BASE_URL"] = self.server.base_url
         full_env["TMPDIR"] = self.tmpdir
+        full_env["XDG_STATE_HOME"] = self.state_home
         full_env.update(env or {})
         proc = subprocess.run([CLI] + list(args), cwd=self.cwd, env=full_env,
                               capture_output=True, text=True, timeout=timeout,

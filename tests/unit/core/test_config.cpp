@@ -161,6 +161,30 @@ static void check_metadata_directly(void **) {
   EXPECT_ERROR(OBATCH_ECONFIG, "the limit is 15", obatch::check_metadata(md));
 }
 
+static void ca_file_must_be_a_readable_file(void **) {
+  Config c;
+  unit::TempDir dir;
+  std::string pem = dir.path() + "/ca.pem";
+  unit::write_all(pem, "-----BEGIN CERTIFICATE-----\n");
+  c.set("ca_file", pem.c_str());
+  assert_str_eq(c.get("ca_file"), pem);
+  std::string missing = dir.path() + "/missing.pem";
+  EXPECT_ERROR(OBATCH_ECONFIG, "ca_file '" + missing + "' cannot be read: No such file",
+               c.set("ca_file", missing.c_str()));
+  EXPECT_ERROR(OBATCH_ECONFIG, "ca_file '" + dir.path() + "' cannot be read",
+               c.set("ca_file", dir.path().c_str()));
+  assert_str_eq(c.get("ca_file"), pem);  // a rejected value leaves the old one
+  c.set("ca_file", "");                  // empty: libcurl's default bundle
+  assert_str_eq(c.get("ca_file", "x"), "");
+}
+
+static void nothing_turns_tls_checks_off(void **) {
+  // Certificate checks have no switch: such keys are unknown, not ignored.
+  Config c;
+  for (const char *key : {"ssl_verify_peer", "verify_tls", "insecure", "tls_verify"})
+    EXPECT_ERROR(OBATCH_ECONFIG, "unknown configuration key", c.set(key, "0"));
+}
+
 static const struct CMUnitTest config_tests[] = {
     cmocka_unit_test(set_and_get_string_keys),
     cmocka_unit_test(unknown_key_names_the_key),
@@ -177,6 +201,8 @@ static const struct CMUnitTest config_tests[] = {
     cmocka_unit_test(completion_window_must_be_24h),
     cmocka_unit_test(custom_id_prefix_not_empty),
     cmocka_unit_test(check_metadata_directly),
+    cmocka_unit_test(ca_file_must_be_a_readable_file),
+    cmocka_unit_test(nothing_turns_tls_checks_off),
 };
 
 OBATCH_TEST_MAIN(config_tests, nullptr, nullptr)
