@@ -59,7 +59,7 @@ func TestCodesMatchHeader(t *testing.T) {
 			t.Errorf("%s: Go %d, C %d", k, int(k), int(want))
 		}
 	}
-	if raw.OBATCH_INFO_VERSION != 2 || raw.NewObatch_info_t().GetVersion() != uint(raw.OBATCH_INFO_VERSION) {
+	if raw.OBATCH_INFO_VERSION != 3 || raw.NewObatch_info_t().GetVersion() != uint(raw.OBATCH_INFO_VERSION) {
 		t.Errorf("obatch_info_t is not made with OBATCH_INFO_INIT")
 	}
 }

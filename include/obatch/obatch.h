@@ -109,6 +109,12 @@ OBATCH_API const char *obatch_strerror(int code);
  *   base_url            API base, e.g. "https://api.openai.com/v1". Default:
  *                       the provider's *_BASE_URL variable, else its default.
  *                       http:// is accepted only for loopback hosts.
+ *   ca_file             a PEM file of CA certificates to trust for the
+ *                       server's TLS certificate (a private or corporate
+ *                       CA), used in place of libcurl's default CA bundle;
+ *                       must be readable when set. TLS certificates and
+ *                       host names are always verified: no key, variable or
+ *                       option turns that off.
  *   api_key             the key; default: the provider's own variable
  *                       (OPENAI_API_KEY, PARASAIL_API_KEY). Never logged.
  *                       Needs `provider`: a key is not sent to a provider
@@ -137,6 +143,10 @@ OBATCH_API const char *obatch_strerror(int code);
  *                       and downloads only time out when no byte moves for it
  *   max_requests        lower the provider's request limit (never raises it)
  *   max_bytes           lower the provider's input size limit (never raises it)
+ *   state               the job journal (see "the job journal" below);
+ *                       "off": none
+ *   force_new           "1": submit as a new job even when the journal has
+ *                       one for the same input (default "0": resume it)
  */
 typedef struct obatch_config obatch_config_t;
 
@@ -171,7 +181,7 @@ typedef enum obatch_phase {
   OBATCH_PHASE_FAILED = 6       /* stopped; see error_code / error_message */
 } obatch_phase;
 
-#define OBATCH_INFO_VERSION 2
+#define OBATCH_INFO_VERSION 3
 
 /*
  * A snapshot of a batch. Every string is never NULL ("" when unknown) and
@@ -221,11 +231,30 @@ typedef struct obatch_info {
   uint64_t total_tokens;
   const char *batch_json;     /* the provider's batch object as JSON text
                                  (metadata, errors, ...), "" when none */
+  /* ---- version 3 ---- */
+  const char *job_id;       /* the job in the journal (24 hex, also the
+                               batch's "obatch_job" metadata); "" when none */
+  int job_origin;           /* obatch_job_origin */
+  const char *journal_path; /* the journal holding the job; "" when off */
 } obatch_info_t;
+
+/* How a submitted batch came to its job (obatch_info_t.job_origin). */
+typedef enum obatch_job_origin {
+  OBATCH_JOB_NONE = 0,     /* no journal (state "off"), or not submitted */
+  OBATCH_JOB_NEW = 1,      /* a new job: this handle uploads and creates */
+  OBATCH_JOB_RESUMED = 2,  /* the same input was submitted before and its
+                              job had not ended: it goes on from its last
+                              step (no second upload, no second batch) */
+  OBATCH_JOB_FOLLOWING = 3 /* another live process runs the same job: this
+                              handle waits for its batch, then fetches the
+                              results itself (it takes the job over if
+                              that process dies first) */
+} obatch_job_origin;
 
 #define OBATCH_INFO_INIT {OBATCH_INFO_VERSION, 0, "", "", "", "", "", "", "", \
                           0, 0, 0, 0, 0, 0, 0, 0, 0, "",                   \
-                          "", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ""}
+                          "", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", \
+                          "", 0, ""}
 
 /* Creates a batch in phase BUILDING. The config is copied. */
 OBATCH_API int obatch_create(obatch_t **out, const obatch_config_t *conf);
@@ -419,6 +448,82 @@ OBATCH_API int obatch_check_next(obatch_check_t *check,
 OBATCH_API int obatch_check_info(const obatch_check_t *check,
                                  obatch_info_t *info);
 OBATCH_API void obatch_check_destroy(obatch_check_t *check);
+
+/* ---- the job journal ----------------------------------------------------- */
+
+/*
+ * Every obatch_submit is journaled (SQLite) before and after each step, so a
+ * process killed at any point resumes without a second upload or a second
+ * batch. The journal is config `state`, else $OBATCH_STATE, else
+ * $XDG_STATE_HOME/obatch/jobs.db, else ~/.local/state/obatch/jobs.db
+ * ("off": none). The file is created 0600; it never holds a key. Submitting
+ * the same input again (same bytes, provider, base URL, endpoint) takes its
+ * job up where it stopped, unless config force_new is "1". Several
+ * processes may share one journal.
+ */
+
+/*
+ * A new batch (phase BUILDING, not submitted) of the requests of an ended
+ * job that have no result (its batch expired or was cancelled), read again
+ * from the job's input file, which must be unchanged. `job` is a job id, a
+ * unique prefix of one (4+ characters) or a batch id. Provider, base URL and
+ * endpoint default to the job's. OBATCH_ESTATE when the job has not ended or
+ * nothing is missing; OBATCH_ENOTFOUND for an unknown job. Why it failed:
+ * obatch_last_error(NULL).
+ */
+OBATCH_API int obatch_retry_missing(obatch_t **out, const obatch_config_t *conf,
+                                    const char *job);
+
+#define OBATCH_JOB_VERSION 1
+
+/* One job of the journal. Strings are never NULL ("" when unknown). */
+typedef struct obatch_job {
+  unsigned version; /* OBATCH_JOB_VERSION */
+  const char *id;   /* 24 hex; the batch's "obatch_job" metadata value */
+  const char *step; /* new, uploading, uploaded, creating, created,
+                       downloading, done, failed, abandoned */
+  const char *provider;
+  const char *base_url;
+  const char *endpoint;
+  const char *model;
+  const char *source_path;   /* the input file, if it came from one */
+  const char *input_sha256;  /* of the submitted input bytes */
+  const char *input_file_id;
+  const char *batch_id;
+  const char *remote_status; /* as last seen */
+  const char *output_file_id;
+  const char *error_file_id;
+  const char *output_path;   /* result files on disk, once downloaded */
+  const char *error_path;
+  const char *error_message; /* the last failure, "" when none */
+  const char *retry_of;      /* the job whose missing requests these are */
+  uint64_t requests;
+  uint64_t input_bytes;
+  int64_t created_at; /* unix seconds */
+  int64_t updated_at;
+  int running;        /* 1 while a live process holds the job */
+  int64_t pid;        /* that process, 0 when none */
+} obatch_job_t;
+
+#define OBATCH_JOB_INIT {OBATCH_JOB_VERSION, "", "", "", "", "", "", "", "", \
+                         "", "", "", "", "", "", "", "", "", 0, 0, 0, 0, 0, 0}
+
+/* The journal's jobs, newest first, read at once. One thread at a time. */
+typedef struct obatch_jobs obatch_jobs_t;
+
+/* Opens the journal `conf` names (NULL: the default) and reads its jobs. */
+OBATCH_API int obatch_jobs_open(obatch_jobs_t **out, const obatch_config_t *conf,
+                                char *errstr, size_t errstr_size);
+/* The next job, or OBATCH_END. Strings live until the next call on `jobs`
+ * or its destruction. */
+OBATCH_API int obatch_jobs_next(obatch_jobs_t *jobs, obatch_job_t *job);
+/* The journal's path. Lives as long as `jobs`. */
+OBATCH_API const char *obatch_jobs_path(const obatch_jobs_t *jobs);
+OBATCH_API void obatch_jobs_destroy(obatch_jobs_t *jobs);
+/* Forgets ended jobs (done, failed, abandoned) that no live process holds;
+ * their result files stay. `*pruned` (may be NULL) gets how many. */
+OBATCH_API int obatch_jobs_prune(const obatch_config_t *conf, uint64_t *pruned,
+                                 char *errstr, size_t errstr_size);
 
 /* ---- listing remote batches --------------------------------------------- */
 

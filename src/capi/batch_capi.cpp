@@ -1,3 +1,4 @@
+#include "engine/retry_missing.hpp"
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
 #include "capi/info.hpp"
@@ -63,6 +64,13 @@ int obatch_create(obatch_t **out, const obatch_config_t *conf) {
 int obatch_resume(obatch_t **out, const obatch_config_t *conf, const char *batch_id) {
   if (!batch_id) return OBATCH_EINVAL;
   return create_handle(out, conf, batch_id);
+}
+
+int obatch_retry_missing(obatch_t **out, const obatch_config_t *conf, const char *job) {
+  if (!out) return OBATCH_EINVAL;
+  *out = nullptr;
+  if (!conf || !job || !*job) return OBATCH_EINVAL;
+  return new_handle(out, [&] { return obatch::batch_of_missing(conf->conf, job); });
 }
 
 int obatch_open(obatch_t **out, const obatch_config_t *conf, const char *input_path,

@@ -45,6 +45,10 @@ inline void fill_info(const JobSnapshot &s, obatch_info_t *info) {
   info->output_tokens = s.output_tokens;
   info->total_tokens = s.total_tokens;
   info->batch_json = s.batch_json.c_str();
+  if (info->version < 3) return;
+  info->job_id = s.job_id.c_str();
+  info->job_origin = s.job_origin;
+  info->journal_path = s.job_journal.c_str();
 }
 
 }  // namespace obatch

@@ -58,6 +58,25 @@ int cancel_after_leaving(const WaitSettings &w, const std::string &batch_id,
   return kExitCancelled;
 }
 
+// Says when the journal made this run take up a job instead of paying for
+// the same input twice.
+void tell_job(Progress &progress, const obatch_info_t &info) {
+  std::string job = info.job_id;
+  const char *origin = info.job_origin == OBATCH_JOB_RESUMED     ? "resumed"
+                       : info.job_origin == OBATCH_JOB_FOLLOWING ? "following"
+                                                                 : "new";
+  progress.event("job", "\"job_id\":" + json_quote(job) + ",\"origin\":" + json_quote(origin) +
+                            ",\"journal\":" + json_quote(info.journal_path));
+  if (progress.json() || info.job_origin == OBATCH_JOB_NEW) return;
+  if (info.job_origin == OBATCH_JOB_RESUMED)
+    progress.message("job " + job + ": this input was submitted before; going on from where it "
+                     "stopped (journal " + std::string(info.journal_path) +
+                     "; --force-new submits it again)");
+  else
+    progress.message("job " + job + ": another obatch process is submitting this input; "
+                     "waiting for its batch instead of paying twice");
+}
+
 }  // namespace
 
 int wait_for_batch(obatch_t **handle, Progress &progress, const WaitSettings &w) {
@@ -70,18 +89,26 @@ int wait_for_batch(obatch_t **handle, Progress &progress, const WaitSettings &w)
   bool leave_on_id = false;
   clock::time_point grace_end{};
   obatch_info_t info = OBATCH_INFO_INIT;
+  int job_origin = -1;  // as last told
   for (;;) {
     obatch_poll(b, 200, &info);
-    std::string batch_id = info.batch_id, provider = info.provider;
+    std::string batch_id = info.batch_id, provider = info.provider, job = info.job_id;
+    if (w.new_batch && !job.empty() && info.job_origin != job_origin) {
+      job_origin = info.job_origin;
+      tell_job(progress, info);
+    }
     if (!announced && !batch_id.empty()) {
       announced = true;
       std::string resume = resume_command(batch_id, provider, w.resume_args);
       if (w.new_batch)
         progress.event("created", "\"batch_id\":" + json_quote(batch_id) + ",\"provider\":" +
-                                      json_quote(provider) + ",\"resume\":" + json_quote(resume));
+                                      json_quote(provider) + ",\"resume\":" + json_quote(resume) +
+                                      ",\"job_id\":" + json_quote(job) + ",\"resumed\":" +
+                                      (info.job_origin == OBATCH_JOB_NEW ? "false" : "true"));
       if (w.new_batch && !progress.json())
-        progress.message("batch " + batch_id + " created at " + provider +
-                         "; if this stops, resume with: " + resume);
+        progress.message("batch " + batch_id +
+                         (info.job_origin == OBATCH_JOB_NEW ? " created at " : " at ") + provider +
+                         "; if this stops, run the same command again, or resume with: " + resume);
       if (w.create_only) return kExitCompleted;
       if (leave_on_id) {
         progress.message("batch " + batch_id + " keeps running. Resume with: " + resume);

@@ -30,6 +30,7 @@ int main(int argc, char **argv) {
   add_create_input_command(app, commands);
   add_validate_command(app, commands);
   add_results_command(app, commands);
+  add_jobs_command(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace obatch::cli {
 
@@ -36,8 +37,39 @@ void set_result_paths(Config &conf, const std::string &output_file, const std::s
     conf.set("error_path", error_file);
 }
 
+namespace {
+
+// The requests that got no result: how many, and the first few ids.
+uint64_t missing_requests(obatch_t *b, std::vector<std::string> *first) {
+  uint64_t n = 0;
+  obatch_result_t r = OBATCH_RESULT_INIT;
+  while (obatch_fetch(b, &r) == OBATCH_OK)
+    if (r.kind == OBATCH_RESULT_MISSING && n++ < 10) first->push_back(r.custom_id);
+  obatch_rewind(b);
+  return n;
+}
+
+void tell_missing(obatch_t *b, Progress &progress, const obatch_info_t &info,
+                  const std::string &retry_args) {
+  std::vector<std::string> first;
+  uint64_t n = missing_requests(b, &first);
+  if (n == 0) return;
+  std::string job = info.job_id;
+  std::string retry = job.empty() ? "" : "obatch run --retry-missing " + job + retry_args;
+  std::string ids;
+  for (const auto &id : first) ids += (ids.empty() ? "" : ", ") + id;
+  if (n > first.size()) ids += ", ...";
+  progress.event("missing", "\"count\":" + std::to_string(n) + ",\"job_id\":" + json_quote(job) +
+                                ",\"retry\":" + json_quote(retry));
+  if (progress.json()) return;
+  progress.message(std::to_string(n) + " request(s) have no result (" + ids + ")" +
+                   (retry.empty() ? "" : "; submit just those with: " + retry));
+}
+
+}  // namespace
+
 int finish_batch(obatch_t *b, Progress &progress, const std::string &output_file,
-                 const std::string &error_file) {
+                 const std::string &error_file, const std::string &retry_args) {
   obatch_info_t info = OBATCH_INFO_INIT;
   int outcome = obatch_wait(b, 0, &info);
   progress.finish();
@@ -74,6 +106,8 @@ int finish_batch(obatch_t *b, Progress &progress, const std::string &output_file
                      " completed, " + std::to_string(failed) + " failed of " +
                      std::to_string(total));
   }
+  if (outcome == OBATCH_EEXPIRED || outcome == OBATCH_ECANCELLED)
+    tell_missing(b, progress, info, retry_args);
   if (outcome != OBATCH_OK) fail(outcome, last);
   return kExitCompleted;
 }

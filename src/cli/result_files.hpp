@@ -28,8 +28,10 @@ void set_result_paths(Config &conf, const std::string &output_file, const std::s
                       const TempDir *tmp);
 
 // After the batch ended: results to their places, a summary (or a JSON
-// "done" event), and the exit code (throws CliError for a failure).
+// "done" event), and the exit code (throws CliError for a failure). For a
+// batch that expired or was cancelled, the requests without a result are
+// listed with the command that resubmits them (`retry_args` follows it).
 int finish_batch(obatch_t *b, Progress &progress, const std::string &output_file,
-                 const std::string &error_file);
+                 const std::string &error_file, const std::string &retry_args = "");
 
 }  // namespace obatch::cli

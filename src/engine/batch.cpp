@@ -1,12 +1,18 @@
 #include "engine/batch.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "obatch/obatch.h"
+#include <climits>
+#include <cstdlib>
+
+#include "store/journal.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/sha256.hpp"
 #include "util/url.hpp"
 
 namespace obatch {
@@ -96,6 +102,7 @@ void Batch::add(const char *body_json, const char *custom_id, const char *endpoi
   Request r = parse_request_body(body_json, custom_id ? custom_id : "", ep, where);
   resolve_provider(r.model);
   input_->append(std::move(r), where);
+  source_path_.clear();
 }
 
 void Batch::add_line(const char *line) {
@@ -104,26 +111,30 @@ void Batch::add_line(const char *line) {
   Request r = parse_request_line(line, where);
   resolve_provider(r.model);
   input_->append(std::move(r), where);
+  source_path_.clear();
 }
 
 void Batch::add_file(const char *path) {
   check_building("add");
   if (!provider_) {
-    // The provider may have to come from the first line's model.
-    FILE *f = fopen(path, "rb");
-    if (!f) throw Error(OBATCH_EIO, std::string("cannot open ") + path + ": " + errno_text(errno));
-    char *buf = nullptr;
-    size_t cap = 0;
-    ssize_t n = getline(&buf, &cap, f);
-    fclose(f);
-    std::string first = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-    free(buf);
-    while (!first.empty() && (first.back() == '\n' || first.back() == '\r')) first.pop_back();
-    if (first.empty()) throw Error(OBATCH_EREQUEST, std::string(path) + ": the file has no requests");
-    Request r = parse_request_line(first, std::string(path) + " line 1");
-    resolve_provider(r.model);
+    // The provider may have to come from the first line's model: read it
+    // with the checks append_file gives line 1, so the errors are the same.
+    Request line1 = first_file_request(path);
+    try {
+      resolve_provider(line1.model);
+    } catch (const Error &e) {
+      throw Error(e.code(), std::string(path) + " line 1: " + e.what());
+    }
   }
+  const bool first = input_->count() == 0;
   input_->append_file(path);
+  char real[PATH_MAX];
+  if (first && realpath(path, real)) {
+    source_path_ = real;
+    source_digest_ = sha256_file_hex(source_path_);  // just read: in the page cache
+  } else {
+    source_path_.clear();
+  }
 }
 
 void Batch::flush_input() {
@@ -148,6 +159,10 @@ void Batch::check_result_paths() const {
   for (const char *key : {"output_path", "error_path"}) {
     if (!conf_.has(key)) continue;
     std::string dir = dir_of(conf_.get(key));
+    struct stat st;
+    if (stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+      throw Error(OBATCH_EIO, std::string(key) + ": cannot write into " + dir +
+                                  ": it is not a directory");
     if (access(dir.c_str(), W_OK | X_OK) != 0)
       throw Error(OBATCH_EIO, std::string(key) + ": cannot write into " + dir + ": " +
                                   errno_text(errno));
@@ -165,9 +180,47 @@ void Batch::submit() {
   spec.endpoint = input_->endpoint();
   spec.model = input_->models();
   spec.input_ids = input_->take_ids();
+  claim_job(&spec);
   job_ = std::make_unique<Job>(std::move(spec));
   job_->start();
   last_ = job_->snapshot();
+}
+
+// With a journal: the same input submitted before to the same place is
+// taken up again instead of being uploaded and paid for a second time.
+void Batch::claim_job(JobSpec *spec) {
+  const std::string path = journal_path(conf_);
+  if (path.empty()) return;
+  std::shared_ptr<Journal> journal;
+  try {
+    journal = std::make_shared<Journal>(path);
+  } catch (const Error &e) {
+    throw Error(e.code(), std::string(e.what()) +
+                              "; nothing was sent. Point the config key state (obatch --state, "
+                              "OBATCH_STATE) at a writable file, or set it to \"off\" to submit "
+                              "without a journal");
+  }
+  JobRecord fresh;
+  fresh.id = tag_;
+  fresh.digest = sha256_file_hex(spec->input_path);
+  fresh.provider = provider_->name();
+  fresh.base_url = spec->base_url;
+  fresh.endpoint = spec->endpoint;
+  fresh.model = spec->model;
+  fresh.source_path = source_path_;
+  fresh.source_digest = source_path_.empty() ? "" : source_digest_;
+  fresh.retry_of = retry_of_;
+  fresh.requests = spec->input_ids.size();
+  fresh.input_bytes = spec->input_bytes;
+  JobRecord rec;
+  Journal::Claim claim = journal->claim(fresh, conf_.get_int("force_new", 0) == 1, &rec);
+  spec->journal = journal;
+  spec->record = rec;
+  spec->tag = rec.id;
+  spec->origin = claim == Journal::Claim::kNew       ? OBATCH_JOB_NEW
+                 : claim == Journal::Claim::kResumed ? OBATCH_JOB_RESUMED
+                                                     : OBATCH_JOB_FOLLOWING;
+  if (claim == Journal::Claim::kResumed) spec->batch_id = rec.batch_id;
 }
 
 void Batch::cancel() {

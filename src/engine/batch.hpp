@@ -49,12 +49,16 @@ class Batch {
     return opened_results_ ? opened_input_path_ : input_path_;
   }
 
+  // Marks this batch as the resubmission of job `job_id`'s missing requests.
+  void set_retry_of(const std::string &job_id) { retry_of_ = job_id; }
+
  private:
   void open_work_dir();
   void check_result_paths() const;
   void resolve_provider(const std::string &model);
   void check_building(const char *what) const;
   JobSpec job_spec();
+  void claim_job(JobSpec *spec);
 
   Config conf_;
   std::shared_ptr<const Provider> provider_;
@@ -62,6 +66,10 @@ class Batch {
   bool own_work_dir_ = false;
   std::string input_path_;
   std::string tag_;
+  // The user's file, when the whole input came from one obatch_add_file
+  // (journaled, so that --retry-missing can read the requests again).
+  std::string source_path_, source_digest_;
+  std::string retry_of_;
   std::unique_ptr<BatchInput> input_;
   std::unique_ptr<Job> job_;
   JobSnapshot last_;

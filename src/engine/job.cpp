@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <ctime>
 
 #include "engine/poll_schedule.hpp"
@@ -34,11 +37,29 @@ Job::Job(JobSpec spec)
   if (spec_.batch_id.empty())
     snap_.completion_window = spec_.config.get("completion_window", "24h");
   snap_.phase = spec_.batch_id.empty() ? OBATCH_PHASE_UPLOADING : OBATCH_PHASE_WAITING;
+  if (spec_.journal) {
+    snap_.job_id = spec_.tag;
+    snap_.job_journal = spec_.journal->path();
+    snap_.job_origin = spec_.origin;
+    snap_.input_file_id = spec_.record.input_file_id;
+    holds_job_ = spec_.origin != OBATCH_JOB_FOLLOWING;
+  }
 }
 
 Job::~Job() {
   transport_.stop();
   if (thread_.joinable()) thread_.join();
+  if (holds_job_) {
+    try {
+      spec_.journal->release(spec_.tag);
+    } catch (const Error &) {
+      // The process's death releases it too.
+    }
+  }
+}
+
+void Job::journal(const std::vector<std::pair<std::string, std::string>> &cols) {
+  if (holds_job_) spec_.journal->update(spec_.tag, cols);
 }
 
 void Job::start() { thread_ = std::thread([this] { run(); }); }
@@ -87,6 +108,11 @@ void Job::set_phase(int phase) {
 }
 
 void Job::fail(int code, const std::string &message) {
+  try {
+    journal({{"error", message}});
+  } catch (const Error &) {
+    // The failure itself is what the caller needs to hear about.
+  }
   update([&](JobSnapshot &s) {
     s.phase = OBATCH_PHASE_FAILED;
     s.error_code = code;
@@ -96,16 +122,20 @@ void Job::fail(int code, const std::string &message) {
 
 void Job::run() {
   try {
+    if (spec_.origin == OBATCH_JOB_FOLLOWING) follow();
     if (spec_.batch_id.empty()) {
-      upload();
-      if (cancel_requested_)
+      if (spec_.record.input_file_id.empty()) upload();
+      if (cancel_requested_) {
+        journal({{"step", step::kAbandoned}});
         throw Error(OBATCH_ECANCELLED,
                     "cancelled before the batch was created: nothing was created (the "
                     "uploaded input file " + snapshot().input_file_id + " remains)");
+      }
       create();
     }
     wait_remote();
     download_results();
+    journal({{"step", step::kDone}});
     set_phase(OBATCH_PHASE_DONE);
   } catch (const Stopped &) {
     // The handle is going away; the remote batch goes on.
@@ -117,6 +147,54 @@ void Job::run() {
     fail(OBATCH_EINTERNAL, std::string("internal error: ") + e.what());
   } catch (...) {
     fail(OBATCH_EINTERNAL, "internal error: unknown exception");
+  }
+}
+
+// ---- following another process ---------------------------------------------
+
+// Another live process holds the same job: sending it again could make a
+// second batch. Wait until that process has the batch (then watch it and
+// fetch the results here too), or until it is gone (then take the job over
+// from its last journaled step).
+void Job::follow() {
+  bool told = false;
+  for (;;) {
+    JobRecord r;
+    if (!spec_.journal->find(spec_.tag, &r))
+      throw Error(OBATCH_ESTATE, "job " + spec_.tag + " was removed from the job journal " +
+                                     spec_.journal->path() + " while this process waited for it");
+    if (!r.batch_id.empty()) {
+      spec_.batch_id = r.batch_id;
+      update([&](JobSnapshot &s) {
+        s.batch_id = r.batch_id;
+        s.input_file_id = r.input_file_id;
+        s.error_message.clear();
+      });
+      return;
+    }
+    if (r.step == step::kFailed || r.step == step::kAbandoned)
+      throw Error(OBATCH_ESTATE, "job " + spec_.tag + ", run by another process, ended before a "
+                                 "batch was created" + (r.error.empty() ? "" : ": " + r.error));
+    if (!r.running && spec_.journal->take_over(spec_.tag, &r)) {
+      spec_.record = r;
+      holds_job_ = true;
+      update([&](JobSnapshot &s) {
+        s.job_origin = OBATCH_JOB_RESUMED;
+        s.input_file_id = r.input_file_id;
+        s.error_message.clear();
+      });
+      return;
+    }
+    if (cancel_requested_)
+      throw Error(OBATCH_ECANCELLED, "cancelled while waiting for process " +
+                                         std::to_string(r.owner_pid) + " to create the batch of job " +
+                                         spec_.tag + ": this process sent nothing");
+    if (!told) {
+      note("process " + std::to_string(r.owner_pid) + " is submitting the same input (job " +
+           spec_.tag + "); waiting for its batch");
+      told = true;
+    }
+    if (!transport_.sleep_ms(200, [this] { return cancel_requested_.load(); })) throw Stopped{};
   }
 }
 
@@ -156,17 +234,23 @@ void Job::upload() {
       return f["filename"] == filename && f["file_bytes"] == size;
     });
   };
+  // A job taken up again after its upload was sent: the file may exist.
+  std::optional<Remote> found;
+  if (spec_.record.step == step::kUploading) found = find_existing();
+  journal({{"step", step::kUploading}});
   Remote r;
   try {
-    r = client_.create(OBATCH_OP_UPLOAD, args, find_existing,
-                       [this](uint64_t up, uint64_t) { bytes_up_ = up; },
-                       [this] { return cancel_requested_.load(); });
+    r = found ? *found
+              : client_.create(OBATCH_OP_UPLOAD, args, find_existing,
+                               [this](uint64_t up, uint64_t) { bytes_up_ = up; },
+                               [this] { return cancel_requested_.load(); });
   } catch (const Error &e) {
     if (e.code() != OBATCH_ECANCELLED) throw;
     throw Error(OBATCH_ECANCELLED, "cancelled during the upload: nothing was created");
   }
   bytes_up_ = spec_.input_bytes;
   std::string file_id = r.get("file_id");
+  journal({{"step", step::kUploaded}, {"input_file_id", file_id}});
   update([&](JobSnapshot &s) { s.input_file_id = file_id; });
 }
 
@@ -200,12 +284,22 @@ void Job::create() {
       return it != b.end() && it->second == spec_.tag;
     });
   };
-  Remote r = client_.create(OBATCH_OP_CREATE, args, find_existing);
+  // A job taken up again after its create was sent: the batch may exist.
+  // Only the listing can tell; a blind second create could be paid twice.
+  std::optional<Remote> found;
+  if (spec_.record.step == step::kCreating) found = find_existing();
+  journal({{"step", step::kCreating}});
+  Remote r = found ? *found : client_.create(OBATCH_OP_CREATE, args, find_existing);
   created_at_ = std::chrono::steady_clock::now();
+  const std::string batch_id = r.get("batch_id");
+  if (batch_id.empty())
+    throw Error(OBATCH_EPROTOCOL, "create batch: the answer has no batch id");
+  journal({{"step", step::kCreated}, {"batch_id", batch_id}});
   adopt_batch(r.page);
 }
 
 void Job::adopt_batch(const Fields &f) {
+  JobSnapshot before = snapshot();
   update([&](JobSnapshot &s) { apply_batch_fields(f, &s); });
   auto get = [&](const char *k) {
     auto it = f.find(k);
@@ -213,6 +307,12 @@ void Job::adopt_batch(const Fields &f) {
   };
   output_file_id_ = get("output_file_id");
   error_file_id_ = get("error_file_id");
+  JobSnapshot after = snapshot();
+  if (after.remote_status != before.remote_status || output_file_id_ != before.output_file_id ||
+      error_file_id_ != before.error_file_id || after.batch_id != before.batch_id)
+    journal({{"remote_status", after.remote_status},
+             {"output_file_id", output_file_id_},
+             {"error_file_id", error_file_id_}});
 }
 
 // ---- wait ------------------------------------------------------------------
@@ -262,6 +362,13 @@ void Job::wait_remote() {
     try {
       r = client_.call(OBATCH_OP_RETRIEVE, {{"batch_id", batch_id}});
     } catch (const Error &e) {
+      if (e.code() == OBATCH_ENOTFOUND && spec_.journal)
+        throw Error(OBATCH_ENOTFOUND,
+                    "job " + spec_.tag + " of the job journal " + spec_.journal->path() +
+                        " names batch " + batch_id + ", which " + spec_.provider->name() +
+                        " does not have (" + e.what() +
+                        "); to submit the input again as a new batch, use force_new "
+                        "(obatch run --force-new)");
       // An outage or a 5xx while the provider works must not end a wait
       // that can last a day: keep checking on the schedule.
       if (!e.transient()) throw;
@@ -284,9 +391,11 @@ void Job::wait_remote() {
     if (is_terminal_status(r.get("status"))) break;
   }
   JobSnapshot s = snapshot();
-  if (s.remote_status == "failed")
+  if (s.remote_status == "failed") {
+    journal({{"step", step::kFailed}});  // nothing ran: never resumed
     throw Error(OBATCH_EFAILED, "batch " + s.batch_id + " failed: " +
                                     (s.error_message.empty() ? "no reason given" : s.error_message));
+  }
 }
 
 // ---- download --------------------------------------------------------------
@@ -340,7 +449,11 @@ void Job::download_file(const std::string &file_id, const std::string &final_pat
         }
       }
       if (ok && problem.empty()) break;
-      if (resp.curl_code == 23) throw client_.failure(OBATCH_OP_DOWNLOAD, resp, attempt + 1);
+      if (resp.curl_code == 23)
+        throw Error(OBATCH_EIO, label + ": cannot write " + final_path + ": " +
+                                    errno_text(resp.write_errno ? resp.write_errno : EIO) +
+                                    " (nothing is lost: the batch keeps its results; run the "
+                                    "same command again once there is room)");
       bool retry = !ok ? (resp.curl_code != 0 || should_retry(resp.status, resp.headers)) : true;
       if (!retry || attempt >= max_retries) {
         if (!problem.empty()) throw Error(OBATCH_EPROTOCOL, problem + " (after " +
@@ -363,6 +476,7 @@ void Job::download_file(const std::string &file_id, const std::string &final_pat
 
 void Job::download_results() {
   set_phase(OBATCH_PHASE_DOWNLOADING);
+  journal({{"step", step::kDownloading}});
   if (spec_.input_path.empty()) load_remote_input_order();
   results_ = std::make_unique<ResultsIndex>(&spec_.input_ids);
   const JobSnapshot s = snapshot();
@@ -377,6 +491,12 @@ void Job::download_results() {
     err_path = spec_.config.get("error_path", path_join(dir, s.batch_id + "-errors.jsonl"));
     download_file(error_file_id_, err_path, "error file " + error_file_id_, true);
   }
+  // Absolute in the journal: --retry-missing may run from another directory.
+  auto absolute = [](const std::string &p) {
+    char real[PATH_MAX];
+    return !p.empty() && realpath(p.c_str(), real) ? std::string(real) : p;
+  };
+  journal({{"output_path", absolute(out_path)}, {"error_path", absolute(err_path)}});
   update([&](JobSnapshot &snap) {
     snap.output_path = out_path;
     snap.error_path = err_path;

@@ -18,6 +18,7 @@
 #include "core/results_index.hpp"
 #include "engine/api_client.hpp"
 #include "engine/snapshot.hpp"
+#include "store/journal.hpp"
 
 namespace obatch {
 
@@ -33,8 +34,14 @@ struct JobSpec {
   std::string endpoint;
   std::string model;  // the requests' model(s), for obatch_info_t
   std::string tag;  // obatch_job metadata value and upload file name stem
-  // A resumed batch: its id (input_path empty).
+  // A resumed batch: its id (input_path empty, unless a journaled job
+  // that got as far as its batch is taken up again).
   std::string batch_id;
+  // The job journal (null: off), the job's row as claimed, and whether a
+  // live process holds it (then this one follows: see Job::follow).
+  std::shared_ptr<Journal> journal;
+  JobRecord record;
+  int origin = 0;  // obatch_job_origin
 };
 
 class Job {
@@ -55,6 +62,9 @@ class Job {
 
  private:
   void run();
+  void follow();
+  // Writes columns of the job's journal row (when this process holds it).
+  void journal(const std::vector<std::pair<std::string, std::string>> &cols);
   void upload();
   void create();
   void wait_remote();
@@ -80,6 +90,7 @@ class Job {
   std::thread thread_;
   std::atomic<bool> cancel_requested_{false};
   bool cancel_sent_ = false;
+  bool holds_job_ = false;  // this process writes the job's journal row
   bool noted_ = false;
   std::unique_ptr<ResultsIndex> results_;
   std::string output_file_id_, error_file_id_;

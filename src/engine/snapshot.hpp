@@ -25,6 +25,9 @@ struct JobSnapshot {
           cancelling_at = 0, cancelled_at = 0, expires_at = 0;
   uint64_t input_tokens = 0, output_tokens = 0, total_tokens = 0;
   std::string batch_json;
+  // Version 3: the job journal.
+  std::string job_id, job_journal;
+  int job_origin = 0;  // obatch_job_origin
   uint64_t generation = 0;  // grows with every change
 };
 

@@ -1,6 +1,8 @@
 #include "util/files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,8 +46,33 @@ void ensure_dir(const std::string &path) {
                 "cannot create directory " + path + ": " + errno_text(errno));
 }
 
+namespace {
+
+// Removes what a killed process left beside `final_path`: temp files of
+// ours whose writer (the pid in the name) is gone. A live writer's file
+// (another process fetching the same results) is left alone.
+void remove_stale_temps(const std::string &final_path) {
+  const std::string dir = dir_of(final_path);
+  const std::string prefix = final_path.substr(final_path.rfind('/') + 1) + ".part-";
+  DIR *d = opendir(dir.c_str());
+  if (!d) return;
+  while (struct dirent *e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    char *end = nullptr;
+    long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || !end || *end != '-') continue;
+    if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    unlink(path_join(dir, name).c_str());
+  }
+  closedir(d);
+}
+
+}  // namespace
+
 std::string make_temp_beside(const std::string &final_path, int *fd_out) {
-  std::string templ = final_path + ".part-XXXXXX";
+  remove_stale_temps(final_path);
+  std::string templ = final_path + ".part-" + std::to_string(getpid()) + "-XXXXXX";
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
   int fd = mkstemp(buf.data());

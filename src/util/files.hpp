@@ -14,7 +14,8 @@ std::string make_private_dir(const std::string &prefix);
 void ensure_dir(const std::string &path);
 
 // Creates a unique temp file next to `final_path` (same filesystem, so the
-// rename is atomic); returns its path and an open fd.
+// rename is atomic), named <final>.part-<pid>-XXXXXX; returns its path and
+// an open fd. First removes such files whose process is gone (killed).
 std::string make_temp_beside(const std::string &final_path, int *fd_out);
 
 // fsyncs `fd`, closes it and renames `temp` to `final_path`; throws on error.

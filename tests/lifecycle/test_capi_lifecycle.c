@@ -30,7 +30,7 @@ typedef struct {
 
 /* Environment the library reads; saved once, restored after every case. */
 static const char *const kEnvNames[] = {"OPENAI_API_KEY", "OPENAI_BASE_URL", "PARASAIL_API_KEY",
-                                        "PARASAIL_BASE_URL"};
+                                        "PARASAIL_BASE_URL", "OBATCH_STATE"};
 #define N_ENV (sizeof kEnvNames / sizeof kEnvNames[0])
 static char *saved_env[N_ENV];
 
@@ -255,6 +255,11 @@ static int setup(void **state) {
   for (size_t i = 0; i < N_ENV; i++) unsetenv(kEnvNames[i]);
   snprintf(f->work_dir, sizeof f->work_dir, "%s/obatch-life-XXXXXX", tmp && *tmp ? tmp : "/tmp");
   if (!mkdtemp(f->work_dir)) return -1;
+  /* A job journal of the case's own: the same input sent to a server that
+   * reuses a port of an earlier case must not be taken for that job. */
+  char journal[300];
+  snprintf(journal, sizeof journal, "%s/jobs.db", f->work_dir);
+  setenv("OBATCH_STATE", journal, 1);
   if (fake_server_start(&f->server, NULL) != 0) return -1;
   f->conf = base_conf(f, 1);
   return 0;

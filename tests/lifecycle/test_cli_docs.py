@@ -12,7 +12,8 @@ import unittest
 from cli_support import CliTestCase
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-COMMANDS = ("run", "status", "cancel", "download", "list", "create-input", "validate", "results")
+COMMANDS = ("run", "status", "cancel", "download", "list", "create-input", "validate", "results",
+            "jobs")
 
 
 def read(path):

@@ -17,7 +17,8 @@ class CliInterruptTest(CliTestCase):
 
     def start_cli(self, *args):
         env = {k: v for k, v in os.environ.items() if k not in KEY_ENV}
-        env.update(OPENAI_API_KEY=KEY, OPENAI_BASE_URL=self.server.base_url, TMPDIR=self.tmpdir)
+        env.update(OPENAI_API_KEY=KEY, OPENAI_BASE_URL=self.server.base_url, TMPDIR=self.tmpdir,
+                   XDG_STATE_HOME=self.state_home)
         proc = subprocess.Popen([CLI] + list(args), cwd=self.cwd, env=env, text=True,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)

@@ -26,7 +26,7 @@ class ExamplesTest(unittest.TestCase):
         tmp = tempfile.TemporaryDirectory(prefix="obatch-example-")
         self.addCleanup(tmp.cleanup)
         env = dict(os.environ, OPENAI_API_KEY=KEY, OPENAI_BASE_URL=server.base_url,
-                   TMPDIR=tmp.name)
+                   TMPDIR=tmp.name, OBATCH_STATE=os.path.join(tmp.name, "jobs.db"))
         proc = subprocess.run([EXAMPLE], env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertRegex(proc.stdout, r"batch batch_\w+ completed; output in ")

@@ -110,7 +110,11 @@ static int setup(void **state) {
   fixture_t *f = calloc(1, sizeof *f);
   if (!f) return -1;
   snprintf(f->work_dir, sizeof f->work_dir, "/tmp/obatch-plugin-XXXXXX");
-  if (!mkdtemp(f->work_dir) || fake_server_start(&f->server, "{\"steps\":0}") != 0) {
+  char journal[160];
+  if (!mkdtemp(f->work_dir)) return -1;
+  snprintf(journal, sizeof journal, "%s/jobs.db", f->work_dir);
+  setenv("OBATCH_STATE", journal, 1);  /* the case's own job journal */
+  if (fake_server_start(&f->server, "{\"steps\":0}") != 0) {
     free(f);
     return -1;
   }

@@ -71,6 +71,8 @@ obatch_start_server() {
   [ -s "$dir/port" ] || fail "fake server did not start in 10 s"
   export OPENAI_BASE_URL="http://127.0.0.1:$(cat "$dir/port")/v1"
   export OPENAI_API_KEY=test-key
+  # A job journal of this run's own, not the user's.
+  export OBATCH_STATE="$dir/jobs.db"
   echo "fake server at $OPENAI_BASE_URL (pid $OBATCH_SERVER_PID)"
 }
 

@@ -25,6 +25,9 @@ struct RunOptions {
   ApiOptions api;
   std::string output_file, error_file;
   std::string resume;
+  std::string retry_missing;
+  std::string state;
+  bool force_new = false;
   bool create_only = false;
   bool dry_run = false;
   std::vector<std::string> metadata;
@@ -55,6 +58,17 @@ void add_run_command(CLI::App &app, Commands &out) {
   cmd->add_option("--resume", o.resume,
                   "Attach to an existing batch id, wait and download (the provider is found "
                   "by asking each one when -p is not given)");
+  cmd->add_option("--retry-missing", o.retry_missing,
+                  "Submit, as a new batch, the requests of an ended job (expired or cancelled) "
+                  "that have no result; JOB is a job id from `obatch jobs` or its batch id")
+      ->type_name("JOB");
+  cmd->add_option("--state", o.state,
+                  "The job journal that makes a rerun resume instead of paying twice (default "
+                  "$OBATCH_STATE, else $XDG_STATE_HOME/obatch/jobs.db, else "
+                  "~/.local/state/obatch/jobs.db; \"off\": none)");
+  cmd->add_flag("--force-new", o.force_new,
+                "Submit as a new batch even when the journal has a job for the same input "
+                "(which would be resumed)");
   cmd->add_flag("-n,--dry-run", o.dry_run,
                 "Check the file and show what would be sent (provider, endpoint, models, "
                 "requests, bytes); nothing is sent");
@@ -82,20 +96,33 @@ void add_run_command(CLI::App &app, Commands &out) {
 namespace {
 
 void check_usage(const RunOptions &o) {
-  if (o.input.empty() == o.resume.empty())
-    throw CliError(kExitUsage, "give an input file, or --resume BATCH_ID (not both)");
-  if (!o.resume.empty() && (o.create_only || o.dry_run))
-    throw CliError(kExitUsage, "--resume attaches to a batch that exists: -c and -n do not apply");
+  int sources = !o.input.empty() + !o.resume.empty() + !o.retry_missing.empty();
+  if (sources != 1)
+    throw CliError(kExitUsage,
+                   "give one of: an input file, --resume BATCH_ID, --retry-missing JOB");
+  if (!o.resume.empty() && (o.create_only || o.dry_run || o.force_new))
+    throw CliError(kExitUsage,
+                   "--resume attaches to a batch that exists: -c, -n and --force-new do not apply");
+  if (!o.retry_missing.empty() && o.dry_run)
+    throw CliError(kExitUsage, "--retry-missing does not go with -n");
   if (o.create_only && o.dry_run) throw CliError(kExitUsage, "-c and -n do not go together");
   if (o.quiet && o.json) throw CliError(kExitUsage, "--quiet and --json do not go together");
   if (o.json && o.output_file == "-")
     throw CliError(kExitUsage, "--json prints status objects on stdout: give -o a file");
 }
 
-// The options a resume command must repeat.
-std::string resume_args(const RunOptions &o) {
+// The options that say where the API and the journal are.
+std::string api_args(const RunOptions &o) {
   std::string a;
   if (!o.api.base_url.empty()) a += " --base-url " + shell_quote(o.api.base_url);
+  if (!o.api.ca_file.empty()) a += " --ca-file " + shell_quote(o.api.ca_file);
+  if (!o.state.empty()) a += " --state " + shell_quote(o.state);
+  return a;
+}
+
+// The options a resume command must repeat.
+std::string resume_args(const RunOptions &o) {
+  std::string a = api_args(o);
   if (!o.output_file.empty()) a += " -o " + shell_quote(o.output_file);
   if (!o.error_file.empty()) a += " -e " + shell_quote(o.error_file);
   return a;
@@ -103,6 +130,8 @@ std::string resume_args(const RunOptions &o) {
 
 void apply_options(const RunOptions &o, Config &conf, const TempDir *tmp) {
   set_result_paths(conf, o.output_file, o.error_file, tmp);
+  if (!o.state.empty()) conf.set("state", o.state);
+  if (o.force_new) conf.set("force_new", "1");
   for (const std::string &pair : o.metadata) {
     size_t eq = pair.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -187,10 +216,19 @@ int run(const RunOptions &o) {
     obatch_t **b;
     ~Holder() { obatch_destroy(*b); }
   } holder{&b};
-  int rc = o.resume.empty() ? obatch_create(&b, conf.get())
-                            : obatch_resume(&b, conf.get(), o.resume.c_str());
+  int rc = !o.resume.empty()          ? obatch_resume(&b, conf.get(), o.resume.c_str())
+           : !o.retry_missing.empty() ? obatch_retry_missing(&b, conf.get(), o.retry_missing.c_str())
+                                      : obatch_create(&b, conf.get());
   if (rc != OBATCH_OK) fail(rc, last_error(b, rc));
-  if (o.resume.empty()) {
+  if (!o.retry_missing.empty()) {
+    obatch_info_t info = OBATCH_INFO_INIT;
+    obatch_info(b, &info);
+    if (!o.json)
+      std::fprintf(stderr, "obatch: %llu request(s) of job %s have no result; submitting them\n",
+                   static_cast<unsigned long long>(info.requests_added), o.retry_missing.c_str());
+    rc = obatch_submit(b);
+    if (rc != OBATCH_OK) fail(rc, std::string(obatch_last_error(b)) + "; nothing was sent");
+  } else if (o.resume.empty()) {
     rc = obatch_add_file(b, path.c_str());
     if (rc == OBATCH_OK) rc = obatch_submit(b);
     if (rc != OBATCH_OK) {
@@ -221,7 +259,8 @@ int run(const RunOptions &o) {
     }
     return early;
   }
-  return finish_batch(b, progress, o.output_file, o.error_file);
+  // Not -o/-e: the retry's results must not replace the partial ones.
+  return finish_batch(b, progress, o.output_file, o.error_file, api_args(o));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Filesystem helpers: private dirs, atomic publish, names and paths.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -79,7 +80,30 @@ static void dir_of_and_path_join(void **) {
   assert_str_eq(obatch::path_join("", "b"), "b");
 }
 
+static void temp_files_of_dead_writers_are_removed(void **) {
+  unit::TempDir tmp;
+  const std::string final_path = tmp.file("out.jsonl");
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  int status = 0;
+  waitpid(pid, &status, 0);  // a pid that no process has now
+  const std::string dead = final_path + ".part-" + std::to_string(pid) + "-abcdef";
+  const std::string live = final_path + ".part-" + std::to_string(getpid()) + "-abcdef";
+  const std::string other = tmp.file("other.jsonl.part-" + std::to_string(pid) + "-abcdef");
+  unit::write_all(dead, "half");
+  unit::write_all(live, "half");
+  unit::write_all(other, "half");
+  int fd = -1;
+  std::string temp = obatch::make_temp_beside(final_path, &fd);
+  close(fd);
+  assert_int_equal(temp.rfind(final_path + ".part-" + std::to_string(getpid()) + "-", 0), 0);
+  assert_int_equal(access(dead.c_str(), F_OK), -1);
+  assert_int_equal(access(live.c_str(), F_OK), 0);
+  assert_int_equal(access(other.c_str(), F_OK), 0);
+}
+
 static const struct CMUnitTest files_tests[] = {
+    cmocka_unit_test(temp_files_of_dead_writers_are_removed),
     cmocka_unit_test(make_private_dir_is_0700_under_tmpdir),
     cmocka_unit_test(ensure_dir_creates_parents),
     cmocka_unit_test(ensure_dir_on_a_file_fails),

@@ -1,0 +1,41 @@
+// One row of the job journal: what is known locally about one submission.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace obatch {
+
+// Lifecycle steps, written before a step starts and after it ends.
+namespace step {
+constexpr const char *kNew = "new";              // journaled; nothing sent
+constexpr const char *kUploading = "uploading";  // the upload may have been sent
+constexpr const char *kUploaded = "uploaded";    // input_file_id known
+constexpr const char *kCreating = "creating";    // the create may have been sent
+constexpr const char *kCreated = "created";      // batch_id known; waiting
+constexpr const char *kDownloading = "downloading";
+constexpr const char *kDone = "done";            // result files on disk
+constexpr const char *kFailed = "failed";        // the batch failed; not resumed
+constexpr const char *kAbandoned = "abandoned";  // cancelled before a batch existed
+}  // namespace step
+
+// Steps after which a job is over: never resumed, may be pruned.
+bool step_is_final(const std::string &s);
+
+struct JobRecord {
+  std::string id;  // 24 hex: also the batch's obatch_job metadata value
+  std::string digest, provider, base_url, endpoint;  // the resume key
+  std::string model, source_path, retry_of;
+  std::string source_digest;  // of the source file as read (not the sent copy)
+  uint64_t requests = 0, input_bytes = 0;
+  std::string step;
+  std::string input_file_id, batch_id, remote_status;
+  std::string output_file_id, error_file_id, output_path, error_path;
+  std::string error;  // the last failure, for `obatch jobs`
+  int64_t created_at = 0, updated_at = 0;
+  int64_t owner_pid = 0;  // 0: no process holds the job
+  std::string owner_start;
+  bool running = false;  // computed on read: the owner is alive
+};
+
+}  // namespace obatch

@@ -1,0 +1,344 @@
+#include "store/journal.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
+#include <set>
+
+#include "core/config.hpp"
+#include "obatch/obatch.h"
+#include "store/owner.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+
+namespace obatch {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 30000;  // another process's step is short
+
+const char kSchema[] =
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    " id TEXT PRIMARY KEY,"
+    " digest TEXT NOT NULL, provider TEXT NOT NULL, base_url TEXT NOT NULL,"
+    " endpoint TEXT NOT NULL, model TEXT NOT NULL DEFAULT '',"
+    " source_path TEXT NOT NULL DEFAULT '', source_digest TEXT NOT NULL DEFAULT '',"
+    " retry_of TEXT NOT NULL DEFAULT '',"
+    " requests INTEGER NOT NULL DEFAULT 0, input_bytes INTEGER NOT NULL DEFAULT 0,"
+    " step TEXT NOT NULL,"
+    " input_file_id TEXT NOT NULL DEFAULT '', batch_id TEXT NOT NULL DEFAULT '',"
+    " remote_status TEXT NOT NULL DEFAULT '',"
+    " output_file_id TEXT NOT NULL DEFAULT '', error_file_id TEXT NOT NULL DEFAULT '',"
+    " output_path TEXT NOT NULL DEFAULT '', error_path TEXT NOT NULL DEFAULT '',"
+    " error TEXT NOT NULL DEFAULT '',"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " owner_pid INTEGER NOT NULL DEFAULT 0, owner_start TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX IF NOT EXISTS jobs_by_input ON jobs (digest, provider, base_url, endpoint);"
+    "CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs (batch_id);";
+
+const char kColumns[] =
+    "id, digest, provider, base_url, endpoint, model, source_path, source_digest, retry_of,"
+    " requests,"
+    " input_bytes, step, input_file_id, batch_id, remote_status, output_file_id,"
+    " error_file_id, output_path, error_path, error, created_at, updated_at, owner_pid,"
+    " owner_start";
+
+// Columns update() may set: text written by the engine as a job moves on.
+const std::set<std::string> kUpdatable = {
+    "step", "input_file_id", "batch_id", "remote_status", "output_file_id",
+    "error_file_id", "output_path", "error_path", "error", "model"};
+
+int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+}  // namespace
+
+bool step_is_final(const std::string &s) {
+  return s == step::kDone || s == step::kFailed || s == step::kAbandoned;
+}
+
+std::string journal_path(const Config &conf) {
+  std::string p;
+  if (conf.has("state")) {
+    p = conf.get("state");
+  } else if (const char *env = getenv("OBATCH_STATE"); env && *env) {
+    p = env;
+  } else if (const char *xdg = getenv("XDG_STATE_HOME"); xdg && *xdg == '/') {
+    p = path_join(path_join(xdg, "obatch"), "jobs.db");
+  } else if (const char *home = getenv("HOME"); home && *home == '/') {
+    p = path_join(path_join(path_join(home, ".local/state"), "obatch"), "jobs.db");
+  }
+  return p == "off" ? "" : p;
+}
+
+// A prepared statement, finalized when it goes out of scope.
+class Journal::Stmt {
+ public:
+  Stmt(Journal *j, const std::string &sql) : j_(j) {
+    if (sqlite3_prepare_v2(j->db_, sql.c_str(), -1, &s_, nullptr) != SQLITE_OK)
+      j->fail("cannot prepare a query");
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt &bind(int i, const std::string &v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt &bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  // True while there is a row.
+  bool step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc != SQLITE_DONE) j_->fail("cannot read or write");
+    return false;
+  }
+  std::string text(int i) {
+    const unsigned char *t = sqlite3_column_text(s_, i);
+    return t ? std::string(reinterpret_cast<const char *>(t),
+                           static_cast<size_t>(sqlite3_column_bytes(s_, i)))
+             : std::string();
+  }
+  int64_t integer(int i) { return sqlite3_column_int64(s_, i); }
+
+ private:
+  Journal *j_;
+  sqlite3_stmt *s_ = nullptr;
+};
+
+// One IMMEDIATE transaction: the write lock is taken first, so a
+// read-then-write cannot interleave with another process's.
+class Transaction {
+ public:
+  explicit Transaction(std::function<void(const char *)> exec) : exec_(std::move(exec)) {
+    exec_("BEGIN IMMEDIATE");
+  }
+  ~Transaction() {
+    if (!done_) {
+      try {
+        exec_("ROLLBACK");
+      } catch (...) {
+      }
+    }
+  }
+  void commit() {
+    exec_("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  std::function<void(const char *)> exec_;
+  bool done_ = false;
+};
+
+Journal::Journal(std::string path) : path_(std::move(path)) {
+  ensure_dir(dir_of(path_));
+  // Created 0600 before SQLite opens it (SQLite would use the umask);
+  // its -wal and -shm files take the same mode.
+  int fd = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    throw Error(OBATCH_EIO, "cannot open the job journal " + path_ + ": " + errno_text(errno));
+  close(fd);
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error(OBATCH_EIO, "cannot open the job journal " + path_ + ": " + msg);
+  }
+  try {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db_, 1);
+    // WAL: readers (obatch jobs) never block the writer; FULL: a step
+    // written is on disk before the call it announces is sent.
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=FULL");
+    Transaction t([this](const char *sql) { exec(sql); });
+    Stmt v(this, "PRAGMA user_version");
+    int version = v.step() ? static_cast<int>(v.integer(0)) : 0;
+    if (version > kSchemaVersion)
+      throw Error(OBATCH_EIO, "the job journal " + path_ + " was written by a newer obatch (schema " +
+                                  std::to_string(version) + ")");
+    exec(kSchema);
+    exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+    t.commit();
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+Journal::~Journal() { sqlite3_close(db_); }
+
+void Journal::fail(const std::string &what) {
+  std::string msg = sqlite3_errmsg(db_);
+  int rc = sqlite3_extended_errcode(db_);
+  std::string hint;
+  if ((rc & 0xff) == SQLITE_BUSY) hint = " (another process held it for too long)";
+  if ((rc & 0xff) == SQLITE_FULL) hint = " (the disk is full)";
+  throw Error(OBATCH_EIO, "job journal " + path_ + ": " + what + ": " + msg + hint);
+}
+
+void Journal::exec(const char *sql) {
+  char *err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    sqlite3_free(err);
+    fail(std::string("cannot run ") + std::string(sql).substr(0, 24));
+  }
+}
+
+std::vector<JobRecord> Journal::select(const std::string &where,
+                                       const std::vector<std::string> &args) {
+  Stmt s(this, std::string("SELECT ") + kColumns + " FROM jobs " + where);
+  for (size_t i = 0; i < args.size(); i++) s.bind(static_cast<int>(i + 1), args[i]);
+  std::vector<JobRecord> out;
+  while (s.step()) {
+    JobRecord r;
+    int c = 0;
+    r.id = s.text(c++);
+    r.digest = s.text(c++);
+    r.provider = s.text(c++);
+    r.base_url = s.text(c++);
+    r.endpoint = s.text(c++);
+    r.model = s.text(c++);
+    r.source_path = s.text(c++);
+    r.source_digest = s.text(c++);
+    r.retry_of = s.text(c++);
+    r.requests = static_cast<uint64_t>(s.integer(c++));
+    r.input_bytes = static_cast<uint64_t>(s.integer(c++));
+    r.step = s.text(c++);
+    r.input_file_id = s.text(c++);
+    r.batch_id = s.text(c++);
+    r.remote_status = s.text(c++);
+    r.output_file_id = s.text(c++);
+    r.error_file_id = s.text(c++);
+    r.output_path = s.text(c++);
+    r.error_path = s.text(c++);
+    r.error = s.text(c++);
+    r.created_at = s.integer(c++);
+    r.updated_at = s.integer(c++);
+    r.owner_pid = s.integer(c++);
+    r.owner_start = s.text(c++);
+    r.running = process_alive({r.owner_pid, r.owner_start});
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new, JobRecord *out) {
+  Transaction t([this](const char *sql) { exec(sql); });
+  const ProcessId me = this_process();
+  if (!force_new) {
+    auto found = select(
+        "WHERE digest = ?1 AND provider = ?2 AND base_url = ?3 AND endpoint = ?4"
+        " AND step NOT IN ('failed', 'abandoned') ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        {fresh.digest, fresh.provider, fresh.base_url, fresh.endpoint});
+    if (!found.empty()) {
+      *out = found.front();
+      if (out->running) return Claim::kFollow;
+      Stmt(this, "UPDATE jobs SET owner_pid = ?1, owner_start = ?2, updated_at = ?3 WHERE id = ?4")
+          .bind(1, me.pid).bind(2, me.start).bind(3, now()).bind(4, out->id).step();
+      t.commit();
+      out->owner_pid = me.pid;
+      out->owner_start = me.start;
+      out->running = true;
+      return Claim::kResumed;
+    }
+  }
+  JobRecord r = fresh;
+  r.step = step::kNew;
+  r.created_at = r.updated_at = now();
+  r.owner_pid = me.pid;
+  r.owner_start = me.start;
+  Stmt(this,
+       "INSERT INTO jobs (id, digest, provider, base_url, endpoint, model, source_path, retry_of,"
+       " requests, input_bytes, step, created_at, updated_at, owner_pid, owner_start,"
+       " source_digest)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
+      .bind(1, r.id).bind(2, r.digest).bind(3, r.provider).bind(4, r.base_url)
+      .bind(5, r.endpoint).bind(6, r.model).bind(7, r.source_path).bind(8, r.retry_of)
+      .bind(9, static_cast<int64_t>(r.requests)).bind(10, static_cast<int64_t>(r.input_bytes))
+      .bind(11, r.step).bind(12, r.created_at).bind(13, r.updated_at).bind(14, r.owner_pid)
+      .bind(15, r.owner_start).bind(16, r.source_digest).step();
+  t.commit();
+  r.running = true;
+  *out = r;
+  return Claim::kNew;
+}
+
+bool Journal::take_over(const std::string &id, JobRecord *out) {
+  Transaction t([this](const char *sql) { exec(sql); });
+  auto found = select("WHERE id = ?1", {id});
+  if (found.empty()) return false;
+  *out = found.front();
+  const ProcessId me = this_process();
+  if (out->running && !(out->owner_pid == me.pid && out->owner_start == me.start)) return false;
+  Stmt(this, "UPDATE jobs SET owner_pid = ?1, owner_start = ?2, updated_at = ?3 WHERE id = ?4")
+      .bind(1, me.pid).bind(2, me.start).bind(3, now()).bind(4, id).step();
+  t.commit();
+  out->owner_pid = me.pid;
+  out->owner_start = me.start;
+  out->running = true;
+  return true;
+}
+
+void Journal::update(const std::string &id,
+                     const std::vector<std::pair<std::string, std::string>> &cols) {
+  std::string sql = "UPDATE jobs SET updated_at = ?1";
+  for (size_t i = 0; i < cols.size(); i++) {
+    if (!kUpdatable.count(cols[i].first))
+      throw Error(OBATCH_EINTERNAL, "job journal: column " + cols[i].first + " is not updatable");
+    sql += ", " + cols[i].first + " = ?" + std::to_string(i + 3);
+  }
+  sql += " WHERE id = ?2";
+  Stmt s(this, sql);
+  s.bind(1, now()).bind(2, id);
+  for (size_t i = 0; i < cols.size(); i++) s.bind(static_cast<int>(i + 3), cols[i].second);
+  s.step();  // one statement: its own transaction
+}
+
+void Journal::release(const std::string &id) {
+  const ProcessId me = this_process();
+  Stmt(this, "UPDATE jobs SET owner_pid = 0, owner_start = '' WHERE id = ?1 AND owner_pid = ?2"
+             " AND owner_start = ?3")
+      .bind(1, id).bind(2, me.pid).bind(3, me.start).step();
+}
+
+bool Journal::find(const std::string &ref, JobRecord *out) {
+  if (ref.empty()) return false;
+  auto found = select("WHERE id = ?1 OR batch_id = ?1 ORDER BY created_at DESC LIMIT 1", {ref});
+  if (found.empty() && ref.size() >= 4) {
+    found = select("WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2", {ref});
+    if (found.size() > 1)
+      throw Error(OBATCH_EINVAL, "job " + ref + " is ambiguous: give more of its id");
+  }
+  if (found.empty()) return false;
+  *out = found.front();
+  return true;
+}
+
+std::vector<JobRecord> Journal::list() {
+  return select("ORDER BY created_at DESC, rowid DESC", {});
+}
+
+uint64_t Journal::prune() {
+  Transaction t([this](const char *sql) { exec(sql); });
+  uint64_t n = 0;
+  for (auto &r : select("WHERE step IN ('done', 'failed', 'abandoned')", {})) {
+    if (r.running) continue;
+    Stmt(this, "DELETE FROM jobs WHERE id = ?1").bind(1, r.id).step();
+    n++;
+  }
+  t.commit();
+  return n;
+}
+
+}  // namespace obatch
