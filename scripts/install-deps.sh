@@ -17,8 +17,13 @@ packages=(
   # tests and bindings (Node 20 with its headers and Go come with the machine;
   # Ruby and its test tools come from Debian: rubygems.org is not reachable)
   libcmocka-dev swig ruby ruby-dev rake ruby-minitest
+  # the TLS tests make a self-signed certificate; sqlite3 inspects journals
+  openssl sqlite3
   # benchmarks (bench/run): Google Benchmark, and a venv for the Python peers
   libbenchmark-dev python3-venv
+  # fuzzing (fuzz/README.md: clang with libFuzzer and the sanitizer runtimes)
+  # and memcheck (scripts/memcheck.sh)
+  clang libclang-rt-14-dev valgrind
 )
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <climits>
 #include <cstring>
 
 #include "core/json_escape.hpp"
@@ -261,10 +262,12 @@ void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *
   if (has_response) {
     auto resp = response.get_object().value_unsafe();
     element status, body;
-    if (resp["status_code"].get(status) == simdjson::SUCCESS && status.is_int64())
-      r.status_code = static_cast<int>(status.get_int64().value_unsafe());
-    else if (resp["status_code"].get(status) == simdjson::SUCCESS && status.is_uint64())
-      r.status_code = static_cast<int>(status.get_uint64().value_unsafe());
+    // A number beyond int is no HTTP status: it stays 0 (an HTTP error
+    // result) rather than wrapping around (2^32 + 200 must not read as 200).
+    if (resp["status_code"].get(status) == simdjson::SUCCESS && status.is_int64()) {
+      int64_t s = status.get_int64().value_unsafe();
+      if (s >= INT_MIN && s <= INT_MAX) r.status_code = static_cast<int>(s);
+    }
     element rid;
     if (resp["request_id"].get(rid) == simdjson::SUCCESS && rid.is_string()) {
       std::string_view s = rid.get_string().value_unsafe();

@@ -36,14 +36,20 @@ std::string query(std::initializer_list<std::pair<const char *, std::string>> pa
   return q;
 }
 
-// A scalar as text ("" for null or absent); numbers as their digits.
+// A scalar as text ("" for null or absent); numbers as their digits (a
+// fraction is cut off; a double beyond int64, such as 1e300, is absent:
+// converting it would be undefined).
 std::string scalar(object obj, const char *key) {
   element v;
   if (obj[key].get(v) != simdjson::SUCCESS || v.is_null()) return "";
   if (v.is_string()) return std::string(v.get_string().value_unsafe());
   if (v.is_int64()) return std::to_string(v.get_int64().value_unsafe());
   if (v.is_uint64()) return std::to_string(v.get_uint64().value_unsafe());
-  if (v.is_double()) return std::to_string(static_cast<int64_t>(v.get_double().value_unsafe()));
+  if (v.is_double()) {
+    double d = v.get_double().value_unsafe();
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return "";
+    return std::to_string(static_cast<int64_t>(d));
+  }
   if (v.is_bool()) return v.get_bool().value_unsafe() ? "true" : "false";
   return "";
 }

@@ -96,6 +96,22 @@ static void non_2xx_without_error_body(void **) {
   assert_false(r.has_error);
 }
 
+// A status_code beyond int used to be cast to int: 4294967496 (2^32 + 200)
+// read as 200, a success.
+static void out_of_range_status_is_no_success(void **) {
+  for (const char *status : {"4294967496", "18446744073709551615", "-4294967096", "1e3", "\"200\""}) {
+    ResultLine r = parse_result_line(
+        std::string(R"({"custom_id":"q","response":{"status_code":)") + status + R"(,"body":{}}})",
+        "x");
+    assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
+    assert_int_equal(r.status_code, 0);
+  }
+  ResultLine r = parse_result_line(
+      R"({"custom_id":"q","response":{"status_code":-7,"body":{}}})", "x");
+  assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
+  assert_int_equal(r.status_code, -7);
+}
+
 static void missing_custom_id_is_eprotocol(void **) {
   EXPECT_ERROR(
       OBATCH_EPROTOCOL, "out line 4: the result line has no string \"custom_id\"",
@@ -188,6 +204,7 @@ static const struct CMUnitTest result_line_tests[] = {
     cmocka_unit_test(top_level_error_with_http_error_response),
     cmocka_unit_test(numeric_error_code),
     cmocka_unit_test(non_2xx_without_error_body),
+    cmocka_unit_test(out_of_range_status_is_no_success),
     cmocka_unit_test(missing_custom_id_is_eprotocol),
     cmocka_unit_test(neither_response_nor_error_is_eprotocol),
     cmocka_unit_test(garbage_is_eprotocol),

@@ -408,6 +408,27 @@ static void parse_non_object_is_eprotocol(void **) {
   EXPECT_ERROR(OBATCH_EPROTOCOL, "not a JSON object", parse(OBATCH_OP_CREATE, "\"string\""));
 }
 
+// Found by fuzz/fuzz_provider_responses (corpus: retrieve_double_overflow.json):
+// a double beyond int64 was converted to it (undefined behaviour).
+static void parse_number_fields(void **) {
+  Remote r = parse(OBATCH_OP_RETRIEVE,
+                   R"({"id":"b","status":"completed","created_at":1.7e90,"expires_at":-1e300,)"
+                   R"("completed_at":1711493163.9,"failed_at":-2.5,)"
+                   R"("cancelled_at":9223372036854775808.0,"expired_at":-9223372036854775808.0,)"
+                   R"("request_counts":{"total":18446744073709551615,"completed":1e19,"failed":true}})");
+  assert_str_eq(field(r.page, "created_at"), "<absent>");
+  assert_str_eq(field(r.page, "expires_at"), "<absent>");
+  assert_str_eq(r.get("completed_at"), "1711493163");
+  assert_str_eq(r.get("failed_at"), "-2");
+  assert_str_eq(field(r.page, "cancelled_at"), "<absent>");
+  assert_str_eq(r.get("expired_at"), "-9223372036854775808");
+  assert_str_eq(r.get("requests_total"), "18446744073709551615");
+  assert_str_eq(field(r.page, "requests_completed"), "<absent>");
+  assert_str_eq(r.get("requests_failed"), "true");
+  Remote f = parse(OBATCH_OP_FILE_INFO, R"({"id":"file-1","bytes":1e308})");
+  assert_str_eq(f.get("file_id"), "file-1");
+}
+
 static void op_names(void **) {
   assert_str_eq(obatch::op_name(OBATCH_OP_UPLOAD), "upload input file");
   assert_str_eq(obatch::op_name(OBATCH_OP_LIST_FILES), "list files");
@@ -443,6 +464,7 @@ static const struct CMUnitTest openai_adapter_tests[] = {
     cmocka_unit_test(parse_list_of_files),
     cmocka_unit_test(parse_list_without_data),
     cmocka_unit_test(parse_non_object_is_eprotocol),
+    cmocka_unit_test(parse_number_fields),
     cmocka_unit_test(op_names),
 };
 
