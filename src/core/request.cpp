@@ -98,10 +98,6 @@ void check_body(element body, std::string_view body_text, Request *r,
                                        type_name(model.type()));
     std::string_view name = model.get_string().value_unsafe();
     if (name.empty()) fail(OBATCH_EREQUEST, where, "body field \"model\" is empty");
-    if (name.size() > kMaxModelBytes)
-      fail(OBATCH_EREQUEST, where, "body field \"model\" is " + std::to_string(name.size()) +
-                                       " bytes; no model name is longer than " +
-                                       std::to_string(kMaxModelBytes));
     r->model = std::string(name);
   }
   element stream;

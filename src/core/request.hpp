@@ -13,10 +13,6 @@ namespace obatch {
 // longer id is almost always a mistake, such as a whole prompt).
 constexpr size_t kMaxCustomIdBytes = 512;
 
-// The longest model name obatch accepts (fine-tune and Hugging Face ids are
-// well under 200 bytes; a longer one is a mistake, such as a pasted prompt).
-constexpr size_t kMaxModelBytes = 256;
-
 // A request that passed the checks that need no provider.
 struct Request {
   std::string custom_id;   // "" when the caller left it to obatch

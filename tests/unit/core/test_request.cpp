@@ -349,13 +349,6 @@ static void encoding_problems_are_named(void **) {
                body(R"({"model":"gpt-4o","max_tokens":1e999,"messages":[{}]})"));
 }
 
-static void model_name_length_limit(void **) {
-  std::string name(obatch::kMaxModelBytes, 'm');
-  assert_str_eq(body(R"({"model":")" + name + R"(","messages":[{}]})").model, name);
-  EXPECT_ERROR(OBATCH_EREQUEST, "body field \"model\" is 257 bytes",
-               body(R"({"model":")" + name + R"(m","messages":[{}]})"));
-}
-
 static void message_quote_escapes_and_cuts(void **) {
   using obatch::message_quote;
   assert_str_eq(message_quote("abc"), "\"abc\"");
@@ -373,7 +366,6 @@ static void message_quote_escapes_and_cuts(void **) {
 
 static const struct CMUnitTest request_tests[] = {
     cmocka_unit_test(encoding_problems_are_named),
-    cmocka_unit_test(model_name_length_limit),
     cmocka_unit_test(message_quote_escapes_and_cuts),
     cmocka_unit_test(messages_means_chat),
     cmocka_unit_test(input_with_embedding_model_means_embeddings),
