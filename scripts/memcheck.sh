@@ -23,6 +23,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 build=${1:-build}
+# Absolute: the unit tests run from their own directories, logs go here.
+[ -d "$build" ] && build=$(cd "$build" && pwd)
 jobs=${OBATCH_MEMCHECK_JOBS:-2}
 unit_timeout=${OBATCH_MEMCHECK_UNIT_TIMEOUT:-600}
 
