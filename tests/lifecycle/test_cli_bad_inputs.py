@@ -16,7 +16,10 @@ from cli_support import KEY, CliTestCase
 
 DATA = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "data", "bad"))
 MANIFEST = os.path.join(DATA, "cases.json")
-# Each group is one test method (one CTest entry, TIMEOUT 60).
+# Each group is one test method (one CTest entry, TIMEOUT 60; the generated
+# big files get 300 s: see tests/lifecycle/CMakeLists.txt).
+# One command on a generated 100 MB file, under AddressSanitizer.
+BIG_TIMEOUT = 240
 GROUPS = ("json", "encoding", "custom_id", "fields", "batch", "limits", "long_lines")
 GENERATORS = ("many_lines", "fixed_size_lines", "embedding_inputs", "long_line", "deep_nesting")
 MAX_CHECKED_IN = 64 * 1024  # bigger inputs are generated, never committed
@@ -113,7 +116,7 @@ class CliBadInputsTest(CliTestCase):
         before = sorted(os.listdir(self.cwd))
         out, err = name + ".output.jsonl", name + ".errors.jsonl"
 
-        proc = self.run_cli("run", *args, name, "-o", out, "-e", err, env=env)
+        proc = self.run_cli("run", *args, name, "-o", out, "-e", err, env=env, timeout=BIG_TIMEOUT)
         self.assert_exit(proc, case["exit"])
         self.assertLess(len(proc.stderr), MAX_MESSAGE, "the error floods stderr")
         problems = self.message_problems(proc.stderr, name, line, reasons)
@@ -130,14 +133,14 @@ class CliBadInputsTest(CliTestCase):
         self.assertEqual((stats["uploads"], stats["batches_created"]), (0, 0))
 
         # validate lists the same problem (exit 3: problems found).
-        proc = self.run_cli("validate", *args, name, key=None, env=env)
+        proc = self.run_cli("validate", *args, name, key=None, env=env, timeout=BIG_TIMEOUT)
         self.assert_exit(proc, 3)
         lines = proc.stdout.splitlines()
         self.assertTrue(any(self.message_problems(text, name, line, reasons) == []
                             for text in lines), "validate: " + proc.stdout[:MAX_MESSAGE])
         self.assertTrue(all(len(text) < MAX_MESSAGE for text in lines))
         proc = self.run_cli("validate", "--json", "--max-problems", "1", *args, name,
-                            key=None, env=env)
+                            key=None, env=env, timeout=BIG_TIMEOUT)
         self.assert_exit(proc, 3)
         first = json.loads(proc.stdout.splitlines()[0])
         self.assertEqual(first["line"], line or 0, proc.stdout[:MAX_MESSAGE])
