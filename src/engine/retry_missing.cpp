@@ -24,7 +24,6 @@ void need_file(const std::string &path, const std::string &job, const char *what
   fclose(f);
 }
 
-
 std::vector<std::string> missing_lines(Journal &journal, const JobRecord &r, int depth);
 
 // The request lines job `r` submitted, in order: its input file's, or for
@@ -33,8 +32,9 @@ std::vector<std::string> submitted_lines(Journal &journal, const JobRecord &r, i
   std::vector<std::string> lines;
   if (r.source_path.empty()) {
     if (r.retry_of.empty() || depth > 100)
-      throw Error(OBATCH_EIO, "job " + r.id + "'s requests were not added from one file, so they "
-                              "cannot be read again");
+      throw Error(OBATCH_EIO, "job " + r.id +
+                                  "'s requests were not added from one file, so they "
+                                  "cannot be read again");
     JobRecord parent;
     if (!journal.find(r.retry_of, &parent))
       throw Error(OBATCH_EIO, "job " + r.id + " retried job " + r.retry_of +
@@ -85,16 +85,18 @@ std::vector<std::string> missing_lines(Journal &journal, const JobRecord &r, int
 std::unique_ptr<Batch> batch_of_missing(const Config &conf, const std::string &job_ref) {
   const std::string path = journal_path(conf);
   if (path.empty())
-    throw Error(OBATCH_ESTATE, "the job journal is off (state = off): a job's missing requests "
-                               "are found through it");
+    throw Error(OBATCH_ESTATE,
+                "the job journal is off (state = off): a job's missing requests "
+                "are found through it");
   Journal journal(path);
   JobRecord r;
   if (!journal.find(job_ref, &r))
     throw Error(OBATCH_ENOTFOUND, "no job " + job_ref + " in the job journal " + path);
   if (r.step != step::kDone) {
     if (r.step == step::kFailed)
-      throw Error(OBATCH_ESTATE, "job " + r.id + "'s batch failed, so none of its requests ran: "
-                                 "fix the input and submit it again");
+      throw Error(OBATCH_ESTATE, "job " + r.id +
+                                     "'s batch failed, so none of its requests ran: "
+                                     "fix the input and submit it again");
     if (r.running)
       throw Error(OBATCH_ESTATE, "job " + r.id + " is still running (process " +
                                      std::to_string(r.owner_pid) + ")");

@@ -52,8 +52,8 @@ const char kColumns[] =
 
 // Columns update() may set: text written by the engine as a job moves on.
 const std::set<std::string> kUpdatable = {
-    "step", "input_file_id", "batch_id", "remote_status", "output_file_id",
-    "error_file_id", "output_path", "error_path", "error", "model"};
+    "step",          "input_file_id", "batch_id",   "remote_status", "output_file_id",
+    "error_file_id", "output_path",   "error_path", "error",         "model"};
 
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -164,7 +164,8 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
     Stmt v(this, "PRAGMA user_version");
     int version = v.step() ? static_cast<int>(v.integer(0)) : 0;
     if (version > kSchemaVersion)
-      throw Error(OBATCH_EIO, "the job journal " + path_ + " was written by a newer obatch (schema " +
+      throw Error(OBATCH_EIO, "the job journal " + path_ +
+                                  " was written by a newer obatch (schema " +
                                   std::to_string(version) + ")");
     exec(kSchema);
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
@@ -245,7 +246,11 @@ Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new, JobRecord 
       *out = found.front();
       if (out->running) return Claim::kFollow;
       Stmt(this, "UPDATE jobs SET owner_pid = ?1, owner_start = ?2, updated_at = ?3 WHERE id = ?4")
-          .bind(1, me.pid).bind(2, me.start).bind(3, now()).bind(4, out->id).step();
+          .bind(1, me.pid)
+          .bind(2, me.start)
+          .bind(3, now())
+          .bind(4, out->id)
+          .step();
       t.commit();
       out->owner_pid = me.pid;
       out->owner_start = me.start;
@@ -263,11 +268,23 @@ Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new, JobRecord 
        " requests, input_bytes, step, created_at, updated_at, owner_pid, owner_start,"
        " source_digest)"
        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
-      .bind(1, r.id).bind(2, r.digest).bind(3, r.provider).bind(4, r.base_url)
-      .bind(5, r.endpoint).bind(6, r.model).bind(7, r.source_path).bind(8, r.retry_of)
-      .bind(9, static_cast<int64_t>(r.requests)).bind(10, static_cast<int64_t>(r.input_bytes))
-      .bind(11, r.step).bind(12, r.created_at).bind(13, r.updated_at).bind(14, r.owner_pid)
-      .bind(15, r.owner_start).bind(16, r.source_digest).step();
+      .bind(1, r.id)
+      .bind(2, r.digest)
+      .bind(3, r.provider)
+      .bind(4, r.base_url)
+      .bind(5, r.endpoint)
+      .bind(6, r.model)
+      .bind(7, r.source_path)
+      .bind(8, r.retry_of)
+      .bind(9, static_cast<int64_t>(r.requests))
+      .bind(10, static_cast<int64_t>(r.input_bytes))
+      .bind(11, r.step)
+      .bind(12, r.created_at)
+      .bind(13, r.updated_at)
+      .bind(14, r.owner_pid)
+      .bind(15, r.owner_start)
+      .bind(16, r.source_digest)
+      .step();
   t.commit();
   r.running = true;
   *out = r;
@@ -282,7 +299,11 @@ bool Journal::take_over(const std::string &id, JobRecord *out) {
   const ProcessId me = this_process();
   if (out->running && !(out->owner_pid == me.pid && out->owner_start == me.start)) return false;
   Stmt(this, "UPDATE jobs SET owner_pid = ?1, owner_start = ?2, updated_at = ?3 WHERE id = ?4")
-      .bind(1, me.pid).bind(2, me.start).bind(3, now()).bind(4, id).step();
+      .bind(1, me.pid)
+      .bind(2, me.start)
+      .bind(3, now())
+      .bind(4, id)
+      .step();
   t.commit();
   out->owner_pid = me.pid;
   out->owner_start = me.start;
@@ -307,9 +328,13 @@ void Journal::update(const std::string &id,
 
 void Journal::release(const std::string &id) {
   const ProcessId me = this_process();
-  Stmt(this, "UPDATE jobs SET owner_pid = 0, owner_start = '' WHERE id = ?1 AND owner_pid = ?2"
-             " AND owner_start = ?3")
-      .bind(1, id).bind(2, me.pid).bind(3, me.start).step();
+  Stmt(this,
+       "UPDATE jobs SET owner_pid = 0, owner_start = '' WHERE id = ?1 AND owner_pid = ?2"
+       " AND owner_start = ?3")
+      .bind(1, id)
+      .bind(2, me.pid)
+      .bind(3, me.start)
+      .step();
 }
 
 bool Journal::find(const std::string &ref, JobRecord *out) {
