@@ -299,18 +299,26 @@ void Job::create() {
 }
 
 void Job::adopt_batch(const Fields &f) {
-  JobSnapshot before = snapshot();
-  update([&](JobSnapshot &s) { apply_batch_fields(f, &s); });
+  // Journaled only when something the journal keeps changed (not at every
+  // status check of a day-long wait).
+  bool changed = false;
+  std::string status;
+  update([&](JobSnapshot &s) {
+    const std::string old_status = s.remote_status, old_out = s.output_file_id,
+                      old_err = s.error_file_id;
+    apply_batch_fields(f, &s);
+    changed = s.remote_status != old_status || s.output_file_id != old_out ||
+              s.error_file_id != old_err;
+    status = s.remote_status;
+  });
   auto get = [&](const char *k) {
     auto it = f.find(k);
     return it == f.end() ? std::string() : it->second;
   };
   output_file_id_ = get("output_file_id");
   error_file_id_ = get("error_file_id");
-  JobSnapshot after = snapshot();
-  if (after.remote_status != before.remote_status || output_file_id_ != before.output_file_id ||
-      error_file_id_ != before.error_file_id || after.batch_id != before.batch_id)
-    journal({{"remote_status", after.remote_status},
+  if (changed)
+    journal({{"remote_status", status},
              {"output_file_id", output_file_id_},
              {"error_file_id", error_file_id_}});
 }

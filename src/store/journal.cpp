@@ -245,16 +245,8 @@ Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new, JobRecord 
     if (!found.empty()) {
       *out = found.front();
       if (out->running) return Claim::kFollow;
-      Stmt(this, "UPDATE jobs SET owner_pid = ?1, owner_start = ?2, updated_at = ?3 WHERE id = ?4")
-          .bind(1, me.pid)
-          .bind(2, me.start)
-          .bind(3, now())
-          .bind(4, out->id)
-          .step();
+      hold(out);
       t.commit();
-      out->owner_pid = me.pid;
-      out->owner_start = me.start;
-      out->running = true;
       return Claim::kResumed;
     }
   }
@@ -298,17 +290,22 @@ bool Journal::take_over(const std::string &id, JobRecord *out) {
   *out = found.front();
   const ProcessId me = this_process();
   if (out->running && !(out->owner_pid == me.pid && out->owner_start == me.start)) return false;
+  hold(out);
+  t.commit();
+  return true;
+}
+
+void Journal::hold(JobRecord *r) {
+  const ProcessId me = this_process();
   Stmt(this, "UPDATE jobs SET owner_pid = ?1, owner_start = ?2, updated_at = ?3 WHERE id = ?4")
       .bind(1, me.pid)
       .bind(2, me.start)
       .bind(3, now())
-      .bind(4, id)
+      .bind(4, r->id)
       .step();
-  t.commit();
-  out->owner_pid = me.pid;
-  out->owner_start = me.start;
-  out->running = true;
-  return true;
+  r->owner_pid = me.pid;
+  r->owner_start = me.start;
+  r->running = true;
 }
 
 void Journal::update(const std::string &id,

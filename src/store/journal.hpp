@@ -63,6 +63,8 @@ class Journal {
 
  private:
   class Stmt;
+  // Marks `r` as held by this process (inside the caller's transaction).
+  void hold(JobRecord *r);
   void exec(const char *sql);
   [[noreturn]] void fail(const std::string &what);
   std::vector<JobRecord> select(const std::string &where, const std::vector<std::string> &args);
