@@ -14,6 +14,7 @@
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/json_write.hpp"
+#include "util/sha256.hpp"
 
 namespace obatch {
 
@@ -222,15 +223,18 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
   }
 }
 
-void BatchInput::append_file(const std::string &path) {
+std::string BatchInput::append_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(OBATCH_EIO, "cannot open " + path + ": " + errno_text(errno));
   Mark m = mark();
+  Sha256 sha;
   std::string line;
   uint64_t lineno = 0;
   bool any = false;
   try {
     while (std::getline(in, line)) {
+      sha.update(line.data(), line.size());
+      if (!in.eof()) sha.update("\n", 1);  // getline took a newline
       lineno++;
       std::string where = path + " line " + std::to_string(lineno);
       if (!check_jsonl_framing(line, lineno, in.peek() == EOF, where)) break;
@@ -244,6 +248,7 @@ void BatchInput::append_file(const std::string &path) {
     rollback(m);
     throw;
   }
+  return sha.hex();
 }
 
 void BatchInput::flush() {

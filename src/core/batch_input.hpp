@@ -48,8 +48,9 @@ class BatchInput {
   // Nothing is written when it throws.
   void append(Request r, const std::string &where, uint64_t line = 0);
 
-  // Adds every line of a JSONL file, all or nothing.
-  void append_file(const std::string &path);
+  // Adds every line of a JSONL file, all or nothing. Returns the SHA-256
+  // (hex) of the bytes it read: the file as added, even if it changes later.
+  std::string append_file(const std::string &path);
 
   // Pushes buffered lines into the file (appends may follow).
   void flush();

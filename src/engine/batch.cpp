@@ -127,11 +127,11 @@ void Batch::add_file(const char *path) {
     }
   }
   const bool first = input_->count() == 0;
-  input_->append_file(path);
+  std::string digest = input_->append_file(path);
   char real[PATH_MAX];
   if (first && realpath(path, real)) {
     source_path_ = real;
-    source_digest_ = sha256_file_hex(source_path_);  // just read: in the page cache
+    source_digest_ = std::move(digest);
   } else {
     source_path_.clear();
   }

@@ -9,6 +9,7 @@
 #include "obatch/obatch.h"
 #include "store/journal.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/sha256.hpp"
 
 namespace obatch {
@@ -41,20 +42,29 @@ std::vector<std::string> submitted_lines(Journal &journal, const JobRecord &r, i
                                   ", which is no longer in the journal (pruned?)");
     return missing_lines(journal, parent, depth + 1);
   }
-  if (sha256_file_hex(r.source_path) != r.source_digest)
-    throw Error(OBATCH_EIO, "job " + r.id + ": its input file " + r.source_path +
-                                " has changed since it was submitted");
   FILE *f = fopen(r.source_path.c_str(), "rb");
-  if (!f) throw Error(OBATCH_EIO, "cannot open " + r.source_path);
+  if (!f)
+    throw Error(OBATCH_EIO, "job " + r.id + ": cannot open its input file " + r.source_path + ": " +
+                                errno_text(errno));
+  // The digest of the very bytes the lines come from: a file changed while
+  // it is read is caught too.
+  Sha256 sha;
   char *buf = nullptr;
   size_t cap = 0;
   for (ssize_t n; (n = getline(&buf, &cap, f)) > 0;) {
+    sha.update(buf, static_cast<size_t>(n));
     std::string text(buf, static_cast<size_t>(n));
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     if (text.find_first_not_of(" \t\r") != std::string::npos) lines.push_back(std::move(text));
   }
+  const bool failed = ferror(f);
+  const int err = errno;
   free(buf);
   fclose(f);
+  if (failed) throw Error(OBATCH_EIO, "cannot read " + r.source_path + ": " + errno_text(err));
+  if (sha.hex() != r.source_digest)
+    throw Error(OBATCH_EIO, "job " + r.id + ": its input file " + r.source_path +
+                                " has changed since it was submitted");
   return lines;
 }
 

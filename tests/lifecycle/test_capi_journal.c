@@ -265,6 +265,14 @@ static void changed_input_file_cannot_be_retried(void **state) {
   obatch_t *retry = NULL;
   assert_int_equal(obatch_retry_missing(&retry, f->conf, job), OBATCH_EIO);
   assert_non_null(strstr(obatch_last_error(NULL), "has changed"));
+  assert_null(retry);
+  // Gone altogether: the message names the job and the file.
+  assert_int_equal(unlink(f->input), 0);
+  assert_int_equal(obatch_retry_missing(&retry, f->conf, job), OBATCH_EIO);
+  assert_null(retry);
+  assert_non_null(strstr(obatch_last_error(NULL), "cannot open its input file"));
+  assert_non_null(strstr(obatch_last_error(NULL), job));
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
 }
 
 static void journal_off_keeps_nothing(void **state) {

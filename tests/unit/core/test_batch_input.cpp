@@ -2,6 +2,7 @@
 // rules (one endpoint, one model, limits) and all-or-nothing file appends.
 #include "core/batch_input.hpp"
 #include "unit_support.hpp"
+#include "util/sha256.hpp"
 
 using obatch::BatchInput;
 using obatch::InputRules;
@@ -267,7 +268,9 @@ static void append_file_good(void **) {
   unit::write_all(src, text);
   BatchInput in(tmp.file("in.jsonl"), "req");
   in.set_rules(openai_like());
-  in.append_file(src);
+  // The digest is of the bytes read, whatever the file holds later.
+  assert_str_eq(in.append_file(src), obatch::sha256_file_hex(src));
+  unit::write_all(src, chat_line("changed") + "\n");
   assert_int_equal(in.count(), 3);
   assert_int_equal(in.ids().find("x3"), 2);
   in.finish();
@@ -280,7 +283,7 @@ static void append_file_without_final_newline(void **) {
   const std::string src = tmp.file("src.jsonl");
   unit::write_all(src, chat_line("x1") + "\n" + chat_line("x2"));
   BatchInput in(tmp.file("in.jsonl"), "req");
-  in.append_file(src);
+  assert_str_eq(in.append_file(src), obatch::sha256_file_hex(src));
   assert_int_equal(in.count(), 2);
 }
 
@@ -289,7 +292,7 @@ static void append_file_trailing_blank_line_ok(void **) {
   const std::string src = tmp.file("src.jsonl");
   unit::write_all(src, chat_line("x1") + "\n\n");
   BatchInput in(tmp.file("in.jsonl"), "req");
-  in.append_file(src);
+  assert_str_eq(in.append_file(src), obatch::sha256_file_hex(src));
   assert_int_equal(in.count(), 1);
 }
 
