@@ -116,6 +116,7 @@ void BatchInput::rollback(const Mark &m) {
   }
   ids_.truncate(m.count);
   if (lines_.size() > m.count) lines_.resize(m.count);
+  while (!files_.empty() && files_.back().first >= m.count) files_.pop_back();
   bytes_ = m.bytes;
   embedding_inputs_ = m.embedding_inputs;
   endpoint_ = m.endpoint;
@@ -131,8 +132,14 @@ void BatchInput::write(const std::string &data) {
 }
 
 std::string BatchInput::origin(uint64_t index) const {
-  if (index < lines_.size() && lines_[index]) return "line " + std::to_string(lines_[index]);
-  return "request " + std::to_string(index + 1);
+  if (index >= lines_.size() || !lines_[index]) return "request " + std::to_string(index + 1);
+  const std::string line = "line " + std::to_string(lines_[index]);
+  auto after = std::upper_bound(files_.begin(), files_.end(), index,
+                                [](uint64_t i, const FileSpan &f) { return i < f.first; });
+  if (after == files_.begin()) return line;
+  const FileSpan &file = *(after - 1);
+  if (adding_file_ && &file == &files_.back()) return line;
+  return file.path + " " + line;
 }
 
 void BatchInput::append(Request r, const std::string &where, uint64_t line_in_file) {
@@ -231,6 +238,8 @@ std::string BatchInput::append_file(const std::string &path) {
   std::string line;
   uint64_t lineno = 0;
   bool any = false;
+  files_.push_back({ids_.size(), path});
+  adding_file_ = true;
   try {
     while (std::getline(in, line)) {
       sha.update(line.data(), line.size());
@@ -245,9 +254,11 @@ std::string BatchInput::append_file(const std::string &path) {
     if (in.bad()) throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
     if (!any) throw Error(OBATCH_EREQUEST, path + ": the file has no requests");
   } catch (...) {
+    adding_file_ = false;
     rollback(m);
     throw;
   }
+  adding_file_ = false;
   return sha.hex();
 }
 

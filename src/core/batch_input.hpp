@@ -72,6 +72,7 @@ class BatchInput {
   // of them afterwards.
   IdIndex take_ids() {
     lines_.clear();
+    files_.clear();
     return std::move(ids_);
   }
   // The custom_id the next request gets when the caller gives none.
@@ -87,7 +88,9 @@ class BatchInput {
   Mark mark() const;
   void rollback(const Mark &m);
   void write(const std::string &data);
-  // "line 4" or "request 4": where the request at 0-based `index` came from.
+  // "line 4", "other.jsonl line 4" or "request 4": where the request at
+  // 0-based `index` came from. The file is named unless it is the one being
+  // added now.
   std::string origin(uint64_t index) const;
 
   std::string path_;
@@ -104,6 +107,13 @@ class BatchInput {
   // Per request, its line in the file it came from (0: not from a file).
   // Empty until a request comes from a file: obatch_add pays nothing.
   std::vector<uint64_t> lines_;
+  // The files added, each with the index of its first request.
+  struct FileSpan {
+    uint64_t first;
+    std::string path;
+  };
+  std::vector<FileSpan> files_;
+  bool adding_file_ = false;  // append_file is running: files_.back() is its file
   uint64_t bytes_ = 0;
   uint64_t embedding_inputs_ = 0;
   std::string line_;  // the line being appended (kept: its buffer is reused)

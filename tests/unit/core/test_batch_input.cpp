@@ -466,7 +466,8 @@ static void later_messages_name_the_earlier_line(void **) {
   unit::write_all(src, chat_line("x") + "\n");
   in.append_file(src);
   in.append(chat("z", "gpt-4o"), "request 3");
-  EXPECT_ERROR(OBATCH_EDUPLICATE, "request 4: custom_id \"x\" is already used by line 1",
+  EXPECT_ERROR(OBATCH_EDUPLICATE,
+               "request 4: custom_id \"x\" is already used by " + src + " line 1",
                in.append(chat("x", "gpt-4o"), "request 4"));
   EXPECT_ERROR(OBATCH_EDUPLICATE, "request 4: custom_id \"z\" is already used by request 3",
                in.append(chat("z", "gpt-4o"), "request 4"));
@@ -475,6 +476,31 @@ static void later_messages_name_the_earlier_line(void **) {
   models.set_rules(openai_like());
   unit::write_all(src, chat_line("a", "gpt-4o") + "\n" + chat_line("b", "gpt-4.1") + "\n");
   EXPECT_ERROR(OBATCH_EMODEL, "differs from \"gpt-4o\" (line 1)", models.append_file(src));
+}
+
+// With several files in one batch, a line of another file is named with
+// its file; a failed file is forgotten with its requests.
+static void later_messages_name_the_file_of_another_file(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(openai_like());
+  const std::string a = tmp.file("a.jsonl"), b = tmp.file("b.jsonl"), c = tmp.file("c.jsonl");
+  unit::write_all(a, chat_line("a1") + "\n" + chat_line("shared") + "\n");
+  unit::write_all(b, chat_line("b1") + "\n" + chat_line("b2") + "\n" + chat_line("b1") + "\n");
+  unit::write_all(c, chat_line("c1") + "\n" + chat_line("shared") + "\n");
+  in.append_file(a);
+  EXPECT_ERROR(OBATCH_EDUPLICATE, b + " line 3: custom_id \"b1\" is already used by line 1",
+               in.append_file(b));
+  // b's requests are gone: b1 is free again, and c's duplicate names a's line.
+  in.append(chat("b1", "gpt-4o"), "request 3");
+  EXPECT_ERROR(OBATCH_EDUPLICATE,
+               c + " line 2: custom_id \"shared\" is already used by " + a + " line 2",
+               in.append_file(c));
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "request 4: custom_id \"b1\" is already used by request 3",
+               in.append(chat("b1", "gpt-4o"), "request 4"));
+  EXPECT_ERROR(OBATCH_EDUPLICATE, "request 4: custom_id \"a1\" is already used by " + a + " line 1",
+               in.append(chat("a1", "gpt-4o"), "request 4"));
+  assert_int_equal(in.count(), 3);
 }
 
 // Values quoted in messages are escaped and cut: a 1 MB url or field name
@@ -490,7 +516,8 @@ static void long_values_are_cut_in_messages(void **) {
                                  in.append(r, "request 1"));
   assert_true(msg.size() < 400);
   r.url = "/v1/x\n\x1b[31m";
-  msg = EXPECT_ERROR(OBATCH_EREQUEST, "url \"/v1/x\\n\\u001b[31m\" is not", in.append(r, "request 1"));
+  msg = EXPECT_ERROR(OBATCH_EREQUEST, "url \"/v1/x\\n\\u001b[31m\" is not",
+                     in.append(r, "request 1"));
 }
 
 // The first request of a file, read with line 1's checks (what
@@ -520,6 +547,7 @@ static void first_file_request_checks_line_one(void **) {
 
 static const struct CMUnitTest batch_input_tests[] = {
     cmocka_unit_test(later_messages_name_the_earlier_line),
+    cmocka_unit_test(later_messages_name_the_file_of_another_file),
     cmocka_unit_test(long_values_are_cut_in_messages),
     cmocka_unit_test(first_file_request_checks_line_one),
     cmocka_unit_test(models_lists_the_distinct_ones),
