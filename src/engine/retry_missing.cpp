@@ -3,6 +3,8 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/results_index.hpp"
@@ -25,67 +27,89 @@ void need_file(const std::string &path, const std::string &job, const char *what
   fclose(f);
 }
 
-std::vector<std::string> missing_lines(Journal &journal, const JobRecord &r, int depth);
+// The requests a job submitted, as lines of the input file of the first
+// job of its chain of retries: every line, or the picked ones. Only indices
+// are held; the lines are read again from the file when needed (an input
+// can be 200 MB).
+struct Submitted {
+  JobRecord root;                // the job whose input file holds the lines
+  bool all = true;               // every non-blank line of it
+  std::vector<uint64_t> picked;  // else these, 0-based among its non-blank lines, ascending
+};
 
-// The request lines job `r` submitted, in order: its input file's, or for
-// a --retry-missing job, the lines of its parent that had no result.
-std::vector<std::string> submitted_lines(Journal &journal, const JobRecord &r, int depth) {
-  std::vector<std::string> lines;
-  if (r.source_path.empty()) {
-    if (r.retry_of.empty() || depth > 100)
-      throw Error(OBATCH_EIO, "job " + r.id +
-                                  "'s requests were not added from one file, so they "
-                                  "cannot be read again");
-    JobRecord parent;
-    if (!journal.find(r.retry_of, &parent))
-      throw Error(OBATCH_EIO, "job " + r.id + " retried job " + r.retry_of +
-                                  ", which is no longer in the journal (pruned?)");
-    return missing_lines(journal, parent, depth + 1);
-  }
-  FILE *f = fopen(r.source_path.c_str(), "rb");
-  if (!f)
-    throw Error(OBATCH_EIO, "job " + r.id + ": cannot open its input file " + r.source_path + ": " +
-                                errno_text(errno));
-  // The digest of the very bytes the lines come from: a file changed while
-  // it is read is caught too.
+// Calls f(i, line) for the i-th non-blank line (0-based, without its
+// newline) of `root`'s input file. The file's bytes are hashed as they are
+// read and must be those journaled: a file changed before or while it is
+// read is an error, raised after the last line.
+template <typename F>
+void for_each_line(const JobRecord &root, F f) {
+  FILE *file = fopen(root.source_path.c_str(), "rb");
+  if (!file)
+    throw Error(OBATCH_EIO, "job " + root.id + ": cannot open its input file " + root.source_path +
+                                ": " + errno_text(errno));
+  std::unique_ptr<FILE, int (*)(FILE *)> closer(file, fclose);
+  struct Buffer {  // getline's, freed also when f throws
+    char *data = nullptr;
+    size_t cap = 0;
+    ~Buffer() { free(data); }
+  } buf;
   Sha256 sha;
-  char *buf = nullptr;
-  size_t cap = 0;
-  for (ssize_t n; (n = getline(&buf, &cap, f)) > 0;) {
-    sha.update(buf, static_cast<size_t>(n));
-    std::string text(buf, static_cast<size_t>(n));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-    if (text.find_first_not_of(" \t\r") != std::string::npos) lines.push_back(std::move(text));
+  uint64_t i = 0;
+  for (ssize_t n; (n = getline(&buf.data, &buf.cap, file)) > 0;) {
+    sha.update(buf.data, static_cast<size_t>(n));
+    std::string_view text(buf.data, static_cast<size_t>(n));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    if (text.find_first_not_of(" \t\r") != std::string_view::npos) f(i++, text);
   }
-  const bool failed = ferror(f);
-  const int err = errno;
-  free(buf);
-  fclose(f);
-  if (failed) throw Error(OBATCH_EIO, "cannot read " + r.source_path + ": " + errno_text(err));
-  if (sha.hex() != r.source_digest)
-    throw Error(OBATCH_EIO, "job " + r.id + ": its input file " + r.source_path +
+  if (ferror(file))
+    throw Error(OBATCH_EIO, "cannot read " + root.source_path + ": " + errno_text(errno));
+  if (sha.hex() != root.source_digest)
+    throw Error(OBATCH_EIO, "job " + root.id + ": its input file " + root.source_path +
                                 " has changed since it was submitted");
-  return lines;
 }
 
-// The lines of job `r` that got no result (in its result files on disk).
-std::vector<std::string> missing_lines(Journal &journal, const JobRecord &r, int depth) {
-  std::vector<std::string> lines = submitted_lines(journal, r, depth);
+Submitted missing_of(Journal &journal, const JobRecord &r, int depth);
+
+// What job `r` submitted: its input file's lines, or for a --retry-missing
+// job, the lines of its parent that had no result.
+Submitted submitted(Journal &journal, const JobRecord &r, int depth) {
+  if (!r.source_path.empty()) return Submitted{r, true, {}};
+  if (r.retry_of.empty() || depth > 100)
+    throw Error(OBATCH_EIO, "job " + r.id +
+                                "'s requests were not added from one file, so they "
+                                "cannot be read again");
+  JobRecord parent;
+  if (!journal.find(r.retry_of, &parent))
+    throw Error(OBATCH_EIO, "job " + r.id + " retried job " + r.retry_of +
+                                ", which is no longer in the journal (pruned?)");
+  return missing_of(journal, parent, depth + 1);
+}
+
+// The requests of job `r` that got no result (in its result files on disk).
+Submitted missing_of(Journal &journal, const JobRecord &r, int depth) {
+  Submitted sent = submitted(journal, r, depth);
   need_file(r.output_path, r.id, "output file");
   need_file(r.error_path, r.id, "error file");
-  IdIndex order;
-  for (size_t i = 0; i < lines.size(); i++)
-    order.add(result_line_custom_id(lines[i], "job " + r.id + " request " + std::to_string(i + 1)));
+  IdIndex order;  // the custom_ids job r sent, in its order
+  size_t next = 0;
+  for_each_line(sent.root, [&](uint64_t i, std::string_view line) {
+    if (!sent.all) {
+      if (next == sent.picked.size() || sent.picked[next] != i) return;
+      next++;
+    }
+    order.add(result_line_custom_id(
+        line, "job " + r.id + " request " + std::to_string(order.size() + 1)));
+  });
   ResultsIndex results(&order);
   if (!r.output_path.empty()) results.add_file(r.output_path, r.output_path);
   if (!r.error_path.empty()) results.add_file(r.error_path, r.error_path);
-  std::vector<std::string> missing;
+  Submitted missing{sent.root, false, {}};
   ResultLine line;
   std::string raw;
-  for (uint64_t k = 0; k < lines.size(); k++) {
+  for (uint64_t k = 0; k < order.size(); k++) {
     uint64_t input_index = 0;
     results.get(k, &line, &input_index, &raw);
-    if (line.kind == OBATCH_RESULT_MISSING) missing.push_back(std::move(lines[k]));
+    if (line.kind == OBATCH_RESULT_MISSING) missing.picked.push_back(sent.all ? k : sent.picked[k]);
   }
   return missing;
 }
@@ -122,8 +146,8 @@ std::unique_ptr<Batch> batch_of_missing(const Config &conf, const std::string &j
       throw Error(OBATCH_EINVAL, std::string(key) + " " + p + " holds job " + r.id +
                                      "'s results; write the retry's results to another file");
   }
-  std::vector<std::string> lines = missing_lines(journal, r, 0);
-  if (lines.empty())
+  const Submitted missing = missing_of(journal, r, 0);
+  if (missing.picked.empty())
     throw Error(OBATCH_ESTATE, "job " + r.id + " has a result for every request: nothing to retry");
 
   Config c = conf;
@@ -133,7 +157,14 @@ std::unique_ptr<Batch> batch_of_missing(const Config &conf, const std::string &j
   auto batch = std::make_unique<Batch>(c);
   batch->set_retry_of(r.id);
 
-  for (const std::string &line : lines) batch->add_line(line.c_str());
+  size_t next = 0;
+  std::string text;
+  for_each_line(missing.root, [&](uint64_t i, std::string_view line) {
+    if (next == missing.picked.size() || missing.picked[next] != i) return;
+    next++;
+    text.assign(line);
+    batch->add_line(text.c_str());
+  });
   return batch;
 }
 

@@ -201,8 +201,9 @@ static void follower_takes_over_when_the_first_handle_goes(void **state) {
 static void expired_job_missing_requests_are_resubmitted(void **state) {
   fixture_t *f = *state;
   obatch_info_t info = OBATCH_INFO_INIT;
-  assert_int_equal(fake_server_config(&f->server, "{\"final_status\": \"expired\", "
-                                                  "\"partial_fraction\": 0.5, \"shuffle\": false}"),
+  assert_int_equal(fake_server_config(&f->server,
+                                      "{\"final_status\": \"expired\", "
+                                      "\"partial_fraction\": 0.5, \"shuffle\": false}"),
                    0);
   obatch_t *b = submit_input(f, f->conf);
   assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_EEXPIRED);
@@ -247,6 +248,59 @@ static void expired_job_missing_requests_are_resubmitted(void **state) {
   assert_null(retry);
   assert_non_null(strstr(obatch_last_error(NULL), "nothing to retry"));
   assert_int_equal(obatch_retry_missing(&retry, f->conf, "ffffffffffff"), OBATCH_ENOTFOUND);
+}
+
+/* Counts each request req-K with a successful result in `b` into seen[K]. */
+static void count_succeeded(obatch_t *b, int seen[N_REQ]) {
+  obatch_result_t r = OBATCH_RESULT_INIT;
+  int k = -1;
+  obatch_rewind(b);
+  while (obatch_fetch(b, &r) == OBATCH_OK)
+    if (r.kind == OBATCH_RESULT_SUCCEEDED && sscanf(r.custom_id, "req-%d", &k) == 1 && k >= 0 &&
+        k < N_REQ)
+      seen[k]++;
+}
+
+/* A retry that expires in turn is retried from the first job's input file,
+ * through the chain: every request gets exactly one result in the end. */
+static void expired_retry_is_retried_through_the_chain(void **state) {
+  fixture_t *f = *state;
+  obatch_info_t info = OBATCH_INFO_INIT;
+  int seen[N_REQ] = {0};
+  char job[32];
+  assert_int_equal(fake_server_config(&f->server,
+                                      "{\"final_status\": \"expired\", "
+                                      "\"partial_fraction\": 0.5, \"shuffle\": false}"),
+                   0);
+  obatch_t *b = submit_input(f, f->conf);
+  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_EEXPIRED);
+  snprintf(job, sizeof job, "%s", info.job_id);
+  const int missing0 = count_results(b, OBATCH_RESULT_MISSING);
+  count_succeeded(b, seen);
+  obatch_destroy(b);
+
+  obatch_t *retry = NULL;
+  assert_int_equal(obatch_retry_missing(&retry, f->conf, job), OBATCH_OK);
+  assert_int_equal(obatch_info(retry, &info), OBATCH_OK);
+  assert_int_equal(info.requests_added, (uint64_t)missing0);
+  assert_int_equal(obatch_submit(retry), OBATCH_OK);
+  assert_int_equal(obatch_wait(retry, 20000, &info), OBATCH_EEXPIRED);
+  snprintf(job, sizeof job, "%s", info.job_id);
+  const int missing1 = count_results(retry, OBATCH_RESULT_MISSING);
+  assert_true(missing1 > 0 && missing1 < missing0);
+  count_succeeded(retry, seen);
+  obatch_destroy(retry);
+
+  assert_int_equal(fake_server_config(&f->server, "{\"final_status\": \"completed\"}"), 0);
+  assert_int_equal(obatch_retry_missing(&retry, f->conf, job), OBATCH_OK);
+  assert_int_equal(obatch_info(retry, &info), OBATCH_OK);
+  assert_int_equal(info.requests_added, (uint64_t)missing1);
+  assert_int_equal(obatch_submit(retry), OBATCH_OK);
+  assert_int_equal(obatch_wait(retry, 20000, &info), OBATCH_OK);
+  count_succeeded(retry, seen);
+  obatch_destroy(retry);
+  for (int k = 0; k < N_REQ; k++) assert_int_equal(seen[k], 1);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 3);
 }
 
 static void changed_input_file_cannot_be_retried(void **state) {
@@ -298,6 +352,7 @@ static const struct CMUnitTest journal_tests[] = {
     cmocka_unit_test_setup_teardown(follower_takes_over_when_the_first_handle_goes, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(expired_job_missing_requests_are_resubmitted, setup, teardown),
+    cmocka_unit_test_setup_teardown(expired_retry_is_retried_through_the_chain, setup, teardown),
     cmocka_unit_test_setup_teardown(changed_input_file_cannot_be_retried, setup, teardown),
     cmocka_unit_test_setup_teardown(journal_off_keeps_nothing, setup, teardown),
 };
