@@ -743,26 +743,28 @@ static void poll_timing(void **state) {
   set_conf(f->conf, "poll_max_interval_ms", "5000");
   obatch_t *b = new_batch(f, f->conf);
   add_mixed(b, ids);
+  /* The upper bounds only tell "returned at once / after its timeout" from
+   * "waited for the 5 s status check": generous, as CI machines are loaded. */
   long t = test_now_ms();
   assert_int_equal(obatch_poll(b, 0, &info), OBATCH_OK); /* building */
-  assert_true(test_now_ms() - t < 50);
+  assert_true(test_now_ms() - t < 1000);
   assert_int_equal(obatch_submit(b), OBATCH_OK);
   wait_batch_id(b, &info, batch_id, sizeof batch_id);
 
   t = test_now_ms();
   assert_int_equal(obatch_poll(b, 0, &info), OBATCH_OK);
-  assert_true(test_now_ms() - t < 50);
+  assert_true(test_now_ms() - t < 1000);
   assert_int_equal(info.phase, OBATCH_PHASE_WAITING);
 
   t = test_now_ms();
   assert_int_equal(obatch_poll(b, 200, &info), OBATCH_OK);
   long elapsed = test_now_ms() - t;
-  if (elapsed < 150 || elapsed > 500) fail_msg("poll(200) took %ld ms", elapsed);
+  if (elapsed < 150 || elapsed > 2500) fail_msg("poll(200) took %ld ms", elapsed);
 
   t = test_now_ms();
   assert_int_equal(obatch_wait(b, 100, &info), OBATCH_ETIMEOUT);
   elapsed = test_now_ms() - t;
-  if (elapsed < 80 || elapsed > 400) fail_msg("wait(100) took %ld ms", elapsed);
+  if (elapsed < 80 || elapsed > 2500) fail_msg("wait(100) took %ld ms", elapsed);
   assert_int_equal(info.phase, OBATCH_PHASE_WAITING);
 }
 
