@@ -86,6 +86,18 @@ static obatch_t *submit_input(fixture_t *f, const obatch_config_t *conf) {
   return b;
 }
 
+/* Submits the input to a batch that expires with the first half of its
+ * requests done; returns the handle, `info` filled. */
+static obatch_t *submit_expiring(fixture_t *f, obatch_info_t *info) {
+  assert_int_equal(fake_server_config(&f->server,
+                                      "{\"final_status\": \"expired\", "
+                                      "\"partial_fraction\": 0.5, \"shuffle\": false}"),
+                   0);
+  obatch_t *b = submit_input(f, f->conf);
+  assert_int_equal(obatch_wait(b, 20000, info), OBATCH_EEXPIRED);
+  return b;
+}
+
 static int count_results(obatch_t *b, int kind) {
   obatch_result_t r = OBATCH_RESULT_INIT;
   int n = 0;
@@ -201,12 +213,7 @@ static void follower_takes_over_when_the_first_handle_goes(void **state) {
 static void expired_job_missing_requests_are_resubmitted(void **state) {
   fixture_t *f = *state;
   obatch_info_t info = OBATCH_INFO_INIT;
-  assert_int_equal(fake_server_config(&f->server,
-                                      "{\"final_status\": \"expired\", "
-                                      "\"partial_fraction\": 0.5, \"shuffle\": false}"),
-                   0);
-  obatch_t *b = submit_input(f, f->conf);
-  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_EEXPIRED);
+  obatch_t *b = submit_expiring(f, &info);
   char job[32], partial[400];
   snprintf(job, sizeof job, "%s", info.job_id);
   snprintf(partial, sizeof partial, "%s", info.output_path);
@@ -268,12 +275,7 @@ static void expired_retry_is_retried_through_the_chain(void **state) {
   obatch_info_t info = OBATCH_INFO_INIT;
   int seen[N_REQ] = {0};
   char job[32];
-  assert_int_equal(fake_server_config(&f->server,
-                                      "{\"final_status\": \"expired\", "
-                                      "\"partial_fraction\": 0.5, \"shuffle\": false}"),
-                   0);
-  obatch_t *b = submit_input(f, f->conf);
-  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_EEXPIRED);
+  obatch_t *b = submit_expiring(f, &info);
   snprintf(job, sizeof job, "%s", info.job_id);
   const int missing0 = count_results(b, OBATCH_RESULT_MISSING);
   count_succeeded(b, seen);
