@@ -10,18 +10,6 @@
 #include "obatch/obatch.h"
 %}
 
-/* The job journal's own API (reading it, --retry-missing) is not wrapped
- * yet: the bindings submit with the journal on like every caller, and
- * `obatch jobs` reads it. */
-%ignore obatch_retry_missing;
-%ignore obatch_jobs_open;
-%ignore obatch_jobs_next;
-%ignore obatch_jobs_path;
-%ignore obatch_jobs_destroy;
-%ignore obatch_jobs_prune;
-%ignore obatch_job;
-%ignore obatch_jobs;
-
 #if defined(SWIGJAVASCRIPT)
 %include "node/obatch_node.i"
 #elif defined(SWIGGO)

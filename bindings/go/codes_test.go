@@ -59,6 +59,18 @@ func TestCodesMatchHeader(t *testing.T) {
 			t.Errorf("%s: Go %d, C %d", k, int(k), int(want))
 		}
 	}
+	origins := map[JobOrigin]raw.Enum_SS_obatch_job_origin{
+		JobNone: raw.OBATCH_JOB_NONE, JobNew: raw.OBATCH_JOB_NEW,
+		JobResumed: raw.OBATCH_JOB_RESUMED, JobFollowing: raw.OBATCH_JOB_FOLLOWING,
+	}
+	for o, want := range origins {
+		if int(o) != int(want) {
+			t.Errorf("%s: Go %d, C %d", o, int(o), int(want))
+		}
+	}
+	if raw.OBATCH_JOB_VERSION != 1 || raw.NewObatch_job_t().GetVersion() != uint(raw.OBATCH_JOB_VERSION) {
+		t.Errorf("obatch_job_t is not made with OBATCH_JOB_INIT")
+	}
 	if raw.OBATCH_INFO_VERSION != 3 || raw.NewObatch_info_t().GetVersion() != uint(raw.OBATCH_INFO_VERSION) {
 		t.Errorf("obatch_info_t is not made with OBATCH_INFO_INIT")
 	}

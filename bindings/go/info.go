@@ -33,6 +33,26 @@ func (p Phase) String() string {
 // Ended reports a phase after which nothing changes any more.
 func (p Phase) Ended() bool { return p == PhaseDone || p == PhaseFailed }
 
+// JobOrigin says how a submitted batch came to its job in the journal
+// (obatch_job_origin).
+type JobOrigin int
+
+const (
+	JobNone      JobOrigin = 0 // no journal (state "off"), or not submitted
+	JobNew       JobOrigin = 1 // a new job: this batch uploads and creates
+	JobResumed   JobOrigin = 2 // the same input was submitted before: no second upload, no second batch
+	JobFollowing JobOrigin = 3 // another live process runs the same job; this batch waits for it
+)
+
+var originNames = [...]string{"none", "new", "resumed", "following"}
+
+func (o JobOrigin) String() string {
+	if o >= 0 && int(o) < len(originNames) {
+		return originNames[o]
+	}
+	return "origin(" + strconv.Itoa(int(o)) + ")"
+}
+
 // Info is a snapshot of a batch (obatch_info_t), copied into Go memory.
 // Times are zero when unknown.
 type Info struct {
@@ -74,6 +94,10 @@ type Info struct {
 	ErrorMessage string
 
 	BatchJSON json.RawMessage // the provider's batch object; nil when none
+
+	JobID       string    // the job in the journal (24 hex); "" when none
+	JobOrigin   JobOrigin // new, resumed, following; JobNone without a journal
+	JournalPath string    // the journal holding the job; "" when it is off
 }
 
 // progress is the part of Info that Wait compares to decide whether to call
@@ -134,6 +158,9 @@ func readInfo(ci raw.Obatch_info_t) Info {
 		ExpiresAt:         unixTime(ci.GetExpires_at()),
 		ErrorCode:         Code(ci.GetError_code()),
 		ErrorMessage:      ci.GetError_message(),
+		JobID:             ci.GetJob_id(),
+		JobOrigin:         JobOrigin(ci.GetJob_origin()),
+		JournalPath:       ci.GetJournal_path(),
 	}
 	if s := ci.GetBatch_json(); s != "" {
 		info.BatchJSON = json.RawMessage(s)

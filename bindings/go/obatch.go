@@ -167,8 +167,9 @@ func New(opts ...Option) (*Batch, error) {
 	}
 	defer raw.Obatch_config_destroy(conf)
 	var h uintptr
-	if rc := raw.Obatch_create(&h, conf); rc < 0 || h == 0 {
-		return nil, newError(rc, "new", "")
+	errbuf := make([]byte, errbufSize)
+	if rc := raw.Obatch_create(&h, conf, errbuf); rc < 0 || h == 0 {
+		return nil, newError(rc, "new", cString(errbuf))
 	}
 	return wrap(h)
 }
@@ -189,8 +190,9 @@ func Resume(ctx context.Context, batchID string, opts ...Option) (*Batch, error)
 	}
 	defer raw.Obatch_config_destroy(conf)
 	var h uintptr
-	if rc := raw.Obatch_resume(&h, conf, batchID); rc < 0 || h == 0 {
-		return nil, newError(rc, "resume "+batchID, "")
+	errbuf := make([]byte, errbufSize)
+	if rc := raw.Obatch_resume(&h, conf, batchID, errbuf); rc < 0 || h == 0 {
+		return nil, newError(rc, "resume "+batchID, cString(errbuf))
 	}
 	return wrap(h)
 }

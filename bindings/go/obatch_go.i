@@ -9,16 +9,23 @@
  * The raw layer is deliberately plain; the package obatch (obatch.go) makes
  * it idiomatic. Rules kept here:
  * - Handles cross as uintptr (C memory, never Go memory): obatch_t *,
- *   obatch_config_t *, obatch_list_t *, obatch_check_t *. Each is freed by
- *   its own *_destroy only, which the Go layer calls exactly once.
+ *   obatch_config_t *, obatch_list_t *, obatch_check_t *, obatch_jobs_t *.
+ *   Each is freed by its own *_destroy only, which the Go layer calls
+ *   exactly once.
  * - `T **out` parameters become *uintptr (the new handle is written there).
  * - `char *errstr, size_t errstr_size` becomes a []byte the Go layer owns;
  *   the C function writes its NUL-terminated message straight into it.
  * - Optional strings (custom_id, endpoint, after, the paths of obatch_open):
  *   "" from Go is passed as NULL ("use the default").
+ * - obatch_jobs_prune's `uint64_t *pruned` becomes *uint64.
+ * - The constructors (obatch_create, obatch_resume, obatch_open,
+ *   obatch_retry_missing) take an errstr buffer too, through shims: their
+ *   message is the C thread's last error, which only the same C call can
+ *   read (a goroutine may move to another thread between two calls).
  * - The versioned structs (obatch_info_t, obatch_result_t,
- *   obatch_problem_t) are read-only proxies whose constructor applies the
- *   *_INIT macro (so `version` is right) and whose destructor frees them.
+ *   obatch_problem_t, obatch_job_t) are read-only proxies whose constructor
+ *   applies the *_INIT macro (so `version` is right) and whose destructor
+ *   frees them.
  * - No callbacks cross the boundary, so nothing can unwind through C++.
  *
  * Every typemap must come before the %include of the header: SWIG applies a
@@ -49,6 +56,12 @@ OBATCH_GO_HANDLE(obatch_t)
 OBATCH_GO_HANDLE(obatch_config_t)
 OBATCH_GO_HANDLE(obatch_list_t)
 OBATCH_GO_HANDLE(obatch_check_t)
+OBATCH_GO_HANDLE(obatch_jobs_t)
+
+/* ---- obatch_jobs_prune's count ----------------------------------------- */
+
+%typemap(gotype) uint64_t *pruned "*uint64"
+%typemap(in) uint64_t *pruned %{ $1 = (uint64_t *)$input; %}
 
 /* ---- the caller's error buffer as a Go []byte -------------------------- */
 
@@ -104,6 +117,7 @@ OBATCH_GO_HANDLE(obatch_check_t)
 %immutable obatch_info::version;
 %immutable obatch_result::version;
 %immutable obatch_problem::version;
+%immutable obatch_job::version;
 
 %define OBATCH_GO_STRUCT(TAG, TYPE, INIT)
 %extend TAG {
@@ -120,9 +134,63 @@ OBATCH_GO_HANDLE(obatch_check_t)
 OBATCH_GO_STRUCT(obatch_info, obatch_info_t, OBATCH_INFO_INIT)
 OBATCH_GO_STRUCT(obatch_result, obatch_result_t, OBATCH_RESULT_INIT)
 OBATCH_GO_STRUCT(obatch_problem, obatch_problem_t, OBATCH_PROBLEM_INIT)
+OBATCH_GO_STRUCT(obatch_job, obatch_job_t, OBATCH_JOB_INIT)
+
+/* ---- the constructors, with their message ------------------------------ */
+
+%{
+#include <stdio.h>
+
+static int obatch_go_failed(int rc, char *errstr, size_t errstr_size) {
+  if (rc != OBATCH_OK && errstr && errstr_size)
+    snprintf(errstr, errstr_size, "%s", obatch_last_error(NULL));
+  return rc;
+}
+
+static int obatch_go_create(obatch_t **out, const obatch_config_t *conf, char *errstr,
+                            size_t errstr_size) {
+  return obatch_go_failed(obatch_create(out, conf), errstr, errstr_size);
+}
+
+static int obatch_go_resume(obatch_t **out, const obatch_config_t *conf, const char *batch_id,
+                            char *errstr, size_t errstr_size) {
+  return obatch_go_failed(obatch_resume(out, conf, batch_id), errstr, errstr_size);
+}
+
+static int obatch_go_open(obatch_t **out, const obatch_config_t *conf, const char *input_path,
+                          const char *output_path, const char *error_path, char *errstr,
+                          size_t errstr_size) {
+  return obatch_go_failed(obatch_open(out, conf, input_path, output_path, error_path), errstr,
+                          errstr_size);
+}
+
+static int obatch_go_retry_missing(obatch_t **out, const obatch_config_t *conf, const char *job,
+                                   char *errstr, size_t errstr_size) {
+  return obatch_go_failed(obatch_retry_missing(out, conf, job), errstr, errstr_size);
+}
+%}
+%ignore obatch_create;
+%ignore obatch_resume;
+%ignore obatch_open;
+%ignore obatch_retry_missing;
+%rename(obatch_create) obatch_go_create;
+%rename(obatch_resume) obatch_go_resume;
+%rename(obatch_open) obatch_go_open;
+%rename(obatch_retry_missing) obatch_go_retry_missing;
 
 /* The library fills these structs; Go only reads them (no setters, so no
  * "setting a const char * may leak" either). */
 %immutable;
 %include "obatch/obatch.h"
 %mutable;
+
+/* Declared after the header, which defines their types. */
+int obatch_go_create(obatch_t **out, const obatch_config_t *conf, char *errstr,
+                     size_t errstr_size);
+int obatch_go_resume(obatch_t **out, const obatch_config_t *conf, const char *batch_id,
+                     char *errstr, size_t errstr_size);
+int obatch_go_open(obatch_t **out, const obatch_config_t *conf, const char *input_path,
+                   const char *output_path, const char *error_path, char *errstr,
+                   size_t errstr_size);
+int obatch_go_retry_missing(obatch_t **out, const obatch_config_t *conf, const char *job,
+                            char *errstr, size_t errstr_size);

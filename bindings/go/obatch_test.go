@@ -311,6 +311,19 @@ func TestErrors(t *testing.T) {
 		if !errors.Is(err, obatch.ErrProvider) && !errors.Is(err, obatch.ErrConfig) {
 			t.Errorf("unknown provider: %v", err)
 		}
+		// The library's message comes through, whichever call failed (a
+		// constructor's is the C thread's last error).
+		if !strings.Contains(fmt.Sprint(err), "no-such-provider") {
+			t.Errorf("the error does not name the provider: %v", err)
+		}
+	})
+
+	t.Run("open missing files", func(t *testing.T) {
+		missing := filepath.Join(t.TempDir(), "gone.jsonl")
+		_, err := obatch.Open(obatch.ResultFiles{Input: missing, Output: missing})
+		if !errors.Is(err, obatch.ErrIO) || !strings.Contains(fmt.Sprint(err), missing) {
+			t.Errorf("open: %v, want ErrIO naming %s", err, missing)
+		}
 	})
 
 	t.Run("unknown config key", func(t *testing.T) {

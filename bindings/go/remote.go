@@ -153,9 +153,10 @@ func Open(files ResultFiles, opts ...Option) (*Batch, error) {
 	}
 	defer raw.Obatch_config_destroy(conf)
 	var h uintptr
+	errbuf := make([]byte, errbufSize)
 	// "" crosses as NULL.
-	if rc := raw.Obatch_open(&h, conf, files.Input, files.Output, files.Error); rc < 0 || h == 0 {
-		return nil, newError(rc, "open", "")
+	if rc := raw.Obatch_open(&h, conf, files.Input, files.Output, files.Error, errbuf); rc < 0 || h == 0 {
+		return nil, newError(rc, "open", cString(errbuf))
 	}
 	return wrap(h)
 }

@@ -29,11 +29,26 @@ export interface BatchOptions {
   requestTimeoutMs?: number;
   maxRequests?: number;
   maxBytes?: number;
+  /**
+   * The job journal (a file path; "off": none). Default: $OBATCH_STATE, else
+   * $XDG_STATE_HOME/obatch/jobs.db, else ~/.local/state/obatch/jobs.db.
+   */
+  state?: string;
+  /** 1 / "1": submit as a new job even when the journal has one for the same input. */
+  forceNew?: string | number;
   /** Any other config key, camelCase or snake_case; unknown keys are ECONFIG. */
   [key: string]: string | number | Record<string, string> | null | undefined;
 }
 
 export type Phase = 'building' | 'uploading' | 'creating' | 'waiting' | 'downloading' | 'done' | 'failed';
+
+/**
+ * How a submitted batch came to its job in the journal: 'none' (no journal,
+ * or not submitted), 'new', 'resumed' (the same input was submitted before:
+ * no second upload, no second batch), 'following' (another live process runs
+ * the same job; this batch waits for it and then reads the results itself).
+ */
+export type JobOrigin = 'none' | 'new' | 'resumed' | 'following';
 
 /** A snapshot of a batch (obatch_info_t, copied). Times are unix seconds, 0 when unknown. */
 export interface Info {
@@ -77,6 +92,11 @@ export interface Info {
   totalTokens: number;
   /** The provider's batch object as JSON text, "" when none. */
   batchJson: string;
+  /** The job in the journal (24 hex, also the batch's "obatch_job" metadata); "" when none. */
+  jobId: string;
+  jobOrigin: JobOrigin;
+  /** The journal holding the job; "" when the journal is off. */
+  journalPath: string;
 }
 
 export type ResultKind = 'succeeded' | 'http_error' | 'error' | 'missing';
@@ -128,6 +148,13 @@ export class Batch {
   constructor(options?: BatchOptions);
   /** Attaches to a batch that exists at the provider (options.provider is required). */
   static resume(batchId: string, options: BatchOptions): Batch;
+  /**
+   * A new batch (not submitted) of the requests of an ended job that have no
+   * result, read again from the job's input file (its requests came from one addFile).
+   * jobId: a job id, a unique prefix (4+ characters) or a batch id.
+   * Throws ENOTFOUND for an unknown job, ESTATE when it has not ended or nothing is missing.
+   */
+  static retryMissing(jobId: string, options?: BatchOptions): Batch;
   /** Opens result files already on disk; nothing is sent. */
   static open(paths: ResultPaths, options?: BatchOptions): Batch;
 
@@ -212,11 +239,62 @@ export function checkFile(
   limits?: { maxProblems?: number },
 ): Promise<{ problemCount: number; problems: Problem[]; info: Info }>;
 
+/** One job of the journal (obatch_job_t, copied). Strings are "" when unknown; times unix seconds. */
+export interface Job {
+  /** 24 hex; the batch's "obatch_job" metadata value. */
+  id: string;
+  /** new, uploading, uploaded, creating, created, downloading, done, failed, abandoned */
+  step: string;
+  provider: string;
+  baseUrl: string;
+  endpoint: string;
+  model: string;
+  /** The input file, if the requests came from one (addFile). */
+  sourcePath: string;
+  /** SHA-256 of the submitted input bytes. */
+  inputSha256: string;
+  inputFileId: string;
+  batchId: string;
+  /** As last seen. */
+  remoteStatus: string;
+  outputFileId: string;
+  errorFileId: string;
+  /** Result files on disk, once downloaded. */
+  outputPath: string;
+  errorPath: string;
+  /** The last failure, "" when none. */
+  errorMessage: string;
+  /** The job whose missing requests these are (Batch.retryMissing). */
+  retryOf: string;
+  requests: number;
+  inputBytes: number;
+  createdAt: number;
+  updatedAt: number;
+  /** A live process holds the job. */
+  running: boolean;
+  /** That process, 0 when none. */
+  pid: number;
+}
+
+export interface JobList {
+  /** The journal's path. */
+  journalPath: string;
+  /** Newest first. */
+  jobs: Job[];
+}
+
+/** The jobs of the journal (options.state, else the default); rejects with ESTATE when it is off. */
+export function listJobs(options?: BatchOptions): Promise<JobList>;
+/** Forgets the ended jobs no live process holds (result files stay); resolves with how many. */
+export function pruneJobs(options?: BatchOptions): Promise<number>;
+
 /** Batch.open(paths, options). */
 export function openResults(paths: ResultPaths, options?: BatchOptions): Batch;
 
 export const phases: readonly Phase[];
 export const resultKinds: readonly ResultKind[];
+/** Info.jobOrigin by obatch_job_origin number. */
+export const jobOrigins: readonly JobOrigin[];
 /** The version of libobatch loaded at run time. */
 export const version: string;
 export const versionNumber: number;

@@ -15,8 +15,9 @@
  */
 const raw = require('./lib/addon');
 const { ObatchError, codes, codeName, strerror } = require('./lib/errors');
-const { Batch, PHASES, KINDS } = require('./lib/batch');
+const { Batch, PHASES, KINDS, JOB_ORIGINS } = require('./lib/batch');
 const { listBatches, retrieve, cancelBatch, checkFile } = require('./lib/remote');
+const { listJobs, pruneJobs } = require('./lib/jobs');
 
 module.exports = {
   Batch,
@@ -28,10 +29,13 @@ module.exports = {
   retrieve,
   cancelBatch,
   checkFile,
+  listJobs,
+  pruneJobs,
   /** Opens result files already on disk: Batch.open(paths, options). */
   openResults: (paths, options) => Batch.open(paths, options),
   phases: PHASES,
   resultKinds: KINDS,
+  jobOrigins: JOB_ORIGINS,
   /** The version of libobatch loaded at run time ("0.1.0"). */
   version: raw.obatch_version(),
   versionNumber: raw.obatch_version_number(),

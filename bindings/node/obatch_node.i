@@ -11,13 +11,18 @@
  *   obatch_fetch(b)              -> [rc, result object | null]
  *   obatch_list_next(list)       -> [rc, info object]
  *   obatch_check_next(check)     -> [rc, problem object | null]
+ *   obatch_retry_missing(c, job) -> [rc, handle | null, errstr]
+ *   obatch_jobs_open(conf)       -> [rc, jobs handle | null, errstr]
+ *   obatch_jobs_next(jobs)       -> [rc, job object | null]
+ *   obatch_jobs_prune(conf)      -> [rc, pruned, errstr]
  *
  * The hand-written layer (index.js) turns codes into ObatchError. Handles are
  * plain pointers that SWIG does not own: only the JS layer destroys them,
  * once (no %newobject, so no SWIG finalizer can free a handle a second time).
- * obatch_info_t / obatch_result_t / obatch_problem_t are never exposed as
- * SWIG structs: their strings live only until the next call on the handle, so
- * they are copied into plain JS objects inside the same wrapper call.
+ * obatch_info_t / obatch_result_t / obatch_problem_t / obatch_job_t are never
+ * exposed as SWIG structs: their strings live only until the next call on the
+ * handle, so they are copied into plain JS objects inside the same wrapper
+ * call.
  *
  * Typemaps apply only to declarations after them: keep them above the
  * %include of the header at the bottom.
@@ -26,6 +31,7 @@
 %include <stdint.i>
 
 %{
+#include <stdio.h>
 #include <string.h>
 
 /* Plain-object builders; every string is copied into a JS string now. */
@@ -89,6 +95,10 @@ static SWIGV8_VALUE obatch_node_info_to_js(const obatch_info_t *i) {
   obatch_node_set(o, "outputTokens", obatch_node_u64(i->output_tokens));
   obatch_node_set(o, "totalTokens", obatch_node_u64(i->total_tokens));
   obatch_node_set(o, "batchJson", obatch_node_str(i->batch_json));
+  /* version 3 */
+  obatch_node_set(o, "jobId", obatch_node_str(i->job_id));
+  obatch_node_set(o, "jobOrigin", SWIGV8_INTEGER_NEW(i->job_origin));
+  obatch_node_set(o, "journalPath", obatch_node_str(i->journal_path));
   return o;
 }
 
@@ -104,6 +114,34 @@ static SWIGV8_VALUE obatch_node_result_to_js(const obatch_result_t *r) {
   obatch_node_set(o, "errorCode", obatch_node_str(r->error_code));
   obatch_node_set(o, "errorMessage", obatch_node_str(r->error_message));
   obatch_node_set(o, "line", obatch_node_strn(r->line, r->line_len));
+  return o;
+}
+
+static SWIGV8_VALUE obatch_node_job_to_js(const obatch_job_t *j) {
+  SWIGV8_OBJECT o = SWIGV8_OBJECT_NEW();
+  obatch_node_set(o, "id", obatch_node_str(j->id));
+  obatch_node_set(o, "step", obatch_node_str(j->step));
+  obatch_node_set(o, "provider", obatch_node_str(j->provider));
+  obatch_node_set(o, "baseUrl", obatch_node_str(j->base_url));
+  obatch_node_set(o, "endpoint", obatch_node_str(j->endpoint));
+  obatch_node_set(o, "model", obatch_node_str(j->model));
+  obatch_node_set(o, "sourcePath", obatch_node_str(j->source_path));
+  obatch_node_set(o, "inputSha256", obatch_node_str(j->input_sha256));
+  obatch_node_set(o, "inputFileId", obatch_node_str(j->input_file_id));
+  obatch_node_set(o, "batchId", obatch_node_str(j->batch_id));
+  obatch_node_set(o, "remoteStatus", obatch_node_str(j->remote_status));
+  obatch_node_set(o, "outputFileId", obatch_node_str(j->output_file_id));
+  obatch_node_set(o, "errorFileId", obatch_node_str(j->error_file_id));
+  obatch_node_set(o, "outputPath", obatch_node_str(j->output_path));
+  obatch_node_set(o, "errorPath", obatch_node_str(j->error_path));
+  obatch_node_set(o, "errorMessage", obatch_node_str(j->error_message));
+  obatch_node_set(o, "retryOf", obatch_node_str(j->retry_of));
+  obatch_node_set(o, "requests", obatch_node_u64(j->requests));
+  obatch_node_set(o, "inputBytes", obatch_node_u64(j->input_bytes));
+  obatch_node_set(o, "createdAt", obatch_node_i64(j->created_at));
+  obatch_node_set(o, "updatedAt", obatch_node_i64(j->updated_at));
+  obatch_node_set(o, "running", SWIGV8_BOOLEAN_NEW(j->running != 0));
+  obatch_node_set(o, "pid", obatch_node_i64(j->pid));
   return o;
 }
 
@@ -129,6 +167,7 @@ OBATCH_NODE_OUT_HANDLE(obatch_config_t)
 OBATCH_NODE_OUT_HANDLE(obatch_t)
 OBATCH_NODE_OUT_HANDLE(obatch_list_t)
 OBATCH_NODE_OUT_HANDLE(obatch_check_t)
+OBATCH_NODE_OUT_HANDLE(obatch_jobs_t)
 
 /* ---- the caller's error buffer: [rc, ..., errstr] ------------------------ */
 %typemap(in, numinputs=0) (char *errstr, size_t errstr_size) (char buf[1024]) {
@@ -173,6 +212,25 @@ OBATCH_NODE_OUT_HANDLE(obatch_check_t)
                               result == OBATCH_OK ? obatch_node_problem_to_js($1) : obatch_node_null());
 }
 
+%typemap(in, numinputs=0) obatch_job_t *job (obatch_job_t tmp) {
+  obatch_job_t init = OBATCH_JOB_INIT;
+  tmp = init;
+  $1 = &tmp;
+}
+%typemap(argout) obatch_job_t *job {
+  $result = SWIG_AppendOutput($result,
+                              result == OBATCH_OK ? obatch_node_job_to_js($1) : obatch_node_null());
+}
+
+/* obatch_jobs_prune's count: [rc, pruned, errstr] */
+%typemap(in, numinputs=0) uint64_t *pruned (uint64_t tmp) {
+  tmp = 0;
+  $1 = &tmp;
+}
+%typemap(argout) uint64_t *pruned {
+  $result = SWIG_AppendOutput($result, obatch_node_u64(tmp$argnum));
+}
+
 /* ---- optional strings: null / undefined -> NULL -------------------------- */
 %typemap(in, fragment="SWIG_AsCharPtrAndSize") const char *OBATCH_NULLABLE (char *buf = 0, int alloc = 0) {
   if ($input->IsNull() || $input->IsUndefined()) {
@@ -212,6 +270,8 @@ OBATCH_NODE_OUT_HANDLE(obatch_check_t)
 %rename(obatch_list) obatch_node_list;
 %rename(obatch_retrieve) obatch_node_retrieve;
 %rename(obatch_cancel_id) obatch_node_cancel_id;
+%rename(obatch_retry_missing) obatch_node_retry_missing;
+%rename(obatch_jobs_open) obatch_node_jobs_open;
 %ignore obatch_create;
 %ignore obatch_resume;
 %ignore obatch_open;
@@ -219,6 +279,8 @@ OBATCH_NODE_OUT_HANDLE(obatch_check_t)
 %ignore obatch_list;
 %ignore obatch_retrieve;
 %ignore obatch_cancel_id;
+%ignore obatch_retry_missing;
+%ignore obatch_jobs_open;
 
 %inline %{
 static int obatch_node_create(const obatch_config_t *conf, obatch_t **out) {
@@ -248,6 +310,18 @@ static int obatch_node_cancel_id(const obatch_config_t *conf, const char *batch_
                                  obatch_list_t **out, char *errstr, size_t errstr_size) {
   return obatch_cancel_id(out, conf, batch_id, errstr, errstr_size);
 }
+/* Its message is the thread's last error (obatch_last_error(NULL)): copied
+ * here, in the same call, into the usual errstr slot. */
+static int obatch_node_retry_missing(const obatch_config_t *conf, const char *job, obatch_t **out,
+                                     char *errstr, size_t errstr_size) {
+  int rc = obatch_retry_missing(out, conf, job);
+  if (rc != OBATCH_OK) snprintf(errstr, errstr_size, "%s", obatch_last_error(NULL));
+  return rc;
+}
+static int obatch_node_jobs_open(const obatch_config_t *conf, obatch_jobs_t **out, char *errstr,
+                                 size_t errstr_size) {
+  return obatch_jobs_open(out, conf, errstr, errstr_size);
+}
 %}
 
 /* ---- what the raw layer leaves out ---------------------------------------- */
@@ -256,5 +330,6 @@ static int obatch_node_cancel_id(const obatch_config_t *conf, const char *batch_
 %rename("$ignore", %$isclass) obatch_info;
 %rename("$ignore", %$isclass) obatch_result;
 %rename("$ignore", %$isclass) obatch_problem;
+%rename("$ignore", %$isclass) obatch_job;
 
 %include "obatch/obatch.h"

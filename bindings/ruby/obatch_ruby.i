@@ -5,33 +5,37 @@
  *   swig -ruby -module obatch::raw -initname obatch_raw -I<bindings> -I<include> obatch.i
  *
  * What this file decides (each line is a SWIG trap avoided):
- * - Handles are classes (BatchHandle, ConfigHandle, ListHandle, CheckHandle)
- *   whose GC free function calls the matching *_destroy: a handle the
- *   program forgets is still freed. The *_destroy functions are wrapped by
- *   shims whose argument typemap DISOWNs *and* CLEARs the Ruby object
- *   (SWIG_POINTER_RELEASE), so the GC never frees it a second time, a
+ * - Handles are classes (BatchHandle, ConfigHandle, ListHandle, CheckHandle,
+ *   JobsHandle) whose GC free function calls the matching *_destroy: a
+ *   handle the program forgets is still freed. The *_destroy functions are
+ *   wrapped by shims whose argument typemap DISOWNs *and* CLEARs the Ruby
+ *   object (SWIG_POINTER_RELEASE), so the GC never frees it a second time, a
  *   second destroy raises ("not owned") and any other later use raises
  *   ObjectPreviouslyDeleted instead of touching freed memory.
  * - Out-parameters are return values: `rc, handle = obatch_create(conf)`,
  *   `rc, info = obatch_poll(b, 100)`, `rc, list, err = obatch_list(...)`.
- *   obatch_info_t / obatch_result_t / obatch_problem_t come back as Hashes
- *   with Symbol keys, copied into Ruby strings (UTF-8) before the wrapper
- *   returns: their C strings live only until the next call on the handle.
+ *   obatch_info_t / obatch_result_t / obatch_problem_t / obatch_job_t come
+ *   back as Hashes with Symbol keys, copied into Ruby strings (UTF-8) before
+ *   the wrapper returns: their C strings live only until the next call on
+ *   the handle. obatch_retry_missing's message (the thread's last error)
+ *   comes back too: `rc, batch, err = obatch_retry_missing(conf, job)`.
  * - Nothing raises on a negative status: the raw layer returns the int and
  *   the Ruby layer raises (with obatch_last_error), so no converted argument
  *   is ever leaked by an exception thrown half way through a wrapper.
  * - Calls that block (poll, wait, list, retrieve, cancel_id, add_file,
- *   check_file, open, destroy) run without the GVL: other Ruby threads keep
- *   running. The shims copy their string arguments first, because another
- *   thread may change a Ruby string while the GVL is released. They are
- *   named obatch_rb_* and %rename'd to the C names (no name clashes with the
- *   real functions, which are %ignore'd).
+ *   check_file, open, destroy, retry_missing, jobs_open, jobs_prune) run
+ *   without the GVL: other Ruby threads keep running. The shims copy their
+ *   string arguments first, because another thread may change a Ruby string
+ *   while the GVL is released. They are named obatch_rb_* and %rename'd to
+ *   the C names (no name clashes with the real functions, which are
+ *   %ignore'd).
  * - All typemaps come before %include "obatch/obatch.h" (they apply only to
  *   declarations after them).
  */
 
 %{
 #include <ruby/thread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +85,9 @@ static VALUE obatch_rb_info_hash(const obatch_info_t *i) {
   OBATCH_RB_SET(h, "output_tokens", ULL2NUM(i->output_tokens));
   OBATCH_RB_SET(h, "total_tokens", ULL2NUM(i->total_tokens));
   OBATCH_RB_SET(h, "batch_json", obatch_rb_str(i->batch_json));
+  OBATCH_RB_SET(h, "job_id", obatch_rb_str(i->job_id));
+  OBATCH_RB_SET(h, "job_origin", INT2NUM(i->job_origin));
+  OBATCH_RB_SET(h, "journal_path", obatch_rb_str(i->journal_path));
   return h;
 }
 
@@ -95,6 +102,34 @@ static VALUE obatch_rb_result_hash(const obatch_result_t *r) {
   OBATCH_RB_SET(h, "error_code", obatch_rb_str(r->error_code));
   OBATCH_RB_SET(h, "error_message", obatch_rb_str(r->error_message));
   OBATCH_RB_SET(h, "line", obatch_rb_strn(r->line, r->line_len));
+  return h;
+}
+
+static VALUE obatch_rb_job_hash(const obatch_job_t *j) {
+  VALUE h = rb_hash_new();
+  OBATCH_RB_SET(h, "id", obatch_rb_str(j->id));
+  OBATCH_RB_SET(h, "step", obatch_rb_str(j->step));
+  OBATCH_RB_SET(h, "provider", obatch_rb_str(j->provider));
+  OBATCH_RB_SET(h, "base_url", obatch_rb_str(j->base_url));
+  OBATCH_RB_SET(h, "endpoint", obatch_rb_str(j->endpoint));
+  OBATCH_RB_SET(h, "model", obatch_rb_str(j->model));
+  OBATCH_RB_SET(h, "source_path", obatch_rb_str(j->source_path));
+  OBATCH_RB_SET(h, "input_sha256", obatch_rb_str(j->input_sha256));
+  OBATCH_RB_SET(h, "input_file_id", obatch_rb_str(j->input_file_id));
+  OBATCH_RB_SET(h, "batch_id", obatch_rb_str(j->batch_id));
+  OBATCH_RB_SET(h, "remote_status", obatch_rb_str(j->remote_status));
+  OBATCH_RB_SET(h, "output_file_id", obatch_rb_str(j->output_file_id));
+  OBATCH_RB_SET(h, "error_file_id", obatch_rb_str(j->error_file_id));
+  OBATCH_RB_SET(h, "output_path", obatch_rb_str(j->output_path));
+  OBATCH_RB_SET(h, "error_path", obatch_rb_str(j->error_path));
+  OBATCH_RB_SET(h, "error_message", obatch_rb_str(j->error_message));
+  OBATCH_RB_SET(h, "retry_of", obatch_rb_str(j->retry_of));
+  OBATCH_RB_SET(h, "requests", ULL2NUM(j->requests));
+  OBATCH_RB_SET(h, "input_bytes", ULL2NUM(j->input_bytes));
+  OBATCH_RB_SET(h, "created_at", LL2NUM(j->created_at));
+  OBATCH_RB_SET(h, "updated_at", LL2NUM(j->updated_at));
+  OBATCH_RB_SET(h, "running", j->running ? Qtrue : Qfalse);
+  OBATCH_RB_SET(h, "pid", LL2NUM(j->pid));
   return h;
 }
 
@@ -124,6 +159,8 @@ struct obatch_rb_call {
   const obatch_config_t *conf;
   obatch_list_t **list_out;
   obatch_check_t **check_out;
+  obatch_jobs_t **jobs_out;
+  uint64_t *count;
   obatch_info_t *info;
   int timeout_ms;
   unsigned n;
@@ -179,6 +216,25 @@ static void *obatch_rb_open_fn(void *p) {
 static void *obatch_rb_resume_fn(void *p) {
   struct obatch_rb_call *c = (struct obatch_rb_call *)p;
   c->rc = obatch_resume(c->out, c->conf, c->s1);
+  return NULL;
+}
+
+/* obatch_retry_missing's message is the thread's last error: read here,
+ * on the thread that made the call, before anything else runs on it. */
+static void *obatch_rb_retry_missing_fn(void *p) {
+  struct obatch_rb_call *c = (struct obatch_rb_call *)p;
+  c->rc = obatch_retry_missing(c->out, c->conf, c->s1);
+  if (c->rc != OBATCH_OK) snprintf(c->errstr, c->errstr_size, "%s", obatch_last_error(NULL));
+  return NULL;
+}
+static void *obatch_rb_jobs_open_fn(void *p) {
+  struct obatch_rb_call *c = (struct obatch_rb_call *)p;
+  c->rc = obatch_jobs_open(c->jobs_out, c->conf, c->errstr, c->errstr_size);
+  return NULL;
+}
+static void *obatch_rb_jobs_prune_fn(void *p) {
+  struct obatch_rb_call *c = (struct obatch_rb_call *)p;
+  c->rc = obatch_jobs_prune(c->conf, c->count, c->errstr, c->errstr_size);
   return NULL;
 }
 
@@ -287,6 +343,31 @@ static int obatch_rb_check_file(obatch_check_t **out, const obatch_config_t *con
   return rc;
 }
 
+static int obatch_rb_retry_missing(obatch_t **out, const obatch_config_t *conf, const char *job,
+                                   char *errstr, size_t errstr_size) {
+  struct obatch_rb_call c = {0};
+  int rc;
+  c.out = out; c.conf = conf; c.errstr = errstr; c.errstr_size = errstr_size;
+  if (!obatch_rb_dup(job, &c.s1)) return OBATCH_ENOMEM;
+  rc = obatch_rb_nogvl(obatch_rb_retry_missing_fn, &c);
+  obatch_rb_free_strings(&c);
+  return rc;
+}
+
+static int obatch_rb_jobs_open(obatch_jobs_t **out, const obatch_config_t *conf, char *errstr,
+                               size_t errstr_size) {
+  struct obatch_rb_call c = {0};
+  c.jobs_out = out; c.conf = conf; c.errstr = errstr; c.errstr_size = errstr_size;
+  return obatch_rb_nogvl(obatch_rb_jobs_open_fn, &c);
+}
+
+static int obatch_rb_jobs_prune(const obatch_config_t *conf, uint64_t *pruned, char *errstr,
+                                size_t errstr_size) {
+  struct obatch_rb_call c = {0};
+  c.conf = conf; c.count = pruned; c.errstr = errstr; c.errstr_size = errstr_size;
+  return obatch_rb_nogvl(obatch_rb_jobs_prune_fn, &c);
+}
+
 /* Explicit destroy: the Ruby object was already disowned and cleared by
  * the OBATCH_FREED typemap, so its GC free function does nothing later. */
 static void obatch_rb_destroy(obatch_t *b) {
@@ -298,6 +379,7 @@ static void obatch_rb_destroy(obatch_t *b) {
 static void obatch_rb_config_destroy(obatch_config_t *conf) { obatch_config_destroy(conf); }
 static void obatch_rb_list_destroy(obatch_list_t *list) { obatch_list_destroy(list); }
 static void obatch_rb_check_destroy(obatch_check_t *check) { obatch_check_destroy(check); }
+static void obatch_rb_jobs_destroy(obatch_jobs_t *jobs) { obatch_jobs_destroy(jobs); }
 %}
 
 %include <stdint.i>
@@ -308,21 +390,25 @@ static void obatch_rb_check_destroy(obatch_check_t *check) { obatch_check_destro
 %nodefaultctor obatch_config;
 %nodefaultctor obatch_batch_list;
 %nodefaultctor obatch_check;
+%nodefaultctor obatch_jobs;
 %rename(BatchHandle) obatch_batch;
 %rename(ConfigHandle) obatch_config;
 %rename(ListHandle) obatch_batch_list;
 %rename(CheckHandle) obatch_check;
+%rename(JobsHandle) obatch_jobs;
 
 /* Declared here as empty to SWIG only (the C types stay opaque). */
 struct obatch_batch {};
 struct obatch_config {};
 struct obatch_batch_list {};
 struct obatch_check {};
+struct obatch_jobs {};
 
 %extend obatch_batch { ~obatch_batch() { obatch_destroy($self); } }
 %extend obatch_config { ~obatch_config() { obatch_config_destroy($self); } }
 %extend obatch_batch_list { ~obatch_batch_list() { obatch_list_destroy($self); } }
 %extend obatch_check { ~obatch_check() { obatch_check_destroy($self); } }
+%extend obatch_jobs { ~obatch_jobs() { obatch_jobs_destroy($self); } }
 
 /* ---- typemaps (before every declaration they apply to) ----------------- */
 
@@ -333,11 +419,12 @@ struct obatch_check {};
 %typemap(in, numinputs=0, noblock=1) obatch_t **out (obatch_t *handle_out = NULL),
                                      obatch_config_t **out (obatch_config_t *handle_out = NULL),
                                      obatch_list_t **out (obatch_list_t *handle_out = NULL),
-                                     obatch_check_t **out (obatch_check_t *handle_out = NULL) {
+                                     obatch_check_t **out (obatch_check_t *handle_out = NULL),
+                                     obatch_jobs_t **out (obatch_jobs_t *handle_out = NULL) {
   $1 = &handle_out;
 }
 %typemap(argout, noblock=1) obatch_t **out, obatch_config_t **out, obatch_list_t **out,
-                            obatch_check_t **out {
+                            obatch_check_t **out, obatch_jobs_t **out {
   $result = SWIG_Ruby_AppendOutput($result, SWIG_NewPointerObj(*$1, $*1_descriptor, SWIG_POINTER_OWN));
 }
 
@@ -374,6 +461,23 @@ struct obatch_check {};
   $result = SWIG_Ruby_AppendOutput($result, obatch_rb_problem_hash($1));
 }
 
+%typemap(in, numinputs=0, noblock=1) obatch_job_t *job (obatch_job_t job_tmp) {
+  { obatch_job_t init_ = OBATCH_JOB_INIT; job_tmp = init_; }
+  $1 = &job_tmp;
+}
+%typemap(argout, noblock=1) obatch_job_t *job {
+  $result = SWIG_Ruby_AppendOutput($result, obatch_rb_job_hash($1));
+}
+
+/* obatch_jobs_prune's count: `rc, pruned, err = obatch_jobs_prune(conf)`. */
+%typemap(in, numinputs=0, noblock=1) uint64_t *pruned (uint64_t pruned_tmp) {
+  pruned_tmp = 0;
+  $1 = &pruned_tmp;
+}
+%typemap(argout, noblock=1) uint64_t *pruned {
+  $result = SWIG_Ruby_AppendOutput($result, ULL2NUM(*$1));
+}
+
 /* Destroy: disown and clear the Ruby object, so the C object is freed once.
  * nil is accepted (the destroy functions accept NULL). */
 %typemap(in, noblock=1) SWIGTYPE *OBATCH_FREED (void *argp = 0, int res = 0) {
@@ -390,6 +494,7 @@ struct obatch_check {};
 %rename("$ignore", %$isclass) obatch_info; /* not the function obatch_info */
 %rename("$ignore", %$isclass) obatch_result;
 %rename("$ignore", %$isclass) obatch_problem;
+%rename("$ignore", %$isclass) obatch_job;
 
 /* Replaced by the shims below (same names in Ruby). */
 %ignore obatch_poll;
@@ -405,6 +510,10 @@ struct obatch_check {};
 %ignore obatch_config_destroy;
 %ignore obatch_list_destroy;
 %ignore obatch_check_destroy;
+%ignore obatch_retry_missing;
+%ignore obatch_jobs_open;
+%ignore obatch_jobs_prune;
+%ignore obatch_jobs_destroy;
 
 %include "obatch/obatch.h"
 
@@ -421,6 +530,10 @@ struct obatch_check {};
 %rename(obatch_config_destroy) obatch_rb_config_destroy;
 %rename(obatch_list_destroy) obatch_rb_list_destroy;
 %rename(obatch_check_destroy) obatch_rb_check_destroy;
+%rename(obatch_retry_missing) obatch_rb_retry_missing;
+%rename(obatch_jobs_open) obatch_rb_jobs_open;
+%rename(obatch_jobs_prune) obatch_rb_jobs_prune;
+%rename(obatch_jobs_destroy) obatch_rb_jobs_destroy;
 
 int obatch_rb_poll(obatch_t *b, int timeout_ms, obatch_info_t *info);
 int obatch_rb_wait(obatch_t *b, int timeout_ms, obatch_info_t *info);
@@ -436,10 +549,18 @@ int obatch_rb_cancel_id(obatch_list_t **out, const obatch_config_t *conf, const 
                         char *errstr, size_t errstr_size);
 int obatch_rb_check_file(obatch_check_t **out, const obatch_config_t *conf, const char *path,
                          unsigned max_problems, char *errstr, size_t errstr_size);
+int obatch_rb_retry_missing(obatch_t **out, const obatch_config_t *conf, const char *job,
+                            char *errstr, size_t errstr_size);
+int obatch_rb_jobs_open(obatch_jobs_t **out, const obatch_config_t *conf, char *errstr,
+                        size_t errstr_size);
+int obatch_rb_jobs_prune(const obatch_config_t *conf, uint64_t *pruned, char *errstr,
+                         size_t errstr_size);
 
 %apply SWIGTYPE *OBATCH_FREED { obatch_t *freed, obatch_config_t *freed,
-                                obatch_list_t *freed, obatch_check_t *freed };
+                                obatch_list_t *freed, obatch_check_t *freed,
+                                obatch_jobs_t *freed };
 void obatch_rb_destroy(obatch_t *freed);
 void obatch_rb_config_destroy(obatch_config_t *freed);
 void obatch_rb_list_destroy(obatch_list_t *freed);
 void obatch_rb_check_destroy(obatch_check_t *freed);
+void obatch_rb_jobs_destroy(obatch_jobs_t *freed);

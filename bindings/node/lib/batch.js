@@ -5,6 +5,7 @@ const { withConfig } = require('./config');
 
 const PHASES = ['building', 'uploading', 'creating', 'waiting', 'downloading', 'done', 'failed'];
 const KINDS = ['succeeded', 'http_error', 'error', 'missing'];
+const JOB_ORIGINS = ['none', 'new', 'resumed', 'following'];
 
 // How often wait() looks at the batch (obatch_poll with timeout 0, which
 // never blocks): soon after a change, then less often, up to the cap.
@@ -13,9 +14,14 @@ const TICK_MAX_MS = 250;
 // results() gives the event loop a turn after this many results.
 const RESULTS_PER_TURN = 256;
 
-/** A plain info object from the raw one: phase as a name, phaseCode as the number. */
+/** A plain info object from the raw one: phase and jobOrigin as names, phaseCode as the number. */
 function toInfo(r) {
-  const info = { ...r, phase: PHASES[r.phase] || String(r.phase), phaseCode: r.phase };
+  const info = {
+    ...r,
+    phase: PHASES[r.phase] || String(r.phase),
+    phaseCode: r.phase,
+    jobOrigin: JOB_ORIGINS[r.jobOrigin] || String(r.jobOrigin),
+  };
   return info;
 }
 
@@ -102,7 +108,8 @@ class Batch {
    *   apiKey, endpoint, completionWindow, metadata: {...}, workDir, resultsDir,
    *   outputPath, errorPath, customIdPrefix, pollIntervalMs,
    *   pollMaxIntervalMs, maxRetries, connectTimeoutMs, requestTimeoutMs,
-   *   maxRequests, maxBytes), plus `model`: put into every body without one.
+   *   maxRequests, maxBytes, state, forceNew), plus `model`: put into every
+   *   body without one.
    */
   constructor(options = {}, _handle = undefined) {
     this._model = options && options.model ? String(options.model) : null;
@@ -123,6 +130,31 @@ class Batch {
       newHandle(() => raw.obatch_resume(conf, batchId), `cannot resume batch ${batchId}`),
     );
     return new Batch(options, handle);
+  }
+
+  /**
+   * A new batch (not submitted) of the requests of an ended job of the
+   * journal that have no result (its batch expired or was cancelled), read
+   * again from the job's input file (its requests came from addFile). jobId
+   * is a job id, a unique prefix of one (4+ characters) or a batch id;
+   * options.state names the journal. ENOTFOUND for an unknown job, ESTATE
+   * when it has not ended or nothing is missing.
+   */
+  static retryMissing(jobId, options = {}) {
+    if (typeof jobId !== 'string') throw new TypeError('obatch: jobId must be a string');
+    const handle = withConfig(options, (conf) => {
+      const [rc, h, errstr] = raw.obatch_retry_missing(conf, jobId);
+      if (rc !== 0 || !h) {
+        if (h) raw.obatch_destroy(h);
+        const code = rc || codes.EINTERNAL;
+        throw new ObatchError(code, `obatch: cannot retry job ${jobId}: ${errstr || strerror(code)}`);
+      }
+      return h;
+    });
+    const batch = new Batch(options, handle);
+    // Generated custom_ids of later add() calls go on from the retried requests.
+    batch._added = batch.info().requestsAdded;
+    return batch;
   }
 
   /**
@@ -350,4 +382,4 @@ function progressKey(i) {
   ].join('|');
 }
 
-module.exports = { Batch, toInfo, toResult, PHASES, KINDS };
+module.exports = { Batch, toInfo, toResult, PHASES, KINDS, JOB_ORIGINS };

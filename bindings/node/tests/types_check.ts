@@ -1,6 +1,6 @@
 // Compiled (never run) by `tsc --noEmit` to check index.d.ts against real use:
 //   npx -p typescript@5 -p @types/node@20 tsc --noEmit --strict --types node tests/types_check.ts
-import { Batch, ObatchError, codes, listBatches, checkFile, Info, Result } from 'obatch';
+import { Batch, ObatchError, codes, listBatches, checkFile, listJobs, pruneJobs, Info, Job, JobOrigin, Result } from 'obatch';
 
 async function main(): Promise<void> {
   const batch = new Batch({ provider: 'openai', model: 'gpt-4o-mini', pollIntervalMs: 500, metadata: { a: 'b' } });
@@ -25,6 +25,15 @@ async function main(): Promise<void> {
   console.log(page.batches.length, page.hasMore);
   const check = await checkFile('in.jsonl');
   console.log(check.problems.map((p) => p.codeName));
+  const origin: JobOrigin = info.jobOrigin;
+  const journal = await listJobs({ state: info.journalPath });
+  const job: Job | undefined = journal.jobs.find((j) => j.id === info.jobId);
+  if (job && !job.running && origin !== 'none') {
+    const retry: Batch = Batch.retryMissing(job.id, { state: journal.journalPath, forceNew: 1 });
+    retry.close();
+  }
+  const pruned: number = await pruneJobs({ state: journal.journalPath });
+  console.log(pruned);
 }
 
 main();

@@ -10,6 +10,7 @@ require "obatch/types"
 require "obatch/config"
 require "obatch/batch"
 require "obatch/remote"
+require "obatch/jobs"
 
 module Obatch
   class << self

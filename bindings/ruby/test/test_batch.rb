@@ -178,6 +178,9 @@ class TestBatch < Minitest::Test
     assert_kind_of Obatch::Page, page
     assert_equal ids.reverse, page.map(&:batch_id).first(2), "newest first"
     refute page.has_more?
+    assert_equal page.batches, page.to_a, "to_a is the batches, not the struct's members"
+    assert_equal page.batches.size, page.size
+    assert_equal page.batches, page.select { |i| i.is_a?(Obatch::Info) }
     assert page.all? { |i| i.is_a?(Obatch::Info) && i.remote_status == "completed" }
     first = Obatch.list(**server.options, limit: 1)
     assert first.has_more?

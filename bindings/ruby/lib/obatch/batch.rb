@@ -27,7 +27,9 @@ module Obatch
     # base_url:, api_key:, endpoint:, completion_window:, metadata: {k => v},
     # work_dir:, results_dir:, output_path:, error_path:, custom_id_prefix:,
     # poll_interval_ms:, poll_max_interval_ms:, max_retries:,
-    # connect_timeout_ms:, request_timeout_ms:, max_requests:, max_bytes:.
+    # connect_timeout_ms:, request_timeout_ms:, max_requests:, max_bytes:,
+    # state: (the job journal's path, "off": none), force_new: (1: a new job
+    # even when the journal has one for the same input).
     # model: is not sent to the library: it is the default model of Hash
     # bodies given to #add.
     def initialize(provider: nil, model: nil, **options)
@@ -74,6 +76,19 @@ module Obatch
       end
     end
 
+    # A new batch (not submitted) of the requests of an ended job of the
+    # journal that have no result: its batch expired or was cancelled. They
+    # are read again from the job's input file (its requests came from
+    # add_file). job_id is a job id, a unique prefix of one (4+ characters)
+    # or a batch id; state: names the journal. Provider, base URL and endpoint default
+    # to the job's. Raises NotFoundError for an unknown job, StateError when
+    # it has not ended or nothing is missing.
+    def self.retry_missing(job_id, **options)
+      from_handle(options, "retry job #{job_id}") do |conf|
+        Raw.obatch_retry_missing(conf, job_id.to_s)
+      end
+    end
+
     def self.from_handle(options, action)
       batch = allocate
       batch.send(:adopt, options, action) { |conf| yield conf }
@@ -81,8 +96,8 @@ module Obatch
     end
     private_class_method :from_handle
 
-    def self.create_error(rc, provider, action = "create the batch") # :nodoc:
-      what = Obatch.strerror(rc)
+    def self.create_error(rc, provider, action = "create the batch", message = nil) # :nodoc:
+      what = message.to_s.empty? ? Obatch.strerror(rc) : message
       what += " (provider #{provider.to_s.inspect})" if rc == Raw::OBATCH_EPROVIDER && provider
       Error.for(rc, "cannot #{action}: #{what}")
     end
@@ -271,8 +286,8 @@ module Obatch
       @prefix = (options[:custom_id_prefix] || "request").to_s
       @lock = Mutex.new
       Config.with(options) do |conf|
-        rc, handle = yield conf
-        raise Batch.create_error(rc, options[:provider], action) unless rc == Raw::OBATCH_OK
+        rc, handle, message = yield conf
+        raise Batch.create_error(rc, options[:provider], action, message) unless rc == Raw::OBATCH_OK
 
         @handle = handle
       end

@@ -7,12 +7,20 @@ module Obatch
   PHASES = %i[building uploading creating waiting downloading done failed].freeze
   # The kind of a result (obatch_result_kind), by index.
   RESULT_KINDS = %i[succeeded http_error error missing].freeze
+  # How a submitted batch came to its job in the journal (obatch_job_origin),
+  # by index: :none (no journal, or not submitted), :new, :resumed (the same
+  # input was submitted before: no second upload, no second batch),
+  # :following (another live process runs the job; this batch waits for it).
+  JOB_ORIGINS = %i[none new resumed following].freeze
 
   INFO_TIMES = %i[created_at in_progress_at finalizing_at completed_at failed_at expired_at
                   cancelling_at cancelled_at expires_at].freeze
   INFO_STRINGS = %i[provider endpoint batch_id remote_status input_file_id output_path
                     error_path error_message model output_file_id error_file_id
-                    completion_window batch_json].freeze
+                    completion_window batch_json job_id journal_path].freeze
+  JOB_STRINGS = %i[provider base_url endpoint model source_path input_sha256 input_file_id
+                   batch_id remote_status output_file_id error_file_id output_path error_path
+                   error_message retry_of].freeze
 
   # A snapshot of a batch (obatch_info_t), copied: it never changes.
   # Strings the library does not know are nil; times are Time or nil.
@@ -23,12 +31,13 @@ module Obatch
     :error_code, :error_message, :model, :output_file_id, :error_file_id,
     :completion_window, :in_progress_at, :finalizing_at, :completed_at, :failed_at,
     :expired_at, :cancelling_at, :cancelled_at, :expires_at, :input_tokens,
-    :output_tokens, :total_tokens, :batch_json,
+    :output_tokens, :total_tokens, :batch_json, :job_id, :job_origin, :journal_path,
     keyword_init: true
   ) do
     def self.from_raw(hash)
       h = hash.dup
       h[:phase] = PHASES.fetch(h[:phase], h[:phase])
+      h[:job_origin] = JOB_ORIGINS.fetch(h[:job_origin], h[:job_origin])
       INFO_STRINGS.each { |k| h[k] = nil if h[k] == "" }
       INFO_TIMES.each { |k| h[k] = h[k].to_i.positive? ? Time.at(h[k]) : nil }
       h[:error_code] = nil if h[:error_code].to_i.zero?
@@ -45,6 +54,8 @@ module Obatch
     def completed? = done? && remote_status == "completed"
     # Ended "expired" or "cancelled": some requests have no result (kind :missing).
     def partial? = done? && %w[expired cancelled].include?(remote_status)
+    # The same input was submitted before: its job went on, not paid twice.
+    def resumed? = job_origin == :resumed
 
     # The provider's batch object (metadata, errors, ...), parsed; {} when none.
     def batch
@@ -97,11 +108,58 @@ module Obatch
     def ok? = problem_count.zero?
   end
 
+  # One job of the job journal (obatch_job_t), copied. step is a Symbol
+  # (:new, :uploading, :uploaded, :creating, :created, :downloading, :done,
+  # :failed, :abandoned); strings the journal does not know are nil; times
+  # are Time or nil; pid is nil unless a live process holds the job.
+  Job = Struct.new(
+    :id, :step, :provider, :base_url, :endpoint, :model, :source_path, :input_sha256,
+    :input_file_id, :batch_id, :remote_status, :output_file_id, :error_file_id, :output_path,
+    :error_path, :error_message, :retry_of, :requests, :input_bytes, :created_at, :updated_at,
+    :running, :pid,
+    keyword_init: true
+  ) do
+    def self.from_raw(hash)
+      h = hash.dup
+      h[:step] = h[:step].to_s.empty? ? nil : h[:step].to_sym
+      JOB_STRINGS.each { |k| h[k] = nil if h[k] == "" }
+      %i[created_at updated_at].each { |k| h[k] = h[k].to_i.positive? ? Time.at(h[k]) : nil }
+      h[:pid] = nil if h[:pid].to_i.zero?
+      new(**h).freeze
+    end
+
+    # A live process holds the job.
+    def running? = running
+    # Done, failed or abandoned: the job does not move on any more.
+    def ended? = %i[done failed abandoned].include?(step)
+  end
+
+  # The jobs of a journal (newest first) and its path.
+  JobList = Struct.new(:jobs, :path, keyword_init: true) do
+    include Enumerable
+
+    def each(&block) = jobs.each(&block)
+    # Struct's own to_a, size and select would see the two members, not the jobs.
+    def to_a = jobs.dup
+    def size = jobs.size
+    def select(&block) = jobs.select(&block)
+    alias_method :entries, :to_a
+    alias_method :length, :size
+    alias_method :filter, :select
+  end
+
   # One page of the provider's batches (newest first).
   Page = Struct.new(:batches, :has_more, :last_id, keyword_init: true) do
     include Enumerable
 
     def each(&block) = batches.each(&block)
+    # Struct's own to_a, size and select would see the three members, not the batches.
+    def to_a = batches.dup
+    def size = batches.size
+    def select(&block) = batches.select(&block)
+    alias_method :entries, :to_a
+    alias_method :length, :size
+    alias_method :filter, :select
     def has_more? = has_more
   end
 end
