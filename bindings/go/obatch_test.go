@@ -412,7 +412,9 @@ func TestWaitContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("wait: %v, want DeadlineExceeded", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	// Generous: it only tells "returned at the deadline" from "waited for
+	// the batch" (which never ends), on machines that may be loaded.
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("wait returned after %v", d)
 	}
 	if info.Phase.Ended() {
