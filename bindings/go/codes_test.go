@@ -62,6 +62,7 @@ func TestCodesMatchHeader(t *testing.T) {
 	origins := map[JobOrigin]raw.Enum_SS_obatch_job_origin{
 		JobNone: raw.OBATCH_JOB_NONE, JobNew: raw.OBATCH_JOB_NEW,
 		JobResumed: raw.OBATCH_JOB_RESUMED, JobFollowing: raw.OBATCH_JOB_FOLLOWING,
+		JobAdopted: raw.OBATCH_JOB_ADOPTED,
 	}
 	for o, want := range origins {
 		if int(o) != int(want) {

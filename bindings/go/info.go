@@ -42,9 +42,13 @@ const (
 	JobNew       JobOrigin = 1 // a new job: this batch uploads and creates
 	JobResumed   JobOrigin = 2 // the same input was submitted before: no second upload, no second batch
 	JobFollowing JobOrigin = 3 // another live process runs the same job; this batch waits for it
+	// The provider had this input's batch from another journal (another
+	// machine, a lost jobs.db), made in the last 48 h: taken up, not paid for
+	// again. Told once the provider was asked, after Submit.
+	JobAdopted JobOrigin = 4
 )
 
-var originNames = [...]string{"none", "new", "resumed", "following"}
+var originNames = [...]string{"none", "new", "resumed", "following", "adopted"}
 
 func (o JobOrigin) String() string {
 	if o >= 0 && int(o) < len(originNames) {
@@ -96,7 +100,7 @@ type Info struct {
 	BatchJSON json.RawMessage // the provider's batch object; nil when none
 
 	JobID       string    // the job in the journal (24 hex); "" when none
-	JobOrigin   JobOrigin // new, resumed, following; JobNone without a journal
+	JobOrigin   JobOrigin // new, resumed, following, adopted; JobNone without a journal
 	JournalPath string    // the journal holding the job; "" when it is off
 }
 

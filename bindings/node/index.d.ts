@@ -46,9 +46,12 @@ export type Phase = 'building' | 'uploading' | 'creating' | 'waiting' | 'downloa
  * How a submitted batch came to its job in the journal: 'none' (no journal,
  * or not submitted), 'new', 'resumed' (the same input was submitted before:
  * no second upload, no second batch), 'following' (another live process runs
- * the same job; this batch waits for it and then reads the results itself).
+ * the same job; this batch waits for it and then reads the results itself),
+ * 'adopted' (this journal had no job for the input, but the provider had its
+ * batch from another journal, made in the last 48 h: taken up, not paid for
+ * again; told once the provider was asked, after submit).
  */
-export type JobOrigin = 'none' | 'new' | 'resumed' | 'following';
+export type JobOrigin = 'none' | 'new' | 'resumed' | 'following' | 'adopted';
 
 /** A snapshot of a batch (obatch_info_t, copied). Times are unix seconds, 0 when unknown. */
 export interface Info {

@@ -245,10 +245,17 @@ typedef enum obatch_job_origin {
   OBATCH_JOB_RESUMED = 2,  /* the same input was submitted before and its
                               job had not ended: it goes on from its last
                               step (no second upload, no second batch) */
-  OBATCH_JOB_FOLLOWING = 3 /* another live process runs the same job: this
+  OBATCH_JOB_FOLLOWING = 3, /* another live process runs the same job: this
                               handle waits for its batch, then fetches the
                               results itself (it takes the job over if
                               that process dies first) */
+  OBATCH_JOB_ADOPTED = 4   /* this journal had no job for the input, but the
+                              provider has its batch, submitted through
+                              another journal (another machine, a lost
+                              jobs.db) in the last 48 h, running or
+                              completed: this handle takes that batch up
+                              instead of paying for a second one. Told
+                              after submit, once the provider was asked. */
 } obatch_job_origin;
 
 #define OBATCH_INFO_INIT {OBATCH_INFO_VERSION, 0, "", "", "", "", "", "", "", \
@@ -460,6 +467,13 @@ OBATCH_API void obatch_check_destroy(obatch_check_t *check);
  * the same input again (same bytes, provider, base URL, endpoint) takes its
  * job up where it stopped, unless config force_new is "1". Several
  * processes may share one journal.
+ *
+ * A journal that has no job for an input (a new machine, a container whose
+ * state was lost) first asks the provider: the first job of an input gets
+ * an id derived from that key, written as the batch's "obatch_job"
+ * metadata, so a batch of the same input created in the last 48 h that is
+ * running or completed is found and taken up (OBATCH_JOB_ADOPTED) rather
+ * than paid for again. force_new "1" skips that too.
  */
 
 /*

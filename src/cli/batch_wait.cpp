@@ -64,6 +64,7 @@ void tell_job(Progress &progress, const obatch_info_t &info) {
   std::string job = info.job_id;
   const char *origin = info.job_origin == OBATCH_JOB_RESUMED     ? "resumed"
                        : info.job_origin == OBATCH_JOB_FOLLOWING ? "following"
+                       : info.job_origin == OBATCH_JOB_ADOPTED   ? "adopted"
                                                                  : "new";
   progress.event("job", "\"job_id\":" + json_quote(job) + ",\"origin\":" + json_quote(origin) +
                             ",\"journal\":" + json_quote(info.journal_path));
@@ -72,6 +73,12 @@ void tell_job(Progress &progress, const obatch_info_t &info) {
     progress.message("job " + job + ": this input was submitted before; going on from where it "
                      "stopped (journal " + std::string(info.journal_path) +
                      "; --force-new submits it again)");
+  else if (info.job_origin == OBATCH_JOB_ADOPTED)
+    progress.message("job " + job + ": " + std::string(info.provider) + " already has batch " +
+                     std::string(info.batch_id) +
+                     " of this same input, submitted through another journal (another machine, "
+                     "or a lost jobs.db); taking it up instead of paying twice (--force-new "
+                     "submits it again)");
   else
     progress.message("job " + job + ": another obatch process is submitting this input; "
                      "waiting for its batch instead of paying twice");

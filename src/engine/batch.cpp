@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstdlib>
 
+#include "engine/input_twin.hpp"
 #include "store/journal.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -200,9 +201,15 @@ void Batch::claim_job(JobSpec *spec) {
                               "OBATCH_STATE) at a writable file, or set it to \"off\" to submit "
                               "without a journal");
   }
+  const bool force_new = conf_.get_int("force_new", 0) == 1;
   JobRecord fresh;
-  fresh.id = tag_;
   fresh.digest = sha256_file_hex(spec->input_path);
+  // The first job of an input gets an id derived from it: through another
+  // journal, the same input finds its batch at the provider (input_twin).
+  // A new job on purpose gets a random one.
+  const std::string derived =
+      derived_job_id(fresh.digest, provider_->name(), spec->base_url, spec->endpoint);
+  fresh.id = force_new ? tag_ : derived;
   fresh.provider = provider_->name();
   fresh.base_url = spec->base_url;
   fresh.endpoint = spec->endpoint;
@@ -213,10 +220,13 @@ void Batch::claim_job(JobSpec *spec) {
   fresh.requests = spec->input_ids.size();
   fresh.input_bytes = spec->input_bytes;
   JobRecord rec;
-  Journal::Claim claim = journal->claim(fresh, conf_.get_int("force_new", 0) == 1, &rec);
+  Journal::Claim claim = journal->claim(fresh, force_new, tag_, &rec);
   spec->journal = journal;
   spec->record = rec;
   spec->tag = rec.id;
+  // Also a job taken up before anything was sent (its process died at once).
+  spec->look_for_twin =
+      claim != Journal::Claim::kFollow && rec.step == step::kNew && rec.id == derived && !force_new;
   spec->origin = claim == Journal::Claim::kNew       ? OBATCH_JOB_NEW
                  : claim == Journal::Claim::kResumed ? OBATCH_JOB_RESUMED
                                                      : OBATCH_JOB_FOLLOWING;

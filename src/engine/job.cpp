@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "engine/input_twin.hpp"
 #include "engine/poll_schedule.hpp"
 #include "engine/remote_status.hpp"
 #include "obatch/obatch.h"
@@ -123,6 +124,7 @@ void Job::fail(int code, const std::string &message) {
 void Job::run() {
   try {
     if (spec_.origin == OBATCH_JOB_FOLLOWING) follow();
+    if (spec_.batch_id.empty() && spec_.look_for_twin) take_up_twin();
     if (spec_.batch_id.empty()) {
       if (spec_.record.input_file_id.empty()) upload();
       if (cancel_requested_) {
@@ -196,6 +198,42 @@ void Job::follow() {
     }
     if (!transport_.sleep_ms(200, [this] { return cancel_requested_.load(); })) throw Stopped{};
   }
+}
+
+// ---- a batch of the same input made through another journal ----------------
+
+// A listing the provider does not answer well (an HTTP error, a strange
+// answer, the network after every retry) leaves the job to go on as a new
+// one, as it would without this look. A refused key, an unsafe transport
+// or a cancel end it here: the upload would meet the same.
+bool Job::take_up_twin() {
+  set_phase(OBATCH_PHASE_UPLOADING);
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  std::optional<Remote> found;
+  try {
+    found = find_listed(OBATCH_OP_LIST, {}, [&](Fields &b) {
+      return is_twin_batch(b, spec_.tag, spec_.endpoint, now);
+    });
+  } catch (const Error &e) {
+    if (e.code() == OBATCH_EAUTH || e.code() == OBATCH_EINSECURE || e.code() == OBATCH_ECANCELLED ||
+        e.code() == OBATCH_ENOMEM)
+      throw;
+    return false;
+  }
+  if (!found) return false;
+  const std::string batch_id = found->get("batch_id");
+  if (batch_id.empty()) return false;
+  journal({{"step", step::kCreated},
+           {"batch_id", batch_id},
+           {"input_file_id", found->get("input_file_id")}});
+  spec_.batch_id = batch_id;  // from here on, like a resumed batch
+  update([&](JobSnapshot &s) {
+    s.batch_id = batch_id;
+    s.input_file_id = found->get("input_file_id");
+    s.job_origin = OBATCH_JOB_ADOPTED;
+  });
+  adopt_batch(found->page);
+  return true;
 }
 
 // ---- upload ----------------------------------------------------------------

@@ -42,6 +42,9 @@ struct JobSpec {
   std::shared_ptr<Journal> journal;
   JobRecord record;
   int origin = 0;  // obatch_job_origin
+  // A new job whose id is derived from its input: ask the provider for a
+  // batch made through another journal first (input_twin.hpp).
+  bool look_for_twin = false;
 };
 
 class Job {
@@ -65,6 +68,7 @@ class Job {
   void follow();
   // Writes columns of the job's journal row (when this process holds it).
   void journal(const std::vector<std::pair<std::string, std::string>> &cols);
+  bool take_up_twin();
   void upload();
   void create();
   void wait_remote();

@@ -234,7 +234,8 @@ std::vector<JobRecord> Journal::select(const std::string &where,
   return out;
 }
 
-Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new, JobRecord *out) {
+Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new,
+                              const std::string &fallback_id, JobRecord *out) {
   Transaction t([this](const char *sql) { exec(sql); });
   const ProcessId me = this_process();
   if (!force_new) {
@@ -251,6 +252,7 @@ Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new, JobRecord 
     }
   }
   JobRecord r = fresh;
+  if (!select("WHERE id = ?1", {r.id}).empty()) r.id = fallback_id;
   r.step = step::kNew;
   r.created_at = r.updated_at = now();
   r.owner_pid = me.pid;

@@ -42,8 +42,10 @@ class Journal {
   };
   // Looks for the newest job with the same input digest, provider, base URL
   // and endpoint that is not final (unless force_new) and inserts `fresh`
-  // when there is none. *out gets the job's row.
-  Claim claim(const JobRecord &fresh, bool force_new, JobRecord *out);
+  // when there is none, with the id `fallback_id` if a job has fresh.id
+  // already. *out gets the job's row.
+  Claim claim(const JobRecord &fresh, bool force_new, const std::string &fallback_id,
+              JobRecord *out);
 
   // Takes a job whose holder is gone. False when a live process holds it.
   bool take_over(const std::string &id, JobRecord *out);

@@ -257,6 +257,72 @@ static void expired_job_missing_requests_are_resubmitted(void **state) {
   assert_int_equal(obatch_retry_missing(&retry, f->conf, "ffffffffffff"), OBATCH_ENOTFOUND);
 }
 
+/* Points the fixture's config at another journal (another machine's). */
+static void use_journal(fixture_t *f, const char *name) {
+  char path[400];
+  snprintf(path, sizeof path, "%s/%s/jobs.db", f->dir, name);
+  set_conf(f->conf, "state", path);
+}
+
+/* Through another journal (another machine, a lost jobs.db), the same input
+ * finds its batch at the provider instead of paying for it again. */
+static void fresh_journal_takes_up_the_batch_at_the_provider(void **state) {
+  fixture_t *f = *state;
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_t *b = submit_input(f, f->conf);
+  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_OK);
+  assert_int_equal(info.job_origin, OBATCH_JOB_NEW);
+  char job[32], batch[64];
+  snprintf(job, sizeof job, "%s", info.job_id);
+  snprintf(batch, sizeof batch, "%s", info.batch_id);
+  obatch_destroy(b);
+
+  use_journal(f, "elsewhere");
+  b = submit_input(f, f->conf);
+  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_OK);
+  assert_int_equal(info.job_origin, OBATCH_JOB_ADOPTED);
+  assert_string_equal(info.job_id, job); /* derived from the input: the same */
+  assert_string_equal(info.batch_id, batch);
+  assert_int_equal(count_results(b, OBATCH_RESULT_SUCCEEDED), N_REQ);
+  obatch_destroy(b);
+  assert_int_equal(fake_server_stats_int(&f->server, "uploads"), 1);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
+
+  /* That journal now knows the job: next time it resumes it, asking no list. */
+  long lists = fake_server_stats_int(&f->server, "list_calls");
+  b = submit_input(f, f->conf);
+  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_OK);
+  assert_int_equal(info.job_origin, OBATCH_JOB_RESUMED);
+  obatch_destroy(b);
+  assert_int_equal(fake_server_stats_int(&f->server, "list_calls"), lists);
+
+  /* force_new through a third journal: a second batch, on purpose. */
+  use_journal(f, "third");
+  set_conf(f->conf, "force_new", "1");
+  b = submit_input(f, f->conf);
+  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_OK);
+  assert_int_equal(info.job_origin, OBATCH_JOB_NEW);
+  assert_true(strcmp(info.job_id, job) != 0);
+  obatch_destroy(b);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 2);
+}
+
+/* An expired (or failed, or cancelled) batch is a run to do again: a fresh
+ * journal does not take it up. */
+static void fresh_journal_does_not_take_up_an_expired_batch(void **state) {
+  fixture_t *f = *state;
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_destroy(submit_expiring(f, &info));
+  assert_int_equal(fake_server_config(&f->server, "{\"final_status\": \"completed\"}"), 0);
+  use_journal(f, "elsewhere");
+  obatch_t *b = submit_input(f, f->conf);
+  assert_int_equal(obatch_wait(b, 20000, &info), OBATCH_OK);
+  assert_int_equal(info.job_origin, OBATCH_JOB_NEW);
+  assert_int_equal(count_results(b, OBATCH_RESULT_SUCCEEDED), N_REQ);
+  obatch_destroy(b);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 2);
+}
+
 /* Counts each request req-K with a successful result in `b` into seen[K]. */
 static void count_succeeded(obatch_t *b, int seen[N_REQ]) {
   obatch_result_t r = OBATCH_RESULT_INIT;
@@ -354,6 +420,10 @@ static const struct CMUnitTest journal_tests[] = {
     cmocka_unit_test_setup_teardown(follower_takes_over_when_the_first_handle_goes, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(expired_job_missing_requests_are_resubmitted, setup, teardown),
+    cmocka_unit_test_setup_teardown(fresh_journal_takes_up_the_batch_at_the_provider, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(fresh_journal_does_not_take_up_an_expired_batch, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(expired_retry_is_retried_through_the_chain, setup, teardown),
     cmocka_unit_test_setup_teardown(changed_input_file_cannot_be_retried, setup, teardown),
     cmocka_unit_test_setup_teardown(journal_off_keeps_nothing, setup, teardown),

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`obatch run` killed with SIGKILL at each point of a job's life, then run
+"""`obatch run` killed with SIGKILL at each point of a job's life (once with the
+journal lost too, as in a container redeployed without its state), then run
 again: the job journal makes the second run finish the same job with zero
 duplicate batches or uploads and zero lost results, and no partial file is
 ever left under the final name. Also: a full disk and an output path that
@@ -15,6 +16,7 @@ the point is hit every time, not by timing luck.
 import json
 import os
 import resource
+import shutil
 import signal
 import time
 import unittest
@@ -148,6 +150,35 @@ class CliCrashTest(CliTestCase):
         self.killed_then_rerun(proc, uploads=1,
                                before_rerun=lambda: self.server.config(steps=1))
         self.assertEqual(self.server.stats()["create_attempts"], 1)
+
+    def test_kill_while_waiting_and_the_journal_lost(self):
+        # A container redeployed without its state: the journal is gone with the
+        # process. The batch at the provider carries the job id derived from the
+        # input, so the rerun finds it there instead of paying for a second one.
+        self.server.config(steps=100000)
+        proc = self.start_cli(*RUN)
+        self.wait_polled(proc)
+        first_job = self.job()["id"]
+
+        def lose_the_journal():
+            shutil.rmtree(os.path.join(self.state_home, "obatch"))
+            self.server.config(steps=1)
+        rerun = self.killed_then_rerun(proc, uploads=1, before_rerun=lose_the_journal)
+        self.assertEqual(self.server.stats()["create_attempts"], 1)
+        self.assertEqual(self.server.stats()["upload_attempts"], 1)
+        self.assertIn("already has batch " + self.only_batch_id(), rerun.stderr)
+        self.assertEqual(self.job()["id"], first_job)
+        self.assert_tagged(self.only_batch_id())
+
+    def test_new_journal_with_force_new_pays_again_on_purpose(self):
+        self.server.config(steps=0)
+        self.assert_exit(self.run_cli(*RUN), 0)
+        shutil.rmtree(os.path.join(self.state_home, "obatch"))
+        again = self.run_cli(*RUN, "--force-new")
+        self.assert_exit(again, 0)
+        self.assertNotIn("already has batch", again.stderr)
+        self.assertEqual(len(self.server.batches()), 2)
+        self.expected_jobs = 2  # two batches on purpose, not duplicates
 
     def test_kill_during_download(self):
         # The batch is done at the first check; the output download sends half its body

@@ -263,9 +263,11 @@ class CliRunTest(CliTestCase):
         proc = self.run_cli("run", "input.jsonl", "--poll-interval", "0.01", key=wrong)
         self.assert_exit(proc, 4)
         self.assertIn("OPENAI_API_KEY", proc.stderr)
+        # The first call (the look for a batch of this input made through
+        # another journal) is refused, and nothing is tried after it.
         requests = self.server.stats()["requests"]
         self.assertEqual([(r["method"], r["path"], r["status"]) for r in requests],
-                         [("POST", "/v1/files", 401)])
+                         [("GET", "/v1/batches", 401)])
 
     def test_insecure_url_exit_4(self):
         self.chat_input(2)

@@ -5,7 +5,7 @@ const { withConfig } = require('./config');
 
 const PHASES = ['building', 'uploading', 'creating', 'waiting', 'downloading', 'done', 'failed'];
 const KINDS = ['succeeded', 'http_error', 'error', 'missing'];
-const JOB_ORIGINS = ['none', 'new', 'resumed', 'following'];
+const JOB_ORIGINS = ['none', 'new', 'resumed', 'following', 'adopted'];
 
 // How often wait() looks at the batch (obatch_poll with timeout 0, which
 // never blocks): soon after a change, then less often, up to the cap.

@@ -31,7 +31,14 @@ async function runThree(options) {
 }
 
 test('jobOrigins are the C enum in order', () => {
-  assert.deepEqual(jobOrigins, ['none', 'new', 'resumed', 'following']);
+  const raw = require('../lib/addon');
+  assert.deepEqual(Object.fromEntries(jobOrigins.map((name, i) => [name, i])), {
+    none: raw.OBATCH_JOB_NONE,
+    new: raw.OBATCH_JOB_NEW,
+    resumed: raw.OBATCH_JOB_RESUMED,
+    following: raw.OBATCH_JOB_FOLLOWING,
+    adopted: raw.OBATCH_JOB_ADOPTED,
+  });
 });
 
 test('the same input again resumes its job (one batch); the journal lists it, prune forgets it', async (t) => {

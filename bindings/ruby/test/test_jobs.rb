@@ -27,8 +27,10 @@ class TestJobs < Minitest::Test
 
   def test_job_origins_follow_the_c_enum
     assert_equal [Obatch::Raw::OBATCH_JOB_NONE, Obatch::Raw::OBATCH_JOB_NEW,
-                  Obatch::Raw::OBATCH_JOB_RESUMED, Obatch::Raw::OBATCH_JOB_FOLLOWING],
+                  Obatch::Raw::OBATCH_JOB_RESUMED, Obatch::Raw::OBATCH_JOB_FOLLOWING,
+                  Obatch::Raw::OBATCH_JOB_ADOPTED],
                  Obatch::JOB_ORIGINS.each_index.to_a
+    assert_equal :adopted, Obatch::JOB_ORIGINS[Obatch::Raw::OBATCH_JOB_ADOPTED]
   end
 
   def test_raw_jobs_handle_is_destroyed_once

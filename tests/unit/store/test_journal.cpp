@@ -47,7 +47,7 @@ static void new_input_is_inserted_and_held(void **) {
   unit::TempDir tmp;
   Journal j(tmp.file("state/obatch/jobs.db"));
   JobRecord out;
-  assert_true(j.claim(fresh("aaaa1111"), false, &out) == Journal::Claim::kNew);
+  assert_true(j.claim(fresh("aaaa1111"), false, "", &out) == Journal::Claim::kNew);
   assert_str_eq(out.id, "aaaa1111");
   assert_str_eq(out.step, "new");
   assert_true(out.running);
@@ -62,9 +62,9 @@ static void same_input_held_by_live_process_is_followed(void **) {
   unit::TempDir tmp;
   Journal j(tmp.file("jobs.db"));
   JobRecord out;
-  j.claim(fresh("aaaa1111"), false, &out);
+  j.claim(fresh("aaaa1111"), false, "", &out);
   // This process still holds it: a second submission follows.
-  assert_true(j.claim(fresh("bbbb2222"), false, &out) == Journal::Claim::kFollow);
+  assert_true(j.claim(fresh("bbbb2222"), false, "", &out) == Journal::Claim::kFollow);
   assert_str_eq(out.id, "aaaa1111");
   assert_int_equal(j.list().size(), 1);
 }
@@ -73,11 +73,11 @@ static void same_input_released_is_resumed_with_its_steps(void **) {
   unit::TempDir tmp;
   Journal j(tmp.file("jobs.db"));
   JobRecord out;
-  j.claim(fresh("aaaa1111"), false, &out);
+  j.claim(fresh("aaaa1111"), false, "", &out);
   j.update("aaaa1111", {{"step", obatch::step::kCreated}, {"batch_id", "batch_1"},
                         {"input_file_id", "file-1"}});
   j.release("aaaa1111");
-  assert_true(j.claim(fresh("bbbb2222"), false, &out) == Journal::Claim::kResumed);
+  assert_true(j.claim(fresh("bbbb2222"), false, "", &out) == Journal::Claim::kResumed);
   assert_str_eq(out.id, "aaaa1111");
   assert_str_eq(out.batch_id, "batch_1");
   assert_str_eq(out.input_file_id, "file-1");
@@ -90,13 +90,13 @@ static void holder_that_died_is_taken_over(void **) {
   const std::string db = tmp.file("jobs.db");
   Journal j(db);
   JobRecord out;
-  j.claim(fresh("aaaa1111"), false, &out);
+  j.claim(fresh("aaaa1111"), false, "", &out);
   j.release("aaaa1111");
   hold_by_dead_process(db, "aaaa1111");
   assert_true(j.find("aaaa1111", &out));
   assert_false(out.running);
   assert_true(out.owner_pid != 0);
-  assert_true(j.claim(fresh("bbbb2222"), false, &out) == Journal::Claim::kResumed);
+  assert_true(j.claim(fresh("bbbb2222"), false, "", &out) == Journal::Claim::kResumed);
   assert_true(j.take_over("aaaa1111", &out));  // already ours: still fine
 }
 
@@ -105,7 +105,7 @@ static void take_over_refuses_a_live_holder(void **) {
   const std::string db = tmp.file("jobs.db");
   Journal j(db);
   JobRecord out;
-  j.claim(fresh("aaaa1111"), false, &out);
+  j.claim(fresh("aaaa1111"), false, "", &out);
   int to_child[2], from_child[2];
   assert_int_equal(pipe(to_child), 0);
   assert_int_equal(pipe(from_child), 0);
@@ -139,7 +139,7 @@ static void take_over_refuses_a_live_holder(void **) {
   assert_int_equal(read(from_child[0], &answer, 1), 1);
   assert_int_equal(answer, 'y');
   assert_false(j.take_over("aaaa1111", &out));
-  assert_true(j.claim(fresh("cccc3333"), false, &out) == Journal::Claim::kFollow);
+  assert_true(j.claim(fresh("cccc3333"), false, "", &out) == Journal::Claim::kFollow);
   assert_true(out.running);
   char go[2] = {'x', 'x'};
   assert_int_equal(write(to_child[1], go, 2), 2);
@@ -153,30 +153,35 @@ static void final_jobs_and_force_new_make_a_new_job(void **) {
   unit::TempDir tmp;
   Journal j(tmp.file("jobs.db"));
   JobRecord out;
-  j.claim(fresh("aaaa1111"), false, &out);
+  j.claim(fresh("aaaa1111"), false, "", &out);
   j.update("aaaa1111", {{"step", obatch::step::kFailed}});
   j.release("aaaa1111");
-  assert_true(j.claim(fresh("bbbb2222"), false, &out) == Journal::Claim::kNew);
+  assert_true(j.claim(fresh("bbbb2222"), false, "", &out) == Journal::Claim::kNew);
   assert_str_eq(out.id, "bbbb2222");
   j.release("bbbb2222");
-  assert_true(j.claim(fresh("cccc3333"), true, &out) == Journal::Claim::kNew);
+  assert_true(j.claim(fresh("cccc3333"), true, "", &out) == Journal::Claim::kNew);
   // Another digest, provider or URL is another input.
   j.release("cccc3333");
   JobRecord other = fresh("dddd4444");
   other.base_url = "http://127.0.0.1:9/v1";
-  assert_true(j.claim(other, false, &out) == Journal::Claim::kNew);
+  assert_true(j.claim(other, false, "", &out) == Journal::Claim::kNew);
   assert_int_equal(j.list().size(), 4);
   assert_str_eq(j.list().front().id, "dddd4444");  // newest first
+  // The id asked for is taken (by the failed job): the fallback id is used.
+  j.release("dddd4444");
+  assert_true(j.claim(fresh("aaaa1111"), true, "eeee5555", &out) == Journal::Claim::kNew);
+  assert_str_eq(out.id, "eeee5555");
+  assert_int_equal(j.list().size(), 5);
 }
 
 static void done_jobs_are_resumed_not_paid_again(void **) {
   unit::TempDir tmp;
   Journal j(tmp.file("jobs.db"));
   JobRecord out;
-  j.claim(fresh("aaaa1111"), false, &out);
+  j.claim(fresh("aaaa1111"), false, "", &out);
   j.update("aaaa1111", {{"step", obatch::step::kDone}, {"batch_id", "batch_1"}});
   j.release("aaaa1111");
-  assert_true(j.claim(fresh("bbbb2222"), false, &out) == Journal::Claim::kResumed);
+  assert_true(j.claim(fresh("bbbb2222"), false, "", &out) == Journal::Claim::kResumed);
   assert_str_eq(out.batch_id, "batch_1");
 }
 
@@ -184,8 +189,8 @@ static void find_by_id_prefix_or_batch(void **) {
   unit::TempDir tmp;
   Journal j(tmp.file("jobs.db"));
   JobRecord out;
-  j.claim(fresh("aaaa1111", "d1"), false, &out);
-  j.claim(fresh("aaaa2222", "d2"), false, &out);
+  j.claim(fresh("aaaa1111", "d1"), false, "", &out);
+  j.claim(fresh("aaaa2222", "d2"), false, "", &out);
   j.update("aaaa2222", {{"batch_id", "batch_x"}});
   assert_true(j.find("aaaa1111", &out));
   assert_str_eq(out.id, "aaaa1111");
@@ -202,7 +207,7 @@ static void update_refuses_unknown_columns(void **) {
   unit::TempDir tmp;
   Journal j(tmp.file("jobs.db"));
   JobRecord out;
-  j.claim(fresh("aaaa1111"), false, &out);
+  j.claim(fresh("aaaa1111"), false, "", &out);
   EXPECT_ERROR(OBATCH_EINTERNAL, "not updatable", j.update("aaaa1111", {{"digest", "x"}}));
   j.update("aaaa1111", {{"error", "it's \"quoted\"; DROP TABLE jobs"}});
   assert_true(j.find("aaaa1111", &out));
@@ -213,9 +218,9 @@ static void prune_forgets_ended_jobs_only(void **) {
   unit::TempDir tmp;
   Journal j(tmp.file("jobs.db"));
   JobRecord out;
-  j.claim(fresh("aaaa1111", "d1"), false, &out);
-  j.claim(fresh("bbbb2222", "d2"), false, &out);
-  j.claim(fresh("cccc3333", "d3"), false, &out);
+  j.claim(fresh("aaaa1111", "d1"), false, "", &out);
+  j.claim(fresh("bbbb2222", "d2"), false, "", &out);
+  j.claim(fresh("cccc3333", "d3"), false, "", &out);
   j.update("aaaa1111", {{"step", obatch::step::kDone}});
   j.update("bbbb2222", {{"step", obatch::step::kAbandoned}});
   j.release("aaaa1111");

@@ -10,8 +10,10 @@ module Obatch
   # How a submitted batch came to its job in the journal (obatch_job_origin),
   # by index: :none (no journal, or not submitted), :new, :resumed (the same
   # input was submitted before: no second upload, no second batch),
-  # :following (another live process runs the job; this batch waits for it).
-  JOB_ORIGINS = %i[none new resumed following].freeze
+  # :following (another live process runs the job; this batch waits for it),
+  # :adopted (the provider had this input's batch from another journal, made
+  # in the last 48 h: taken up instead of paid for again).
+  JOB_ORIGINS = %i[none new resumed following adopted].freeze
 
   INFO_TIMES = %i[created_at in_progress_at finalizing_at completed_at failed_at expired_at
                   cancelling_at cancelled_at expires_at].freeze
