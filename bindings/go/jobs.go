@@ -148,15 +148,7 @@ func RetryMissing(jobID string, opts ...Option) (*Batch, error) {
 	if jobID == "" || hasNUL(jobID) {
 		return nil, &Error{Code: CodeInvalid, Op: "retry", Message: "a job id is required"}
 	}
-	conf, err := newConfig(opts)
-	if err != nil {
-		return nil, err
-	}
-	defer raw.Obatch_config_destroy(conf)
-	var h uintptr
-	errbuf := make([]byte, errbufSize)
-	if rc := raw.Obatch_retry_missing(&h, conf, jobID, errbuf); rc < 0 || h == 0 {
-		return nil, newError(rc, "retry "+jobID, cString(errbuf))
-	}
-	return wrap(h)
+	return construct("retry "+jobID, opts, func(conf uintptr, h *uintptr, errbuf []byte) int {
+		return raw.Obatch_retry_missing(h, conf, jobID, errbuf)
+	})
 }

@@ -159,8 +159,9 @@ func wrap(h uintptr) (*Batch, error) {
 	return b, nil
 }
 
-// New creates a batch that accepts requests (phase Building).
-func New(opts ...Option) (*Batch, error) {
+// construct makes a Batch with one of the C constructors: `call` gets the
+// config built from opts, the out-handle and the buffer for its message.
+func construct(op string, opts []Option, call func(conf uintptr, h *uintptr, errbuf []byte) int) (*Batch, error) {
 	conf, err := newConfig(opts)
 	if err != nil {
 		return nil, err
@@ -168,10 +169,17 @@ func New(opts ...Option) (*Batch, error) {
 	defer raw.Obatch_config_destroy(conf)
 	var h uintptr
 	errbuf := make([]byte, errbufSize)
-	if rc := raw.Obatch_create(&h, conf, errbuf); rc < 0 || h == 0 {
-		return nil, newError(rc, "new", cString(errbuf))
+	if rc := call(conf, &h, errbuf); rc < 0 || h == 0 {
+		return nil, newError(rc, op, cString(errbuf))
 	}
 	return wrap(h)
+}
+
+// New creates a batch that accepts requests (phase Building).
+func New(opts ...Option) (*Batch, error) {
+	return construct("new", opts, func(conf uintptr, h *uintptr, errbuf []byte) int {
+		return raw.Obatch_create(h, conf, errbuf)
+	})
 }
 
 // Resume attaches to a batch that already exists at the provider (submitted
@@ -184,17 +192,9 @@ func Resume(ctx context.Context, batchID string, opts ...Option) (*Batch, error)
 	if batchID == "" || hasNUL(batchID) {
 		return nil, &Error{Code: CodeInvalid, Op: "resume", Message: "a batch id is required"}
 	}
-	conf, err := newConfig(opts)
-	if err != nil {
-		return nil, err
-	}
-	defer raw.Obatch_config_destroy(conf)
-	var h uintptr
-	errbuf := make([]byte, errbufSize)
-	if rc := raw.Obatch_resume(&h, conf, batchID, errbuf); rc < 0 || h == 0 {
-		return nil, newError(rc, "resume "+batchID, cString(errbuf))
-	}
-	return wrap(h)
+	return construct("resume "+batchID, opts, func(conf uintptr, h *uintptr, errbuf []byte) int {
+		return raw.Obatch_resume(h, conf, batchID, errbuf)
+	})
 }
 
 // handle returns the live handle or ErrInvalid after Close; b.mu is held.

@@ -147,18 +147,10 @@ func Open(files ResultFiles, opts ...Option) (*Batch, error) {
 	if hasNUL(files.Input) || hasNUL(files.Output) || hasNUL(files.Error) {
 		return nil, &Error{Code: CodeInvalid, Op: "open", Message: "a NUL byte in a path"}
 	}
-	conf, err := newConfig(opts)
-	if err != nil {
-		return nil, err
-	}
-	defer raw.Obatch_config_destroy(conf)
-	var h uintptr
-	errbuf := make([]byte, errbufSize)
-	// "" crosses as NULL.
-	if rc := raw.Obatch_open(&h, conf, files.Input, files.Output, files.Error, errbuf); rc < 0 || h == 0 {
-		return nil, newError(rc, "open", cString(errbuf))
-	}
-	return wrap(h)
+	return construct("open", opts, func(conf uintptr, h *uintptr, errbuf []byte) int {
+		// "" crosses as NULL.
+		return raw.Obatch_open(h, conf, files.Input, files.Output, files.Error, errbuf)
+	})
 }
 
 // Problem is one problem of an input file found by CheckFile.

@@ -136,32 +136,32 @@ module Obatch
     def ended? = %i[done failed abandoned].include?(step)
   end
 
-  # The jobs of a journal (newest first) and its path.
-  JobList = Struct.new(:jobs, :path, keyword_init: true) do
+  # Enumerable over a Struct's items (`items`: its Array member). The
+  # Struct's own to_a, size and select would see its members instead.
+  module Items
     include Enumerable
 
-    def each(&block) = jobs.each(&block)
-    # Struct's own to_a, size and select would see the two members, not the jobs.
-    def to_a = jobs.dup
-    def size = jobs.size
-    def select(&block) = jobs.select(&block)
+    def each(&block) = items.each(&block)
+    def to_a = items.dup
+    def size = items.size
+    def select(&block) = items.select(&block)
     alias_method :entries, :to_a
     alias_method :length, :size
     alias_method :filter, :select
   end
 
+  # The jobs of a journal (newest first) and its path.
+  JobList = Struct.new(:jobs, :path, keyword_init: true) do
+    include Items
+
+    def items = jobs
+  end
+
   # One page of the provider's batches (newest first).
   Page = Struct.new(:batches, :has_more, :last_id, keyword_init: true) do
-    include Enumerable
+    include Items
 
-    def each(&block) = batches.each(&block)
-    # Struct's own to_a, size and select would see the three members, not the batches.
-    def to_a = batches.dup
-    def size = batches.size
-    def select(&block) = batches.select(&block)
-    alias_method :entries, :to_a
-    alias_method :length, :size
-    alias_method :filter, :select
+    def items = batches
     def has_more? = has_more
   end
 end
