@@ -5,11 +5,8 @@
 
 #include <cerrno>
 
-#include "obatch/obatch.h"
-#include <climits>
-#include <cstdlib>
-
 #include "engine/input_twin.hpp"
+#include "obatch/obatch.h"
 #include "store/journal.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -129,13 +126,8 @@ void Batch::add_file(const char *path) {
   }
   const bool first = input_->count() == 0;
   std::string digest = input_->append_file(path);
-  char real[PATH_MAX];
-  if (first && realpath(path, real)) {
-    source_path_ = real;
-    source_digest_ = std::move(digest);
-  } else {
-    source_path_.clear();
-  }
+  source_path_ = first ? real_path(path) : "";
+  source_digest_ = std::move(digest);
 }
 
 void Batch::flush_input() {

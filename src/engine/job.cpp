@@ -4,8 +4,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <climits>
-#include <cstdlib>
 #include <ctime>
 
 #include "engine/input_twin.hpp"
@@ -206,7 +204,7 @@ void Job::follow() {
 // answer, the network after every retry) leaves the job to go on as a new
 // one, as it would without this look. A refused key, an unsafe transport
 // or a cancel end it here: the upload would meet the same.
-bool Job::take_up_twin() {
+void Job::take_up_twin() {
   set_phase(OBATCH_PHASE_UPLOADING);
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::optional<Remote> found;
@@ -218,22 +216,19 @@ bool Job::take_up_twin() {
     if (e.code() == OBATCH_EAUTH || e.code() == OBATCH_EINSECURE || e.code() == OBATCH_ECANCELLED ||
         e.code() == OBATCH_ENOMEM)
       throw;
-    return false;
+    return;
   }
-  if (!found) return false;
-  const std::string batch_id = found->get("batch_id");
-  if (batch_id.empty()) return false;
-  journal({{"step", step::kCreated},
-           {"batch_id", batch_id},
-           {"input_file_id", found->get("input_file_id")}});
+  if (!found) return;
+  const std::string batch_id = found->get("batch_id"), file_id = found->get("input_file_id");
+  if (batch_id.empty()) return;
+  journal({{"step", step::kCreated}, {"batch_id", batch_id}, {"input_file_id", file_id}});
   spec_.batch_id = batch_id;  // from here on, like a resumed batch
   update([&](JobSnapshot &s) {
     s.batch_id = batch_id;
-    s.input_file_id = found->get("input_file_id");
+    s.input_file_id = file_id;
     s.job_origin = OBATCH_JOB_ADOPTED;
   });
   adopt_batch(found->page);
-  return true;
 }
 
 // ---- upload ----------------------------------------------------------------
@@ -539,8 +534,8 @@ void Job::download_results() {
   }
   // Absolute in the journal: --retry-missing may run from another directory.
   auto absolute = [](const std::string &p) {
-    char real[PATH_MAX];
-    return !p.empty() && realpath(p.c_str(), real) ? std::string(real) : p;
+    std::string real = p.empty() ? p : real_path(p);
+    return real.empty() ? p : real;
   };
   journal({{"output_path", absolute(out_path)}, {"error_path", absolute(err_path)}});
   update([&](JobSnapshot &snap) {

@@ -68,7 +68,7 @@ class Job {
   void follow();
   // Writes columns of the job's journal row (when this process holds it).
   void journal(const std::vector<std::pair<std::string, std::string>> &cols);
-  bool take_up_twin();
+  void take_up_twin();
   void upload();
   void create();
   void wait_remote();

@@ -1,6 +1,5 @@
 #include "engine/retry_missing.hpp"
 
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -139,9 +138,9 @@ std::unique_ptr<Batch> batch_of_missing(const Config &conf, const std::string &j
   }
   // The partial results are all the user has of that job: never overwrite.
   for (const char *key : {"output_path", "error_path"}) {
-    char real[PATH_MAX];
     const std::string p = conf.get(key);
-    if (p.empty() || !realpath(p.c_str(), real)) continue;
+    const std::string real = p.empty() ? p : real_path(p);
+    if (real.empty()) continue;
     if (real == r.output_path || real == r.error_path)
       throw Error(OBATCH_EINVAL, std::string(key) + " " + p + " holds job " + r.id +
                                      "'s results; write the retry's results to another file");

@@ -19,9 +19,6 @@ constexpr const char *kFailed = "failed";        // the batch failed; not resume
 constexpr const char *kAbandoned = "abandoned";  // cancelled before a batch existed
 }  // namespace step
 
-// Steps after which a job is over: never resumed, may be pruned.
-bool step_is_final(const std::string &s);
-
 struct JobRecord {
   std::string id;  // 24 hex: also the batch's obatch_job metadata value
   std::string digest, provider, base_url, endpoint;  // the resume key

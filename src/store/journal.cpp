@@ -59,10 +59,6 @@ int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 }  // namespace
 
-bool step_is_final(const std::string &s) {
-  return s == step::kDone || s == step::kFailed || s == step::kAbandoned;
-}
-
 std::string journal_path(const Config &conf) {
   std::string p;
   if (conf.has("state")) {

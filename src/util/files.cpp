@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -130,6 +131,11 @@ std::string random_hex(size_t n) {
     out.push_back(digits[b & 15]);
   }
   return out;
+}
+
+std::string real_path(const std::string &path) {
+  char real[PATH_MAX];
+  return realpath(path.c_str(), real) ? std::string(real) : std::string();
 }
 
 std::string dir_of(const std::string &path) {

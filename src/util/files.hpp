@@ -28,6 +28,10 @@ uint64_t file_size(const std::string &path);
 // `n` random bytes as lower-case hex (from /dev/urandom).
 std::string random_hex(size_t n);
 
+// The absolute path with symlinks resolved (realpath), or "" when the file
+// does not exist or cannot be resolved.
+std::string real_path(const std::string &path);
+
 // The directory part of a path ("." when none).
 std::string dir_of(const std::string &path);
 

@@ -80,6 +80,16 @@ static void dir_of_and_path_join(void **) {
   assert_str_eq(obatch::path_join("", "b"), "b");
 }
 
+static void real_path_resolves_links_or_is_empty(void **) {
+  unit::TempDir tmp;
+  unit::write_all(tmp.file("target"), "x");
+  assert_int_equal(symlink(tmp.file("target").c_str(), tmp.file("link").c_str()), 0);
+  const std::string real = obatch::real_path(tmp.file("target"));
+  assert_true(!real.empty() && real[0] == '/');
+  assert_str_eq(obatch::real_path(tmp.file("link")), real);
+  assert_str_eq(obatch::real_path(tmp.file("missing")), "");
+}
+
 static void temp_files_of_dead_writers_are_removed(void **) {
   unit::TempDir tmp;
   const std::string final_path = tmp.file("out.jsonl");
@@ -111,6 +121,7 @@ static const struct CMUnitTest files_tests[] = {
     cmocka_unit_test(file_size_and_missing_file),
     cmocka_unit_test(random_hex_has_length_and_varies),
     cmocka_unit_test(dir_of_and_path_join),
+    cmocka_unit_test(real_path_resolves_links_or_is_empty),
 };
 
 OBATCH_TEST_MAIN(files_tests, nullptr, nullptr)
