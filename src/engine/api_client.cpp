@@ -48,6 +48,10 @@ bool may_have_acted(const HttpResponse &resp) {
   return resp.curl_code != 0 || resp.status >= 500;
 }
 
+// The answers of a server that has no such endpoint at all: not found, this
+// method not allowed, not implemented.
+bool endpoint_missing(long status) { return status == 404 || status == 405 || status == 501; }
+
 // "message (code)" from an OpenAI-style error body, or a short excerpt.
 std::string error_text(const std::string &body) {
   simdjson::dom::parser parser;
@@ -180,10 +184,21 @@ Remote ApiClient::call(int op, const Fields &args) {
   return create(op, args, {});
 }
 
+std::optional<Remote> ApiClient::call_if_served(int op, const Fields &args) {
+  return send(op, args, {}, {}, {}, true);
+}
+
 Remote ApiClient::create(int op, const Fields &args,
                          const std::function<std::optional<Remote>()> &find_existing,
                          const std::function<void(uint64_t, uint64_t)> &progress,
                          const std::function<bool()> &abort) {
+  return *send(op, args, find_existing, progress, abort, false);
+}
+
+std::optional<Remote> ApiClient::send(int op, const Fields &args,
+                                      const std::function<std::optional<Remote>()> &find_existing,
+                                      const std::function<void(uint64_t, uint64_t)> &progress,
+                                      const std::function<bool()> &abort, bool if_served) {
   TransferOptions opts;
   opts.connect_timeout_ms = settings_.connect_timeout_ms;
   opts.timeout_ms = settings_.request_timeout_ms;
@@ -200,6 +215,7 @@ Remote ApiClient::create(int op, const Fields &args,
       provider_->parse(op, static_cast<int>(resp.status), resp.body, &out);
       return out;
     }
+    if (if_served && resp.curl_code == 0 && endpoint_missing(resp.status)) return std::nullopt;
     // Any transport failure may be retried, even after a status line: a
     // create answered "200" and then cut off did create something, and
     // only the search before the retry can tell.

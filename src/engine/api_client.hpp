@@ -37,6 +37,11 @@ class ApiClient {
   // A call with retries; throws Error (or Stopped).
   Remote call(int op, const Fields &args);
 
+  // A call to an endpoint an OpenAI-compatible server may not have (a file
+  // listing): nullopt when the server answers 404, 405 or 501, at once (a
+  // missing endpoint does not come back on a retry); else as call().
+  std::optional<Remote> call_if_served(int op, const Fields &args);
+
   // A call that creates something. Before every retry `find_existing` is
   // asked whether the earlier attempt took effect; its answer is used as is.
   // `abort` may end the transfer (then Error(ECANCELLED)).
@@ -61,6 +66,11 @@ class ApiClient {
 
  private:
   HttpResponse perform(int op, const Fields &args, const TransferOptions &opts);
+  // create(), and call_if_served() when `if_served`.
+  std::optional<Remote> send(int op, const Fields &args,
+                             const std::function<std::optional<Remote>()> &find_existing,
+                             const std::function<void(uint64_t, uint64_t)> &progress,
+                             const std::function<bool()> &abort, bool if_served);
   std::string redact(std::string text) const;
 
   std::shared_ptr<const Provider> provider_;

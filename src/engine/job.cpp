@@ -21,6 +21,14 @@ namespace {
 constexpr const char *kTagKey = "obatch_job";
 constexpr int kReconcilePages = 5;  // newest 500 files / batches
 
+// A failure an upload would meet as well (a refused key, an unsafe
+// transport, a cancel, no memory): a failed lookup before one ends the job
+// with it rather than sending the file into it.
+bool upload_would_fail_too(const Error &e) {
+  return e.code() == OBATCH_EAUTH || e.code() == OBATCH_EINSECURE ||
+         e.code() == OBATCH_ECANCELLED || e.code() == OBATCH_ENOMEM;
+}
+
 }  // namespace
 
 Job::Job(JobSpec spec)
@@ -213,9 +221,7 @@ void Job::take_up_twin() {
       return is_twin_batch(b, spec_.tag, spec_.endpoint, now);
     });
   } catch (const Error &e) {
-    if (e.code() == OBATCH_EAUTH || e.code() == OBATCH_EINSECURE || e.code() == OBATCH_ECANCELLED ||
-        e.code() == OBATCH_ENOMEM)
-      throw;
+    if (upload_would_fail_too(e)) throw;
     return;
   }
   if (!found) return;
@@ -234,12 +240,20 @@ void Job::take_up_twin() {
 // ---- upload ----------------------------------------------------------------
 
 std::optional<Remote> Job::find_listed(int op, Fields args,
-                                       const std::function<bool(Fields &)> &match) {
+                                       const std::function<bool(Fields &)> &match, bool *unserved) {
   // Newest first: what an unanswered attempt made a moment ago is on the
   // first page; a few more pages cover a busy account.
   args["limit"] = "100";
   for (int page = 0; page < kReconcilePages; page++) {
-    Remote r = client_.call(op, args);
+    Remote r;
+    if (!unserved) {
+      r = client_.call(op, args);
+    } else if (std::optional<Remote> served = client_.call_if_served(op, args)) {
+      r = std::move(*served);
+    } else {
+      *unserved = true;
+      return std::nullopt;
+    }
     for (auto &item : r.items)
       if (match(item)) {
         Remote found;
@@ -262,10 +276,31 @@ void Job::upload() {
 
   // An upload whose answer was lost may still have created the file: look
   // for our unique file name with the same size before sending it again.
-  auto find_existing = [&] {
-    return find_listed(OBATCH_OP_LIST_FILES, {{"purpose", "batch"}}, [&](Fields &f) {
-      return f["filename"] == filename && f["file_bytes"] == size;
-    });
+  // When the files cannot be listed (an OpenAI-compatible server without
+  // GET /v1/files, or a listing that keeps failing), the file is sent again
+  // all the same, and the user is told: a spare file costs nothing, a run
+  // that gives up costs the user's time. (A batch is another matter: see
+  // create().) A refused key or a cancel still ends the job.
+  bool unlisted = false;  // the server has no file listing: do not ask again
+  auto find_existing = [&]() -> std::optional<Remote> {
+    if (unlisted) return std::nullopt;
+    try {
+      std::optional<Remote> found = find_listed(
+          OBATCH_OP_LIST_FILES, {{"purpose", "batch"}},
+          [&](Fields &f) { return f["filename"] == filename && f["file_bytes"] == size; },
+          &unlisted);
+      if (unlisted)
+        note(
+            "an earlier upload may have arrived, but the server has no file listing to look "
+            "for it in (list files: no such endpoint); a spare copy costs nothing, so the "
+            "input is uploaded again");
+      return found;
+    } catch (const Error &e) {
+      if (upload_would_fail_too(e)) throw;
+      note(std::string("an earlier upload may have arrived, but looking for it failed (") +
+           e.what() + "); a spare copy costs nothing, so the input is uploaded again");
+      return std::nullopt;
+    }
   };
   // A job taken up again after its upload was sent: the file may exist.
   std::optional<Remote> found;
@@ -310,7 +345,8 @@ void Job::create() {
   if (args["input_file_id"].empty()) args.erase("input_file_id");
 
   // A create whose answer was lost may have made the batch (and the user
-  // would pay twice): find it by the tag in its metadata first.
+  // would pay twice): find it by the tag in its metadata first. Unlike the
+  // upload's, this lookup never gives way: when it fails, so does the job.
   auto find_existing = [&] {
     return find_listed(OBATCH_OP_LIST, {}, [&](Fields &b) {
       auto it = b.find(std::string("metadata.") + kTagKey);

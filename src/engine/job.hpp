@@ -81,9 +81,11 @@ class Job {
   // A problem the job survives, shown in error_message until the next
   // successful status check.
   void note(const std::string &message);
-  // The first item of a paged list `op` that `match` accepts.
-  std::optional<Remote> find_listed(int op, Fields args,
-                                    const std::function<bool(Fields &)> &match);
+  // The first item of a paged list `op` that `match` accepts. With
+  // `unserved`: a server without the listing (404, 405, 501) sets it and
+  // finds nothing, rather than failing.
+  std::optional<Remote> find_listed(int op, Fields args, const std::function<bool(Fields &)> &match,
+                                    bool *unserved = nullptr);
   void set_phase(int phase);
   void fail(int code, const std::string &message);
   template <class F> void update(F &&f);

@@ -41,16 +41,21 @@ Config keys (--config, POST /_control/config):
     faults            targeted one-shot faults: {"method", "path" | "path_prefix",
                       "path_suffix", "kind", "count" (default 1), "skip" (default 0),
                       "seconds" (holds, default 30), "rate" ("slow", bytes/s, default 4096)}
+    no_listing        listings this server lacks, like an OpenAI-compatible server that
+                      has only part of the API: "files" (GET /v1/files) and/or "batches"
+                      (GET /v1/batches) answer no_listing_status (default [])
+    no_listing_status 404 (no such URL, the default), 405 (method not allowed) or 501
+                      (not implemented)
 
 Besides the OpenAI calls, POST /v1/inline_batches?endpoint=E takes the JSONL requests as
 the body (Content-Type application/jsonl) and creates a batch without an upload.
 
-Fault kinds: "429", "500", "503" (that answer instead of the action), "reset" (close
-with RST instead of the action), "reset_after" / "500_after" (perform the action, then
-RST / answer 500: the lost-answer case), "truncate" (perform the action, send the full
-Content-Length but half the body, then close), "302" / "307" (answer that redirect, with
-an empty body, to config redirect_location), "echo_auth" (answer 500 with the request's
-Authorization header inside error.message, as a careless server might).
+Fault kinds: "429", "500", "503", "401" (that answer instead of the action; 401 as for a
+refused key), "reset" (close with RST instead of the action), "reset_after" / "500_after"
+(perform the action, then RST / answer 500: the lost-answer case), "truncate" (perform the
+action, send the full Content-Length but half the body, then close), "302" / "307" (answer
+that redirect, with an empty body, to config redirect_location), "echo_auth" (answer 500
+with the request's Authorization header inside error.message, as a careless server might).
 Holds, for killing a client at a precise point (each is listed by /_control/held while it
 lasts; it ends after the fault's "seconds", on POST /_control/release, or when the client
 goes away):
@@ -110,7 +115,7 @@ BATCH_ENDPOINTS = (
     "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos",
 )
 TERMINAL = ("completed", "expired", "failed", "cancelled")
-RESPONSE_FAULTS = ("429", "500", "503")
+RESPONSE_FAULTS = ("429", "500", "503", "401")
 HOLD_KINDS = ("hang_before", "hang_after", "stall", "slow")
 FAULT_KINDS = RESPONSE_FAULTS + ("reset", "reset_after", "500_after", "truncate") + HOLD_KINDS
 REDIRECT_FAULTS = ("302", "307")
@@ -132,7 +137,11 @@ DEFAULT_CONFIG = {
     "truncate_rate": 0.0,
     "redirect_location": None,
     "faults": [],
+    "no_listing": [],
+    "no_listing_status": 404,
 }
+LISTINGS = {"files": "/v1/files", "batches": "/v1/batches"}
+NO_LISTING_STATUSES = (404, 405, 501)
 
 BATCH_OPTIONAL_FIELDS = (
     "model", "errors", "output_file_id", "error_file_id", "in_progress_at", "expires_at",
@@ -185,6 +194,8 @@ AUTH_ERROR = ("Incorrect API key provided", "invalid_request_error", None, "inva
 
 
 def fault_response(kind, config):
+    if kind == "401":
+        return error_response(401, *AUTH_ERROR)
     if kind == "429":
         headers = {}
         if config["retry_after"] is not None:
@@ -258,6 +269,10 @@ def merged_config(base, update):
     check(isinstance(cfg["faults"], list), "faults", "list")
     check(cfg["redirect_location"] is None or isinstance(cfg["redirect_location"], str),
           "redirect_location", "string or null")
+    check(isinstance(cfg["no_listing"], list) and all(n in LISTINGS for n in cfg["no_listing"]),
+          "no_listing", f"list of {sorted(LISTINGS)}")
+    check(cfg["no_listing_status"] in NO_LISTING_STATUSES and is_int(cfg["no_listing_status"]),
+          "no_listing_status", f"one of {NO_LISTING_STATUSES}")
     if "faults" in update:
         cfg["faults"] = [validate_fault(f) for f in cfg["faults"]]
     return cfg
@@ -941,7 +956,24 @@ ROUTES = [
 ROUTES = [(method, re.compile(pattern + r"\Z"), func) for method, pattern, func in ROUTES]
 
 
+def missing_listing(config, method, path):
+    """The answer of a server without this listing (config no_listing), or None."""
+    if method != "GET" or path not in [LISTINGS[n] for n in config["no_listing"]]:
+        return None
+    status = config["no_listing_status"]
+    if status == 404:
+        return error_response(404, f"Invalid URL ({method} {path})")
+    if status == 405:
+        resp = error_response(405, f"Method Not Allowed ({method} {path})")
+        resp.headers["Allow"] = "POST"
+        return resp
+    return error_response(501, f"Not Implemented ({method} {path})", "server_error")
+
+
 def handle_api(state, method, path, req):
+    missing = missing_listing(state.config, method, path)
+    if missing:
+        return missing
     for route_method, pattern, func in ROUTES:
         match = pattern.match(path)
         if match and route_method == method:

@@ -607,6 +607,29 @@ def test_attempts_vs_acted(c):
     assert "seconds" in err["error"]["message"], err
 
 
+def test_no_listing(c):
+    """no_listing: a server with uploads and batches but without their listings."""
+    c.json("POST", "/_control/reset", auth=False)
+    c.config(no_listing=["files"])
+    try:
+        f = c.upload(chat_lines(1))
+        err = c.json("GET", "/v1/files?purpose=batch", expect=404)["error"]
+        assert "GET /v1/files" in err["message"], err
+        c.json("GET", "/v1/batches")  # the other listing is still there
+        assert c.json("GET", f"/v1/files/{f['id']}")["id"] == f["id"]  # and the file itself
+        c.config(no_listing=["files", "batches"], no_listing_status=405)
+        status, resp, _ = c.request("GET", "/v1/batches")
+        assert status == 405 and resp.getheader("Allow") == "POST", status
+        c.config(no_listing_status=501)
+        assert c.request("GET", "/v1/files")[0] == 501
+        assert c.stats()["list_calls"] == 1, c.stats()["list_calls"]
+        for bad in ({"no_listing": ["models"]}, {"no_listing_status": 500}):
+            c.json("POST", "/_control/config", bad, expect=400, auth=False)
+    finally:
+        c.config(no_listing=[], no_listing_status=404)
+    c.json("GET", "/v1/files")
+
+
 # ---- secrets and transport: redirects, a server that echoes the key, TLS
 
 
@@ -700,7 +723,8 @@ TESTS = [test_auth, test_full_lifecycle, test_fail_every, test_expired,
          test_hang_before_release_then_acts, test_hang_before_client_gone_abandons,
          test_hang_after_acts_then_holds, test_stall_upload_client_gone,
          test_stall_upload_released_acts, test_truncated_request_body_abandoned,
-         test_stall_download, test_slow_download_and_upload, test_attempts_vs_acted]
+         test_stall_download, test_slow_download_and_upload, test_attempts_vs_acted,
+         test_no_listing]
 
 TESTS += [test_redirect_faults, test_echo_auth_fault, test_tls]
 

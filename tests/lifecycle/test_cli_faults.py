@@ -4,7 +4,10 @@ Retry-After, 500, 503, connection reset) and 20% of downloads are cut short,
 with fixed seeds so every run sees the same faults; and the answer to an
 upload or a batch creation that the server performed is lost (reset or 500
 after acting). Every case ends with every result, exactly one upload and
-exactly one batch creation acted on by the server.
+exactly one batch creation acted on by the server; except against a server
+that cannot list its files (no GET /v1/files, or a listing that keeps
+failing), where a lost upload is sent again (two uploads, one batch), and one
+that cannot list its batches, where a lost create ends the run (one batch).
 """
 
 import collections
@@ -133,6 +136,87 @@ class CliFaultsTest(CliTestCase):
         self.faults_by_kind(stats)
         self.assertEqual(stats["upload_attempts"], 1, "the lost upload was sent again")
         self.assertEqual(stats["create_attempts"], 1, "the lost create was sent again")
+
+    # ---- a lost answer, and a server that cannot say what it did
+
+    def run_job(self, name, **config):
+        """Runs a 10-request job (input `name`) against the server configured with
+        `config`, then takes the faults and the missing listings away for the checks;
+        (exit code, stderr, output path, custom_ids, the server's stats)."""
+        self.server.config(**config)
+        ids = ["%s-%d" % (name, i) for i in range(1, 11)]
+        self.write_input(name + ".jsonl", [chat_line(cid, i) for i, cid in enumerate(ids)])
+        out = os.path.join("out", name + "-output.jsonl")
+        proc = self.run_cli("run", name + ".jsonl", "-o", out, "-e",
+                            os.path.join("out", name + "-errors.jsonl"), *POLL, timeout=50)
+        self.server.config(faults=[], no_listing=[])
+        return proc, os.path.join(self.cwd, out), ids, self.count_server()
+
+    def file_listings(self, stats):
+        return [r["status"] for r in stats["requests"]
+                if r["method"] == "GET" and r["path"] == "/v1/files"]
+
+    def test_upload_answer_lost_and_no_file_listing(self):
+        # An OpenAI-compatible server with uploads but no GET /v1/files: the file the
+        # lost upload made cannot be looked for, so it is uploaded again (a spare file
+        # costs nothing), and the run says so.
+        lost = {"method": "POST", "path": "/v1/files"}
+        for status, kind in ((404, "reset_after"), (405, "500_after"), (501, "reset_after")):
+            with self.subTest(status=status):
+                self.server.call("POST", "/_control/reset")
+                proc, output, ids, stats = self.run_job(
+                    "s%d" % status, faults=[dict(lost, kind=kind)], no_listing=["files"],
+                    no_listing_status=status)
+                self.assert_exit(proc, 0)
+                self.assertIn("the server has no file listing", proc.stderr)
+                self.assertIn("the input is uploaded again", proc.stderr)
+                self.assertEqual((stats["upload_attempts"], stats["uploads"]), (2, 2))
+                # Asked once, not retried (a 501 included), and not asked again.
+                self.assertEqual(self.file_listings(stats), [status])
+                self.assertEqual((stats["create_attempts"], stats["batches_created"]), (1, 1))
+                self.assertEqual(len(self.server.batches()), 1)
+                self.check_output(output, ids)
+                self.no_temp_files(self.outdir)
+
+    def test_upload_answer_lost_and_the_file_listing_keeps_failing(self):
+        # The listing is there but fails on every retry (429): uploading again beats
+        # giving up, as for a server without the listing.
+        proc, output, ids, stats = self.run_job(
+            "busy", retry_after_ms="1", faults=[
+                {"method": "POST", "path": "/v1/files", "kind": "reset_after"},
+                {"method": "GET", "path": "/v1/files", "kind": "429", "count": 50}])
+        self.assert_exit(proc, 0)
+        self.assertIn("looking for it failed (list files: HTTP 429", proc.stderr)
+        self.assertIn("the input is uploaded again", proc.stderr)
+        self.assertEqual(self.file_listings(stats), [429] * 6)  # the call and its 5 retries
+        self.assertEqual((stats["upload_attempts"], stats["uploads"]), (2, 2))
+        self.assertEqual(stats["batches_created"], 1)
+        self.check_output(output, ids)
+
+    def test_upload_answer_lost_and_the_file_listing_refuses_the_key(self):
+        # A refused key is no missing listing: the run ends, and the upload is not sent
+        # again into the same refusal.
+        proc, output, _, stats = self.run_job("refused", faults=[
+            {"method": "POST", "path": "/v1/files", "kind": "reset_after"},
+            {"method": "GET", "path": "/v1/files", "kind": "401"}])
+        self.assert_exit(proc, 4)
+        self.assertIn("list files: the server refused the API key", proc.stderr)
+        self.assertEqual((stats["upload_attempts"], stats["uploads"]), (1, 1))
+        self.assertEqual((stats["create_attempts"], stats["batches_created"]), (0, 0))
+        self.assertFalse(os.path.exists(output))
+
+    def test_create_answer_lost_and_no_batch_listing_still_fails(self):
+        # A second batch would be paid twice: without a batch listing to look in, a
+        # create whose answer was lost ends the run rather than creating again.
+        proc, output, _, stats = self.run_job("paid", no_listing=["batches"], faults=[
+            {"method": "POST", "path": "/v1/batches", "kind": "reset_after"}])
+        self.assert_exit(proc, 5)
+        self.assertIn("looking for what that attempt may have created: list batches: not found",
+                      proc.stderr)
+        self.assertEqual((stats["create_attempts"], stats["batches_created"]), (1, 1))
+        self.assertEqual((stats["upload_attempts"], stats["uploads"]), (1, 1))
+        self.assertEqual(len(self.server.batches()), 1)
+        self.assertFalse(os.path.exists(output))
 
 
 if __name__ == "__main__":
