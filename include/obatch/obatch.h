@@ -431,8 +431,11 @@ typedef struct obatch_problem {
 /*
  * Checks every line of `path` as obatch_add_file would (JSON, fields,
  * custom_id, endpoint, model, the provider's limits), but goes on after a
- * bad line, so one pass reports them all. `conf` chooses the provider (or
- * the first request's model does) and may lower its limits; it may be NULL.
+ * bad line, so one pass reports them all. A limit (requests, bytes,
+ * embedding inputs per batch) is one problem, at the first line past it,
+ * whose message ends with the whole file's total; the lines after it still
+ * get every other check. `conf` chooses the provider (or the first
+ * request's model does) and may lower its limits; it may be NULL.
  * At most `max_problems` problems are kept (0: 1000); the count goes on.
  * Returns OBATCH_OK when the file could be read, problems or not; an error
  * (OBATCH_EIO, ...) when not, with a message in errstr.
@@ -448,9 +451,9 @@ OBATCH_API uint64_t obatch_check_problems(const obatch_check_t *check);
 OBATCH_API int obatch_check_next(obatch_check_t *check,
                                  obatch_problem_t *problem);
 /*
- * What submitting the file would send, counting its good lines: provider,
- * endpoint, model, requests_added and bytes_total (phase BUILDING). Strings
- * live as long as the check.
+ * What submitting the file would send, counting its good lines (those past
+ * a limit too): provider, endpoint, model, requests_added and bytes_total
+ * (phase BUILDING). Strings live as long as the check.
  */
 OBATCH_API int obatch_check_info(const obatch_check_t *check,
                                  obatch_info_t *info);

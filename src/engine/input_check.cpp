@@ -1,6 +1,7 @@
 #include "engine/input_check.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 
 #include "core/request.hpp"
@@ -10,6 +11,15 @@
 
 namespace obatch {
 
+namespace {
+// "200000000 bytes (200 MB)", as BatchInput::append says it.
+std::string bytes_text(uint64_t bytes) {
+  char mb[32];
+  std::snprintf(mb, sizeof mb, "%.3g", static_cast<double>(bytes) / 1e6);
+  return std::to_string(bytes) + " bytes (" + mb + " MB)";
+}
+}  // namespace
+
 InputCheck::InputCheck(const Config &conf, size_t max_kept)
     : conf_(conf),
       max_kept_(max_kept ? max_kept : kDefaultMaxKept),
@@ -18,8 +28,40 @@ InputCheck::InputCheck(const Config &conf, size_t max_kept)
   // error of the call, not of a line).
   if (!conf_.get("provider").empty()) {
     provider_ = provider_for_batch(conf_, "");
-    input_.set_rules(provider_->rules(conf_));
+    set_rules(provider_->rules(conf_));
   }
+}
+
+// The limits stay here; the BatchInput checks the rest.
+void InputCheck::set_rules(InputRules rules) {
+  provider_name_ = rules.provider;
+  requests_.max = rules.max_requests;
+  bytes_.max = rules.max_bytes;
+  embedding_inputs_.max = rules.max_embedding_inputs;
+  rules.max_requests = rules.max_bytes = rules.max_embedding_inputs = 0;
+  input_.set_rules(std::move(rules));
+}
+
+bool InputCheck::crosses(Limit &limit, uint64_t total) {
+  limit.total = total;
+  if (!limit.max || limit.crossed || total <= limit.max) return false;
+  limit.crossed = true;
+  return true;
+}
+
+void InputCheck::add_limit_problem(Limit &limit, uint64_t line, const std::string &message) {
+  if (kept_.size() < max_kept_) limit.kept = kept_.size();
+  add_problem(line, OBATCH_ELIMIT, message);
+}
+
+void InputCheck::complete_limits() {
+  auto complete = [&](const Limit &limit, const std::string &tail) {
+    if (limit.kept != SIZE_MAX) kept_[limit.kept].message += tail;
+  };
+  complete(requests_, " (the file has " + std::to_string(requests_.total) + " requests)");
+  complete(embedding_inputs_,
+           " (the file has " + std::to_string(embedding_inputs_.total) + " inputs to embed)");
+  complete(bytes_, "; the whole file would be " + bytes_text(bytes_.total));
 }
 
 void InputCheck::add_problem(uint64_t line, int code, const std::string &message) {
@@ -44,9 +86,28 @@ void InputCheck::check_line(const std::string &line, uint64_t lineno, bool last,
       // The model of this line chose no provider: say which line.
       throw Error(e.code(), where + ": " + e.what());
     }
-    input_.set_rules(provider_->rules(conf_));
+    set_rules(provider_->rules(conf_));
   }
+  const uint64_t inputs = r.url == "/v1/embeddings" ? r.embedding_inputs : 0;
   input_.append(std::move(r), where, lineno);
+
+  // A good line: it counts toward the limits, in the order append checks
+  // them, with append's messages (validate and run say the same).
+  const std::string &p = provider_name_;
+  const uint64_t n = input_.count(), bytes = input_.bytes();
+  if (crosses(requests_, n))
+    add_limit_problem(requests_, lineno,
+                      where + ": the batch would have " + std::to_string(n) + " requests; " + p +
+                          " allows " + std::to_string(requests_.max));
+  if (crosses(embedding_inputs_, embedding_inputs_.total + inputs))
+    add_limit_problem(embedding_inputs_, lineno,
+                      where + ": the batch would embed " + std::to_string(embedding_inputs_.total) +
+                          " inputs; " + p + " allows " + std::to_string(embedding_inputs_.max) +
+                          " per embeddings batch");
+  if (crosses(bytes_, bytes))
+    add_limit_problem(bytes_, lineno,
+                      where + ": the input file would be " + std::to_string(bytes) + " bytes; " +
+                          p + " allows " + bytes_text(bytes_.max));
 }
 
 void InputCheck::run(const std::string &path) {
@@ -67,6 +128,7 @@ void InputCheck::run(const std::string &path) {
   if (in.bad()) throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
   if (input_.count() == 0 && count_ == 0)
     add_problem(0, OBATCH_EREQUEST, path + ": the file has no requests");
+  complete_limits();
 
   summary_ = JobSnapshot();
   summary_.phase = OBATCH_PHASE_BUILDING;

@@ -193,22 +193,42 @@ static void check_reports_every_line(void **state) {
   assert_int_equal(info.bytes_total, 2 * (strlen(CHAT_LINE("a", "gpt-4o-mini")) + 1));
 }
 
+/* A limit is one problem, its message completed with the file's total; the
+ * lines past it still get every other check (c's duplicate on line 5); the
+ * cap keeps the first problems, the count has them all. */
 static void check_limits_and_cap(void **state) {
   fixture_t *f = *state;
   char err[256] = "";
-  const char *in =
-      write_file(f, 0, "in.jsonl",
-                 CHAT_LINE("a", "gpt-4o-mini") "\n" CHAT_LINE("b", "gpt-4o-mini") "\n" CHAT_LINE(
-                     "c", "gpt-4o-mini") "\n" CHAT_LINE("d", "gpt-4o-mini") "\n");
+  const char *in = write_file(f, 0, "in.jsonl",
+                              CHAT_LINE("a", "gpt-4o-mini") "\n"
+                              CHAT_LINE("b", "gpt-4o-mini") "\n"
+                              CHAT_LINE("c", "gpt-4o-mini") "\n"
+                              "{not json\n"
+                              CHAT_LINE("c", "gpt-4o-mini") "\n"
+                              CHAT_LINE("d", "gpt-4o-mini") "\n");
   assert_int_equal(obatch_config_new(&f->conf), OBATCH_OK);
   assert_int_equal(obatch_config_set(f->conf, "provider", "openai", err, sizeof err), OBATCH_OK);
   assert_int_equal(obatch_config_set(f->conf, "max_requests", "1", err, sizeof err), OBATCH_OK);
   assert_int_equal(obatch_check_file(&f->check, f->conf, in, 2, err, sizeof err), OBATCH_OK);
   assert_int_equal(obatch_check_problems(f->check), 3); /* all counted... */
-  expect_problem(f->check, 2, OBATCH_ELIMIT, "allows 1");
-  expect_problem(f->check, 3, OBATCH_ELIMIT, "allows 1");
+  expect_problem(f->check, 2, OBATCH_ELIMIT,
+                 "line 2: the batch would have 2 requests; openai allows 1 (the file has 4 "
+                 "requests)");
+  expect_problem(f->check, 4, OBATCH_EJSON, "line 4");
   obatch_problem_t p = OBATCH_PROBLEM_INIT;
   assert_int_equal(obatch_check_next(f->check, &p), OBATCH_END); /* ...two kept */
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_check_info(f->check, &info), OBATCH_OK);
+  assert_int_equal(info.requests_added, 4); /* a, b, c, d */
+
+  obatch_check_destroy(f->check);
+  f->check = NULL;
+  assert_int_equal(obatch_check_file(&f->check, f->conf, in, 0, err, sizeof err), OBATCH_OK);
+  assert_int_equal(obatch_check_problems(f->check), 3);
+  expect_problem(f->check, 2, OBATCH_ELIMIT, "openai allows 1");
+  expect_problem(f->check, 4, OBATCH_EJSON, "line 4");
+  expect_problem(f->check, 5, OBATCH_EDUPLICATE, "custom_id \"c\" is already used by line 3");
+  assert_int_equal(obatch_check_next(f->check, &p), OBATCH_END);
 }
 
 /* The check's info to a version-1 caller: nothing past its struct. */

@@ -237,6 +237,42 @@ class CliOfflineTest(CliTestCase):
         self.assert_exit(proc, 3)
         self.assertEqual(proc.stdout + proc.stderr, "")
 
+    def test_validate_reports_a_limit_once(self):
+        # OpenAI's 50000 requests per batch: 50010 lines are one problem, not ten, and
+        # the lines past the limit still get every other check (a duplicate of a line
+        # before the limit and of one past it, bad JSON).
+        lines = [json.dumps(chat_line("r%d" % i)) for i in range(1, 50011)]
+        lines[50004] = json.dumps(chat_line("r10"))     # line 50005: line 10's custom_id
+        lines[50006] = "{not json"                      # line 50007
+        lines[50008] = json.dumps(chat_line("r50003"))  # line 50009: a line past the limit's
+        self.write_input("big.jsonl", lines)
+        proc = self.run_cli("validate", "big.jsonl", key=None)
+        self.assert_exit(proc, 3)
+        out = proc.stdout.splitlines()
+        self.assertEqual(len(out), 5, proc.stdout)
+        self.assertEqual(out[0], "big.jsonl line 50001: the batch would have 50001 requests; "
+                                 "openai allows 50000 (the file has 50007 requests)")
+        self.assertEqual(out[1], 'big.jsonl line 50005: custom_id "r10" is already used by line 10')
+        self.assertTrue(out[2].startswith("big.jsonl line 50007: the line is invalid JSON"), out[2])
+        self.assertEqual(out[3], 'big.jsonl line 50009: custom_id "r50003" is already used by '
+                                 'line 50003')
+        self.assertEqual(out[4], "big.jsonl: 4 problems in 50010 lines; nothing was sent")
+        # --json says the same: the count, the problems shown, the file's requests.
+        proc = self.run_cli("validate", "--json", "big.jsonl", key=None)
+        self.assert_exit(proc, 3)
+        objs = [json.loads(line) for line in proc.stdout.splitlines()]
+        problems, summary = objs[:-1], objs[-1]
+        self.assertEqual([(p["line"], p["code"]) for p in problems],
+                         [(50001, "limit"), (50005, "duplicate"), (50007, "json"),
+                          (50009, "duplicate")])
+        self.assertIn("(the file has 50007 requests)", problems[0]["message"])
+        self.assertEqual((summary["problems"], summary["shown"], summary["lines"],
+                          summary["requests"]), (4, 4, 50010, 50007))
+        # Capped, the limit still counts once.
+        proc = self.run_cli("validate", "--max-problems", "1", "big.jsonl", key=None)
+        self.assertEqual(proc.stdout.splitlines()[1:], [
+            "... and 3 more problems", "big.jsonl: 4 problems in 50010 lines; nothing was sent"])
+
     def test_validate_stdin(self):
         bad = json.dumps(chat_line("a")) + "\n" + json.dumps(chat_line("a")) + "\n"
         proc = self.run_stdin(bad, "validate", "-")

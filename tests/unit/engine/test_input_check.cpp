@@ -6,7 +6,9 @@
 
 #include <vector>
 
+#include "core/batch_input.hpp"
 #include "engine/input_check.hpp"
+#include "providers/provider.hpp"
 #include "unit_support.hpp"
 
 using obatch::Config;
@@ -113,19 +115,171 @@ static void request_and_byte_limits(void **) {
   for (int i = 1; i <= 5; i++) text += line("r" + std::to_string(i)) + "\n";
   unit::write_all(path, text);
 
+  // One problem, not one per line past the limit; the lines past it count.
   InputCheck by_count(openai({{"max_requests", "3"}}), 0);
   by_count.run(path);
-  assert_int_equal(by_count.problem_count(), 2);
-  expect_problem(by_count.problems()[0], 4, OBATCH_ELIMIT, "allows 3");
-  expect_problem(by_count.problems()[1], 5, OBATCH_ELIMIT, "the batch would have 4 requests");
-  assert_int_equal(by_count.summary().requests_added, 3);
+  assert_int_equal(by_count.problem_count(), 1);
+  assert_int_equal(by_count.problems().size(), 1);
+  expect_problem(by_count.problems()[0], 4, OBATCH_ELIMIT,
+                 path +
+                     " line 4: the batch would have 4 requests; openai allows 3 (the file has 5 "
+                     "requests)");
+  assert_int_equal(by_count.summary().requests_added, 5);
 
-  std::string limit = std::to_string(2 * (line("r1").size() + 1) + 1);
+  const size_t one = line("r1").size() + 1;
+  std::string limit = std::to_string(2 * one + 1);
   InputCheck by_bytes(openai({{"max_bytes", limit.c_str()}}), 0);
   by_bytes.run(path);
-  assert_int_equal(by_bytes.problem_count(), 3);
-  expect_problem(by_bytes.problems()[0], 3, OBATCH_ELIMIT, "allows " + limit + " bytes");
-  assert_int_equal(by_bytes.summary().requests_added, 2);
+  assert_int_equal(by_bytes.problem_count(), 1);
+  expect_problem(by_bytes.problems()[0], 3, OBATCH_ELIMIT,
+                 "the input file would be " + std::to_string(3 * one) + " bytes; openai allows " +
+                     limit + " bytes");
+  assert_contains(by_bytes.problems()[0].message,
+                  "; the whole file would be " + std::to_string(5 * one) + " bytes (");
+  assert_int_equal(by_bytes.summary().requests_added, 5);
+  assert_int_equal(by_bytes.summary().bytes_total, 5 * one);
+}
+
+// Past a limit every line still gets every other check: its JSON, its
+// fields, its custom_id against every earlier line (those past the limit
+// too), the model and the endpoint.
+static void lines_past_a_limit_get_every_other_check(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  const std::vector<std::string> lines = {
+      line("r1"),                                             // 1
+      line("r2"),                                             // 2
+      line("r3"),                                             // 3
+      line("r4"),                                             // 4 the 4th request: over 3
+      line("r5"),                                             // 5
+      "{bad",                                                 // 6 not JSON
+      line("r2"),                                             // 7 duplicate of line 2
+      line("r5"),                                             // 8 duplicate of line 5
+      line("r9", "gpt-4o"),                                   // 9 a second model
+      line("e", "text-embedding-3-small", "/v1/embeddings"),  // 10 another endpoint
+      line("r11"),                                            // 11
+  };
+  std::string text;
+  for (auto &l : lines) text += l + "\n";
+  unit::write_all(path, text);
+  InputCheck check(openai({{"max_requests", "3"}}), 100);
+  check.run(path);
+  const auto &p = check.problems();
+  assert_int_equal(check.problem_count(), 6);
+  assert_int_equal(p.size(), 6);
+  expect_problem(p[0], 4, OBATCH_ELIMIT, "allows 3 (the file has 6 requests)");
+  expect_problem(p[1], 6, OBATCH_EJSON, path + " line 6");
+  expect_problem(p[2], 7, OBATCH_EDUPLICATE, "custom_id \"r2\" is already used by line 2");
+  expect_problem(p[3], 8, OBATCH_EDUPLICATE, "custom_id \"r5\" is already used by line 5");
+  expect_problem(p[4], 9, OBATCH_EMODEL, "differs from \"gpt-4o-mini\" (line 1)");
+  expect_problem(p[5], 10, OBATCH_EREQUEST, "differs from the batch's endpoint");
+  assert_int_equal(check.summary().requests_added, 6);  // r1..r5, r11
+}
+
+// The limit belongs to the first good line past it: a bad line there is
+// reported as what it is, and the next good line crosses the limit.
+static void the_limit_is_on_the_first_good_line_past_it(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  unit::write_all(path, line("a") + "\n" + line("b") + "\n" + line("a") + "\n" + line("c") + "\n" +
+                            line("d") + "\n");
+  InputCheck check(openai({{"max_requests", "2"}}), 0);
+  check.run(path);
+  const auto &p = check.problems();
+  assert_int_equal(check.problem_count(), 2);
+  expect_problem(p[0], 3, OBATCH_EDUPLICATE, "custom_id \"a\" is already used by line 1");
+  expect_problem(p[1], 4, OBATCH_ELIMIT,
+                 "the batch would have 3 requests; openai allows 2 (the file has 4 requests)");
+}
+
+// Each limit once, each on its own first line past it.
+static void each_limit_is_one_problem(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  std::string text;
+  for (int i = 1; i <= 6; i++) text += line("r" + std::to_string(i)) + "\n";
+  unit::write_all(path, text);
+  const size_t one = line("r1").size() + 1;
+  std::string bytes = std::to_string(3 * one + 1);
+  InputCheck check(openai({{"max_requests", "2"}, {"max_bytes", bytes.c_str()}}), 0);
+  check.run(path);
+  const auto &p = check.problems();
+  assert_int_equal(check.problem_count(), 2);
+  expect_problem(p[0], 3, OBATCH_ELIMIT, "the batch would have 3 requests");
+  expect_problem(p[1], 4, OBATCH_ELIMIT, "the input file would be " + std::to_string(4 * one));
+  assert_int_equal(check.summary().requests_added, 6);
+}
+
+static std::string embeddings_line(const std::string &custom_id, size_t inputs) {
+  std::string list;
+  for (size_t i = 0; i < inputs; i++) list += i ? ",\"x\"" : "\"x\"";
+  return R"({"custom_id":")" + custom_id +
+         R"(","method":"POST","url":"/v1/embeddings","body":{"model":"text-embedding-3-small",)" +
+         R"("input":[)" + list + "]}}";
+}
+
+// OpenAI's 50000 inputs per embeddings batch: one problem too.
+static void embedding_inputs_limit_is_one_problem(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  unit::write_all(path, embeddings_line("e1", 30000) + "\n" + embeddings_line("e2", 20001) + "\n" +
+                            embeddings_line("e3", 10) + "\n" + embeddings_line("e4", 5) + "\n" +
+                            embeddings_line("e3", 1) + "\n");
+  InputCheck check(openai(), 0);
+  check.run(path);
+  const auto &p = check.problems();
+  assert_int_equal(check.problem_count(), 2);
+  expect_problem(p[0], 2, OBATCH_ELIMIT,
+                 path +
+                     " line 2: the batch would embed 50001 inputs; openai allows 50000 per "
+                     "embeddings batch (the file has 50016 inputs to embed)");
+  expect_problem(p[1], 5, OBATCH_EDUPLICATE, "custom_id \"e3\" is already used by line 3");
+  assert_int_equal(check.summary().requests_added, 4);
+}
+
+// A limit problem not kept (max_problems reached) is still counted once.
+static void an_unkept_limit_counts_once(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  std::string text = "{bad\n";
+  for (int i = 1; i <= 5; i++) text += line("r" + std::to_string(i)) + "\n";
+  unit::write_all(path, text);
+  InputCheck check(openai({{"max_requests", "1"}}), 1);
+  check.run(path);
+  assert_int_equal(check.problem_count(), 2);
+  assert_int_equal(check.problems().size(), 1);
+  expect_problem(check.problems()[0], 1, OBATCH_EJSON, "line 1");
+}
+
+// validate and run name a limit alike: the run's error (BatchInput) starts
+// the check's problem, which adds the file's total.
+static void a_limit_reads_as_the_run_says_it(void **) {
+  unit::TempDir tmp;
+  const size_t one = line("r1").size() + 1;
+  const std::string bytes = std::to_string(2 * one);
+  struct Case {
+    Config conf;
+    std::string text;
+  } cases[] = {
+      {openai({{"max_requests", "2"}}), line("r1") + "\n" + line("r2") + "\n" + line("r3") + "\n"},
+      {openai({{"max_bytes", bytes.c_str()}}),
+       line("r1") + "\n" + line("r2") + "\n" + line("r3") + "\n"},
+      {openai(), embeddings_line("e1", 50000) + "\n" + embeddings_line("e2", 1) + "\n"},
+  };
+  for (auto &c : cases) {
+    std::string path = tmp.file("in.jsonl");
+    unit::write_all(path, c.text);
+    obatch::BatchInput run("", "request");
+    run.set_rules(obatch::provider_for_batch(c.conf, "")->rules(c.conf));
+    std::string said = EXPECT_ERROR(OBATCH_ELIMIT, path + " line ", run.append_file(path));
+    InputCheck check(c.conf, 0);
+    check.run(path);
+    assert_int_equal(check.problem_count(), 1);
+    const std::string &message = check.problems()[0].message;
+    if (message.compare(0, said.size(), said) != 0)
+      fail_msg("validate says \"%s\"; run says \"%s\"", message.c_str(), said.c_str());
+    assert_true(message.size() > said.size());
+  }
 }
 
 static void max_problems_keeps_the_first(void **) {
@@ -238,6 +392,12 @@ static const struct CMUnitTest input_check_tests[] = {
     cmocka_unit_test(bom_on_line_one),
     cmocka_unit_test(provider_from_the_first_good_model),
     cmocka_unit_test(request_and_byte_limits),
+    cmocka_unit_test(lines_past_a_limit_get_every_other_check),
+    cmocka_unit_test(the_limit_is_on_the_first_good_line_past_it),
+    cmocka_unit_test(each_limit_is_one_problem),
+    cmocka_unit_test(embedding_inputs_limit_is_one_problem),
+    cmocka_unit_test(an_unkept_limit_counts_once),
+    cmocka_unit_test(a_limit_reads_as_the_run_says_it),
     cmocka_unit_test(max_problems_keeps_the_first),
     cmocka_unit_test(empty_file_is_one_problem),
     cmocka_unit_test(trailing_blank_line_is_fine),
