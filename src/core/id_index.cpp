@@ -15,24 +15,28 @@ uint32_t IdIndex::hash_of(std::string_view id) {
 size_t IdIndex::slot_of(std::string_view id, uint32_t h) const {
   const size_t mask = table_.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
-    uint32_t t = table_[i];
+    const uint64_t t = table_[i];
     if (t == 0) return i;
-    const Entry &e = entries_[t - 1];
-    if (e.hash == h && e.length == id.size() &&
+    if (static_cast<uint32_t>(t >> 32) != h) continue;
+    const Entry &e = entries_[static_cast<uint32_t>(t) - 1];
+    if (e.length == id.size() &&
         std::memcmp(blocks_[e.block].data() + e.offset, id.data(), id.size()) == 0)
       return i;
   }
 }
 
+void IdIndex::place(uint32_t h, uint64_t pos) {
+  const size_t mask = table_.size() - 1;
+  size_t i = h & mask;
+  while (table_[i] != 0) i = (i + 1) & mask;
+  table_[i] = slot_value(h, pos);
+}
+
 void IdIndex::grow() {
-  size_t cap = table_.empty() ? 64 : table_.size() * 2;
-  table_.assign(cap, 0);
-  const size_t mask = cap - 1;
-  for (size_t p = 0; p < entries_.size(); p++) {
-    size_t i = entries_[p].hash & mask;
-    while (table_[i] != 0) i = (i + 1) & mask;
-    table_[i] = static_cast<uint32_t>(p + 1);
-  }
+  std::vector<uint64_t> old(table_.empty() ? 64 : table_.size() * 2, 0);
+  old.swap(table_);
+  for (uint64_t t : old)
+    if (t != 0) place(static_cast<uint32_t>(t >> 32), static_cast<uint32_t>(t) - 1);
 }
 
 bool IdIndex::add(std::string_view id) {
@@ -46,23 +50,58 @@ bool IdIndex::add(std::string_view id) {
   if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < id.size()) {
     // Blocks double from 4 kB up to kBlockBytes: a batch of ten requests
     // must not cost a megabyte (programs keep many small batches open).
-    size_t want = blocks_.empty() ? kFirstBlockBytes
-                                  : std::min(kBlockBytes, blocks_.back().capacity() * 2);
+    size_t want =
+        blocks_.empty() ? kFirstBlockBytes : std::min(kBlockBytes, blocks_.back().capacity() * 2);
     blocks_.emplace_back();
     blocks_.back().reserve(std::max(want, id.size()));
   }
   std::vector<char> &block = blocks_.back();
   entries_.push_back({static_cast<uint32_t>(blocks_.size() - 1),
-                      static_cast<uint32_t>(block.size()), static_cast<uint32_t>(id.size()), h});
+                      static_cast<uint32_t>(block.size()), static_cast<uint32_t>(id.size())});
   block.insert(block.end(), id.begin(), id.end());
-  table_[slot] = static_cast<uint32_t>(entries_.size());
+  table_[slot] = slot_value(h, entries_.size() - 1);
   return true;
 }
 
 uint64_t IdIndex::find(std::string_view id) const {
   if (table_.empty()) return npos;
-  uint32_t t = table_[slot_of(id, hash_of(id))];
-  return t == 0 ? npos : t - 1;
+  const uint64_t t = table_[slot_of(id, hash_of(id))];
+  return t == 0 ? npos : static_cast<uint32_t>(t) - 1;
+}
+
+void IdIndex::find_many(const std::string_view *ids, size_t n, uint64_t *pos) const {
+  if (table_.empty()) {
+    for (size_t k = 0; k < n; k++) pos[k] = npos;
+    return;
+  }
+  constexpr size_t kGroup = 32;
+  const size_t mask = table_.size() - 1;
+  uint32_t hashes[kGroup];
+  for (size_t base = 0; base < n; base += kGroup) {
+    const size_t m = std::min(kGroup, n - base);
+    // Three rounds, each touching what the next one reads: the table slot,
+    // then the entry it names, then the id's text.
+    for (size_t k = 0; k < m; k++) {
+      hashes[k] = hash_of(ids[base + k]);
+      __builtin_prefetch(&table_[hashes[k] & mask]);
+    }
+    for (size_t k = 0; k < m; k++) {
+      const uint64_t t = table_[hashes[k] & mask];
+      if (t != 0 && static_cast<uint32_t>(t >> 32) == hashes[k])
+        __builtin_prefetch(&entries_[static_cast<uint32_t>(t) - 1]);
+    }
+    for (size_t k = 0; k < m; k++) {
+      const uint64_t t = table_[hashes[k] & mask];
+      if (t != 0 && static_cast<uint32_t>(t >> 32) == hashes[k]) {
+        const Entry &e = entries_[static_cast<uint32_t>(t) - 1];
+        __builtin_prefetch(blocks_[e.block].data() + e.offset);
+      }
+    }
+    for (size_t k = 0; k < m; k++) {
+      const uint64_t t = table_[slot_of(ids[base + k], hashes[k])];
+      pos[base + k] = t == 0 ? npos : static_cast<uint32_t>(t) - 1;
+    }
+  }
 }
 
 void IdIndex::truncate(uint64_t n) {
@@ -79,12 +118,7 @@ void IdIndex::truncate(uint64_t n) {
   entries_.resize(n);
   // Rare (a rolled-back file): rebuild the table rather than delete from it.
   std::fill(table_.begin(), table_.end(), 0);
-  const size_t mask = table_.size() - 1;
-  for (size_t p = 0; p < entries_.size(); p++) {
-    size_t i = entries_[p].hash & mask;
-    while (table_[i] != 0) i = (i + 1) & mask;
-    table_[i] = static_cast<uint32_t>(p + 1);
-  }
+  for (uint64_t p = 0; p < entries_.size(); p++) place(hash_of(view(p)), p);
 }
 
 void IdIndex::clear() {

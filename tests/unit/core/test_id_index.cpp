@@ -1,5 +1,8 @@
 // IdIndex: custom_ids in input order with a hash lookup whose keys are views
 // into the stored strings.
+#include <string>
+#include <vector>
+
 #include "core/id_index.hpp"
 #include "unit_support.hpp"
 
@@ -110,7 +113,29 @@ static void truncate_across_blocks(void **) {
   assert_int_equal(ids.find(big), 1001);
 }
 
+// find_many answers exactly as find does, hits and misses mixed, across
+// more than one group of lookups and ids whose hashes collide in the table.
+static void find_many_agrees_with_find(void **) {
+  IdIndex ids;
+  for (int i = 0; i < 5000; i++) assert_true(ids.add("id-" + std::to_string(i)));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 300; i++)
+    keys.push_back(i % 3 == 0 ? "absent-" + std::to_string(i) : "id-" + std::to_string(i * 13));
+  keys.push_back("");
+  std::vector<std::string_view> views(keys.begin(), keys.end());
+  std::vector<uint64_t> pos(views.size(), 7);
+  ids.find_many(views.data(), views.size(), pos.data());
+  for (size_t k = 0; k < keys.size(); k++) assert_int_equal(pos[k], ids.find(keys[k]));
+  assert_int_equal(pos[1], 13);
+  assert_true(pos[0] == IdIndex::npos);
+
+  IdIndex empty;
+  empty.find_many(views.data(), 2, pos.data());
+  assert_true(pos[0] == IdIndex::npos && pos[1] == IdIndex::npos);
+}
+
 static const struct CMUnitTest id_index_tests[] = {
+    cmocka_unit_test(find_many_agrees_with_find),
     cmocka_unit_test(truncate_across_blocks),
     cmocka_unit_test(add_and_find),
     cmocka_unit_test(duplicate_is_refused),
