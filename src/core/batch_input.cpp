@@ -91,6 +91,9 @@ std::string BatchInput::next_custom_id() const {
   // prefix-N for the N-th request; if the caller already used that id
   // themselves, prefix-N-2, prefix-N-3, ... (stable for the same input).
   std::string base = id_prefix_ + "-" + std::to_string(ids_.size() + 1);
+  // Until a caller's own id starts with the prefix, the N-th request's
+  // prefix-N is new by construction: no lookup (a cache miss per request).
+  if (!prefixed_ids_) return base;
   std::string id = base;
   for (int k = 2; ids_.find(id) != IdIndex::npos; k++) id = base + "-" + std::to_string(k);
   return id;
@@ -145,11 +148,16 @@ std::string BatchInput::origin(uint64_t index) const {
 void BatchInput::append(Request r, const std::string &where, uint64_t line_in_file) {
   if (finished_) throw Error(OBATCH_ESTATE, where + ": the input is already closed");
   const uint64_t n = ids_.size() + 1;  // this request's 1-based position
-  if (r.custom_id.empty()) r.custom_id = next_custom_id();
+  if (r.custom_id.empty()) {
+    r.custom_id = next_custom_id();
+  } else if (!prefixed_ids_ && r.custom_id.size() > id_prefix_.size() &&
+             r.custom_id.compare(0, id_prefix_.size(), id_prefix_) == 0 &&
+             r.custom_id[id_prefix_.size()] == '-') {
+    prefixed_ids_ = true;  // set for good: a rollback keeps it (only slower)
+  }
 
-  if (!rules_.endpoints.empty() &&
-      std::find(rules_.endpoints.begin(), rules_.endpoints.end(), r.url) ==
-          rules_.endpoints.end()) {
+  if (!rules_.endpoints.empty() && std::find(rules_.endpoints.begin(), rules_.endpoints.end(),
+                                             r.url) == rules_.endpoints.end()) {
     std::string list;
     for (auto &e : rules_.endpoints) list += (list.empty() ? "" : ", ") + e;
     throw Error(OBATCH_EREQUEST, where + ": url " + message_quote(r.url) +
@@ -161,10 +169,9 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
                                      " differs from the batch's endpoint " +
                                      message_quote(endpoint_) + "; a batch has one endpoint");
   if (rules_.one_model && !model_.empty() && !r.model.empty() && r.model != model_)
-    throw Error(OBATCH_EMODEL, where + ": model " + message_quote(r.model) +
-                                   " differs from " + message_quote(model_) + " (" +
-                                   origin(first_model_request_) + "); " + rules_.provider +
-                                   " allows one model per batch");
+    throw Error(OBATCH_EMODEL, where + ": model " + message_quote(r.model) + " differs from " +
+                                   message_quote(model_) + " (" + origin(first_model_request_) +
+                                   "); " + rules_.provider + " allows one model per batch");
   if (rules_.max_requests && n > rules_.max_requests)
     throw Error(OBATCH_ELIMIT, where + ": the batch would have " + std::to_string(n) +
                                    " requests; " + rules_.provider + " allows " +
@@ -198,8 +205,7 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
                                    rules_.provider + " allows " + bytes_text(rules_.max_bytes));
   if (!ids_.add(r.custom_id))
     throw Error(OBATCH_EDUPLICATE, where + ": custom_id " + message_quote(r.custom_id) +
-                                       " is already used by " +
-                                       origin(ids_.find(r.custom_id)));
+                                       " is already used by " + origin(ids_.find(r.custom_id)));
   try {
     write(line);
   } catch (...) {

@@ -95,7 +95,8 @@ class BatchInput {
 
   std::string path_;
   std::string id_prefix_;
-  FILE *file_ = nullptr;  // null when writing nothing
+  bool prefixed_ids_ = false;  // a caller's custom_id looked like "<prefix>-..."
+  FILE *file_ = nullptr;       // null when writing nothing
   bool finished_ = false;
   InputRules rules_;
   IdIndex ids_;

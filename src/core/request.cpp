@@ -15,9 +15,7 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-bool contains(const std::string &s, const char *part) {
-  return s.find(part) != std::string::npos;
-}
+bool contains(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
 
 std::string type_name(element_type t) {
   switch (t) {
@@ -72,8 +70,8 @@ std::string encoding_problem(std::string_view text) {
   return "";
 }
 
-element parse_json(simdjson::dom::parser &parser, std::string_view text,
-                   const std::string &where, const char *what) {
+element parse_json(simdjson::dom::parser &parser, std::string_view text, const std::string &where,
+                   const char *what) {
   element doc;
   auto err = parser.parse(text.data(), text.size()).get(doc);
   if (err) {
@@ -85,32 +83,47 @@ element parse_json(simdjson::dom::parser &parser, std::string_view text,
 }
 
 // Checks the body object and fills the request's url, model and body.
-void check_body(element body, std::string_view body_text, Request *r,
-                const std::string &where) {
+void check_body(element body, std::string_view body_text, Request *r, const std::string &where) {
   if (!body.is_object())
-    fail(OBATCH_EREQUEST, where, "the body must be a JSON object, not " +
-                                     type_name(body.type()));
+    fail(OBATCH_EREQUEST, where, "the body must be a JSON object, not " + type_name(body.type()));
   object obj = body.get_object().value_unsafe();
-  element model;
-  if (obj["model"].get(model) == simdjson::SUCCESS) {
+  // One pass over the fields (the first of two equal keys counts, as with
+  // obj["key"]) rather than a scan of every key per field looked up.
+  element model, stream, messages, input, prompt;
+  bool has_model = false, has_stream = false, has_messages = false, has_input = false,
+       has_prompt = false;
+  for (auto field : obj) {
+    std::string_view k = field.key;
+    bool *seen = nullptr;
+    element *slot = nullptr;
+    if (k == "model")
+      seen = &has_model, slot = &model;
+    else if (k == "messages")
+      seen = &has_messages, slot = &messages;
+    else if (k == "input")
+      seen = &has_input, slot = &input;
+    else if (k == "prompt")
+      seen = &has_prompt, slot = &prompt;
+    else if (k == "stream")
+      seen = &has_stream, slot = &stream;
+    if (seen && !*seen) {
+      *seen = true;
+      *slot = field.value;
+    }
+  }
+  if (has_model) {
     if (!model.is_string())
-      fail(OBATCH_EREQUEST, where, "body field \"model\" must be a string, not " +
-                                       type_name(model.type()));
+      fail(OBATCH_EREQUEST, where,
+           "body field \"model\" must be a string, not " + type_name(model.type()));
     std::string_view name = model.get_string().value_unsafe();
     if (name.empty()) fail(OBATCH_EREQUEST, where, "body field \"model\" is empty");
     r->model = std::string(name);
   }
-  element stream;
-  if (obj["stream"].get(stream) == simdjson::SUCCESS && !stream.is_null() &&
-      !(stream.is_bool() && !stream.get_bool().value_unsafe()))
+  if (has_stream && !stream.is_null() && !(stream.is_bool() && !stream.get_bool().value_unsafe()))
     fail(OBATCH_EREQUEST, where,
          "body field \"stream\" must be false or absent; batch requests cannot stream "
          "(remove it)");
 
-  element messages, input, prompt;
-  bool has_messages = obj["messages"].get(messages) == simdjson::SUCCESS;
-  bool has_input = obj["input"].get(input) == simdjson::SUCCESS;
-  bool has_prompt = obj["prompt"].get(prompt) == simdjson::SUCCESS;
   if (r->url.empty()) {
     r->url = infer_endpoint(has_messages, has_input, has_prompt, r->model);
     if (r->url.empty())
@@ -149,9 +162,8 @@ thread_local simdjson::dom::parser tl_parser;
 
 const std::vector<std::string> &openai_endpoints() {
   static const std::vector<std::string> list = {
-      "/v1/responses",   "/v1/chat/completions",   "/v1/embeddings",
-      "/v1/completions", "/v1/moderations",        "/v1/images/generations",
-      "/v1/images/edits", "/v1/videos"};
+      "/v1/responses",   "/v1/chat/completions",   "/v1/embeddings",   "/v1/completions",
+      "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos"};
   return list;
 }
 
@@ -164,8 +176,7 @@ std::string infer_endpoint(bool has_messages, bool has_input, bool has_prompt,
     return "/v1/responses";
   }
   if (has_prompt) {
-    if (contains(model, "image") || contains(model, "dall-e"))
-      return "/v1/images/generations";
+    if (contains(model, "image") || contains(model, "dall-e")) return "/v1/images/generations";
     return "/v1/completions";
   }
   return "";
@@ -174,9 +185,9 @@ std::string infer_endpoint(bool has_messages, bool has_input, bool has_prompt,
 void check_custom_id(std::string_view id, const std::string &where) {
   if (id.empty()) fail(OBATCH_EREQUEST, where, "custom_id is empty");
   if (id.size() > kMaxCustomIdBytes)
-    fail(OBATCH_EREQUEST, where, "custom_id is " + std::to_string(id.size()) +
-                                     " bytes; the limit is " +
-                                     std::to_string(kMaxCustomIdBytes));
+    fail(OBATCH_EREQUEST, where,
+         "custom_id is " + std::to_string(id.size()) + " bytes; the limit is " +
+             std::to_string(kMaxCustomIdBytes));
   for (unsigned char c : id)
     if (c < 0x20 || c == 0x7f)
       fail(OBATCH_EREQUEST, where, "custom_id contains a control character");
@@ -206,16 +217,15 @@ Request parse_request_body(std::string_view body_json, const std::string &custom
 Request parse_request_line(std::string_view line, const std::string &where) {
   element doc = parse_json(tl_parser, line, where, "the line");
   if (!doc.is_object())
-    fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " +
-                                     type_name(doc.type()));
+    fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " + type_name(doc.type()));
   object obj = doc.get_object().value_unsafe();
   Request r;
   element v;
   if (obj["custom_id"].get(v) != simdjson::SUCCESS)
     fail(OBATCH_EREQUEST, where, "field \"custom_id\" is missing");
   if (!v.is_string())
-    fail(OBATCH_EREQUEST, where, "field \"custom_id\" must be a string, not " +
-                                     type_name(v.type()));
+    fail(OBATCH_EREQUEST, where,
+         "field \"custom_id\" must be a string, not " + type_name(v.type()));
   r.custom_id = std::string(v.get_string().value_unsafe());
   check_custom_id(r.custom_id, where);
   if (obj["method"].get(v) != simdjson::SUCCESS)

@@ -83,6 +83,22 @@ static void auto_ids_step_around_the_callers_ids(void **) {
   assert_str_eq(in.ids().at(2), "req-3");
 }
 
+// Generated ids skip their lookup until a caller's id looks like one; from
+// then on every generated id is looked up, also for ids taken after it.
+static void auto_ids_look_up_once_a_callers_id_has_the_prefix(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.append(chat(""), "request 1");
+  in.append(chat("req2"), "request 2");  // no dash: cannot be a generated id
+  in.append(chat("req-5"), "request 3");
+  in.append(chat(""), "request 4");
+  in.append(chat(""), "request 5");
+  assert_str_eq(in.ids().at(0), "req-1");
+  assert_str_eq(in.ids().at(3), "req-4");
+  assert_str_eq(in.ids().at(4), "req-5-2");
+  assert_int_equal(in.count(), 5);
+}
+
 static void duplicate_names_the_earlier_request(void **) {
   unit::TempDir tmp;
   BatchInput in(tmp.file("in.jsonl"), "req");
@@ -558,6 +574,7 @@ static const struct CMUnitTest batch_input_tests[] = {
     cmocka_unit_test(custom_id_is_json_escaped),
     cmocka_unit_test(auto_ids_are_prefix_n),
     cmocka_unit_test(auto_ids_step_around_the_callers_ids),
+    cmocka_unit_test(auto_ids_look_up_once_a_callers_id_has_the_prefix),
     cmocka_unit_test(duplicate_names_the_earlier_request),
     cmocka_unit_test(mixed_urls_rejected),
     cmocka_unit_test(one_model_rule),
