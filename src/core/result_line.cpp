@@ -41,9 +41,12 @@ void append_json_string(std::string &out, std::string_view s) {
     out.append(p + i, j - i);
     if (j == n) break;
     unsigned char c = static_cast<unsigned char>(p[j]);
-    if (c == '"') out.append("\\\"", 2);
-    else if (c == '\\') out.append("\\\\", 2);
-    else out.append(kControl[c]);
+    if (c == '"')
+      out.append("\\\"", 2);
+    else if (c == '\\')
+      out.append("\\\\", 2);
+    else
+      out.append(kControl[c]);
     i = j + 1;
   }
   out.push_back('"');
@@ -77,9 +80,7 @@ void append_minified(std::string &out, element e) {
       out.push_back('}');
       return;
     }
-    case element_type::STRING:
-      append_json_string(out, e.get_string().value_unsafe());
-      return;
+    case element_type::STRING: append_json_string(out, e.get_string().value_unsafe()); return;
     case element_type::INT64: {
       char buf[24];
       auto r = std::to_chars(buf, buf + sizeof buf, e.get_int64().value_unsafe());
@@ -98,19 +99,19 @@ void append_minified(std::string &out, element e) {
       out.append(buf, static_cast<size_t>(end - buf));
       return;
     }
-    case element_type::BOOL:
-      out.append(e.get_bool().value_unsafe() ? "true" : "false");
-      return;
-    case element_type::NULL_VALUE:
-      out.append("null", 4);
-      return;
+    case element_type::BOOL: out.append(e.get_bool().value_unsafe() ? "true" : "false"); return;
+    case element_type::NULL_VALUE: out.append("null", 4); return;
   }
 }
 
-simdjson::dom::object parse_object(std::string_view line, const WhereFn &where) {
+simdjson::dom::object parse_object(std::string_view line, const WhereFn &where,
+                                   bool padded = false) {
   element doc;
-  auto err = tl_parser.parse(line.data(), line.size()).get(doc);
-  if (err) bad(where(), std::string("not a JSON result line (") + simdjson::error_message(err) + ")");
+  // `padded`: SIMDJSON_PADDING readable bytes follow the line, so the
+  // parser reads it in place instead of copying it first.
+  auto err = tl_parser.parse(line.data(), line.size(), !padded).get(doc);
+  if (err)
+    bad(where(), std::string("not a JSON result line (") + simdjson::error_message(err) + ")");
   if (!doc.is_object()) bad(where(), "a result line must be a JSON object");
   return doc.get_object().value_unsafe();
 }
@@ -160,8 +161,9 @@ std::string result_line_custom_id(std::string_view line, const std::string &wher
   return std::string(result_line_custom_id_view(line, fixed(where)));
 }
 
-std::string_view result_line_custom_id_view(std::string_view line, const WhereFn &where) {
-  return custom_id_of(parse_object(line, where), where);
+std::string_view result_line_custom_id_view(std::string_view line, const WhereFn &where,
+                                            bool padded) {
+  return custom_id_of(parse_object(line, where, padded), where);
 }
 
 std::string scan_custom_id(std::string_view line) {
@@ -180,8 +182,10 @@ std::string scan_custom_id(std::string_view line) {
       if (++i == line.size()) return "";
       char e = line[i];
       // Simple escapes only; an id with \u escapes is left unmatched.
-      if (e == '"' || e == '\\' || e == '/') id.push_back(e);
-      else return "";
+      if (e == '"' || e == '\\' || e == '/')
+        id.push_back(e);
+      else
+        return "";
     } else {
       id.push_back(c);
     }
@@ -252,9 +256,13 @@ ResultLine parse_result_line(std::string_view line, const std::string &where) {
 }
 
 void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out) {
+  parse_result_line(line, where, out, false);
+}
+
+void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out, bool padded) {
   ResultLine &r = *out;
   reset_result_line(&r);
-  auto obj = parse_object(line, where);
+  auto obj = parse_object(line, where, padded);
   std::string_view id = custom_id_of(obj, where);
   r.custom_id.assign(id.data(), id.size());
   element response, error;
@@ -292,8 +300,10 @@ void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *
     return;
   }
   if (!has_response) bad(where(), "the result line has neither \"response\" nor \"error\"");
-  if (r.status_code >= 200 && r.status_code < 300) r.kind = OBATCH_RESULT_SUCCEEDED;
-  else r.kind = OBATCH_RESULT_HTTP_ERROR;
+  if (r.status_code >= 200 && r.status_code < 300)
+    r.kind = OBATCH_RESULT_SUCCEEDED;
+  else
+    r.kind = OBATCH_RESULT_HTTP_ERROR;
 }
 
 }  // namespace obatch

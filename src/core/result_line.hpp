@@ -30,6 +30,9 @@ using WhereFn = std::function<std::string()>;
 // parse_result_line into `out`, reusing its buffers (one result after
 // another without an allocation each).
 void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out);
+// The same, for a line followed by SIMDJSON_PADDING (64) readable bytes
+// when `padded`: then it is parsed where it lies, without a copy.
+void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out, bool padded);
 
 // Empties `r` as ResultLine() would, keeping its buffers.
 void reset_result_line(ResultLine *r);
@@ -40,7 +43,9 @@ std::string result_line_custom_id(std::string_view line, const std::string &wher
 
 // result_line_custom_id without a copy: the view lives until the calling
 // thread parses its next line.
-std::string_view result_line_custom_id_view(std::string_view line, const WhereFn &where);
+// `padded` as for parse_result_line.
+std::string_view result_line_custom_id_view(std::string_view line, const WhereFn &where,
+                                            bool padded = false);
 
 // The custom_id of a line that is not valid JSON, found by a plain scan for
 // "custom_id":"..." (so an unreadable result still reaches its request);

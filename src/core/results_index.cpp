@@ -1,6 +1,9 @@
 #include "core/results_index.hpp"
 
 #include <fcntl.h>
+#include <simdjson.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,13 +20,15 @@ namespace {
 constexpr size_t kReadChunk = 1 << 20;
 
 // Calls f(offset, line_without_newline, ends_with_newline) for each line.
+// Every line is followed by simdjson::SIMDJSON_PADDING readable bytes (the parser
+// reads it in place).
 template <class F>
 void for_each_line(int fd, const std::string &path, F &&f) {
-  std::string buf(kReadChunk, '\0');
+  std::string buf(kReadChunk + simdjson::SIMDJSON_PADDING, '\0');
   std::string carry;  // a line that spans two reads
   uint64_t carry_offset = 0, pos = 0;
   for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+    ssize_t n = ::read(fd, buf.data(), kReadChunk);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
@@ -31,7 +36,8 @@ void for_each_line(int fd, const std::string &path, F &&f) {
     if (n == 0) break;
     const char *p = buf.data(), *end = p + n;
     while (p < end) {
-      const char *nl = static_cast<const char *>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      const char *nl =
+          static_cast<const char *>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
       if (!nl) {
         if (carry.empty()) carry_offset = pos + static_cast<uint64_t>(p - buf.data());
         carry.append(p, static_cast<size_t>(end - p));
@@ -39,16 +45,21 @@ void for_each_line(int fd, const std::string &path, F &&f) {
       }
       if (!carry.empty()) {
         carry.append(p, static_cast<size_t>(nl - p));
+        carry.reserve(carry.size() + simdjson::SIMDJSON_PADDING);
         f(carry_offset, std::string_view(carry), true);
         carry.clear();
       } else {
-        f(pos + static_cast<uint64_t>(p - buf.data()), std::string_view(p, static_cast<size_t>(nl - p)), true);
+        f(pos + static_cast<uint64_t>(p - buf.data()),
+          std::string_view(p, static_cast<size_t>(nl - p)), true);
       }
       p = nl + 1;
     }
     pos += static_cast<uint64_t>(n);
   }
-  if (!carry.empty()) f(carry_offset, std::string_view(carry), false);
+  if (!carry.empty()) {
+    carry.reserve(carry.size() + simdjson::SIMDJSON_PADDING);
+    f(carry_offset, std::string_view(carry), false);
+  }
 }
 
 }  // namespace
@@ -65,13 +76,13 @@ void load_input_order(const std::string &path, const std::string &display_name, 
       lineno++;
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
       auto where = [&] { return display_name + " line " + std::to_string(lineno); };
-      std::string_view id = result_line_custom_id_view(line, where);
+      std::string_view id = result_line_custom_id_view(line, where, true);
       if (!ids->add(id)) {
         uint64_t at = ids->find(id);
         std::string earlier =
             at >= first ? "line " + std::to_string(line_of[at - first]) : "an earlier request";
-        throw Error(OBATCH_EDUPLICATE,
-                    where() + ": custom_id \"" + std::string(id) + "\" is already used by " + earlier);
+        throw Error(OBATCH_EDUPLICATE, where() + ": custom_id \"" + std::string(id) +
+                                           "\" is already used by " + earlier);
       }
       line_of.push_back(lineno);
     });
@@ -87,7 +98,22 @@ ResultsIndex::ResultsIndex(const IdIndex *order) : order_(order) {
 }
 
 ResultsIndex::~ResultsIndex() {
-  for (auto &f : files_) close(f.fd);
+  for (auto &f : files_) {
+    if (f.map) munmap(const_cast<char *>(f.map), f.size);
+    close(f.fd);
+  }
+}
+
+// Maps the file at its first read. A file that shrank since it was indexed
+// stays unmapped: its lines then come back as "changed on disk".
+void ResultsIndex::map(const File &f) const {
+  f.mapped = true;
+  if (f.size == 0) return;
+  struct stat st;
+  if (fstat(f.fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < f.size) return;
+  void *m = mmap(nullptr, f.size, PROT_READ, MAP_SHARED, f.fd, 0);
+  if (m == MAP_FAILED) return;  // then pread, as without a map
+  f.map = static_cast<const char *>(m);
 }
 
 void ResultsIndex::add_file(const std::string &path, const std::string &display_name) {
@@ -98,13 +124,32 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
   const uint32_t file_no = static_cast<uint32_t>(files_.size());
   std::vector<std::pair<uint64_t, Loc>> found;  // applied only when the file passes
   std::vector<std::pair<std::string, Loc>> extra;
+  // Lines wait in groups for their input positions: looked up together,
+  // the lookups' cache misses overlap (IdIndex::find_many).
+  constexpr size_t kGroup = 256;
+  std::vector<std::string> pending_ids(kGroup);
+  std::vector<std::string_view> views(kGroup);
+  std::vector<Loc> pending_locs(kGroup);
+  std::vector<uint64_t> positions(kGroup);
+  size_t pending = 0;
+  auto resolve = [&] {
+    for (size_t k = 0; k < pending; k++) views[k] = pending_ids[k];
+    if (order_) order_->find_many(views.data(), pending, positions.data());
+    for (size_t k = 0; k < pending; k++) {
+      uint64_t at = order_ && !pending_ids[k].empty() ? positions[k] : IdIndex::npos;
+      if (at != IdIndex::npos)
+        found.emplace_back(at, pending_locs[k]);
+      else
+        extra.emplace_back(std::move(pending_ids[k]), pending_locs[k]);
+    }
+    pending = 0;
+  };
   uint32_t lineno = 0;
   try {
     for_each_line(fd, path, [&](uint64_t offset, std::string_view line, bool complete) {
       lineno++;
       if (line.empty()) return;
-      Loc loc{file_no, lineno, offset, line.size()};
-      std::string id;
+      std::string &id = pending_ids[pending];
       std::string_view plain;
       if (complete && plain_custom_id(line, &plain)) {
         // The id is the same whether the line turns out to be a result line
@@ -116,14 +161,15 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
           id = check_result_line(line, where);
         } catch (const Error &) {
           if (!complete)
-            throw Error(OBATCH_EPROTOCOL, where + ": the last line is cut off; the file is truncated");
+            throw Error(OBATCH_EPROTOCOL,
+                        where + ": the last line is cut off; the file is truncated");
           id = scan_custom_id(line);  // kept: it comes back as an error result
         }
       }
-      uint64_t at = order_ && !id.empty() ? order_->find(id) : IdIndex::npos;
-      if (at != IdIndex::npos) found.emplace_back(at, loc);
-      else extra.emplace_back(std::move(id), loc);
+      pending_locs[pending] = Loc{file_no, lineno, offset, line.size()};
+      if (++pending == kGroup) resolve();
     });
+    resolve();
   } catch (...) {
     close(fd);
     throw;
@@ -140,7 +186,8 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
     extras_.push_back(e.second);
     extra_names_.push_back(e.first);
   }
-  files_.push_back({fd, display_name});
+  struct stat st;
+  files_.push_back({fd, display_name, fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0});
 }
 
 uint64_t ResultsIndex::size() const { return by_input_.size() + extras_.size(); }
@@ -175,12 +222,24 @@ void ResultsIndex::get(uint64_t i, ResultLine *out, uint64_t *input_index,
   }
   const File &file = files_[loc.file];
   auto where = [&] { return file.name + " line " + std::to_string(loc.line_no); };
-  line->resize(loc.length);
-  ssize_t got = pread(file.fd, line->data(), loc.length, static_cast<off_t>(loc.offset));
+  if (!file.mapped) map(file);
+  // Padded: the parser reads the copy in place.
+  line->reserve(loc.length + simdjson::SIMDJSON_PADDING);
+  ssize_t got;
+  if (file.map && loc.offset + loc.length <= file.size) {
+    // From the map: no system call per result (a pread each was a third of
+    // the time of reading shuffled results).
+    line->assign(file.map + loc.offset, loc.length);
+    got = static_cast<ssize_t>(loc.length);
+  } else {
+    line->resize(loc.length);
+    got = file.map ? -1 : pread(file.fd, line->data(), loc.length, static_cast<off_t>(loc.offset));
+  }
   try {
     if (got != static_cast<ssize_t>(loc.length))
-      throw Error(OBATCH_EIO, where() + ": the result file changed on disk after it was downloaded");
-    parse_result_line(*line, where, out);
+      throw Error(OBATCH_EIO,
+                  where() + ": the result file changed on disk after it was downloaded");
+    parse_result_line(*line, where, out, true);
   } catch (const Error &e) {
     // Not a readable result line: report it, with its raw text, against
     // the request it names.

@@ -1,7 +1,11 @@
 // The downloaded output and error files, indexed by custom_id, read back in
-// input order. Only an offset per result is kept in memory; lines are read
-// with pread when fetched (no mapping: a file changed under us is an error
-// result, not a SIGBUS).
+// input order. Only an offset per result is kept in memory. Indexing reads a
+// file through a small buffer (verifying a download costs no memory); the
+// first fetch maps it, and lines are read from the map: results come
+// shuffled, and a pread per line cost more than its parse. A file that
+// shrank before that first fetch gives "changed on disk" error results;
+// one truncated in place while it is mapped is undefined (SIGBUS), which is
+// why obatch only ever replaces files by rename.
 #pragma once
 
 #include <cstdint>
@@ -57,7 +61,11 @@ class ResultsIndex {
   struct File {
     int fd = -1;
     std::string name;
+    uint64_t size = 0;            // as indexed
+    mutable bool mapped = false;  // map() ran
+    mutable const char *map = nullptr;
   };
+  void map(const File &f) const;
 
   const IdIndex *order_;
   std::vector<File> files_;

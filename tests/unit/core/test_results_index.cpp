@@ -160,8 +160,8 @@ static void unreadable_line_comes_back_as_an_error_of_its_request(void **) {
   std::string b_line =
       R"({"id":"r","custom_id":"b","response":{"status_code":200,"body":{"t":"\ud83d"}},"error":null})";
   std::string c_line = R"({"custom_id": "c", "response": {oops)";
-  unit::write_all(tmp.file("out.jsonl"), ok_line("a", "A") + "\n" + b_line + "\n" + c_line +
-                                             "\n" + "garbage without an id\n");
+  unit::write_all(tmp.file("out.jsonl"), ok_line("a", "A") + "\n" + b_line + "\n" + c_line + "\n" +
+                                             "garbage without an id\n");
   ResultsIndex idx(&order);
   idx.add_file(tmp.file("out.jsonl"), "output file");
   assert_int_equal(idx.missing(), 0);
@@ -190,6 +190,53 @@ static void result_file_changed_on_disk_is_an_error_result(void **) {
   Got a = get(idx, 0);
   assert_int_equal(a.r.kind, OBATCH_RESULT_ERROR);
   assert_contains(a.r.error_message, "changed on disk");
+}
+
+// Results are read from a map of the file made at the first fetch: a file
+// replaced by rename (as obatch and editors write files) keeps giving the
+// results it was indexed with, before and after the map is made.
+static void result_file_replaced_by_rename_keeps_its_results(void **) {
+  unit::TempDir tmp;
+  IdIndex order = input_ids({"a", "b"});
+  unit::write_all(tmp.file("out.jsonl"), ok_line("a", "A") + "\n" + ok_line("b", "B") + "\n");
+  ResultsIndex idx(&order);
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  unit::write_all(tmp.file("new.jsonl"), "{}\n");
+  assert_int_equal(rename(tmp.file("new.jsonl").c_str(), tmp.file("out.jsonl").c_str()), 0);
+  Got a = get(idx, 0);
+  assert_int_equal(a.r.kind, OBATCH_RESULT_SUCCEEDED);
+  assert_contains(a.r.body, "\"A\"");
+  Got b = get(idx, 1);
+  assert_int_equal(b.r.kind, OBATCH_RESULT_SUCCEEDED);
+  assert_contains(b.r.body, "\"B\"");
+  assert_str_eq(b.line, ok_line("b", "B"));
+}
+
+// A result file of thousands of lines in shuffled order: every lookup of
+// the grouped indexing lands on its own request.
+static void many_shuffled_results_find_their_requests(void **) {
+  unit::TempDir tmp;
+  IdIndex order;
+  const int n = 3000;
+  for (int i = 0; i < n; i++) order.add("r" + std::to_string(i));
+  std::string text;
+  for (int k = 0; k < n; k++) {
+    int i = (k * 7919) % n;  // 7919 is prime to 3000: each id once
+    text += ok_line("r" + std::to_string(i), "c" + std::to_string(i)) + "\n";
+  }
+  text += ok_line("stranger", "x") + "\n";
+  unit::write_all(tmp.file("out.jsonl"), text);
+  ResultsIndex idx(&order);
+  idx.add_file(tmp.file("out.jsonl"), "output file");
+  assert_int_equal(idx.size(), n + 1);
+  assert_int_equal(idx.missing(), 0);
+  for (int i = 0; i < n; i++) {
+    Got g = get(idx, static_cast<uint64_t>(i));
+    assert_int_equal(g.input_index, i);
+    assert_str_eq(g.r.custom_id, "r" + std::to_string(i));
+    assert_contains(g.r.body, "\"c" + std::to_string(i) + "\"");
+  }
+  assert_str_eq(get(idx, n).r.custom_id, "stranger");
 }
 
 static void line_without_response_or_error_is_an_error_result(void **) {
@@ -282,6 +329,8 @@ static const struct CMUnitTest results_index_tests[] = {
     cmocka_unit_test(complete_last_line_needs_no_newline),
     cmocka_unit_test(unreadable_line_comes_back_as_an_error_of_its_request),
     cmocka_unit_test(result_file_changed_on_disk_is_an_error_result),
+    cmocka_unit_test(result_file_replaced_by_rename_keeps_its_results),
+    cmocka_unit_test(many_shuffled_results_find_their_requests),
     cmocka_unit_test(line_without_response_or_error_is_an_error_result),
     cmocka_unit_test(blank_lines_and_empty_files),
     cmocka_unit_test(missing_file_is_eio),
