@@ -68,6 +68,24 @@ def main():
         peer_name = peer_runs[0].out["impl"]
         pe_big = summary(peer_runs)
         pe_small = summary(run_peer(scratch, bodies, N_SMALL))
+        # The limit: simdjson alone parsing the same N_BIG bodies (the parse
+        # each obatch_add has to do), from memory, one core.
+        many = os.path.join(scratch, "bodies-big.jsonl")
+        with open(bodies) as f:
+            text = f.read()
+        with open(many, "w") as f:
+            for _ in range(N_BIG // 1024):
+                f.write(text)
+            f.write("".join(text.splitlines(True)[:N_BIG % 1024]))
+        bl.log("fig01: the limit: simdjson alone over the %d bodies" % N_BIG)
+        lim_rps = []
+        for _ in range(bl.ENV.repeats):
+            m = bl.measure([os.path.join(bl.ENV.build, "bench", "simdjson_parse"), many])
+            r = json.loads(m.stdout)
+            if r["docs"] != N_BIG:
+                raise RuntimeError("simdjson_parse: %s, expected %d documents" % (m.stdout, N_BIG))
+            lim_rps.append(r["docs"] / min(r["many_s"], r["per_line_s"]))
+        os.unlink(many)
 
     nb = "n=%d, body %d B, line %d B; median of %d" % (
         N_BIG, len(bl.chat_body(0)), ob_big["bytes"] // N_BIG, bl.ENV.repeats)
@@ -79,6 +97,13 @@ def main():
     bl.row(FIG, "MB/s JSONL written", ob_big["mbps"], pe_big["mbps"], peer_name, True,
            ">= 300 MB/s", ob_big["mbps"] >= 300,
            "peer's lines are %d B (json.dumps with spaces)" % (pe_big["bytes"] // N_BIG))
+    lim = bl.median(lim_rps)
+    line_bytes = ob_big["bytes"] / N_BIG
+    bl.row(FIG, "MB/s JSONL vs simdjson alone (the limit)", ob_big["mbps"], lim * line_bytes / 1e6,
+           "simdjson 3 DOM, parse only, one core", True, ">= 1000 MB/s", ob_big["mbps"] >= 1000,
+           "the limit: simdjson parsing the same %d bodies from memory and nothing else "
+           "(%.0f requests/s), as MB/s of the %.0f B lines obatch writes for them; obatch also "
+           "checks, minifies, indexes the custom_id and writes the file" % (N_BIG, lim, line_bytes))
     bl.row(FIG, "peak RSS MB @%dk" % (N_SMALL // 1000), ob_small["rss"] / 1e6,
            pe_small["rss"] / 1e6, peer_name, False, None, None, "whole process")
     bl.row(FIG, "peak RSS MB @%dk" % (N_BIG // 1000), ob_big["rss"] / 1e6,

@@ -47,6 +47,15 @@ def main():
             if m.out["succeeded"] != n:
                 raise RuntimeError("peer: %s, expected %d results" % (m.stdout, n))
             pe.append(m)
+        bl.log("fig02: the limit: simdjson alone over the same two files")
+        lim = []
+        for _ in range(bl.ENV.repeats):
+            m = bl.measure([os.path.join(bl.ENV.build, "bench", "simdjson_parse"), out, inp])
+            runs = [json.loads(line) for line in m.stdout.splitlines() if line.strip()]
+            if len(runs) != 2 or runs[0]["docs"] != n:
+                raise RuntimeError("simdjson_parse: %s, expected %d documents" % (m.stdout, n))
+            # Each file its faster way (a document stream or a parse per line).
+            lim.append(sum(min(r["many_s"], r["per_line_s"]) for r in runs))
 
     peer_name = "Python json.loads loop, merge by custom_id"
     ob_mbps = bl.median([out_bytes / r.out["total_s"] / 1e6 for r in ob])
@@ -61,6 +70,12 @@ def main():
            ob_mbps / pe_mbps >= 10, note)
     bl.row(FIG, "MB/s on one core (absolute)", ob_mbps, None, None, True, ">= 1000 MB/s",
            ob_mbps >= 1000, "CPU/wall %.2f (1.0 = one core)" % cores)
+    lim_mbps = bl.median([out_bytes / t / 1e6 for t in lim])
+    bl.row(FIG, "MB/s vs simdjson alone (the limit)", ob_mbps, lim_mbps,
+           "simdjson 3 DOM, parse only, one core", True, ">= 1000 MB/s", ob_mbps >= 1000,
+           "the limit: simdjson parsing both files from memory, every line fully, nothing "
+           "else (output bytes / its time, as for obatch); ratio < 1 is the share of it "
+           "obatch reaches")
     bl.row(FIG, "peak RSS MB", bl.median([r.maxrss_bytes for r in ob]) / 1e6,
            bl.median([r.maxrss_bytes for r in pe]) / 1e6, peer_name, False, None, None,
            "whole process")
