@@ -137,11 +137,16 @@ void Progress::draw(const obatch_info_t &info) {
 void Progress::log_changes(const obatch_info_t &info) {
   if (batch_id_.empty() && info.batch_id[0]) batch_id_ = info.batch_id;
   if (info.phase != phase_) {
+    // An upload quicker than the poll interval is never seen as a phase: say
+    // it happened all the same, once the next phase shows it did.
+    const bool upload_unseen = phase_ <= OBATCH_PHASE_BUILDING &&
+                               info.phase > OBATCH_PHASE_UPLOADING &&
+                               info.phase != OBATCH_PHASE_FAILED && info.bytes_uploaded > 0;
     phase_ = info.phase;
-    if (info.phase == OBATCH_PHASE_UPLOADING)
+    if (info.phase == OBATCH_PHASE_UPLOADING || upload_unseen)
       std::fprintf(stderr, "obatch: uploading %llu requests (%s)\n", ull(info.requests_added),
                    format_bytes(info.bytes_total).c_str());
-    else if (info.phase == OBATCH_PHASE_CREATING)
+    if (info.phase == OBATCH_PHASE_CREATING)
       std::fprintf(stderr, "obatch: creating the batch\n");
     else if (info.phase == OBATCH_PHASE_DOWNLOADING)
       std::fprintf(stderr, "obatch: batch %s %s; downloading the results\n", info.batch_id,
