@@ -19,13 +19,6 @@
 namespace obatch {
 
 namespace {
-// "200000000 bytes (200 MB)": exact, and readable.
-std::string bytes_text(uint64_t bytes) {
-  char mb[32];
-  std::snprintf(mb, sizeof mb, "%.3g", static_cast<double>(bytes) / 1e6);
-  return std::to_string(bytes) + " bytes (" + mb + " MB)";
-}
-
 // json_append_string, without its per-byte appends for the usual text that
 // needs no escape (the same output).
 void append_quoted(std::string &out, const std::string &s) {
@@ -173,16 +166,13 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
                                    message_quote(model_) + " (" + origin(first_model_request_) +
                                    "); " + rules_.provider + " allows one model per batch");
   if (rules_.max_requests && n > rules_.max_requests)
-    throw Error(OBATCH_ELIMIT, where + ": the batch would have " + std::to_string(n) +
-                                   " requests; " + rules_.provider + " allows " +
-                                   std::to_string(rules_.max_requests));
+    throw Error(OBATCH_ELIMIT,
+                requests_limit_message(where, n, rules_.provider, rules_.max_requests));
   if (rules_.max_embedding_inputs && r.url == "/v1/embeddings" &&
       embedding_inputs_ + r.embedding_inputs > rules_.max_embedding_inputs)
-    throw Error(OBATCH_ELIMIT, where + ": the batch would embed " +
-                                   std::to_string(embedding_inputs_ + r.embedding_inputs) +
-                                   " inputs; " + rules_.provider + " allows " +
-                                   std::to_string(rules_.max_embedding_inputs) +
-                                   " per embeddings batch");
+    throw Error(OBATCH_ELIMIT,
+                embedding_inputs_limit_message(where, embedding_inputs_ + r.embedding_inputs,
+                                               rules_.provider, rules_.max_embedding_inputs));
   if (rules_.check) {
     std::string problem = rules_.check(r.url, r.body);
     if (!problem.empty()) throw Error(OBATCH_EREQUEST, where + ": " + problem);
@@ -200,9 +190,8 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
   line += r.body;
   line += "}\n";
   if (rules_.max_bytes && bytes_ + line.size() > rules_.max_bytes)
-    throw Error(OBATCH_ELIMIT, where + ": the input file would be " +
-                                   std::to_string(bytes_ + line.size()) + " bytes; " +
-                                   rules_.provider + " allows " + bytes_text(rules_.max_bytes));
+    throw Error(OBATCH_ELIMIT, bytes_limit_message(where, bytes_ + line.size(), rules_.provider,
+                                                   rules_.max_bytes));
   if (!ids_.add(r.custom_id))
     throw Error(OBATCH_EDUPLICATE, where + ": custom_id " + message_quote(r.custom_id) +
                                        " is already used by " + origin(ids_.find(r.custom_id)));

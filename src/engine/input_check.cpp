@@ -1,7 +1,6 @@
 #include "engine/input_check.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <fstream>
 
 #include "core/request.hpp"
@@ -10,15 +9,6 @@
 #include "util/files.hpp"
 
 namespace obatch {
-
-namespace {
-// "200000000 bytes (200 MB)", as BatchInput::append says it.
-std::string bytes_text(uint64_t bytes) {
-  char mb[32];
-  std::snprintf(mb, sizeof mb, "%.3g", static_cast<double>(bytes) / 1e6);
-  return std::to_string(bytes) + " bytes (" + mb + " MB)";
-}
-}  // namespace
 
 InputCheck::InputCheck(const Config &conf, size_t max_kept)
     : conf_(conf),
@@ -96,18 +86,13 @@ void InputCheck::check_line(const std::string &line, uint64_t lineno, bool last,
   const std::string &p = provider_name_;
   const uint64_t n = input_.count(), bytes = input_.bytes();
   if (crosses(requests_, n))
-    add_limit_problem(requests_, lineno,
-                      where + ": the batch would have " + std::to_string(n) + " requests; " + p +
-                          " allows " + std::to_string(requests_.max));
+    add_limit_problem(requests_, lineno, requests_limit_message(where, n, p, requests_.max));
   if (crosses(embedding_inputs_, embedding_inputs_.total + inputs))
     add_limit_problem(embedding_inputs_, lineno,
-                      where + ": the batch would embed " + std::to_string(embedding_inputs_.total) +
-                          " inputs; " + p + " allows " + std::to_string(embedding_inputs_.max) +
-                          " per embeddings batch");
+                      embedding_inputs_limit_message(where, embedding_inputs_.total, p,
+                                                     embedding_inputs_.max));
   if (crosses(bytes_, bytes))
-    add_limit_problem(bytes_, lineno,
-                      where + ": the input file would be " + std::to_string(bytes) + " bytes; " +
-                          p + " allows " + bytes_text(bytes_.max));
+    add_limit_problem(bytes_, lineno, bytes_limit_message(where, bytes, p, bytes_.max));
 }
 
 void InputCheck::run(const std::string &path) {
