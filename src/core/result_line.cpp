@@ -255,10 +255,6 @@ ResultLine parse_result_line(std::string_view line, const std::string &where) {
   return r;
 }
 
-void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out) {
-  parse_result_line(line, where, out, false);
-}
-
 void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out, bool padded) {
   ResultLine &r = *out;
   reset_result_line(&r);

@@ -28,11 +28,11 @@ ResultLine parse_result_line(std::string_view line, const std::string &where);
 using WhereFn = std::function<std::string()>;
 
 // parse_result_line into `out`, reusing its buffers (one result after
-// another without an allocation each).
-void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out);
-// The same, for a line followed by SIMDJSON_PADDING (64) readable bytes
-// when `padded`: then it is parsed where it lies, without a copy.
-void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out, bool padded);
+// another without an allocation each). `padded`: SIMDJSON_PADDING (64)
+// readable bytes follow the line, so it is parsed where it lies, without a
+// copy.
+void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *out,
+                       bool padded = false);
 
 // Empties `r` as ResultLine() would, keeping its buffers.
 void reset_result_line(ResultLine *r);
