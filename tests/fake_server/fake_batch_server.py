@@ -20,8 +20,9 @@ or after --max-lifetime seconds.
 Batch lifecycle: each GET /v1/batches/{id} moves the batch along. Every stage
 (validating, in_progress, finalizing, cancelling) is seen by `steps` retrieves, then
 the batch moves on; after finalizing it takes config `final_status`. A batch whose
-lines do not match its endpoint, or with final_status "failed", fails straight from
-validating (that is where the real service fails batches).
+lines do not match its endpoint, that breaks max_requests_per_file or
+one_model_per_batch, or with final_status "failed", fails straight from validating
+(that is where the real service fails batches); so does one over enqueued_token_limit.
 
 Config keys (--config, POST /_control/config):
     steps             retrieves per stage (default 1; 0 = terminal on first retrieve)
@@ -46,6 +47,28 @@ Config keys (--config, POST /_control/config):
                       (GET /v1/batches) answer no_listing_status (default [])
     no_listing_status 404 (no such URL, the default), 405 (method not allowed) or 501
                       (not implemented)
+    max_requests_per_file
+                      a batch whose input file has more lines fails validating with error
+                      code "too_many_requests" (default 0 = no limit; OpenAI: 50,000)
+    max_bytes_per_file
+                      an upload (POST /v1/files) larger than this answers 400, param "file",
+                      and stores nothing (default 0 = no limit; OpenAI: 200 MB)
+    one_model_per_batch
+                      a batch whose lines name more than one body "model" fails validating
+                      with error code "mixed_models" (default false)
+    enqueued_token_limit
+                      prompt tokens one model may have enqueued (default 0 = no limit):
+                      see "Enqueued token limit" below
+
+Enqueued token limit, like OpenAI's per-organization, per-model batch queue: a request's
+prompt tokens are max(1, len(its "body" as compact UTF-8 JSON) // 4), a batch's are the
+sum over its lines, and its model is its first line's. A batch that leaves validating
+while its tokens plus those of the other batches of its model already admitted (passed
+validating, now in_progress, finalizing or cancelling) exceed the limit fails as OpenAI's
+does: errors.data[0] = {"code": "token_limit_exceeded", "line": null, "param": null,
+"message": "Enqueued token limit reached for MODEL in organization org-fake. Limit:
+90,000 enqueued tokens. Please try submitting your batch again later."}. Batches still
+validating (or cancelled while validating) do not count against others.
 
 Besides the OpenAI calls, POST /v1/inline_batches?endpoint=E takes the JSONL requests as
 the body (Content-Type application/jsonl) and creates a batch without an upload.
@@ -86,6 +109,12 @@ POST /v1/files and POST /v1/batches (or /v1/inline_batches) that arrived, faulte
 "abandoned" (requests dropped before acting because the client went away), "holds",
 "cancels", "retrieves", "downloads", "list_calls", "deletes", "faults_injected",
 "tls_handshake_failures" (with --tls-cert: connections whose TLS handshake failed).
+Queue counters: "token_limit_failures" (batches failed with token_limit_exceeded),
+"enqueued_tokens_peak" ({model: the highest sum of admitted, unfinished batches' tokens,
+taken as each batch enters in_progress}), "enqueued_over_limit" (times that sum exceeded
+enqueued_token_limit: always 0 unless the fake itself is wrong). "batches" lists every
+batch in creation order: {id, status, metadata, requests (the line count), tokens (as
+counted for the queue), model, input_file_id, created_seq (1, 2, ... since the reset)}.
 """
 
 import argparse
@@ -139,7 +168,12 @@ DEFAULT_CONFIG = {
     "faults": [],
     "no_listing": [],
     "no_listing_status": 404,
+    "max_requests_per_file": 0,
+    "max_bytes_per_file": 0,
+    "one_model_per_batch": False,
+    "enqueued_token_limit": 0,
 }
+ORGANIZATION = "org-fake"  # named by the token_limit_exceeded message
 LISTINGS = {"files": "/v1/files", "batches": "/v1/batches"}
 NO_LISTING_STATUSES = (404, 405, 501)
 
@@ -273,6 +307,9 @@ def merged_config(base, update):
           "no_listing", f"list of {sorted(LISTINGS)}")
     check(cfg["no_listing_status"] in NO_LISTING_STATUSES and is_int(cfg["no_listing_status"]),
           "no_listing_status", f"one of {NO_LISTING_STATUSES}")
+    for key in ("max_requests_per_file", "max_bytes_per_file", "enqueued_token_limit"):
+        check(is_int(cfg[key]) and cfg[key] >= 0, key, "integer >= 0 (0 = no limit)")
+    check(isinstance(cfg["one_model_per_batch"], bool), "one_model_per_batch", "boolean")
     if "faults" in update:
         cfg["faults"] = [validate_fault(f) for f in cfg["faults"]]
     return cfg
@@ -368,6 +405,37 @@ def parse_batch_lines(data):
     return requests
 
 
+def prompt_tokens(body):
+    """A request's prompt tokens for the enqueued token limit: exact, so a test can
+    predict it; a client estimating ceil(line bytes / 4) never counts fewer."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return max(1, len(text.encode("utf-8")) // 4)
+
+
+def limit_errors(requests, config):
+    """The errors.data entries for the batch limits in config (fails at validating)."""
+    errors = []
+    most = config["max_requests_per_file"]
+    if most and len(requests) > most:
+        errors.append({"code": "too_many_requests", "line": None, "param": None,
+                       "message": f"The batch input file has {len(requests)} requests; "
+                                  f"at most {most} are allowed per batch."})
+    # Lines without a "model" name none, so they mix with any.
+    named = [r for r in requests if "model" in r["body"]] if config["one_model_per_batch"] else []
+    other = next((r for r in named if r["body"]["model"] != named[0]["body"]["model"]), None)
+    if other is not None:
+        first, second = (model_name(r["body"]["model"]) for r in (named[0], other))
+        errors.append({"code": "mixed_models", "line": other["line"], "param": "body.model",
+                       "message": f"The batch input file names more than one model "
+                                  f"('{first}' and '{second}'); all requests of a batch "
+                                  "must use the same model."})
+    return errors
+
+
+def model_name(model):
+    return model if isinstance(model, str) else json.dumps(model)
+
+
 def parse_json_body(body):
     try:
         obj = json.loads(body or b"null")
@@ -436,6 +504,14 @@ def fake_result_body(endpoint, custom_id, request_body):
     return body, 0, 0
 
 
+def token_limit_error(model, limit):
+    # OpenAI's words, the limit written with thousands separators ("90,000").
+    return {"code": "token_limit_exceeded", "line": None, "param": None,
+            "message": f"Enqueued token limit reached for {model} in organization "
+                       f"{ORGANIZATION}. Limit: {limit:,} enqueued tokens. Please try "
+                       "submitting your batch again later."}
+
+
 def output_line(custom_id, status_code, body):
     return {"id": new_id("batch_req_"), "custom_id": custom_id,
             "response": {"status_code": status_code, "request_id": new_id("req_"),
@@ -493,7 +569,10 @@ class BatchRecord:
     requests: list            # parsed input lines, in input order
     seq: int
     seen: int = 0             # retrieves that observed the current stage
-    url_errors: list = field(default_factory=list)  # lines whose url != endpoint
+    errors: list = field(default_factory=list)  # limits broken, lines whose url != endpoint
+    tokens: int = 0           # prompt tokens, for enqueued_token_limit
+    created_seq: int = 0      # 1, 2, ... among batches since the reset
+    admitted: bool = False    # passed validating: counts in its model's enqueued tokens
 
 
 class State:
@@ -514,6 +593,8 @@ class State:
                           "faults_injected": 0, "upload_attempts": 0, "create_attempts": 0,
                           "abandoned": 0, "holds": 0, "requests": []}
             self.stats["tls_handshake_failures"] = 0
+            self.stats.update(token_limit_failures=0, enqueued_tokens_peak={},
+                              enqueued_over_limit=0)
 
     def _next_seq(self):
         self.seq += 1
@@ -532,6 +613,12 @@ class State:
         with self.lock:
             stats = copy.deepcopy(self.stats)
             stats["held"] = self.held_requests()
+            stats["batches"] = [
+                {"id": b.obj["id"], "status": b.obj["status"],
+                 "metadata": copy.deepcopy(b.obj["metadata"]), "requests": len(b.requests),
+                 "tokens": b.tokens, "model": b.obj["model"],
+                 "input_file_id": b.obj["input_file_id"], "created_seq": b.created_seq}
+                for b in sorted(self.batches.values(), key=lambda b: b.seq)]
             return stats
 
     def count_attempt(self, method, path):
@@ -630,6 +717,11 @@ class State:
         if purpose != "batch":
             raise bad_request(f"Invalid purpose '{purpose}': this fake only accepts 'batch'",
                               "purpose")
+        most = self.config["max_bytes_per_file"]
+        if most and len(data) > most:
+            # Checked before the lines, as a size limit is: nothing is stored.
+            raise bad_request(f"File too large: {len(data)} bytes; at most {most} bytes "
+                              "are allowed per batch input file.", "file")
         parse_batch_lines(data)
         with self.lock:
             expires_at = None
@@ -702,7 +794,10 @@ class State:
                  "message": f"The URL provided for this request does not match the batch "
                             f"endpoint {endpoint}: {r['url']}"}
                 for r in requests if r["url"] != endpoint]
-            batch = BatchRecord(obj, requests, self._next_seq(), url_errors=url_errors)
+            batch = BatchRecord(obj, requests, self._next_seq(),
+                                errors=limit_errors(requests, self.config) + url_errors,
+                                tokens=sum(prompt_tokens(r["body"]) for r in requests),
+                                created_seq=len(self.batches) + 1)
             self.batches[obj["id"]] = batch
             self.stats["batches_created"] += 1
             return copy.deepcopy(obj)
@@ -768,14 +863,38 @@ class State:
         if status == "cancelling":
             self._finish(batch, "cancelled")
         elif status == "validating":
-            if batch.url_errors or self.config["final_status"] == "failed":
+            if batch.errors or self.config["final_status"] == "failed":
                 self._finish(batch, "failed")
+            elif self._over_token_limit(batch):
+                self.stats["token_limit_failures"] += 1
+                self._finish(batch, "failed", [token_limit_error(
+                    obj["model"], self.config["enqueued_token_limit"])])
             else:
                 obj.update(status="in_progress", in_progress_at=now)
+                batch.admitted = True
+                self._note_enqueued(obj["model"])
         elif status == "in_progress":
             obj.update(status="finalizing", finalizing_at=now)
         else:  # finalizing
             self._finish(batch, self.config["final_status"])
+
+    def _enqueued(self, model, but=None):
+        """Tokens of the admitted, unfinished batches of `model` (other than `but`)."""
+        return sum(b.tokens for b in self.batches.values()
+                   if b is not but and b.admitted and b.obj["model"] == model
+                   and b.obj["status"] not in TERMINAL)
+
+    def _over_token_limit(self, batch):
+        limit = self.config["enqueued_token_limit"]
+        return limit > 0 and batch.tokens + self._enqueued(batch.obj["model"], batch) > limit
+
+    def _note_enqueued(self, model):
+        # Only an admission raises a model's sum, so checking here sees every peak.
+        total, limit = self._enqueued(model), self.config["enqueued_token_limit"]
+        peaks = self.stats["enqueued_tokens_peak"]
+        peaks[model] = max(peaks.get(model, 0), total)
+        if limit > 0 and total > limit:
+            self.stats["enqueued_over_limit"] += 1
 
     def _is_failing(self, request):
         every = self.config["fail_every"]
@@ -791,12 +910,12 @@ class State:
         counts["completed"] = int((len(batch.requests) - failing) * share)
         counts["failed"] = int(failing * share)
 
-    def _finish(self, batch, status):
+    def _finish(self, batch, status, errors=None):
         obj, now = batch.obj, int(time.time())
         obj["status"] = status
         obj[f"{status}_at"] = now
         if status == "failed":
-            obj["errors"] = {"object": "list", "data": batch.url_errors or [
+            obj["errors"] = {"object": "list", "data": errors or batch.errors or [
                 {"code": "fake_validation_failure", "param": None, "line": 1,
                  "message": "Line 1: fake validation failure"}]}
             obj["request_counts"] = {"total": len(batch.requests), "completed": 0, "failed": 0}

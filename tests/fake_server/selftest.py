@@ -630,6 +630,189 @@ def test_no_listing(c):
     c.json("GET", "/v1/files")
 
 
+# ---- batch limits: requests and bytes per file, one model, the enqueued token queue
+
+
+def prompt_tokens(line):
+    """What the server counts for one line against enqueued_token_limit."""
+    body = json.dumps(line["body"], separators=(",", ":"), ensure_ascii=False)
+    return max(1, len(body.encode("utf-8")) // 4)
+
+
+def model_lines(n, model, prefix, pad=0):
+    lines = chat_lines(n, prefix)
+    for line in lines:
+        line["body"]["model"] = model
+        line["body"]["messages"][0]["content"] += " " + "x" * pad
+    return lines
+
+
+def test_limit_config_validation(c):
+    for key in ("max_requests_per_file", "max_bytes_per_file", "enqueued_token_limit"):
+        for bad in (-1, True, 1.5, "10", None):
+            err = c.json("POST", "/_control/config", {key: bad}, expect=400, auth=False)
+            assert key in err["error"]["message"], err
+    for bad in (0, "yes", None):
+        c.json("POST", "/_control/config", {"one_model_per_batch": bad}, expect=400,
+               auth=False)
+    got = c.json("GET", "/_control/config", auth=False)
+    expect = {"max_requests_per_file": 0, "max_bytes_per_file": 0,
+              "one_model_per_batch": False, "enqueued_token_limit": 0}
+    assert {k: got[k] for k in expect} == expect, got
+
+
+def test_max_bytes_per_file(c):
+    lines = chat_lines(3, "big")
+    size = sum(len(json.dumps(x)) + 1 for x in lines)
+    before = c.stats()
+    c.config(max_bytes_per_file=size - 1)
+    try:
+        err = c.upload(lines, expect=400)["error"]
+        assert err["type"] == "invalid_request_error" and err["param"] == "file", err
+        assert str(size) in err["message"] and str(size - 1) in err["message"], err
+        stats = c.stats()
+        assert stats["uploads"] == before["uploads"], "a refused upload was stored"
+        assert stats["upload_attempts"] == before["upload_attempts"] + 1
+        assert not stats["requests"][-1]["acted"]
+        c.config(max_bytes_per_file=size)  # exactly the limit is allowed
+        assert c.upload(lines)["bytes"] == size
+    finally:
+        c.config(max_bytes_per_file=0)
+    assert c.upload(chat_lines(50, "big"))["bytes"] > size
+
+
+def test_max_requests_per_file(c):
+    c.config(max_requests_per_file=3)
+    try:
+        f = c.upload(chat_lines(4))  # the upload itself is fine: the batch fails
+        batch = c.create_batch(f["id"])
+        assert batch["status"] == "validating", batch
+        done, seen = c.run_to_end(batch["id"])
+        assert seen == ["validating", "failed"] and done["failed_at"], seen
+        assert done["errors"]["data"][0] == {
+            "code": "too_many_requests", "line": None, "param": None,
+            "message": "The batch input file has 4 requests; at most 3 are allowed per "
+                       "batch."}, done["errors"]
+        assert done["output_file_id"] is None and done["request_counts"]["total"] == 4
+        done, _ = c.run_to_end(c.create_batch(c.upload(chat_lines(3))["id"])["id"])
+        assert done["status"] == "completed", done
+        # An inline batch is held to the same limit.
+        data = "".join(json.dumps(x) + "\n" for x in chat_lines(5)).encode()
+        inline = c.json("POST", "/v1/inline_batches?endpoint=/v1/chat/completions", data,
+                        headers={"Content-Type": "application/jsonl"})
+        done, _ = c.run_to_end(inline["id"])
+        assert done["errors"]["data"][0]["code"] == "too_many_requests", done
+    finally:
+        c.config(max_requests_per_file=0)
+    done, _ = c.run_to_end(c.create_batch(f["id"])["id"])
+    assert done["status"] == "completed", done
+
+
+def test_one_model_per_batch(c):
+    lines = model_lines(2, "gpt-a", "mix") + model_lines(2, "gpt-b", "mix2")
+    f = c.upload(lines)
+    done, _ = c.run_to_end(c.create_batch(f["id"])["id"])
+    assert done["status"] == "completed", "mixed models are fine by default"
+    c.config(one_model_per_batch=True)
+    try:
+        done, seen = c.run_to_end(c.create_batch(f["id"])["id"])
+        assert seen == ["validating", "failed"], seen
+        err = done["errors"]["data"][0]
+        assert err["code"] == "mixed_models" and err["line"] == 3, err
+        assert "gpt-a" in err["message"] and "gpt-b" in err["message"], err
+        same = c.upload(model_lines(3, "gpt-a", "one"))
+        done, _ = c.run_to_end(c.create_batch(same["id"])["id"])
+        assert done["status"] == "completed", done
+    finally:
+        c.config(one_model_per_batch=False)
+
+
+def test_enqueued_token_limit(c):
+    c.json("POST", "/_control/reset", auth=False)
+    lines = model_lines(3, "gpt-q", "q", pad=1000)
+    tokens = sum(prompt_tokens(x) for x in lines)
+    limit = 3 * tokens - 1  # room for two of these batches, not three
+    f = c.upload(lines)
+    other_lines = model_lines(3, "gpt-other", "o", pad=1000)
+    other = c.upload(other_lines)
+    c.config(enqueued_token_limit=limit)
+    try:
+        a, b, d = (c.create_batch(f["id"])["id"] for _ in range(3))
+        # All three validating at once: those do not count against each other.
+        for batch_id in (a, b, d):
+            assert c.json("GET", f"/v1/batches/{batch_id}")["status"] == "validating"
+        assert c.json("GET", f"/v1/batches/{a}")["status"] == "in_progress"
+        assert c.json("GET", f"/v1/batches/{b}")["status"] == "in_progress"
+        failed = c.json("GET", f"/v1/batches/{d}")
+        assert failed["status"] == "failed" and failed["failed_at"], failed
+        assert failed["output_file_id"] is None
+        assert failed["errors"] == {"object": "list", "data": [{
+            "code": "token_limit_exceeded", "line": None, "param": None,
+            "message": f"Enqueued token limit reached for gpt-q in organization org-fake. "
+                       f"Limit: {limit:,} enqueued tokens. Please try submitting your batch "
+                       "again later."}]}, failed["errors"]
+        assert "," in f"{limit:,}", limit  # the test covers the separators
+        # Another model has its own queue.
+        e = c.create_batch(other["id"])["id"]
+        assert c.run_to_end(e)[0]["status"] == "completed"
+        # A cancelling batch still counts; a batch cancelled while validating does not.
+        c.json("POST", f"/v1/batches/{a}/cancel")
+        g = c.create_batch(f["id"])["id"]
+        c.json("POST", f"/v1/batches/{g}/cancel")
+        h = c.create_batch(f["id"])["id"]
+        assert c.run_to_end(h)[1] == ["validating", "failed"]  # a, b and h: too many
+        assert c.run_to_end(a)[0]["status"] == "cancelled"
+        # a is done: room again, though g (never admitted) is still cancelling.
+        assert c.json("GET", f"/v1/batches/{g}")["status"] == "cancelling"
+        i = c.create_batch(f["id"])["id"]
+        assert c.run_to_end(i)[1] == ["validating", "in_progress", "finalizing", "completed"]
+        assert c.run_to_end(g)[1] == ["cancelled"]
+        # A batch bigger than the whole limit fails with nothing else queued.
+        c.run_to_end(b)
+        c.config(enqueued_token_limit=tokens - 1)
+        assert c.run_to_end(c.create_batch(f["id"])["id"])[0]["status"] == "failed"
+        stats = c.stats()
+        assert stats["token_limit_failures"] == 3, stats["token_limit_failures"]
+        peaks = {"gpt-q": 2 * tokens, "gpt-other": sum(prompt_tokens(x) for x in other_lines)}
+        assert stats["enqueued_tokens_peak"] == peaks, stats["enqueued_tokens_peak"]
+        assert stats["enqueued_over_limit"] == 0
+    finally:
+        c.config(enqueued_token_limit=0)
+    # No limit: any number run at once, and the peak still shows it.
+    ids = [c.create_batch(f["id"])["id"] for _ in range(3)]
+    for batch_id in ids * 2:
+        c.json("GET", f"/v1/batches/{batch_id}")
+    stats = c.stats()
+    assert stats["enqueued_tokens_peak"]["gpt-q"] == 3 * tokens, stats["enqueued_tokens_peak"]
+    assert stats["enqueued_over_limit"] == 0 and stats["token_limit_failures"] == 3
+    c.json("POST", "/_control/reset", auth=False)
+    stats = c.stats()
+    assert (stats["token_limit_failures"], stats["enqueued_tokens_peak"],
+            stats["enqueued_over_limit"], stats["batches"]) == (0, {}, 0, []), stats
+
+
+def test_stats_batches(c):
+    c.json("POST", "/_control/reset", auth=False)
+    lines = chat_lines(3)
+    lines[0]["body"]["messages"][0]["content"] = "h\u00e9llo \u2603"  # tokens count UTF-8 bytes
+    f = c.upload(lines)
+    first = c.create_batch(f["id"], metadata={"job": "j1", "part": "1"})
+    c.json("GET", f"/v1/batches/{first['id']}")
+    data = "".join(json.dumps(x) + "\n" for x in chat_lines(2, "inl")).encode()
+    second = c.json("POST", "/v1/inline_batches?endpoint=/v1/chat/completions", data,
+                    headers={"Content-Type": "application/jsonl"})
+    got = c.stats()["batches"]
+    assert got == [
+        {"id": first["id"], "status": "validating", "metadata": {"job": "j1", "part": "1"},
+         "requests": 3, "tokens": sum(prompt_tokens(x) for x in lines), "model": "gpt-test",
+         "input_file_id": f["id"], "created_seq": 1},
+        {"id": second["id"], "status": "validating", "metadata": None, "requests": 2,
+         "tokens": sum(prompt_tokens(x) for x in chat_lines(2, "inl")), "model": "gpt-test",
+         "input_file_id": second["input_file_id"], "created_seq": 2}], got
+    c.json("GET", f"/v1/batches/{first['id']}")
+    assert c.stats()["batches"][0]["status"] == "in_progress"
+
+
 # ---- secrets and transport: redirects, a server that echoes the key, TLS
 
 
@@ -725,6 +908,9 @@ TESTS = [test_auth, test_full_lifecycle, test_fail_every, test_expired,
          test_stall_upload_released_acts, test_truncated_request_body_abandoned,
          test_stall_download, test_slow_download_and_upload, test_attempts_vs_acted,
          test_no_listing]
+
+TESTS += [test_limit_config_validation, test_max_bytes_per_file, test_max_requests_per_file,
+          test_one_model_per_batch, test_enqueued_token_limit, test_stats_batches]
 
 TESTS += [test_redirect_faults, test_echo_auth_fault, test_tls]
 
