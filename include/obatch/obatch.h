@@ -141,8 +141,22 @@ OBATCH_API const char *obatch_strerror(int code);
  *   connect_timeout_ms  (5000)
  *   request_timeout_ms  whole-call timeout of a small call (60000); uploads
  *                       and downloads only time out when no byte moves for it
- *   max_requests        lower the provider's request limit (never raises it)
- *   max_bytes           lower the provider's input size limit (never raises it)
+ *   max_requests        lower the provider's request limit per batch (never
+ *                       raises it): with split "auto", parts of at most this
+ *                       many requests
+ *   max_bytes           lower the provider's input size limit per batch
+ *                       (never raises it)
+ *   split               "auto" (default): an input over the provider's limits
+ *                       per batch (requests, bytes, embedding inputs, one
+ *                       model) runs as a job of several batches ("parts"),
+ *                       with one result set in input order; "off": one
+ *                       batch, and an input over a limit is refused
+ *   max_enqueued_tokens the provider's queue of enqueued prompt tokens per
+ *                       model (estimated: 4 bytes a token): parts of one
+ *                       model run together only while their sum fits; unset:
+ *                       learned from a batch that fails with
+ *                       token_limit_exceeded (which is created again later)
+ *   max_running_batches at most this many parts run at once (0: no cap)
  *   state               the job journal (see "the job journal" below);
  *                       "off": none
  *   force_new           "1": submit as a new job even when the journal has
@@ -181,7 +195,7 @@ typedef enum obatch_phase {
   OBATCH_PHASE_FAILED = 6       /* stopped; see error_code / error_message */
 } obatch_phase;
 
-#define OBATCH_INFO_VERSION 3
+#define OBATCH_INFO_VERSION 4
 
 /*
  * A snapshot of a batch. Every string is never NULL ("" when unknown) and
@@ -236,6 +250,24 @@ typedef struct obatch_info {
                                batch's "obatch_job" metadata); "" when none */
   int job_origin;           /* obatch_job_origin */
   const char *journal_path; /* the journal holding the job; "" when off */
+  /* ---- version 4: jobs of several batches ----
+   * An input over the provider's limits per batch runs as several batches
+   * ("parts", config split). Then batch_id, input_file_id, output_file_id,
+   * error_file_id and batch_json are "" (see obatch_part_info), the request
+   * counts and tokens are summed over the parts, remote_status is the
+   * job's ("in_progress" while parts run; at the end "completed" when every
+   * part completed, else "failed", "cancelled" or "expired" after the
+   * worst part), and output_path / error_path are the job's merged files,
+   * in input order. A job of one batch reports parts_total 1. */
+  uint64_t parts_total;
+  uint64_t parts_submitted; /* parts whose batch was created */
+  uint64_t parts_running;   /* created and not ended */
+  uint64_t parts_ended;     /* ended with results (completed, expired,
+                               cancelled) */
+  uint64_t parts_failed;    /* whose batch failed (no results) */
+  uint64_t tokens_estimated; /* prompt tokens of the whole input, estimated
+                                (4 bytes a token) */
+  uint64_t tokens_enqueued;  /* the estimate over the running parts */
 } obatch_info_t;
 
 /* How a submitted batch came to its job (obatch_info_t.job_origin). */
@@ -261,7 +293,7 @@ typedef enum obatch_job_origin {
 #define OBATCH_INFO_INIT {OBATCH_INFO_VERSION, 0, "", "", "", "", "", "", "", \
                           0, 0, 0, 0, 0, 0, 0, 0, 0, "",                   \
                           "", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", \
-                          "", 0, ""}
+                          "", 0, "", 0, 0, 0, 0, 0, 0, 0}
 
 /* Creates a batch in phase BUILDING. The config is copied. */
 OBATCH_API int obatch_create(obatch_t **out, const obatch_config_t *conf);
@@ -321,6 +353,16 @@ OBATCH_API int obatch_wait(obatch_t *b, int timeout_ms, obatch_info_t *info);
 
 /* Fills `info` without waiting (the same as obatch_poll with timeout 0). */
 OBATCH_API int obatch_info(obatch_t *b, obatch_info_t *info);
+
+/*
+ * One part of a job (0 <= index < parts_total of obatch_info), as of the
+ * last obatch_poll / obatch_wait / obatch_info: phase (FAILED also when its
+ * batch failed), model, batch_id, remote_status, request counts
+ * (requests_added: its requests), bytes_total, tokens_estimated,
+ * error_message. A job of one batch has part 0: the job itself. The strings
+ * live until the next poll on the handle. OBATCH_ENOTFOUND past the last.
+ */
+OBATCH_API int obatch_part_info(obatch_t *b, uint64_t index, obatch_info_t *info);
 
 /*
  * Asks the provider to cancel the batch (the engine sends it). Results that
@@ -457,6 +499,12 @@ OBATCH_API int obatch_check_next(obatch_check_t *check,
  */
 OBATCH_API int obatch_check_info(const obatch_check_t *check,
                                  obatch_info_t *info);
+/* With config split "auto" (the default), the batches submitting the file
+ * would make (parts_total of obatch_check_info): part `index`'s model,
+ * requests_added, bytes_total and tokens_estimated. OBATCH_ENOTFOUND past
+ * the last. */
+OBATCH_API int obatch_check_part(const obatch_check_t *check, uint64_t index,
+                                 obatch_info_t *info);
 OBATCH_API void obatch_check_destroy(obatch_check_t *check);
 
 /* ---- the job journal ----------------------------------------------------- */
@@ -491,7 +539,7 @@ OBATCH_API void obatch_check_destroy(obatch_check_t *check);
 OBATCH_API int obatch_retry_missing(obatch_t **out, const obatch_config_t *conf,
                                     const char *job);
 
-#define OBATCH_JOB_VERSION 1
+#define OBATCH_JOB_VERSION 2
 
 /* One job of the journal. Strings are never NULL ("" when unknown). */
 typedef struct obatch_job {
@@ -520,10 +568,18 @@ typedef struct obatch_job {
   int64_t updated_at;
   int running;        /* 1 while a live process holds the job */
   int64_t pid;        /* that process, 0 when none */
+  /* ---- version 2 ---- */
+  uint64_t parts;     /* batches of a job cut into several; 0: one batch
+                         (batch_id above) */
+  const char *parts_json; /* those batches as a JSON array, in input order:
+                             [{"index", "model", "requests", "step",
+                             "batch_id", "remote_status", "attempt",
+                             "error"}]; "[]" for a job of one batch */
 } obatch_job_t;
 
 #define OBATCH_JOB_INIT {OBATCH_JOB_VERSION, "", "", "", "", "", "", "", "", \
-                         "", "", "", "", "", "", "", "", "", 0, 0, 0, 0, 0, 0}
+                         "", "", "", "", "", "", "", "", "", 0, 0, 0, 0, 0, 0, \
+                         0, "[]"}
 
 /* The journal's jobs, newest first, read at once. One thread at a time. */
 typedef struct obatch_jobs obatch_jobs_t;

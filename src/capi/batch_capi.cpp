@@ -126,6 +126,22 @@ int obatch_poll(obatch_t *b, int timeout_ms, obatch_info_t *info) {
 
 int obatch_info(obatch_t *b, obatch_info_t *info) { return obatch_poll(b, 0, info); }
 
+int obatch_part_info(obatch_t *b, uint64_t index, obatch_info_t *info) {
+  return on_batch(b, [&](obatch::Batch &) {
+    if (!info || info->version < 1) throw obatch::Error(OBATCH_EINVAL, "part_info: no info");
+    const obatch::JobSnapshot &s = b->info;
+    if (s.part_states.empty() && index == 0 && s.phase != OBATCH_PHASE_BUILDING) {
+      // A job of one batch: its one part is the job.
+      obatch::fill_info(s, info);
+      return;
+    }
+    if (index >= s.part_states.size())
+      throw obatch::Error(OBATCH_ENOTFOUND, "part " + std::to_string(index) + ": the job has " +
+                                                std::to_string(s.part_states.size()) + " parts");
+    obatch::fill_part_info(s, static_cast<size_t>(index), info);
+  });
+}
+
 int obatch_wait(obatch_t *b, int timeout_ms, obatch_info_t *info) {
   if (!b) return OBATCH_EINVAL;
   int outcome = OBATCH_OK;
@@ -155,7 +171,13 @@ int obatch_wait(obatch_t *b, int timeout_ms, obatch_info_t *info) {
     } else if ((outcome = obatch::code_for_status(s.remote_status)) != OBATCH_OK) {
       // "expired" / "was cancelled", as before.
       std::string how = s.remote_status == "expired" ? "expired" : "was " + s.remote_status;
-      b->last_error = "batch " + s.batch_id + " " + how + "; the finished results were downloaded";
+      if (s.parts_total > 1)
+        b->last_error = s.error_message.empty()
+                            ? "the job " + how + "; the finished results were downloaded"
+                            : s.error_message;
+      else
+        b->last_error =
+            "batch " + s.batch_id + " " + how + "; the finished results were downloaded";
     }
   });
   return rc != OBATCH_OK ? rc : outcome;

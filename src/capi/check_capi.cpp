@@ -48,6 +48,14 @@ int obatch_check_info(const obatch_check_t *check, obatch_info_t *info) {
   return OBATCH_OK;
 }
 
+int obatch_check_part(const obatch_check_t *check, uint64_t index, obatch_info_t *info) {
+  if (!check || !info || info->version < 1) return OBATCH_EINVAL;
+  const obatch::JobSnapshot &s = check->check->summary();
+  if (index >= s.part_states.size()) return OBATCH_ENOTFOUND;
+  obatch::fill_part_info(s, static_cast<size_t>(index), info);
+  return OBATCH_OK;
+}
+
 void obatch_check_destroy(obatch_check_t *check) { delete check; }
 
 }  // extern "C"

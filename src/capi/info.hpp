@@ -49,6 +49,39 @@ inline void fill_info(const JobSnapshot &s, obatch_info_t *info) {
   info->job_id = s.job_id.c_str();
   info->job_origin = s.job_origin;
   info->journal_path = s.job_journal.c_str();
+  if (info->version < 4) return;
+  info->parts_total = s.parts_total;
+  info->parts_submitted = s.parts_submitted;
+  info->parts_running = s.parts_running;
+  info->parts_ended = s.parts_ended;
+  info->parts_failed = s.parts_failed;
+  info->tokens_estimated = s.tokens_estimated;
+  info->tokens_enqueued = s.tokens_enqueued;
+}
+
+// One part of a job (`index` < s.part_states.size()), as obatch_part_info
+// gives it: the fields a part has, the rest empty.
+inline void fill_part_info(const JobSnapshot &s, size_t index, obatch_info_t *info) {
+  static const JobSnapshot empty;
+  fill_info(empty, info);
+  const JobSnapshot::Part &p = s.part_states[index];
+  info->phase = p.phase;
+  info->provider = s.provider.c_str();
+  info->endpoint = s.endpoint.c_str();
+  info->batch_id = p.batch_id.c_str();
+  info->remote_status = p.remote_status.c_str();
+  info->requests_added = p.info.requests;
+  info->requests_total = p.info.requests;
+  info->requests_completed = p.requests_completed;
+  info->requests_failed = p.requests_failed;
+  info->bytes_total = p.info.bytes;
+  info->error_message = p.error_message.c_str();
+  if (info->version < 2) return;
+  info->model = p.info.model.c_str();
+  if (info->version < 4) return;
+  info->parts_total = 1;
+  info->parts_submitted = p.batch_id.empty() ? 0 : 1;
+  info->tokens_estimated = p.info.tokens;
 }
 
 }  // namespace obatch

@@ -5,12 +5,14 @@
 #include "capi/handles.hpp"
 #include "core/config.hpp"
 #include "store/journal.hpp"
+#include "util/json_write.hpp"
 
 using obatch::guarded;
 
 struct obatch_jobs {
   std::string path;
   std::vector<obatch::JobRecord> rows;
+  std::vector<std::string> parts_json;  // per row
   size_t next = 0;
 };
 
@@ -21,6 +23,25 @@ std::string path_of(const obatch_config_t *conf) {
   if (path.empty())
     throw obatch::Error(OBATCH_ESTATE, "the job journal is off (state = off, or no $HOME)");
   return path;
+}
+
+std::string parts_json(const std::vector<obatch::PartRecord> &parts) {
+  std::string s = "[";
+  for (const obatch::PartRecord &p : parts) {
+    if (s.size() > 1) s += ",";
+    s += "{\"index\":" + std::to_string(p.index) + ",\"model\":";
+    obatch::json_append_string(s, p.model);
+    s += ",\"requests\":" + std::to_string(p.requests) + ",\"step\":";
+    obatch::json_append_string(s, p.step);
+    s += ",\"batch_id\":";
+    obatch::json_append_string(s, p.batch_id);
+    s += ",\"remote_status\":";
+    obatch::json_append_string(s, p.remote_status);
+    s += ",\"attempt\":" + std::to_string(p.attempt) + ",\"error\":";
+    obatch::json_append_string(s, p.error);
+    s += "}";
+  }
+  return s + "]";
 }
 
 }  // namespace
@@ -35,6 +56,8 @@ int obatch_jobs_open(obatch_jobs_t **out, const obatch_config_t *conf, char *err
     jobs->path = path_of(conf);
     obatch::Journal journal(jobs->path);
     jobs->rows = journal.list();
+    for (const obatch::JobRecord &r : jobs->rows)
+      jobs->parts_json.push_back(r.parts ? parts_json(journal.parts(r.id)) : "[]");
     *out = jobs.release();
   });
   if (rc != OBATCH_OK) obatch::copy_errstr(errstr, errstr_size, msg);
@@ -44,7 +67,8 @@ int obatch_jobs_open(obatch_jobs_t **out, const obatch_config_t *conf, char *err
 int obatch_jobs_next(obatch_jobs_t *jobs, obatch_job_t *job) {
   if (!jobs || !job || job->version < 1) return OBATCH_EINVAL;
   if (jobs->next >= jobs->rows.size()) return OBATCH_END;
-  const obatch::JobRecord &r = jobs->rows[jobs->next++];
+  const size_t at = jobs->next++;
+  const obatch::JobRecord &r = jobs->rows[at];
   job->id = r.id.c_str();
   job->step = r.step.c_str();
   job->provider = r.provider.c_str();
@@ -68,6 +92,9 @@ int obatch_jobs_next(obatch_jobs_t *jobs, obatch_job_t *job) {
   job->updated_at = r.updated_at;
   job->running = r.running ? 1 : 0;
   job->pid = r.running ? r.owner_pid : 0;
+  if (job->version < 2) return OBATCH_OK;
+  job->parts = r.parts;
+  job->parts_json = jobs->parts_json[at].c_str();
   return OBATCH_OK;
 }
 

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "cli/interrupt.hpp"
 
@@ -25,7 +27,7 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-bool ended(const obatch_info_t &info) {
+bool ended_phase(const obatch_info_t &info) {
   return info.phase == OBATCH_PHASE_DONE || info.phase == OBATCH_PHASE_FAILED;
 }
 
@@ -84,11 +86,134 @@ void tell_job(Progress &progress, const obatch_info_t &info) {
                      "waiting for its batch instead of paying twice");
 }
 
+// The parts' batch ids so far, for a message: "batch_a, batch_b, ...".
+std::string part_batches(obatch_t *b, const obatch_info_t &info) {
+  std::string ids;
+  for (uint64_t i = 0; i < info.parts_total; i++) {
+    obatch_info_t part = OBATCH_INFO_INIT;
+    if (obatch_part_info(b, i, &part) == OBATCH_OK && part.batch_id[0])
+      ids += (ids.empty() ? "" : ", ") + std::string(part.batch_id);
+  }
+  return ids;
+}
+
+// A job of several batches. It has no one id to resume by: the journal
+// resumes it when the same command runs again. Ctrl-C leaves the created
+// batches running (a second one within the grace period, or the first with
+// --cancel-on-interrupt, cancels them all and still downloads what
+// finished).
+int wait_for_parts(obatch_t *b, Progress &progress, const WaitSettings &w, InterruptWatch &signals) {
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_info(b, &info);
+  const uint64_t total = info.parts_total;
+  std::vector<std::string> created(total), ended(total);
+  int handled = 0;
+  bool cancelling = false;
+  int job_origin = -1;
+  clock::time_point grace_end{};
+  const std::string again = "run the same command again to go on from where it stopped";
+  {
+    std::string job = info.job_id;
+    progress.event("parts", "\"job_id\":" + json_quote(job) +
+                                ",\"parts_total\":" + std::to_string(total) +
+                                ",\"requests\":" + std::to_string(info.requests_added) +
+                                ",\"tokens_estimated\":" + std::to_string(info.tokens_estimated));
+    if (!progress.json())
+      progress.message(std::to_string(info.requests_added) + " requests go to " + info.provider +
+                       " as " + std::to_string(total) +
+                       " batches (its limits per batch, or yours); one output in input order" +
+                       (job.empty() ? "" : ". If this stops, " + again));
+  }
+  for (;;) {
+    obatch_poll(b, 200, &info);
+    if (w.new_batch && info.job_id[0] && info.job_origin != job_origin) {
+      job_origin = info.job_origin;
+      tell_job(progress, info);
+    }
+    for (uint64_t i = 0; i < total; i++) {
+      obatch_info_t part = OBATCH_INFO_INIT;
+      if (obatch_part_info(b, i, &part) != OBATCH_OK) continue;
+      std::string id = part.batch_id, status = part.remote_status;
+      const std::string n = std::to_string(i + 1);
+      if (!id.empty() && created[i] != id) {
+        created[i] = id;
+        progress.event("part_created", "\"part\":" + n + ",\"batch_id\":" + json_quote(id) +
+                                           ",\"model\":" + json_quote(part.model) +
+                                           ",\"requests\":" + std::to_string(part.requests_added));
+        if (!progress.json() && !progress.quiet())
+          progress.message("part " + n + " of " + std::to_string(total) + ": batch " + id + " (" +
+                           std::to_string(part.requests_added) + " requests" +
+                           (part.model[0] ? ", " + std::string(part.model) : "") + ")");
+      }
+      const bool over = part.phase == OBATCH_PHASE_DONE || part.phase == OBATCH_PHASE_FAILED;
+      if (over && ended[i].empty()) {
+        ended[i] = status.empty() ? phase_name(part.phase) : status;
+        progress.event("part_ended", "\"part\":" + n + ",\"batch_id\":" + json_quote(id) +
+                                         ",\"status\":" + json_quote(ended[i]) + ",\"error\":" +
+                                         json_quote(part.error_message));
+      }
+    }
+    if (w.create_only && info.parts_submitted == total) {
+      if (!progress.json())
+        for (const std::string &id : created) std::printf("%s\n", id.c_str());
+      return kExitCompleted;
+    }
+    progress.update(info);
+    if (ended_phase(info)) return -1;
+
+    int presses = signals.interrupts() + (signals.terminated() ? 1000 : 0);
+    if (presses > handled) {
+      bool second = handled > 0;
+      handled = presses;
+      const std::string running = part_batches(b, info);
+      if (cancelling) {
+        progress.message("stopped waiting; the cancel goes on at the provider. " +
+                         (info.job_id[0] ? "To download what finished, " + again
+                                         : std::string("The batches: ") + running));
+        progress.event("interrupted",
+                       "\"job_id\":" + json_quote(info.job_id) + ",\"cancelled\":true");
+        return kExitInterrupted;
+      }
+      if (w.cancel_on_interrupt || (second && clock::now() < grace_end)) {
+        cancelling = true;
+        obatch_cancel(b);
+        progress.message("cancelling every batch of the job (and creating no more); waiting for "
+                         "the results that finished (Ctrl-C again to stop waiting)");
+        continue;
+      }
+      std::string keep = running.empty() ? "no batch was created yet"
+                                         : "the created batches keep running at " +
+                                               std::string(info.provider) + " (" + running + ")";
+      std::string how = info.job_id[0] ? "; " + again
+                                       : "; without a journal (--state) the job cannot be "
+                                         "resumed as one: obatch download each batch";
+      progress.message("interrupted; " + keep + how);
+      progress.event("interrupted",
+                     "\"job_id\":" + json_quote(info.job_id) + ",\"cancelled\":false");
+      if (signals.terminated()) return kExitInterrupted;
+      char grace[128];
+      std::snprintf(grace, sizeof grace,
+                    "press Ctrl-C again within %g s to cancel the job's batches instead",
+                    w.grace_seconds);
+      progress.message(grace);
+      grace_end =
+          clock::now() + std::chrono::milliseconds(static_cast<long>(w.grace_seconds * 1000));
+      continue;
+    }
+    if (handled > 0 && !cancelling && clock::now() >= grace_end) return kExitInterrupted;
+  }
+}
+
 }  // namespace
 
 int wait_for_batch(obatch_t **handle, Progress &progress, const WaitSettings &w) {
   obatch_t *b = *handle;
   InterruptWatch signals;
+  {
+    obatch_info_t first = OBATCH_INFO_INIT;
+    obatch_info(b, &first);
+    if (first.parts_total > 1) return wait_for_parts(b, progress, w, signals);
+  }
   int handled = 0;
   bool announced = false;
   bool cancelling = false;      // obatch_cancel was asked for
@@ -123,7 +248,7 @@ int wait_for_batch(obatch_t **handle, Progress &progress, const WaitSettings &w)
       }
     }
     progress.update(info);
-    if (ended(info)) return -1;
+    if (ended_phase(info)) return -1;
 
     // SIGTERM: nobody to ask; leave the batch running (or cancel as asked).
     int presses = signals.interrupts() + (signals.terminated() ? 1000 : 0);

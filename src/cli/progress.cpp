@@ -91,6 +91,23 @@ void Progress::finish() {
   if (tty_) clear_line();
 }
 
+// A job of several batches: its parts and requests, on one line.
+static std::string job_line(const obatch_info_t &info) {
+  uint64_t done = info.requests_completed + info.requests_failed;
+  std::string line = std::to_string(info.parts_total) + " batches: " +
+                     std::to_string(info.parts_running) + " running, " +
+                     std::to_string(info.parts_ended) + " ended";
+  if (info.parts_failed) line += ", " + std::to_string(info.parts_failed) + " failed";
+  uint64_t waiting = info.parts_total - info.parts_running - info.parts_ended - info.parts_failed;
+  if (waiting) line += ", " + std::to_string(waiting) + " to come";
+  line += "; " + std::to_string(done) + "/" + std::to_string(info.requests_total) +
+          " requests done";
+  if (info.requests_failed) line += " (" + std::to_string(info.requests_failed) + " failed)";
+  if (info.tokens_enqueued)
+    line += "; ~" + std::to_string(info.tokens_enqueued) + " tokens enqueued";
+  return line;
+}
+
 // Terminal: one line, redrawn at most 5 times a second.
 void Progress::draw(const obatch_info_t &info) {
   auto now = clock::now();
@@ -101,7 +118,10 @@ void Progress::draw(const obatch_info_t &info) {
   last_draw_ = now;
   std::string line;
   std::string t = format_duration(static_cast<int64_t>(elapsed()));
-  switch (info.phase) {
+  const bool parted = info.parts_total > 1 && info.phase >= OBATCH_PHASE_UPLOADING &&
+                      info.phase <= OBATCH_PHASE_WAITING;
+  switch (parted ? -1 : info.phase) {
+    case -1: line = job_line(info); break;
     case OBATCH_PHASE_UPLOADING:
       line = "uploading " + bar(info.bytes_uploaded, info.bytes_total, 24) + " " +
              format_bytes(info.bytes_uploaded) + " / " + format_bytes(info.bytes_total);
@@ -135,6 +155,7 @@ void Progress::draw(const obatch_info_t &info) {
 
 // Not a terminal: a line per change, nothing redrawn.
 void Progress::log_changes(const obatch_info_t &info) {
+  if (info.parts_total > 1) return log_job_changes(info);
   if (batch_id_.empty() && info.batch_id[0]) batch_id_ = info.batch_id;
   if (info.phase != phase_) {
     // An upload quicker than the poll interval is never seen as a phase: say
@@ -170,14 +191,37 @@ void Progress::log_changes(const obatch_info_t &info) {
   std::fflush(stderr);
 }
 
+void Progress::log_job_changes(const obatch_info_t &info) {
+  if (info.error_message[0] && error_ != info.error_message && info.phase != OBATCH_PHASE_FAILED &&
+      info.phase != OBATCH_PHASE_DONE) {
+    error_ = info.error_message;
+    std::fprintf(stderr, "obatch: %s\n", info.error_message);
+  }
+  if (info.phase == OBATCH_PHASE_DOWNLOADING && phase_ != info.phase)
+    std::fprintf(stderr, "obatch: every batch ended; merging the results in input order\n");
+  phase_ = info.phase;
+  if (info.phase < OBATCH_PHASE_UPLOADING || info.phase > OBATCH_PHASE_WAITING) return;
+  std::string line = job_line(info);
+  if (line == status_) return;
+  status_ = line;
+  std::fprintf(stderr, "obatch: %s (%s)\n", line.c_str(),
+               format_duration(static_cast<int64_t>(elapsed())).c_str());
+  std::fflush(stderr);
+}
+
 // JSON: an object per change; byte counts at most once a second.
 void Progress::json_changes(const obatch_info_t &info) {
   auto now = clock::now();
   uint64_t bytes =
       info.phase == OBATCH_PHASE_UPLOADING ? info.bytes_uploaded : info.bytes_downloaded;
+  const std::string parts = std::to_string(info.parts_submitted) + "/" +
+                           std::to_string(info.parts_running) + "/" +
+                           std::to_string(info.parts_ended) + "/" +
+                           std::to_string(info.parts_failed);
   bool changed = info.phase != phase_ || status_ != info.remote_status ||
                  info.requests_completed != completed_ || info.requests_failed != failed_ ||
-                 info.requests_total != total_ || batch_id_ != info.batch_id;
+                 info.requests_total != total_ || batch_id_ != info.batch_id || parts != parts_;
+  parts_ = parts;
   bool bytes_moved = bytes != bytes_ && now - last_draw_ >= std::chrono::seconds(1);
   if (!changed && !bytes_moved) return;
   phase_ = info.phase;
@@ -188,12 +232,16 @@ void Progress::json_changes(const obatch_info_t &info) {
   batch_id_ = info.batch_id;
   bytes_ = bytes;
   last_draw_ = now;
-  char counts[512];
+  char counts[768];
   std::snprintf(counts, sizeof counts,
                 ",\"requests_total\":%llu,\"requests_completed\":%llu,\"requests_failed\":%llu,"
-                "\"bytes_total\":%llu,\"bytes_uploaded\":%llu,\"bytes_downloaded\":%llu",
+                "\"bytes_total\":%llu,\"bytes_uploaded\":%llu,\"bytes_downloaded\":%llu,"
+                "\"parts_total\":%llu,\"parts_submitted\":%llu,\"parts_running\":%llu,"
+                "\"parts_ended\":%llu,\"parts_failed\":%llu,\"tokens_enqueued\":%llu",
                 ull(info.requests_total), ull(info.requests_completed), ull(info.requests_failed),
-                ull(info.bytes_total), ull(info.bytes_uploaded), ull(info.bytes_downloaded));
+                ull(info.bytes_total), ull(info.bytes_uploaded), ull(info.bytes_downloaded),
+                ull(info.parts_total), ull(info.parts_submitted), ull(info.parts_running),
+                ull(info.parts_ended), ull(info.parts_failed), ull(info.tokens_enqueued));
   event("progress", "\"phase\":" + json_quote(phase_name(info.phase)) + ",\"provider\":" +
                         json_quote(info.provider) + ",\"batch_id\":" + json_quote(info.batch_id) +
                         ",\"status\":" + json_quote(info.remote_status) + counts);

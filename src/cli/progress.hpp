@@ -38,6 +38,7 @@ class Progress {
  private:
   void draw(const obatch_info_t &info);
   void log_changes(const obatch_info_t &info);
+  void log_job_changes(const obatch_info_t &info);
   void json_changes(const obatch_info_t &info);
   void clear_line();
 
@@ -51,6 +52,7 @@ class Progress {
   uint64_t completed_ = UINT64_MAX, failed_ = UINT64_MAX, total_ = UINT64_MAX;
   uint64_t bytes_ = UINT64_MAX;
   std::string error_;
+  std::string parts_;  // part counts as last shown (JSON)
 };
 
 const char *phase_name(int phase);

@@ -91,6 +91,8 @@ int finish_batch(obatch_t *b, Progress &progress, const std::string &output_file
   if (progress.json()) {
     progress.event(
         "done", "\"batch_id\":" + json_quote(batch_id) + ",\"status\":" + json_quote(status) +
+                    ",\"job_id\":" + json_quote(info.job_id) +
+                    ",\"parts_total\":" + std::to_string(info.parts_total) +
                     ",\"output_file\":" + json_quote(output_file == "-" ? "" : out) +
                     ",\"error_file\":" + json_quote(error_file == "-" ? "" : err) +
                     ",\"requests_total\":" + std::to_string(total) + ",\"requests_completed\":" +
@@ -102,11 +104,17 @@ int finish_batch(obatch_t *b, Progress &progress, const std::string &output_file
     if (out.empty() && err.empty() && !progress.quiet())
       std::printf("no result files (no request finished)\n");
     std::fflush(stdout);
-    progress.message("batch " + batch_id + " " + status + ": " + std::to_string(completed) +
-                     " completed, " + std::to_string(failed) + " failed of " +
-                     std::to_string(total));
+    std::string what = info.parts_total > 1
+                           ? "job " + std::string(info.job_id) + (info.job_id[0] ? " " : "") +
+                                 "(" + std::to_string(info.parts_total) + " batches)"
+                           : "batch " + batch_id;
+    progress.message(what + " " + status + ": " + std::to_string(completed) + " completed, " +
+                     std::to_string(failed) + " failed of " + std::to_string(total));
   }
-  if (outcome == OBATCH_EEXPIRED || outcome == OBATCH_ECANCELLED)
+  // A job of several batches ends "failed" with the results of the parts
+  // that did not fail; the failed parts' requests are missing.
+  if (outcome == OBATCH_EEXPIRED || outcome == OBATCH_ECANCELLED ||
+      (outcome == OBATCH_EFAILED && info.parts_total > 1))
     tell_missing(b, progress, info, retry_args);
   if (outcome != OBATCH_OK) fail(outcome, last);
   return kExitCompleted;

@@ -99,8 +99,21 @@ std::string BatchInput::models() const {
   return out;
 }
 
+void BatchInput::set_rules(InputRules rules) {
+  rules_ = std::move(rules);
+  PartLimits limits;
+  if (rules_.split) {
+    limits.max_requests = rules_.max_requests;
+    limits.max_bytes = rules_.max_bytes;
+    limits.max_embedding_inputs = rules_.max_embedding_inputs;
+    limits.one_model = rules_.one_model;
+  }
+  cutter_ = PartCutter(limits);
+}
+
 BatchInput::Mark BatchInput::mark() const {
-  return {ids_.size(), bytes_, embedding_inputs_, endpoint_, model_, models_.size(), more_models_};
+  return {ids_.size(), bytes_,        embedding_inputs_, endpoint_,
+          model_,      models_.size(), more_models_,     cutter_};
 }
 
 void BatchInput::rollback(const Mark &m) {
@@ -119,6 +132,8 @@ void BatchInput::rollback(const Mark &m) {
   model_ = m.model;
   models_.resize(m.models);
   more_models_ = m.more_models;
+  cutter_ = m.cutter;
+  if (part_of_.size() > m.count) part_of_.resize(m.count);
 }
 
 void BatchInput::write(const std::string &data) {
@@ -161,17 +176,23 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
     throw Error(OBATCH_EREQUEST, where + ": url " + message_quote(r.url) +
                                      " differs from the batch's endpoint " +
                                      message_quote(endpoint_) + "; a batch has one endpoint");
-  if (rules_.one_model && !model_.empty() && !r.model.empty() && r.model != model_)
+  const uint64_t inputs = r.url == "/v1/embeddings" ? r.embedding_inputs : 0;
+  // Split: the limits are per part, and a mixed input gets per-model parts.
+  const bool split = rules_.split;
+  if (!split && rules_.one_model && !model_.empty() && !r.model.empty() && r.model != model_)
     throw Error(OBATCH_EMODEL, where + ": model " + message_quote(r.model) + " differs from " +
                                    message_quote(model_) + " (" + origin(first_model_request_) +
                                    "); " + rules_.provider + " allows one model per batch");
-  if (rules_.max_requests && n > rules_.max_requests)
+  if (!split && rules_.max_requests && n > rules_.max_requests)
     throw Error(OBATCH_ELIMIT,
                 requests_limit_message(where, n, rules_.provider, rules_.max_requests));
-  if (rules_.max_embedding_inputs && r.url == "/v1/embeddings" &&
-      embedding_inputs_ + r.embedding_inputs > rules_.max_embedding_inputs)
+  if (rules_.max_embedding_inputs && inputs > rules_.max_embedding_inputs && split)
+    throw Error(OBATCH_ELIMIT, request_inputs_limit_message(where, inputs, rules_.provider,
+                                                            rules_.max_embedding_inputs));
+  if (!split && rules_.max_embedding_inputs && inputs &&
+      embedding_inputs_ + inputs > rules_.max_embedding_inputs)
     throw Error(OBATCH_ELIMIT,
-                embedding_inputs_limit_message(where, embedding_inputs_ + r.embedding_inputs,
+                embedding_inputs_limit_message(where, embedding_inputs_ + inputs,
                                                rules_.provider, rules_.max_embedding_inputs));
   if (rules_.check) {
     std::string problem = rules_.check(r.url, r.body);
@@ -189,7 +210,10 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
   line += ",\"body\":";
   line += r.body;
   line += "}\n";
-  if (rules_.max_bytes && bytes_ + line.size() > rules_.max_bytes)
+  if (split && rules_.max_bytes && line.size() > rules_.max_bytes)
+    throw Error(OBATCH_ELIMIT, line_bytes_limit_message(where, line.size(), rules_.provider,
+                                                        rules_.max_bytes));
+  if (!split && rules_.max_bytes && bytes_ + line.size() > rules_.max_bytes)
     throw Error(OBATCH_ELIMIT, bytes_limit_message(where, bytes_ + line.size(), rules_.provider,
                                                    rules_.max_bytes));
   if (!ids_.add(r.custom_id))
@@ -206,8 +230,9 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
     rollback(before);
     throw;
   }
+  if (split) part_of_.push_back(cutter_.place(n - 1, r.model, line.size(), inputs));
   bytes_ += line.size();
-  embedding_inputs_ += r.url == "/v1/embeddings" ? r.embedding_inputs : 0;
+  embedding_inputs_ += inputs;
   if (endpoint_.empty()) endpoint_ = r.url;
   if (model_.empty() && !r.model.empty()) {
     model_ = r.model;
@@ -270,6 +295,75 @@ void BatchInput::finish() {
   rc |= fclose(file_);
   file_ = nullptr;
   if (rc != 0) throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
+}
+
+std::string BatchInput::write_parts() {
+  part_paths_.clear();
+  const std::vector<PartInfo> &parts = cutter_.parts();
+  if (parts.size() <= 1 || path_.empty()) {
+    if (!path_.empty()) part_paths_.push_back(path_);
+    return "";
+  }
+  if (!finished_) throw Error(OBATCH_EINTERNAL, "write_parts before finish");
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) throw Error(OBATCH_EIO, "cannot open " + path_ + ": " + errno_text(errno));
+  // Each part's file is open from its first request to its last: with one
+  // model that is one file at a time, with interleaved models one per model.
+  std::vector<FILE *> out(parts.size(), nullptr);
+  std::vector<uint64_t> written(parts.size(), 0);
+  auto close_all = [&] {
+    for (FILE *&f : out)
+      if (f) {
+        fclose(f);
+        f = nullptr;
+      }
+  };
+  const std::string stem =
+      path_.size() > 6 && path_.compare(path_.size() - 6, 6, ".jsonl") == 0
+          ? path_.substr(0, path_.size() - 6)
+          : path_;
+  for (size_t k = 0; k < parts.size(); k++)
+    part_paths_.push_back(stem + "-p" + std::to_string(k + 1) + ".jsonl");
+  Sha256 sha;
+  try {
+    std::string line;
+    uint64_t i = 0;
+    while (std::getline(in, line)) {
+      line.push_back('\n');
+      sha.update(line.data(), line.size());
+      if (i >= part_of_.size()) throw Error(OBATCH_EINTERNAL, path_ + ": more lines than requests");
+      const uint32_t k = part_of_[i++];
+      if (!out[k]) {
+        const std::string &p = part_paths_[k];
+        int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || !(out[k] = fdopen(fd, "wb"))) {
+          int err = errno;
+          if (fd >= 0) close(fd);
+          throw Error(OBATCH_EIO, "cannot create " + p + ": " + errno_text(err));
+        }
+        setvbuf(out[k], nullptr, _IOFBF, 256 << 10);
+      }
+      if (fwrite(line.data(), 1, line.size(), out[k]) != line.size())
+        throw Error(OBATCH_EIO, "cannot write " + part_paths_[k] + ": " + errno_text(errno));
+      if (++written[k] == parts[k].requests) {
+        FILE *f = out[k];
+        out[k] = nullptr;
+        if (fclose(f) != 0)
+          throw Error(OBATCH_EIO, "cannot write " + part_paths_[k] + ": " + errno_text(errno));
+      }
+    }
+    if (in.bad()) throw Error(OBATCH_EIO, "cannot read " + path_ + ": " + errno_text(errno));
+    if (i != part_of_.size())
+      throw Error(OBATCH_EIO, path_ + " changed while it was cut into parts");
+  } catch (...) {
+    close_all();
+    for (const std::string &p : part_paths_) unlink(p.c_str());
+    part_paths_.clear();
+    throw;
+  }
+  close_all();
+  unlink(path_.c_str());  // every request is in a part now: no second copy on disk
+  return sha.hex();
 }
 
 }  // namespace obatch

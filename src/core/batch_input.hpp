@@ -8,6 +8,7 @@
 
 #include "core/id_index.hpp"
 #include "core/input_rules.hpp"
+#include "core/part_plan.hpp"
 #include "core/request.hpp"
 
 namespace obatch {
@@ -38,7 +39,7 @@ class BatchInput {
 
   // Until rules are set only provider-free checks run; set them before the
   // first append (the provider may be chosen from the first request).
-  void set_rules(InputRules rules) { rules_ = std::move(rules); }
+  void set_rules(InputRules rules);
   bool has_rules() const { return !rules_.provider.empty(); }
 
   // Checks `r` against the batch (duplicate id, endpoint, model, limits) and
@@ -58,6 +59,17 @@ class BatchInput {
   // Flushes and closes the file; no append after it.
   void finish();
 
+  // With split rules: the parts the input is cut into (one, when it fits
+  // in one batch), in the order their first requests come.
+  const std::vector<PartInfo> &parts() const { return cutter_.parts(); }
+  // After finish(), for more than one part: writes each part's requests to
+  // its own file (the input's path with "-pN" before ".jsonl", 0600),
+  // removes the whole file, and returns the SHA-256 (hex) of the whole file
+  // as it was.
+  // Returns "" and writes nothing for one part (its file is the input).
+  std::string write_parts();
+  const std::vector<std::string> &part_paths() const { return part_paths_; }
+
   const std::string &path() const { return path_; }
   const std::string &endpoint() const { return endpoint_; }
   const std::string &model() const { return model_; }
@@ -73,6 +85,8 @@ class BatchInput {
   IdIndex take_ids() {
     lines_.clear();
     files_.clear();
+    part_of_.clear();
+    part_of_.shrink_to_fit();
     return std::move(ids_);
   }
   // The custom_id the next request gets when the caller gives none.
@@ -84,6 +98,7 @@ class BatchInput {
     std::string endpoint, model;
     size_t models;
     bool more_models;
+    PartCutter cutter;
   };
   Mark mark() const;
   void rollback(const Mark &m);
@@ -118,6 +133,10 @@ class BatchInput {
   uint64_t bytes_ = 0;
   uint64_t embedding_inputs_ = 0;
   std::string line_;  // the line being appended (kept: its buffer is reused)
+  // Split rules: the cut, and each request's part (empty without split).
+  PartCutter cutter_;
+  std::vector<uint32_t> part_of_;
+  std::vector<std::string> part_paths_;
 };
 
 }  // namespace obatch

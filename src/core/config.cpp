@@ -17,11 +17,12 @@ namespace {
 const std::set<std::string> kStringKeys = {
     "provider",   "base_url",    "api_key",          "endpoint",
     "completion_window", "work_dir", "results_dir", "output_path",
-    "error_path", "custom_id_prefix", "state", "ca_file"};
+    "error_path", "custom_id_prefix", "state", "ca_file", "split"};
 
 const std::set<std::string> kNumberKeys = {
     "poll_interval_ms", "poll_max_interval_ms", "max_retries",
-    "connect_timeout_ms", "request_timeout_ms", "max_requests", "max_bytes", "force_new"};
+    "connect_timeout_ms", "request_timeout_ms", "max_requests", "max_bytes", "force_new",
+    "max_enqueued_tokens", "max_running_batches"};
 
 const char kMetadataPrefix[] = "metadata.";
 
@@ -91,6 +92,10 @@ void Config::set(const std::string &key, const char *value) {
                 "completion_window must be \"24h\" (the only window the Batch "
                 "API offers), not '" + v + "'");
   if (key == "ca_file" && !v.empty()) check_ca_file(v);
+  if (key == "split" && v != "auto" && v != "off")
+    throw Error(OBATCH_ECONFIG, "split is \"auto\" (cut an input the provider's limits do not "
+                                "take into several batches) or \"off\" (one batch; a larger "
+                                "input is refused), not '" + v + "'");
   if (key == "custom_id_prefix" && v.empty())
     throw Error(OBATCH_ECONFIG, "custom_id_prefix must not be empty");
   values_[key] = v;

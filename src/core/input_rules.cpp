@@ -28,4 +28,16 @@ std::string bytes_limit_message(const std::string &where, uint64_t bytes,
          " allows " + bytes_text(max);
 }
 
+std::string line_bytes_limit_message(const std::string &where, uint64_t bytes,
+                                     const std::string &provider, uint64_t max) {
+  return where + ": the request is " + std::to_string(bytes) + " bytes as a JSONL line; " +
+         provider + " allows " + bytes_text(max) + " per batch input file, so no batch can hold it";
+}
+
+std::string request_inputs_limit_message(const std::string &where, uint64_t inputs,
+                                         const std::string &provider, uint64_t max) {
+  return where + ": the request has " + std::to_string(inputs) + " inputs to embed; " + provider +
+         " allows " + std::to_string(max) + " per embeddings batch, so no batch can hold it";
+}
+
 }  // namespace obatch

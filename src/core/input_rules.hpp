@@ -14,6 +14,9 @@ struct InputRules {
   uint64_t max_bytes = 0;             // of the input file; 0: no limit
   uint64_t max_embedding_inputs = 0;  // total over an embeddings batch; 0: none
   bool one_model = false;
+  // The limits above cut the input into parts (one batch each) rather than
+  // refuse it; only a request too large for any part is refused.
+  bool split = false;
   std::vector<std::string> endpoints;  // accepted line urls; empty: any
   // Provider-specific checks: returns "" or what is wrong.
   std::function<std::string(const std::string &url, const std::string &body)> check;
@@ -28,6 +31,13 @@ std::string embedding_inputs_limit_message(const std::string &where, uint64_t in
                                            const std::string &provider, uint64_t max);
 std::string bytes_limit_message(const std::string &where, uint64_t bytes,
                                 const std::string &provider, uint64_t max);
+
+// A request that no part can take: one line over the bytes limit, or one
+// embeddings request with more inputs than a batch may hold.
+std::string line_bytes_limit_message(const std::string &where, uint64_t bytes,
+                                     const std::string &provider, uint64_t max);
+std::string request_inputs_limit_message(const std::string &where, uint64_t inputs,
+                                         const std::string &provider, uint64_t max);
 
 // "200000000 bytes (200 MB)": exact, and readable.
 std::string bytes_text(uint64_t bytes);

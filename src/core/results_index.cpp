@@ -253,4 +253,24 @@ void ResultsIndex::get(uint64_t i, ResultLine *out, uint64_t *input_index,
   }
 }
 
+bool ResultsIndex::raw(uint64_t i, std::string_view *line, uint32_t *file_no,
+                       std::string *buf) const {
+  const Loc &loc = i < by_input_.size() ? by_input_[i] : extras_[i - by_input_.size()];
+  if (loc.file == UINT32_MAX) return false;
+  const File &file = files_[loc.file];
+  if (!file.mapped) map(file);
+  *file_no = loc.file;
+  if (file.map && loc.offset + loc.length <= file.size) {
+    *line = std::string_view(file.map + loc.offset, loc.length);
+    return true;
+  }
+  buf->resize(loc.length);
+  if (file.map || pread(file.fd, buf->data(), loc.length, static_cast<off_t>(loc.offset)) !=
+                      static_cast<ssize_t>(loc.length))
+    throw Error(OBATCH_EIO, file.name + " line " + std::to_string(loc.line_no) +
+                                ": the result file changed on disk after it was downloaded");
+  *line = *buf;
+  return true;
+}
+
 }  // namespace obatch

@@ -52,6 +52,12 @@ class ResultsIndex {
 
   uint64_t missing() const;
 
+  // The raw text of the i-th result (no newline) and the add_file call it
+  // came from (0-based, counting only the files kept); false when missing.
+  // The text is in the file's map, or in `buf` when it has none. Throws
+  // Error(EIO) when the file changed on disk.
+  bool raw(uint64_t i, std::string_view *line, uint32_t *file, std::string *buf) const;
+
  private:
   struct Loc {
     uint32_t file = UINT32_MAX;  // UINT32_MAX: no result line

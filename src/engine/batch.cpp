@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "engine/input_twin.hpp"
+#include "engine/parted_job.hpp"
 #include "obatch/obatch.h"
 #include "store/journal.hpp"
 #include "util/error.hpp"
@@ -63,6 +64,8 @@ Batch::~Batch() {
   job_.reset();  // stops the I/O thread first
   opened_results_.reset();
   input_.reset();
+  for (const std::string &p : part_paths_)
+    if (p != input_path_) unlink(p.c_str());
   // The input file is ours: a running batch is resumed by id (the provider
   // keeps its copy), so nothing needs it once the handle is gone. Result
   // files are the user's and stay.
@@ -168,20 +171,31 @@ void Batch::submit() {
   check_result_paths();
   JobSpec spec = job_spec();  // checks key and URL before anything is sent
   input_->finish();
+  // An input over the limits of one batch: a file per part (and the
+  // digest of the whole, read on the way).
+  const std::string digest = input_->write_parts();
+  part_paths_ = input_->part_paths();
+  std::vector<PartInput> parts;
+  for (size_t i = 0; i < input_->parts().size() && part_paths_.size() > 1; i++)
+    parts.push_back({part_paths_[i], input_->parts()[i]});
   spec.input_path = input_path_;
   spec.input_bytes = input_->bytes();
   spec.endpoint = input_->endpoint();
   spec.model = input_->models();
+  for (const PartInfo &p : input_->parts()) spec.tokens_estimated += p.tokens;
   spec.input_ids = input_->take_ids();
-  claim_job(&spec);
-  job_ = std::make_unique<Job>(std::move(spec));
+  claim_job(&spec, digest, parts.empty() ? 1 : parts.size());
+  if (parts.empty())
+    job_ = std::make_unique<Job>(std::move(spec));
+  else
+    job_ = std::make_unique<PartedJob>(std::move(spec), std::move(parts));
   job_->start();
   last_ = job_->snapshot();
 }
 
 // With a journal: the same input submitted before to the same place is
 // taken up again instead of being uploaded and paid for a second time.
-void Batch::claim_job(JobSpec *spec) {
+void Batch::claim_job(JobSpec *spec, const std::string &digest, size_t parts) {
   const std::string path = journal_path(conf_);
   if (path.empty()) return;
   std::shared_ptr<Journal> journal;
@@ -195,7 +209,7 @@ void Batch::claim_job(JobSpec *spec) {
   }
   const bool force_new = conf_.get_int("force_new", 0) == 1;
   JobRecord fresh;
-  fresh.digest = sha256_file_hex(spec->input_path);
+  fresh.digest = digest.empty() ? sha256_file_hex(spec->input_path) : digest;
   // The first job of an input gets an id derived from it: through another
   // journal, the same input finds its batch at the provider (input_twin).
   // A new job on purpose gets a random one.
@@ -213,6 +227,21 @@ void Batch::claim_job(JobSpec *spec) {
   fresh.input_bytes = spec->input_bytes;
   JobRecord rec;
   Journal::Claim claim = journal->claim(fresh, force_new, tag_, &rec);
+  // A job is resumed as it was cut: one batch, or its parts (PartedJob
+  // checks that they are the same). Cut otherwise now (other limits), it
+  // could be sent a second time.
+  const bool was_parted = rec.parts > 0, started = rec.step != step::kNew;
+  if (started && was_parted != (parts > 1)) {
+    if (claim != Journal::Claim::kFollow) journal->release(rec.id);
+    throw Error(OBATCH_ECONFIG,
+                "job " + rec.id + " of the job journal " + journal->path() + " was submitted as " +
+                    (was_parted ? std::to_string(rec.parts) + " batches" : "one batch") +
+                    ", and this run would send the same input as " +
+                    (parts > 1 ? std::to_string(parts) + " batches" : "one batch") +
+                    "; nothing was sent. Run it with the limits it had then "
+                    "(--max-requests-per-batch, --max-bytes-per-batch, split), or submit it "
+                    "again as a new job with force_new (obatch run --force-new)");
+  }
   spec->journal = journal;
   spec->record = rec;
   spec->tag = rec.id;
@@ -243,6 +272,9 @@ JobSnapshot Batch::poll(int timeout_ms) {
     last_.model = input_->models();
     last_.requests_added = input_->count();
     last_.bytes_total = input_->bytes();
+    last_.parts_total = input_->parts().size();
+    last_.tokens_estimated = 0;
+    for (const PartInfo &p : input_->parts()) last_.tokens_estimated += p.tokens;
     return last_;
   }
   last_ = timeout_ms > 0 ? job_->wait_change(last_.generation, timeout_ms) : job_->snapshot();

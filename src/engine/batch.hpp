@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/batch_input.hpp"
 #include "core/config.hpp"
@@ -58,7 +59,7 @@ class Batch {
   void resolve_provider(const std::string &model);
   void check_building(const char *what) const;
   JobSpec job_spec();
-  void claim_job(JobSpec *spec);
+  void claim_job(JobSpec *spec, const std::string &digest, size_t parts);
 
   Config conf_;
   std::shared_ptr<const Provider> provider_;
@@ -71,7 +72,8 @@ class Batch {
   std::string source_path_, source_digest_;
   std::string retry_of_;
   std::unique_ptr<BatchInput> input_;
-  std::unique_ptr<Job> job_;
+  std::unique_ptr<Runner> job_;  // a Job, or a PartedJob for an input cut into parts
+  std::vector<std::string> part_paths_;  // the parts' input files (ours)
   JobSnapshot last_;
   // An opened batch: its input order and results (no input, no job).
   std::unique_ptr<IdIndex> opened_order_;

@@ -22,9 +22,12 @@ InputCheck::InputCheck(const Config &conf, size_t max_kept)
   }
 }
 
-// The limits stay here; the BatchInput checks the rest.
+// The limits stay here; the BatchInput checks the rest. Split rules cut
+// the input into parts instead: then the BatchInput keeps them (a request
+// no part can take is a problem of its line).
 void InputCheck::set_rules(InputRules rules) {
   provider_name_ = rules.provider;
+  if (rules.split) return input_.set_rules(std::move(rules));
   requests_.max = rules.max_requests;
   bytes_.max = rules.max_bytes;
   embedding_inputs_.max = rules.max_embedding_inputs;
@@ -123,6 +126,12 @@ void InputCheck::run(const std::string &path) {
   summary_.completion_window = conf_.get("completion_window", "24h");
   summary_.requests_added = input_.count();
   summary_.bytes_total = input_.bytes();
+  summary_.parts_total = input_.parts().empty() ? (input_.count() ? 1 : 0) : input_.parts().size();
+  for (const PartInfo &p : input_.parts()) {
+    summary_.tokens_estimated += p.tokens;
+    summary_.part_states.emplace_back();
+    summary_.part_states.back().info = p;
+  }
 }
 
 }  // namespace obatch

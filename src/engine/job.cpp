@@ -19,6 +19,7 @@ namespace obatch {
 namespace {
 
 constexpr const char *kTagKey = "obatch_job";
+constexpr const char *kPartKey = "obatch_part";  // a part's index (and try)
 constexpr int kReconcilePages = 5;  // newest 500 files / batches
 
 // A failure an upload would meet as well (a refused key, an unsafe
@@ -41,6 +42,8 @@ Job::Job(JobSpec spec)
   snap_.requests_added = spec_.input_ids.size();
   snap_.bytes_total = spec_.input_bytes;
   snap_.model = spec_.model;
+  snap_.tokens_estimated = spec_.tokens_estimated;
+  snap_.parts_total = 1;
   if (spec_.batch_id.empty())
     snap_.completion_window = spec_.config.get("completion_window", "24h");
   snap_.phase = spec_.batch_id.empty() ? OBATCH_PHASE_UPLOADING : OBATCH_PHASE_WAITING;
@@ -48,15 +51,15 @@ Job::Job(JobSpec spec)
     snap_.job_id = spec_.tag;
     snap_.job_journal = spec_.journal->path();
     snap_.job_origin = spec_.origin;
-    snap_.input_file_id = spec_.record.input_file_id;
     holds_job_ = spec_.origin != OBATCH_JOB_FOLLOWING;
   }
+  snap_.input_file_id = spec_.record.input_file_id;  // also a part created again
 }
 
 Job::~Job() {
   transport_.stop();
   if (thread_.joinable()) thread_.join();
-  if (holds_job_) {
+  if (holds_job_ && !spec_.is_part()) {  // a part's job is released by its PartedJob
     try {
       spec_.journal->release(spec_.tag);
     } catch (const Error &) {
@@ -66,7 +69,11 @@ Job::~Job() {
 }
 
 void Job::journal(const std::vector<std::pair<std::string, std::string>> &cols) {
-  if (holds_job_) spec_.journal->update(spec_.tag, cols);
+  if (!holds_job_) return;
+  if (spec_.is_part())
+    spec_.journal->update_part(spec_.tag, static_cast<uint32_t>(spec_.part), cols);
+  else
+    spec_.journal->update(spec_.tag, cols);
 }
 
 void Job::start() { thread_ = std::thread([this] { run(); }); }
@@ -86,6 +93,12 @@ JobSnapshot Job::snapshot() {
   JobSnapshot s = snap_;
   s.bytes_uploaded = bytes_up_;
   s.bytes_downloaded = bytes_down_;
+  const bool submitted = !s.batch_id.empty(), ended = is_terminal_status(s.remote_status);
+  s.parts_submitted = submitted;
+  s.parts_running = submitted && !ended;
+  s.parts_failed = s.remote_status == "failed";
+  s.parts_ended = ended && !s.parts_failed;
+  s.tokens_enqueued = s.parts_running ? s.tokens_estimated : 0;
   return s;
 }
 
@@ -129,7 +142,8 @@ void Job::fail(int code, const std::string &message) {
 
 void Job::run() {
   try {
-    if (spec_.origin == OBATCH_JOB_FOLLOWING) follow();
+    // A part's PartedJob follows for the whole job.
+    if (spec_.origin == OBATCH_JOB_FOLLOWING && !spec_.is_part()) follow();
     if (spec_.batch_id.empty() && spec_.look_for_twin) take_up_twin();
     if (spec_.batch_id.empty()) {
       if (spec_.record.input_file_id.empty()) upload();
@@ -218,7 +232,11 @@ void Job::take_up_twin() {
   std::optional<Remote> found;
   try {
     found = find_listed(OBATCH_OP_LIST, {}, [&](Fields &b) {
-      return is_twin_batch(b, spec_.tag, spec_.endpoint, now);
+      if (!is_twin_batch(b, spec_.tag, spec_.endpoint, now)) return false;
+      if (!spec_.is_part()) return b.find("metadata.obatch_part") == b.end();
+      // Any try of this part (its label before the dot).
+      const std::string label = b["metadata.obatch_part"];
+      return label.substr(0, label.find('.')) == std::to_string(spec_.part);
     });
   } catch (const Error &e) {
     if (upload_would_fail_too(e)) throw;
@@ -270,7 +288,8 @@ std::optional<Remote> Job::find_listed(int op, Fields args,
 void Job::upload() {
   set_phase(OBATCH_PHASE_UPLOADING);
   if (spec_.provider->inline_requests()) return;  // sent with the create call
-  const std::string filename = "obatch-" + spec_.tag + ".jsonl";
+  const std::string filename =
+      "obatch-" + spec_.tag + (spec_.is_part() ? "-p" + std::to_string(spec_.part) : "") + ".jsonl";
   const std::string size = std::to_string(spec_.input_bytes);
   Fields args{{"input_path", spec_.input_path}, {"filename", filename}, {"bytes", size}};
 
@@ -336,6 +355,12 @@ void Job::create() {
   json_append_string(metadata, kTagKey);
   metadata += ":";
   json_append_string(metadata, spec_.tag);
+  if (spec_.is_part()) {
+    metadata += ",";
+    json_append_string(metadata, kPartKey);
+    metadata += ":";
+    json_append_string(metadata, spec_.part_label());
+  }
   metadata += "}";
   Fields args{{"input_file_id", snapshot().input_file_id},
               {"input_path", spec_.input_path},
@@ -350,7 +375,10 @@ void Job::create() {
   auto find_existing = [&] {
     return find_listed(OBATCH_OP_LIST, {}, [&](Fields &b) {
       auto it = b.find(std::string("metadata.") + kTagKey);
-      return it != b.end() && it->second == spec_.tag;
+      if (it == b.end() || it->second != spec_.tag) return false;
+      auto part = b.find(std::string("metadata.") + kPartKey);
+      return spec_.is_part() ? part != b.end() && part->second == spec_.part_label()
+                             : part == b.end();
     });
   };
   // A job taken up again after its create was sent: the batch may exist.
@@ -469,7 +497,10 @@ void Job::wait_remote() {
   }
   JobSnapshot s = snapshot();
   if (s.remote_status == "failed") {
-    journal({{"step", step::kFailed}});  // nothing ran: never resumed
+    if (spec_.is_part())
+      journal({{"step", step::kFailed}, {"failure", s.failure_code}});
+    else
+      journal({{"step", step::kFailed}});  // nothing ran: never resumed
     throw Error(OBATCH_EFAILED, "batch " + s.batch_id + " failed: " +
                                     (s.error_message.empty() ? "no reason given" : s.error_message));
   }
@@ -519,7 +550,10 @@ void Job::download_file(const std::string &file_id, const std::string &final_pat
         problem = label + ": got " + std::to_string(on_disk) + " of " + expect + " bytes";
       if (ok && problem.empty() && into_results) {
         try {
-          results_->add_file(temp, label);
+          if (spec_.add_results)
+            spec_.add_results(temp, label, label.rfind("error file", 0) == 0);
+          else
+            results_->add_file(temp, label);
         } catch (const Error &e) {
           if (e.code() != OBATCH_EPROTOCOL) throw;
           problem = e.what();  // a corrupt or cut download: fetch it again
@@ -555,7 +589,7 @@ void Job::download_results() {
   set_phase(OBATCH_PHASE_DOWNLOADING);
   journal({{"step", step::kDownloading}});
   if (spec_.input_path.empty()) load_remote_input_order();
-  results_ = std::make_unique<ResultsIndex>(&spec_.input_ids);
+  if (!spec_.add_results) results_ = std::make_unique<ResultsIndex>(&spec_.input_ids);
   const JobSnapshot s = snapshot();
   const std::string dir = spec_.config.get("results_dir", spec_.work_dir);
   if (!spec_.config.get("results_dir").empty()) ensure_dir(dir);

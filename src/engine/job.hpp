@@ -45,23 +45,48 @@ struct JobSpec {
   // A new job whose id is derived from its input: ask the provider for a
   // batch made through another journal first (input_twin.hpp).
   bool look_for_twin = false;
+  uint64_t tokens_estimated = 0;
+  // One part of a job of several batches (PartedJob runs it): its 0-based
+  // index (-1: this job is the whole input), and how many of its creates
+  // failed on the token limit before (each try is tagged apart). Its
+  // journal row is the part's; its downloads go to `add_results` (with
+  // whether the file is an error file) instead of results of its own.
+  int part = -1;
+  uint32_t attempt = 0;
+  std::function<void(const std::string &path, const std::string &label, bool errors)> add_results;
+  bool is_part() const { return part >= 0; }
+  // The batch's obatch_part metadata: "3", then "3.1", "3.2" for the tries
+  // after a token-limit failure.
+  std::string part_label() const {
+    return std::to_string(part) + (attempt ? "." + std::to_string(attempt) : "");
+  }
 };
 
-class Job {
+// What Batch runs once submitted: one batch (Job) or several (PartedJob).
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  virtual void start() = 0;
+  // Waits up to timeout_ms for a generation newer than `seen`.
+  virtual JobSnapshot wait_change(uint64_t seen, int timeout_ms) = 0;
+  virtual JobSnapshot snapshot() = 0;
+  virtual void request_cancel() = 0;
+  // After phase DONE: the results (owned by the runner).
+  virtual ResultsIndex *results() = 0;
+};
+
+class Job : public Runner {
  public:
   explicit Job(JobSpec spec);
-  ~Job();  // stops and joins the thread; the remote batch keeps running
+  ~Job() override;  // stops and joins the thread; the remote batch keeps running
   Job(const Job &) = delete;
   Job &operator=(const Job &) = delete;
 
-  void start();
-  // Waits up to timeout_ms for a generation newer than `seen`.
-  JobSnapshot wait_change(uint64_t seen, int timeout_ms);
-  JobSnapshot snapshot();
-  void request_cancel();
-
-  // After phase DONE: the results (owned by the job).
-  ResultsIndex *results();
+  void start() override;
+  JobSnapshot wait_change(uint64_t seen, int timeout_ms) override;
+  JobSnapshot snapshot() override;
+  void request_cancel() override;
+  ResultsIndex *results() override;
 
  private:
   void run();

@@ -26,6 +26,7 @@ void apply_batch_fields(const Fields &f, JobSnapshot *s) {
   text("completion_window", &s->completion_window);
   text("error_message", &s->error_message);
   text("batch_json", &s->batch_json);
+  text("failure_code", &s->failure_code);
   if (s->model.empty()) text("model", &s->model);
   i64("created_at", &s->created_at);
   i64("in_progress_at", &s->in_progress_at);

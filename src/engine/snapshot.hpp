@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
+#include "core/part_plan.hpp"
 #include "providers/wire_types.hpp"
 
 namespace obatch {
@@ -28,6 +31,20 @@ struct JobSnapshot {
   // Version 3: the job journal.
   std::string job_id, job_journal;
   int job_origin = 0;  // obatch_job_origin
+  // Version 4: a job of several batches (parts); a job of one has 1.
+  uint64_t parts_total = 0, parts_submitted = 0, parts_running = 0, parts_ended = 0,
+           parts_failed = 0;
+  uint64_t tokens_estimated = 0, tokens_enqueued = 0;
+  std::string failure_code;  // errors.data[0].code of a failed batch
+  // Per part (a job of several), what the provider last said of its batch.
+  struct Part {
+    PartInfo info;
+    int phase = 0;  // obatch_phase of the part; FAILED also when its batch failed
+    std::string batch_id, remote_status, error_message, failure_code;
+    uint64_t requests_completed = 0, requests_failed = 0;
+    unsigned attempts = 0;  // creates sent (a token-limit failure adds one)
+  };
+  std::vector<Part> part_states;  // also an input check's cut (info only)
   uint64_t generation = 0;  // grows with every change
 };
 

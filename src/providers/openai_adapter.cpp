@@ -109,6 +109,7 @@ void read_batch_object(object o, Fields &f) {
       if (!line.empty()) part += "line " + line + ": ";
       part += scalar(eo, "message");
       std::string code = scalar(eo, "code");
+      if (shown == 0 && !code.empty()) put(f, "failure_code", code);
       if (!code.empty()) part += " (" + code + (param.empty() ? "" : ", param " + param) + ")";
       msg += (msg.empty() ? "" : "; ") + part;
       shown++;

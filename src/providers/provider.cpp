@@ -71,6 +71,7 @@ InputRules Provider::rules(const Config &conf) const {
   r.max_bytes = lower("max_bytes", table_.max_bytes);
   r.max_embedding_inputs = table_.max_embedding_inputs;
   r.one_model = table_.one_model_per_batch != 0;
+  r.split = conf.get("split", "auto") != "off";
   r.endpoints = endpoints_;
   if (table_.check_request) {
     auto hook = table_.check_request;

@@ -33,6 +33,22 @@ struct JobRecord {
   int64_t owner_pid = 0;  // 0: no process holds the job
   std::string owner_start;
   bool running = false;  // computed on read: the owner is alive
+  uint64_t parts = 0;    // computed on read: rows in the parts table (0: one batch)
+};
+
+// One part of a job of several batches: its own batch's life, with the same
+// steps as a job of one. Written by the process that holds the job.
+struct PartRecord {
+  std::string job_id;
+  uint32_t index = 0;  // 0-based, in the order of the parts' first requests
+  std::string model;
+  uint64_t requests = 0, input_bytes = 0, tokens = 0;
+  uint32_t attempt = 0;  // creates that failed on the token limit so far
+  std::string step;
+  std::string input_file_id, batch_id, remote_status, output_file_id, error_file_id;
+  std::string output_path, error_path;  // its downloaded files (not the job's)
+  std::string failure;  // errors.data[0].code of its last failed batch
+  std::string error;
 };
 
 }  // namespace obatch

@@ -21,7 +21,7 @@ namespace obatch {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: parts
 constexpr int kBusyTimeoutMs = 30000;  // another process's step is short
 
 const char kSchema[] =
@@ -41,19 +41,41 @@ const char kSchema[] =
     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     " owner_pid INTEGER NOT NULL DEFAULT 0, owner_start TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS jobs_by_input ON jobs (digest, provider, base_url, endpoint);"
-    "CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs (batch_id);";
+    "CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs (batch_id);"
+    "CREATE TABLE IF NOT EXISTS parts ("
+    " job_id TEXT NOT NULL, idx INTEGER NOT NULL,"
+    " model TEXT NOT NULL DEFAULT '',"
+    " requests INTEGER NOT NULL DEFAULT 0, input_bytes INTEGER NOT NULL DEFAULT 0,"
+    " tokens INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0,"
+    " step TEXT NOT NULL,"
+    " input_file_id TEXT NOT NULL DEFAULT '', batch_id TEXT NOT NULL DEFAULT '',"
+    " remote_status TEXT NOT NULL DEFAULT '',"
+    " output_file_id TEXT NOT NULL DEFAULT '', error_file_id TEXT NOT NULL DEFAULT '',"
+    " output_path TEXT NOT NULL DEFAULT '', error_path TEXT NOT NULL DEFAULT '',"
+    " failure TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',"
+    " updated_at INTEGER NOT NULL,"
+    " PRIMARY KEY (job_id, idx));"
+    "CREATE INDEX IF NOT EXISTS parts_by_batch ON parts (batch_id);";
 
 const char kColumns[] =
     "id, digest, provider, base_url, endpoint, model, source_path, source_digest, retry_of,"
     " requests,"
     " input_bytes, step, input_file_id, batch_id, remote_status, output_file_id,"
     " error_file_id, output_path, error_path, error, created_at, updated_at, owner_pid,"
-    " owner_start";
+    " owner_start, (SELECT COUNT(*) FROM parts WHERE parts.job_id = jobs.id)";
+
+const char kPartColumns[] =
+    "job_id, idx, model, requests, input_bytes, tokens, attempt, step, input_file_id, batch_id,"
+    " remote_status, output_file_id, error_file_id, output_path, error_path, failure, error";
 
 // Columns update() may set: text written by the engine as a job moves on.
 const std::set<std::string> kUpdatable = {
     "step",          "input_file_id", "batch_id",   "remote_status", "output_file_id",
     "error_file_id", "output_path",   "error_path", "error",         "model"};
+const std::set<std::string> kPartUpdatable = {
+    "step",          "input_file_id", "batch_id",   "remote_status", "output_file_id",
+    "error_file_id", "output_path",   "error_path", "error",         "attempt",
+    "failure"};
 
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -224,6 +246,7 @@ std::vector<JobRecord> Journal::select(const std::string &where,
     r.updated_at = s.integer(c++);
     r.owner_pid = s.integer(c++);
     r.owner_start = s.text(c++);
+    r.parts = static_cast<uint64_t>(s.integer(c++));
     r.running = process_alive({r.owner_pid, r.owner_start});
     out.push_back(std::move(r));
   }
@@ -332,9 +355,78 @@ void Journal::release(const std::string &id) {
       .step();
 }
 
+std::vector<PartRecord> Journal::parts(const std::string &job_id) {
+  Stmt s(this, std::string("SELECT ") + kPartColumns + " FROM parts WHERE job_id = ?1 ORDER BY idx");
+  s.bind(1, job_id);
+  std::vector<PartRecord> out;
+  while (s.step()) {
+    PartRecord p;
+    int c = 0;
+    p.job_id = s.text(c++);
+    p.index = static_cast<uint32_t>(s.integer(c++));
+    p.model = s.text(c++);
+    p.requests = static_cast<uint64_t>(s.integer(c++));
+    p.input_bytes = static_cast<uint64_t>(s.integer(c++));
+    p.tokens = static_cast<uint64_t>(s.integer(c++));
+    p.attempt = static_cast<uint32_t>(s.integer(c++));
+    p.step = s.text(c++);
+    p.input_file_id = s.text(c++);
+    p.batch_id = s.text(c++);
+    p.remote_status = s.text(c++);
+    p.output_file_id = s.text(c++);
+    p.error_file_id = s.text(c++);
+    p.output_path = s.text(c++);
+    p.error_path = s.text(c++);
+    p.failure = s.text(c++);
+    p.error = s.text(c++);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void Journal::add_parts(const std::vector<PartRecord> &parts) {
+  Transaction t([this](const char *sql) { exec(sql); });
+  for (const PartRecord &p : parts)
+    Stmt(this,
+         "INSERT OR IGNORE INTO parts (job_id, idx, model, requests, input_bytes, tokens, step,"
+         " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .bind(1, p.job_id)
+        .bind(2, static_cast<int64_t>(p.index))
+        .bind(3, p.model)
+        .bind(4, static_cast<int64_t>(p.requests))
+        .bind(5, static_cast<int64_t>(p.input_bytes))
+        .bind(6, static_cast<int64_t>(p.tokens))
+        .bind(7, p.step.empty() ? std::string(step::kNew) : p.step)
+        .bind(8, now())
+        .step();
+  t.commit();
+}
+
+void Journal::update_part(const std::string &job_id, uint32_t index,
+                          const std::vector<std::pair<std::string, std::string>> &cols) {
+  std::string sql = "UPDATE parts SET updated_at = ?1";
+  for (size_t i = 0; i < cols.size(); i++) {
+    if (!kPartUpdatable.count(cols[i].first))
+      throw Error(OBATCH_EINTERNAL, "job journal: part column " + cols[i].first +
+                                        " is not updatable");
+    sql += ", " + cols[i].first + " = ?" + std::to_string(i + 4);
+  }
+  sql += " WHERE job_id = ?2 AND idx = ?3";
+  Stmt s(this, sql);
+  s.bind(1, now()).bind(2, job_id).bind(3, static_cast<int64_t>(index));
+  for (size_t i = 0; i < cols.size(); i++) s.bind(static_cast<int>(i + 4), cols[i].second);
+  s.step();
+}
+
 bool Journal::find(const std::string &ref, JobRecord *out) {
   if (ref.empty()) return false;
   auto found = select("WHERE id = ?1 OR batch_id = ?1 ORDER BY created_at DESC LIMIT 1", {ref});
+  if (found.empty()) {
+    // A part's batch id names its job.
+    Stmt s(this, "SELECT job_id FROM parts WHERE batch_id = ?1 LIMIT 1");
+    s.bind(1, ref);
+    if (s.step()) found = select("WHERE id = ?1", {s.text(0)});
+  }
   if (found.empty() && ref.size() >= 4) {
     found = select("WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2", {ref});
     if (found.size() > 1)
@@ -355,6 +447,7 @@ uint64_t Journal::prune() {
   for (auto &r : select("WHERE step IN ('done', 'failed', 'abandoned')", {})) {
     if (r.running) continue;
     Stmt(this, "DELETE FROM jobs WHERE id = ?1").bind(1, r.id).step();
+    Stmt(this, "DELETE FROM parts WHERE job_id = ?1").bind(1, r.id).step();
     n++;
   }
   t.commit();

@@ -60,8 +60,17 @@ class Journal {
   bool find(const std::string &ref, JobRecord *out);
   // Every job, newest first.
   std::vector<JobRecord> list();
-  // Forgets final jobs (done, failed, abandoned) that no live process holds.
+  // Forgets final jobs (done, failed, abandoned) that no live process holds,
+  // and their parts.
   uint64_t prune();
+
+  // The parts of a job of several batches, by index; none for a job of one.
+  std::vector<PartRecord> parts(const std::string &job_id);
+  // Records a job's parts (step "new"), all in one transaction.
+  void add_parts(const std::vector<PartRecord> &parts);
+  // Sets columns of one part (the names of update(), and "attempt", "failure").
+  void update_part(const std::string &job_id, uint32_t index,
+                   const std::vector<std::pair<std::string, std::string>> &cols);
 
  private:
   class Stmt;

@@ -853,12 +853,202 @@ static void parasail_by_model(void **state) {
   assert_null(strstr(fake_server_stats_json(&f->server), openai_key));
 }
 
+/* One batch (split "off"): OpenAI's one model per batch is an error of the
+ * add. By default a second model makes a part of its own. */
 static void openai_one_model(void **state) {
   fixture_t *f = *state;
-  obatch_t *b = new_batch(f, f->conf);
+  obatch_info_t info = OBATCH_INFO_INIT;
+  obatch_config_t *conf = base_conf(f, 1);
+  set_conf(conf, "split", "off");
+  obatch_t *b = new_batch(f, conf);
+  obatch_config_destroy(conf);
   add_chat(b, "gpt-4o-mini", 1, NULL);
   assert_int_equal(obatch_add(b, CHAT_BODY("gpt-4o"), NULL, NULL), OBATCH_EMODEL);
   assert_non_null(strstr(obatch_last_error(b), "gpt-4o"));
+
+  b = new_batch(f, f->conf);
+  add_chat(b, "gpt-4o-mini", 1, NULL);
+  assert_int_equal(obatch_add(b, CHAT_BODY("gpt-4o"), NULL, NULL), OBATCH_OK);
+  assert_int_equal(obatch_info(b, &info), OBATCH_OK);
+  assert_string_equal(info.model, "gpt-4o-mini,gpt-4o");
+}
+
+/* ---- jobs of several batches ---------------------------------------------- */
+
+/* The ids of the output file's lines, in file order, as one string. */
+static void output_order(const char *path, char *out, size_t size) {
+  char *text = read_text(path);
+  assert_non_null(text);
+  out[0] = '\0';
+  for (char *p = text; (p = strstr(p, "\"custom_id\"")) != NULL;) {
+    p = strchr(p + strlen("\"custom_id\""), '"'); /* the value's opening quote */
+    assert_non_null(p);
+    p++;
+    char *end = strchr(p, '"');
+    assert_non_null(end);
+    strncat(out, p, (size_t)(end - p) < size - strlen(out) - 2 ? (size_t)(end - p) : 0);
+    strncat(out, ",", size - strlen(out) - 1);
+    p = end;
+  }
+  free(text);
+}
+
+/* An input over the server's 3 requests per file: 7 batches of at most 3,
+ * every result in input order through fetch, lookup and the merged output
+ * file; each part visible through obatch_part_info. */
+static void parted_job_in_input_order(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32];
+  obatch_info_t info = OBATCH_INFO_INIT, part = OBATCH_INFO_INIT;
+  obatch_result_t r = OBATCH_RESULT_INIT;
+  assert_int_equal(fake_server_config(&f->server, "{\"max_requests_per_file\": 3}"), 0);
+  obatch_config_t *conf = base_conf(f, 1);
+  set_conf(conf, "max_requests", "3");
+  obatch_t *b = new_batch(f, conf);
+  obatch_config_destroy(conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  assert_int_equal(obatch_info(b, &info), OBATCH_OK);
+  assert_int_equal(info.parts_total, 7);
+  int rc = obatch_wait(b, 30000, &info);
+  if (rc != OBATCH_OK) fail_msg("wait: %d %s", rc, obatch_last_error(b));
+  assert_int_equal(info.phase, OBATCH_PHASE_DONE);
+  assert_string_equal(info.remote_status, "completed");
+  assert_string_equal(info.batch_id, "");
+  assert_int_equal(info.parts_total, 7);
+  assert_int_equal(info.parts_submitted, 7);
+  assert_int_equal(info.parts_ended, 7);
+  assert_int_equal(info.parts_failed, 0);
+  assert_int_equal(info.parts_running, 0);
+  assert_int_equal(info.requests_total, N_REQ);
+  assert_int_equal(info.requests_completed, N_REQ);
+  assert_true(info.tokens_estimated > 0);
+  check_all(b, ids, N_REQ, 0, N_REQ);
+  assert_int_equal(obatch_lookup(b, "item-18", &r), OBATCH_OK);
+  assert_int_equal(r.index, 18);
+  check_success(&r, "item-18");
+
+  char order[2048], want[2048] = "";
+  output_order(info.output_path, order, sizeof order);
+  for (int i = 0; i < N_REQ; i++) {
+    strncat(want, ids[i], sizeof want - strlen(want) - 2);
+    strncat(want, ",", sizeof want - strlen(want) - 1);
+  }
+  assert_string_equal(order, want);
+  assert_string_equal(info.error_path, "");
+
+  for (uint64_t i = 0; i < 7; i++) {
+    assert_int_equal(obatch_part_info(b, i, &part), OBATCH_OK);
+    assert_int_equal(strncmp(part.batch_id, "batch_", 6), 0);
+    assert_string_equal(part.remote_status, "completed");
+    assert_int_equal(part.phase, OBATCH_PHASE_DONE);
+    assert_int_equal(part.requests_added, i < 6 ? 3 : 2);
+  }
+  assert_int_equal(obatch_part_info(b, 7, &part), OBATCH_ENOTFOUND);
+  assert_int_equal(fake_server_stats_int(&f->server, "uploads"), 7);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 7);
+  /* The parts' downloads are gone (only the merged file), and with the
+   * handle their input files. */
+  assert_int_equal(count_files(f->work_dir, "-parts"), 0);
+  assert_int_equal(count_files(f->work_dir, "-output.jsonl"), 1);
+  assert_int_equal(count_files(f->work_dir, "-p1.jsonl"), 1);
+  drop_batch(f, b);
+  assert_int_equal(count_files(f->work_dir, "-p1.jsonl"), 0);
+  assert_int_equal(count_files(f->work_dir, ".jsonl"), 1);
+}
+
+/* A server that takes one model per batch: an input that alternates two
+ * models runs as a batch per model and comes back in input order. */
+static void parted_mixed_models(void **state) {
+  fixture_t *f = *state;
+  char ids[10][32];
+  obatch_info_t info = OBATCH_INFO_INIT, part = OBATCH_INFO_INIT;
+  assert_int_equal(fake_server_config(&f->server, "{\"one_model_per_batch\": true}"), 0);
+  obatch_t *b = new_batch(f, f->conf);
+  for (int i = 0; i < 10; i++) add_chat(b, i % 2 ? "gpt-4o" : "gpt-4o-mini", i, NULL);
+  auto_ids(ids, 10);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  int rc = obatch_wait(b, 30000, &info);
+  if (rc != OBATCH_OK) fail_msg("wait: %d %s", rc, obatch_last_error(b));
+  assert_int_equal(info.parts_total, 2);
+  check_all(b, ids, 10, 0, 10);
+  assert_int_equal(obatch_part_info(b, 0, &part), OBATCH_OK);
+  assert_string_equal(part.model, "gpt-4o-mini");
+  assert_int_equal(obatch_part_info(b, 1, &part), OBATCH_OK);
+  assert_string_equal(part.model, "gpt-4o");
+  assert_int_equal(part.requests_added, 5);
+}
+
+/* An enqueued-token limit at the server that holds one part at a time: the
+ * parts that fail with token_limit_exceeded are created again from their
+ * uploaded files (no second upload) until each has run once, and the
+ * server's queue is never over its limit. */
+static void parted_token_limit(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  /* A request's body is about 80 bytes: ~20 tokens at the server; a part
+   * of 5 is ~100. */
+  assert_int_equal(fake_server_config(&f->server, "{\"enqueued_token_limit\": 150}"), 0);
+  obatch_config_t *conf = base_conf(f, 1);
+  set_conf(conf, "max_requests", "5");
+  obatch_t *b = new_batch(f, conf);
+  obatch_config_destroy(conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  int rc = obatch_wait(b, 60000, &info);
+  if (rc != OBATCH_OK) fail_msg("wait: %d %s", rc, obatch_last_error(b));
+  assert_int_equal(info.parts_total, 4);
+  assert_int_equal(info.parts_ended, 4);
+  check_all(b, ids, N_REQ, 0, N_REQ);
+  assert_int_equal(fake_server_stats_int(&f->server, "uploads"), 4);
+  assert_true(fake_server_stats_int(&f->server, "token_limit_failures") >= 1);
+  assert_int_equal(fake_server_stats_int(&f->server, "enqueued_over_limit"), 0);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"),
+                   4 + fake_server_stats_int(&f->server, "token_limit_failures"));
+}
+
+/* Cancelling a job cancels every running part and creates no more; what
+ * finished is still merged, the rest is missing. */
+static void parted_cancel(void **state) {
+  fixture_t *f = *state;
+  char ids[N_REQ][32];
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(fake_server_config(&f->server, "{\"steps\": 100000, \"partial_fraction\": 0.5}"), 0);
+  obatch_config_t *conf = base_conf(f, 1);
+  set_conf(conf, "max_requests", "5");
+  set_conf(conf, "max_running_batches", "2");
+  obatch_t *b = new_batch(f, conf);
+  obatch_config_destroy(conf);
+  add_mixed(b, ids);
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  long deadline = test_now_ms() + 10000;
+  do {
+    assert_int_equal(obatch_poll(b, 50, &info), OBATCH_OK);
+  } while (info.parts_running < 2 && test_now_ms() < deadline);
+  assert_int_equal(info.parts_running, 2);
+  assert_int_equal(obatch_cancel(b), OBATCH_OK);
+  deadline = test_now_ms() + 10000;
+  while (fake_server_stats_int(&f->server, "cancels") < 2 && test_now_ms() < deadline)
+    test_sleep_ms(10);
+  assert_int_equal(fake_server_config(&f->server, "{\"steps\": 1}"), 0);
+  int rc = obatch_wait(b, 30000, &info);
+  if (rc != OBATCH_ECANCELLED) fail_msg("wait: %d %s", rc, obatch_last_error(b));
+  assert_int_equal(info.phase, OBATCH_PHASE_DONE);
+  assert_string_equal(info.remote_status, "cancelled");
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 2);
+  assert_int_equal(fake_server_stats_int(&f->server, "cancels"), 2);
+  /* Half of each cancelled part of 5 finished (2 each), the rest is missing. */
+  obatch_result_t r = OBATCH_RESULT_INIT;
+  int missing = 0, got = 0;
+  while (obatch_fetch(b, &r) == OBATCH_OK) {
+    if (r.kind == OBATCH_RESULT_MISSING)
+      missing++;
+    else
+      got++;
+  }
+  assert_int_equal(got + missing, N_REQ);
+  assert_int_equal(got, 4);
 }
 
 static void add_validation(void **state) {
@@ -1356,6 +1546,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(insecure_url, setup, teardown),
     cmocka_unit_test_setup_teardown(parasail_by_model, setup, teardown),
     cmocka_unit_test_setup_teardown(openai_one_model, setup, teardown),
+    cmocka_unit_test_setup_teardown(parted_job_in_input_order, setup, teardown),
+    cmocka_unit_test_setup_teardown(parted_mixed_models, setup, teardown),
+    cmocka_unit_test_setup_teardown(parted_token_limit, setup, teardown),
+    cmocka_unit_test_setup_teardown(parted_cancel, setup, teardown),
     cmocka_unit_test_setup_teardown(add_validation, setup, teardown),
     cmocka_unit_test_setup_teardown(empty_submit, setup, teardown),
     cmocka_unit_test_setup_teardown(null_arguments, setup, teardown),

@@ -174,10 +174,10 @@ static void check_reports_every_line(void **state) {
                               CHAT_LINE("d", "gpt-4o-mini") "\n");
   int rc = obatch_check_file(&f->check, NULL, in, 0, err, sizeof err);
   if (rc != OBATCH_OK) fail_msg("check: %d %s", rc, err);
-  assert_int_equal(obatch_check_problems(f->check), 5);
+  /* A second model is no problem: it makes a batch of its own. */
+  assert_int_equal(obatch_check_problems(f->check), 4);
   expect_problem(f->check, 2, OBATCH_EJSON, "line 2");
   expect_problem(f->check, 3, OBATCH_EDUPLICATE, "custom_id \"a\"");
-  expect_problem(f->check, 4, OBATCH_EMODEL, "gpt-4o");
   expect_problem(f->check, 5, OBATCH_EJSON, "empty");
   expect_problem(f->check, 6, OBATCH_EJSON, "CR LF");
   obatch_problem_t p = OBATCH_PROBLEM_INIT;
@@ -188,9 +188,22 @@ static void check_reports_every_line(void **state) {
   assert_int_equal(info.phase, OBATCH_PHASE_BUILDING);
   assert_string_equal(info.provider, "openai"); /* by the first good line's model */
   assert_string_equal(info.endpoint, "/v1/chat/completions");
-  assert_string_equal(info.model, "gpt-4o-mini");
-  assert_int_equal(info.requests_added, 2);
-  assert_int_equal(info.bytes_total, 2 * (strlen(CHAT_LINE("a", "gpt-4o-mini")) + 1));
+  assert_string_equal(info.model, "gpt-4o-mini,gpt-4o");
+  assert_int_equal(info.requests_added, 3);
+  const uint64_t mini = strlen(CHAT_LINE("a", "gpt-4o-mini")) + 1;
+  const uint64_t other = strlen(CHAT_LINE("b", "gpt-4o")) + 1;
+  assert_int_equal(info.bytes_total, 2 * mini + other);
+  assert_int_equal(info.parts_total, 2);
+  assert_int_equal(info.tokens_estimated, 2 * ((mini + 3) / 4) + (other + 3) / 4);
+  obatch_info_t part = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_check_part(f->check, 0, &part), OBATCH_OK);
+  assert_string_equal(part.model, "gpt-4o-mini");
+  assert_int_equal(part.requests_added, 2);
+  assert_int_equal(part.bytes_total, 2 * mini);
+  assert_int_equal(obatch_check_part(f->check, 1, &part), OBATCH_OK);
+  assert_string_equal(part.model, "gpt-4o");
+  assert_int_equal(part.requests_added, 1);
+  assert_int_equal(obatch_check_part(f->check, 2, &part), OBATCH_ENOTFOUND);
 }
 
 /* A limit is one problem, its message completed with the file's total; the
@@ -209,6 +222,8 @@ static void check_limits_and_cap(void **state) {
   assert_int_equal(obatch_config_new(&f->conf), OBATCH_OK);
   assert_int_equal(obatch_config_set(f->conf, "provider", "openai", err, sizeof err), OBATCH_OK);
   assert_int_equal(obatch_config_set(f->conf, "max_requests", "1", err, sizeof err), OBATCH_OK);
+  /* One batch: the limit is a problem, not a cut. */
+  assert_int_equal(obatch_config_set(f->conf, "split", "off", err, sizeof err), OBATCH_OK);
   assert_int_equal(obatch_check_file(&f->check, f->conf, in, 2, err, sizeof err), OBATCH_OK);
   assert_int_equal(obatch_check_problems(f->check), 3); /* all counted... */
   expect_problem(f->check, 2, OBATCH_ELIMIT,

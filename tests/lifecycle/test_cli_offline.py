@@ -100,13 +100,15 @@ class CliOfflineTest(CliTestCase):
                                       r"\(openai, model text-embedding-3-small\), \d+ B\n$")
 
     def test_create_input_over_limit(self):
+        # Over OpenAI's 50000 requests per batch: one file all the same, which
+        # obatch run sends as two batches.
         self.write_input("many.txt", ["prompt %d" % i for i in range(50001)])
         proc = self.run_cli("create-input", "-m", "gpt-4o-mini", "many.txt", "out.jsonl")
-        self.assert_exit(proc, 3)
-        self.assertIn("many.txt line 50001", proc.stderr)
-        self.assertIn("50000", proc.stderr.replace(",", ""))
-        self.assertIn("split", proc.stderr)
-        self.assertFalse(os.path.exists(os.path.join(self.cwd, "out.jsonl")))
+        self.assert_exit(proc, 0)
+        self.assertIn("wrote 50001 requests", proc.stderr)
+        self.assertIn("obatch run sends it as 2 batches", proc.stderr)
+        with open(os.path.join(self.cwd, "out.jsonl"), encoding="utf-8") as f:
+            self.assertEqual(sum(1 for _ in f), 50001)
         self.no_temp_files(self.cwd)
         self.assertEqual(os.listdir(self.tmpdir), [])
 
@@ -164,7 +166,7 @@ class CliOfflineTest(CliTestCase):
 
     def test_validate_reports_every_problem(self):
         self.many_problems()
-        proc = self.run_cli("validate", "bad.jsonl", key=None)
+        proc = self.run_cli("validate", "--one-batch", "bad.jsonl", key=None)
         self.assert_exit(proc, 3)
         out = proc.stdout.splitlines()
         self.assertEqual(len(out), 6, proc.stdout)
@@ -194,7 +196,7 @@ class CliOfflineTest(CliTestCase):
 
     def test_validate_json(self):
         self.many_problems()
-        proc = self.run_cli("validate", "--json", "bad.jsonl", key=None)
+        proc = self.run_cli("validate", "--one-batch", "--json", "bad.jsonl", key=None)
         self.assert_exit(proc, 3)
         objs = [json.loads(line) for line in proc.stdout.splitlines()]
         problems, summary = objs[:-1], objs[-1]
@@ -238,7 +240,7 @@ class CliOfflineTest(CliTestCase):
         self.assertEqual(proc.stdout + proc.stderr, "")
 
     def test_validate_reports_a_limit_once(self):
-        # OpenAI's 50000 requests per batch: 50010 lines are one problem, not ten, and
+        # As one batch (--one-batch), OpenAI's 50000 requests per batch: 50010 lines are one problem, not ten, and
         # the lines past the limit still get every other check (a duplicate of a line
         # before the limit and of one past it, bad JSON).
         lines = [json.dumps(chat_line("r%d" % i)) for i in range(1, 50011)]
@@ -246,7 +248,7 @@ class CliOfflineTest(CliTestCase):
         lines[50006] = "{not json"                      # line 50007
         lines[50008] = json.dumps(chat_line("r50003"))  # line 50009: a line past the limit's
         self.write_input("big.jsonl", lines)
-        proc = self.run_cli("validate", "big.jsonl", key=None)
+        proc = self.run_cli("validate", "--one-batch", "big.jsonl", key=None)
         self.assert_exit(proc, 3)
         out = proc.stdout.splitlines()
         self.assertEqual(len(out), 5, proc.stdout)
@@ -258,7 +260,7 @@ class CliOfflineTest(CliTestCase):
                                  'line 50003')
         self.assertEqual(out[4], "big.jsonl: 4 problems in 50010 lines; nothing was sent")
         # --json says the same: the count, the problems shown, the file's requests.
-        proc = self.run_cli("validate", "--json", "big.jsonl", key=None)
+        proc = self.run_cli("validate", "--one-batch", "--json", "big.jsonl", key=None)
         self.assert_exit(proc, 3)
         objs = [json.loads(line) for line in proc.stdout.splitlines()]
         problems, summary = objs[:-1], objs[-1]
@@ -269,9 +271,24 @@ class CliOfflineTest(CliTestCase):
         self.assertEqual((summary["problems"], summary["shown"], summary["lines"],
                           summary["requests"]), (4, 4, 50010, 50007))
         # Capped, the limit still counts once.
-        proc = self.run_cli("validate", "--max-problems", "1", "big.jsonl", key=None)
+        proc = self.run_cli("validate", "--one-batch", "--max-problems", "1", "big.jsonl",
+                            key=None)
         self.assertEqual(proc.stdout.splitlines()[1:], [
             "... and 3 more problems", "big.jsonl: 4 problems in 50010 lines; nothing was sent"])
+
+    def test_validate_says_how_many_batches(self):
+        # By default a limit of one batch is where obatch run cuts the input.
+        self.write_input("big.jsonl", [json.dumps(chat_line("r%d" % i)) for i in range(50001)])
+        proc = self.run_cli("validate", "big.jsonl", key=None)
+        self.assert_exit(proc, 0)
+        self.assertIn("big.jsonl: OK: 50001 requests", proc.stdout)
+        self.assertIn("obatch run sends it as 2 batches", proc.stdout)
+        proc = self.run_cli("validate", "--json", "--max-requests-per-batch", "10000", "big.jsonl",
+                            key=None)
+        self.assert_exit(proc, 0)
+        summary = json.loads(proc.stdout)
+        self.assertEqual((summary["ok"], summary["batches"]), (True, 6))
+        self.assertGreater(summary["tokens_estimated"], 50001)
 
     def test_validate_stdin(self):
         bad = json.dumps(chat_line("a")) + "\n" + json.dumps(chat_line("a")) + "\n"

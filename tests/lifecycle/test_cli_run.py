@@ -136,7 +136,7 @@ class CliRunTest(CliTestCase):
     def test_dry_run_lists_every_problem(self):
         self.write_input("input.jsonl", [chat_line("a"), "{oops", chat_line("a"),
                                          chat_line("d", model="gpt-4o")])
-        proc = self.run_cli("run", "input.jsonl", "--dry-run")
+        proc = self.run_cli("run", "input.jsonl", "--dry-run", "--one-batch")
         self.assert_exit(proc, 3)
         for n in (2, 3, 4):
             self.assertIn("line %d" % n, proc.stderr)

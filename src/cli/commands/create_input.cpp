@@ -149,10 +149,6 @@ std::string at_line(std::string message, uint64_t request, const std::string &wh
 
 // What to do next, in the command's terms.
 std::string add_failed(int rc, const std::string &message) {
-  if (rc == OBATCH_ELIMIT)
-    return message +
-           "; split the prompts into several files (e.g. with `split -l`) and make "
-           "one batch of each";
   if (rc != OBATCH_EPROVIDER) return message;
   const std::string api = "set the provider explicitly";
   if (message.find(api) == std::string::npos) return message + "; name the provider with -p";
@@ -216,11 +212,15 @@ int create_input_command(const CreateInputOptions &o) {
   OutputFile out(o.output);
   copy_to_stream(obatch_input_path(b.get()), out.stream());
   out.commit();
+  const std::string batches =
+      info.parts_total > 1 ? "; obatch run sends it as " + std::to_string(info.parts_total) +
+                                 " batches (the limits of one batch)"
+                           : "";
   if (!o.quiet)
-    std::fprintf(stderr, "obatch: wrote %llu request%s (%s, %s, %s) to %s\n",
+    std::fprintf(stderr, "obatch: wrote %llu request%s (%s, %s, %s) to %s%s\n",
                  static_cast<unsigned long long>(added), added == 1 ? "" : "s", info.model,
                  info.endpoint, format_bytes(info.bytes_total).c_str(),
-                 o.output == "-" ? "standard output" : o.output.c_str());
+                 o.output == "-" ? "standard output" : o.output.c_str(), batches.c_str());
   return kExitCompleted;
 }
 

@@ -44,6 +44,8 @@ std::string job_json(const obatch_job_t &j) {
   number("created_at", j.created_at);
   number("updated_at", j.updated_at);
   number("pid", j.pid);
+  number("batches", static_cast<long long>(j.parts ? j.parts : 1));
+  s += "\"parts\":" + std::string(j.parts_json) + ",";
   s += "\"running\":" + std::string(j.running ? "true" : "false") + "}";
   return s;
 }
@@ -76,8 +78,11 @@ int jobs(const JobsOptions &o) {
                   "REQUESTS", "UPDATED", "INPUT");
     std::string step = j.step;
     if (j.running) step += "*";
+    const std::string batch = j.parts ? std::to_string(j.parts) + " batches (--json lists them)"
+                              : j.batch_id[0] ? j.batch_id
+                                              : "-";
     std::printf("%-24s %-11s %-10s %-32s %8llu %-19s %s\n", j.id, step.c_str(),
-                j.remote_status[0] ? j.remote_status : "-", j.batch_id[0] ? j.batch_id : "-",
+                j.remote_status[0] ? j.remote_status : "-", batch.c_str(),
                 static_cast<unsigned long long>(j.requests), format_time(j.updated_at).c_str(),
                 j.source_path[0] ? j.source_path : "-");
   }

@@ -36,6 +36,10 @@ struct RunOptions {
   bool quiet = false, json = false;
   bool cancel_on_interrupt = false;
   double grace = 5;
+  // A job of several batches.
+  uint64_t max_requests_per_batch = 0, max_bytes_per_batch = 0;
+  uint64_t max_enqueued_tokens = 0, max_running_batches = 0;
+  bool one_batch = false;
 };
 
 int run(const RunOptions &o);
@@ -90,6 +94,29 @@ void add_run_command(CLI::App &app, Commands &out) {
   cmd->add_option("--grace", o.grace,
                   "Seconds in which a second Ctrl-C cancels the batch (default 5)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-requests-per-batch", o.max_requests_per_batch,
+                  "Cut the input into batches of at most N requests (default: the provider's "
+                  "limit, e.g. 50000); smaller batches give partial results sooner")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-bytes-per-batch", o.max_bytes_per_batch,
+                  "Cut the input into batch files of at most N bytes (default: the provider's "
+                  "limit, e.g. 200 MB)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-enqueued-tokens", o.max_enqueued_tokens,
+                  "Your organisation's enqueued-token limit per model: batches of one model run "
+                  "together only while their estimated prompt tokens fit (default: learned from "
+                  "a batch that fails with token_limit_exceeded, which is then created again)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-running-batches", o.max_running_batches,
+                  "Run at most N of the job's batches at once (default: no cap)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--one-batch", o.one_batch,
+                "Never cut the input: one batch, and an input over the provider's limits is "
+                "refused");
   out.push_back({cmd, [opts] { return run(*opts); }});
 }
 
@@ -139,6 +166,14 @@ void apply_options(const RunOptions &o, Config &conf, const TempDir *tmp) {
     conf.set("metadata." + pair.substr(0, eq), pair.substr(eq + 1));
   }
   if (!o.completion_window.empty()) conf.set("completion_window", o.completion_window);
+  auto count = [&](const char *key, uint64_t v) {
+    if (v) conf.set(key, std::to_string(v));
+  };
+  count("max_requests", o.max_requests_per_batch);
+  count("max_bytes", o.max_bytes_per_batch);
+  count("max_enqueued_tokens", o.max_enqueued_tokens);
+  count("max_running_batches", o.max_running_batches);
+  if (o.one_batch) conf.set("split", "off");
   if (o.poll_interval > 0) {
     long max_ms = static_cast<long>(o.poll_interval * 1000);
     if (max_ms < 1) max_ms = 1;
@@ -164,6 +199,20 @@ int dry_run(const RunOptions &o, Config &conf, const std::string &path, const st
   obatch_check_info(check, &info);
   std::string provider = info.provider, endpoint = info.endpoint, model = info.model;
   uint64_t requests = info.requests_added, bytes = info.bytes_total;
+  const uint64_t parts = info.parts_total, tokens = info.tokens_estimated;
+  std::vector<std::string> part_lines;
+  for (uint64_t i = 0; parts > 1 && i < parts; i++) {
+    obatch_info_t part = OBATCH_INFO_INIT;
+    if (obatch_check_part(check, i, &part) != OBATCH_OK) break;
+    char line[256];
+    std::snprintf(line, sizeof line, "    %3llu  %8llu requests  %10s  ~%llu tokens%s%s",
+                  static_cast<unsigned long long>(i + 1),
+                  static_cast<unsigned long long>(part.requests_added),
+                  format_bytes(part.bytes_total).c_str(),
+                  static_cast<unsigned long long>(part.tokens_estimated), part.model[0] ? "  " : "",
+                  part.model);
+    part_lines.push_back(line);
+  }
   obatch_check_destroy(check);
   if (problems) {
     if (problems > listed)
@@ -181,12 +230,22 @@ int dry_run(const RunOptions &o, Config &conf, const std::string &path, const st
   std::printf("  requests    %llu\n", static_cast<unsigned long long>(requests));
   std::printf("  bytes       %llu (%s)\n", static_cast<unsigned long long>(bytes),
               format_bytes(bytes).c_str());
+  std::printf("  tokens      ~%llu (prompt, estimated at 4 bytes a token)\n",
+              static_cast<unsigned long long>(tokens));
+  if (parts > 1) {
+    std::printf("  batches     %llu (the provider's limits per batch, or yours)\n",
+                static_cast<unsigned long long>(parts));
+    for (const std::string &l : part_lines) std::printf("%s\n", l.c_str());
+  }
   std::printf("  window      %s\n", window ? window : "24h");
   for (const std::string &pair : o.metadata) std::printf("  metadata    %s\n", pair.c_str());
+  const char *stem = parts > 1 ? "<job_id>" : "<batch_id>";
   std::printf("  output      %s\n",
-              o.output_file.empty() ? "<batch_id>-output.jsonl" : o.output_file.c_str());
+              o.output_file.empty() ? (stem + std::string("-output.jsonl")).c_str()
+                                    : o.output_file.c_str());
   std::printf("  errors      %s\n",
-              o.error_file.empty() ? "<batch_id>-errors.jsonl" : o.error_file.c_str());
+              o.error_file.empty() ? (stem + std::string("-errors.jsonl")).c_str()
+                                   : o.error_file.c_str());
   return kExitCompleted;
 }
 

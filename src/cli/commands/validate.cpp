@@ -21,6 +21,8 @@ struct ValidateOptions {
   unsigned max_problems = 100;
   bool json = false;
   bool quiet = false;
+  bool one_batch = false;
+  uint64_t max_requests_per_batch = 0, max_bytes_per_batch = 0;
 };
 
 int validate_command(const ValidateOptions &o);
@@ -40,6 +42,17 @@ void add_validate_command(CLI::App &app, Commands &out) {
   cmd->add_option("--max-problems", o.max_problems,
                   "Print at most N problems (default 100); all are counted")
       ->check(CLI::Range(1u, 1000000u));
+  cmd->add_flag("--one-batch", o.one_batch,
+                "Check it as one batch (obatch run --one-batch): the provider's limits per "
+                "batch are problems rather than cut points");
+  cmd->add_option("--max-requests-per-batch", o.max_requests_per_batch,
+                  "As obatch run: the batches would hold at most N requests")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-bytes-per-batch", o.max_bytes_per_batch,
+                  "As obatch run: the batch files would be at most N bytes")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   auto *json =
       cmd->add_flag("--json", o.json, "One JSON object per line: each problem, then a summary");
   cmd->add_flag("-q,--quiet", o.quiet, "Print nothing; the exit code says (0 good, 3 problems)")
@@ -102,6 +115,9 @@ int validate_command(const ValidateOptions &o) {
 
   Config conf;
   if (!o.provider.empty()) conf.set("provider", o.provider);
+  if (o.one_batch) conf.set("split", "off");
+  if (o.max_requests_per_batch) conf.set("max_requests", std::to_string(o.max_requests_per_batch));
+  if (o.max_bytes_per_batch) conf.set("max_bytes", std::to_string(o.max_bytes_per_batch));
   obatch_check_t *raw = nullptr;
   char err[1024] = "";
   int rc = obatch_check_file(&raw, conf.get(), path.c_str(), o.max_problems, err, sizeof err);
@@ -129,11 +145,13 @@ int validate_command(const ValidateOptions &o) {
   if (o.json) {
     std::printf(
         "{\"file\":%s,\"ok\":%s,\"problems\":%s,\"shown\":%s,\"lines\":%s,\"provider\":%s,"
-        "\"endpoint\":%s,\"model\":%s,\"requests\":%s,\"bytes\":%s}\n",
+        "\"endpoint\":%s,\"model\":%s,\"requests\":%s,\"bytes\":%s,\"batches\":%s,"
+        "\"tokens_estimated\":%s}\n",
         json_quote(name).c_str(), total ? "false" : "true", json_uint(total).c_str(),
         json_uint(printed).c_str(), json_uint(lines).c_str(), json_quote(info.provider).c_str(),
         json_quote(info.endpoint).c_str(), json_quote(info.model).c_str(),
-        json_uint(info.requests_added).c_str(), json_uint(info.bytes_total).c_str());
+        json_uint(info.requests_added).c_str(), json_uint(info.bytes_total).c_str(),
+        json_uint(info.parts_total).c_str(), json_uint(info.tokens_estimated).c_str());
   } else if (total) {
     if (total > printed)
       std::printf("... and %llu more problem%s\n", static_cast<unsigned long long>(total - printed),
@@ -144,9 +162,13 @@ int validate_command(const ValidateOptions &o) {
     std::string model = info.model;
     std::string models =
         model.find(',') == std::string::npos ? "model " + model : "models " + model;
-    std::printf("%s: OK: %s for %s (%s, %s), %s\n", name.c_str(),
+    std::string batches = info.parts_total > 1
+                              ? "; obatch run sends it as " + std::to_string(info.parts_total) +
+                                    " batches (the limits of one batch)"
+                              : "";
+    std::printf("%s: OK: %s for %s (%s, %s), %s%s\n", name.c_str(),
                 plural(info.requests_added, "request").c_str(), info.endpoint, info.provider,
-                models.c_str(), format_bytes(info.bytes_total).c_str());
+                models.c_str(), format_bytes(info.bytes_total).c_str(), batches.c_str());
   }
   if (std::fflush(stdout) != 0)
     fail(OBATCH_EIO, std::string("cannot write to standard output: ") + std::strerror(errno));

@@ -25,9 +25,12 @@ static std::string line(const std::string &custom_id, const std::string &model =
          body + "}";
 }
 
+// One batch (split "off"): the limits and the one-model rule are problems.
+// The tests of split inputs set "split" back to "auto".
 static Config openai(std::initializer_list<std::pair<const char *, const char *>> extra = {}) {
   Config c;
   c.set("provider", "openai");
+  c.set("split", "off");
   for (auto &kv : extra) c.set(kv.first, kv.second);
   return c;
 }
@@ -359,6 +362,46 @@ static void writes_nothing(void **) {
 
 // Earlier requests are named by their line, not by how many good requests
 // came before them (bad lines are skipped, so the two differ).
+// Split (the default): an input over the limits is cut into parts, not
+// refused; mixed models make per-model parts. Only a request no part can
+// hold is a problem.
+static void split_input_has_parts_not_problems(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  std::string text;
+  for (int i = 0; i < 7; i++)
+    text += line("r" + std::to_string(i), i % 2 ? "gpt-4o" : "gpt-4o-mini") + "\n";
+  unit::write_all(path, text);
+  InputCheck check(openai({{"split", "auto"}, {"max_requests", "2"}}), 0);
+  check.run(path);
+  assert_int_equal(check.problem_count(), 0);
+  const auto &s = check.summary();
+  // In the order their first requests come: gpt-4o-mini r0 r2, gpt-4o
+  // r1 r3, gpt-4o-mini r4 r6, gpt-4o r5.
+  assert_int_equal(s.parts_total, 4);
+  assert_int_equal(s.part_states.size(), 4);
+  assert_string_equal(s.part_states[0].info.model.c_str(), "gpt-4o-mini");
+  assert_string_equal(s.part_states[1].info.model.c_str(), "gpt-4o");
+  assert_string_equal(s.part_states[2].info.model.c_str(), "gpt-4o-mini");
+  assert_int_equal(s.part_states[0].info.requests, 2);
+  assert_int_equal(s.part_states[3].info.requests, 1);
+  assert_int_equal(s.part_states[3].info.first, 5);
+  assert_true(s.tokens_estimated > 0);
+}
+
+static void split_refuses_a_request_no_part_can_hold(void **) {
+  unit::TempDir tmp;
+  std::string path = tmp.file("in.jsonl");
+  const std::string one = line("a");
+  unit::write_all(path, one + "\n" + line("big") + "\n" + line("b") + "\n");
+  const std::string limit = std::to_string(one.size() + 1);
+  InputCheck check(openai({{"split", "auto"}, {"max_bytes", limit.c_str()}}), 0);
+  check.run(path);
+  assert_int_equal(check.problem_count(), 1);
+  expect_problem(check.problems()[0], 2, OBATCH_ELIMIT, "so no batch can hold it");
+  assert_int_equal(check.summary().parts_total, 2);
+}
+
 static void earlier_requests_are_named_by_line(void **) {
   unit::TempDir tmp;
   std::string path = tmp.file("in.jsonl");
@@ -387,6 +430,8 @@ static void unknown_model_names_the_line(void **) {
 
 static const struct CMUnitTest input_check_tests[] = {
     cmocka_unit_test(earlier_requests_are_named_by_line),
+    cmocka_unit_test(split_input_has_parts_not_problems),
+    cmocka_unit_test(split_refuses_a_request_no_part_can_hold),
     cmocka_unit_test(unknown_model_names_the_line),
     cmocka_unit_test(every_bad_line_is_reported),
     cmocka_unit_test(bom_on_line_one),
