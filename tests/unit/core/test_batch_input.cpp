@@ -1,5 +1,7 @@
 // BatchInput: validated requests streamed to a JSONL file, with the batch
 // rules (one endpoint, one model, limits) and all-or-nothing file appends.
+#include <unistd.h>
+
 #include "core/batch_input.hpp"
 #include "unit_support.hpp"
 #include "util/sha256.hpp"
@@ -276,6 +278,87 @@ static void take_ids_hands_them_over(void **) {
 }
 
 // ---- append_file -----------------------------------------------------------
+
+static InputRules split_openai(uint64_t max_requests) {
+  InputRules r = openai_like();
+  r.max_requests = max_requests;
+  r.split = true;
+  return r;
+}
+
+// Split rules: the limits cut the input into parts (a model per part here)
+// instead of refusing it, and write_parts puts each part's lines, in input
+// order, into a file of its own.
+static void split_writes_a_file_per_part(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(split_openai(2));
+  const char *models[] = {"gpt-4o", "gpt-4o-mini", "gpt-4o", "gpt-4o", "gpt-4o-mini"};
+  std::string whole;
+  for (int i = 0; i < 5; i++) {
+    in.append(chat("r" + std::to_string(i), models[i]), "test");
+    whole += chat_line("r" + std::to_string(i), models[i]) + "\n";
+  }
+  assert_int_equal(in.parts().size(), 3);  // 4o: r0 r2 | r3; mini: r1 r4
+  in.finish();
+  obatch::Sha256 sha;
+  sha.update(whole.data(), whole.size());
+  assert_str_eq(in.write_parts(), sha.hex());
+  const auto &paths = in.part_paths();
+  assert_int_equal(paths.size(), 3);
+  assert_str_eq(paths[0], tmp.file("in-p1.jsonl"));
+  assert_str_eq(unit::read_all(paths[0]), chat_line("r0") + "\n" + chat_line("r2") + "\n");
+  assert_str_eq(unit::read_all(paths[1]), chat_line("r1", "gpt-4o-mini") + "\n" +
+                                              chat_line("r4", "gpt-4o-mini") + "\n");
+  assert_str_eq(unit::read_all(paths[2]), chat_line("r3") + "\n");
+  assert_int_equal(access(in.path().c_str(), F_OK), -1);  // no second copy left
+}
+
+// One part: the input file is the part, nothing is rewritten.
+static void split_of_one_part_writes_nothing(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(split_openai(10));
+  in.append(chat("a"), "test");
+  in.finish();
+  assert_str_eq(in.write_parts(), "");
+  assert_int_equal(in.part_paths().size(), 1);
+  assert_str_eq(in.part_paths()[0], in.path());
+}
+
+// A file whose last line is bad adds nothing: the cut is rolled back too.
+static void split_file_append_is_all_or_nothing(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(split_openai(1));
+  in.append(chat("a"), "test");
+  const std::string src = tmp.file("src.jsonl");
+  unit::write_all(src, chat_line("b") + "\n" + chat_line("c") + "\n{oops\n");
+  EXPECT_ERROR(OBATCH_EJSON, "line 3", in.append_file(src));
+  assert_int_equal(in.parts().size(), 1);
+  in.append(chat("d"), "test");
+  assert_int_equal(in.parts().size(), 2);
+  assert_int_equal(in.parts()[1].first, 1);
+}
+
+// What no part can take is still refused, with the line and the limit.
+static void split_refuses_a_request_too_big_for_any_part(void **) {
+  unit::TempDir tmp;
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  InputRules r = split_openai(0);
+  r.max_bytes = 150;
+  r.max_embedding_inputs = 3;
+  in.set_rules(r);
+  in.append(chat("a"), "test");
+  EXPECT_ERROR(OBATCH_ELIMIT, "so no batch can hold it",
+               in.append(chat("big", "gpt-4o", std::string(200, 'x')), "request 2"));
+  BatchInput emb(tmp.file("emb.jsonl"), "req");
+  emb.set_rules(r);
+  emb.append(embed("e1", 3), "test");
+  EXPECT_ERROR(OBATCH_ELIMIT, "has 4 inputs to embed", emb.append(embed("e2", 4), "request 2"));
+  emb.append(embed("e3", 1), "test");
+  assert_int_equal(emb.parts().size(), 2);
+}
 
 static void append_file_good(void **) {
   unit::TempDir tmp;
@@ -589,6 +672,10 @@ static const struct CMUnitTest batch_input_tests[] = {
     cmocka_unit_test(unwritable_path_is_eio),
     cmocka_unit_test(take_ids_hands_them_over),
     cmocka_unit_test(append_file_good),
+    cmocka_unit_test(split_writes_a_file_per_part),
+    cmocka_unit_test(split_of_one_part_writes_nothing),
+    cmocka_unit_test(split_file_append_is_all_or_nothing),
+    cmocka_unit_test(split_refuses_a_request_too_big_for_any_part),
     cmocka_unit_test(append_file_without_final_newline),
     cmocka_unit_test(append_file_trailing_blank_line_ok),
     cmocka_unit_test(append_file_bom_rejected),

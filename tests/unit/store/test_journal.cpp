@@ -231,6 +231,66 @@ static void prune_forgets_ended_jobs_only(void **) {
   assert_true(j.find("cccc3333", &out));
 }
 
+// A job of several batches: its parts, written once, updated one by one,
+// counted on the job's row, listed in order, and pruned with it.
+static void parts_of_a_job(void **) {
+  unit::TempDir tmp;
+  Journal j(tmp.file("jobs.db"));
+  JobRecord job;
+  j.claim(fresh("aaaa1111"), false, "", &job);
+  std::vector<obatch::PartRecord> parts(3);
+  for (uint32_t i = 0; i < 3; i++) {
+    parts[i].job_id = job.id;
+    parts[i].index = i;
+    parts[i].model = "m";
+    parts[i].requests = 10 + i;
+    parts[i].input_bytes = 100 * (i + 1);
+    parts[i].tokens = 25 * (i + 1);
+  }
+  j.add_parts(parts);
+  j.add_parts(parts);  // again: nothing changes (a rerun adds none twice)
+  j.update_part(job.id, 1, {{"step", "created"}, {"batch_id", "batch_b"}, {"attempt", "2"}});
+  auto got = j.parts(job.id);
+  assert_int_equal(got.size(), 3);
+  assert_str_eq(got[0].step, "new");
+  assert_str_eq(got[1].step, "created");
+  assert_str_eq(got[1].batch_id, "batch_b");
+  assert_int_equal(got[1].attempt, 2);
+  assert_int_equal(got[2].requests, 12);
+  assert_int_equal(got[2].tokens, 75);
+  JobRecord r;
+  assert_true(j.find(job.id, &r));
+  assert_int_equal(r.parts, 3);
+  // A part's batch id finds its job.
+  assert_true(j.find("batch_b", &r));
+  assert_str_eq(r.id, job.id);
+  EXPECT_ERROR(OBATCH_EINTERNAL, "not updatable", j.update_part(job.id, 0, {{"requests", "1"}}));
+  assert_int_equal(j.parts("nosuchjob").size(), 0);
+  j.update(job.id, {{"step", "done"}});
+  j.release(job.id);
+  assert_int_equal(j.prune(), 1);
+  assert_int_equal(j.parts(job.id).size(), 0);
+}
+
+// A journal of schema 1 (before parts) opens as it is and gains the table.
+static void schema_1_journal_is_upgraded(void **) {
+  unit::TempDir tmp;
+  {
+    Journal j(tmp.file("jobs.db"));
+    JobRecord out;
+    j.claim(fresh("aaaa1111"), false, "", &out);
+  }
+  int rc = std::system(("sqlite3 " + tmp.file("jobs.db") +
+                        " 'DROP TABLE parts; PRAGMA user_version=1' 2>/dev/null")
+                           .c_str());
+  if (rc != 0) skip();  // the sqlite3 command is not installed
+  Journal j(tmp.file("jobs.db"));
+  JobRecord r;
+  assert_true(j.find("aaaa1111", &r));
+  assert_int_equal(r.parts, 0);
+  assert_int_equal(j.parts("aaaa1111").size(), 0);
+}
+
 static void newer_schema_is_refused(void **) {
   unit::TempDir tmp;
   { Journal j(tmp.file("jobs.db")); }
@@ -290,6 +350,8 @@ static const struct CMUnitTest journal_tests[] = {
     cmocka_unit_test(find_by_id_prefix_or_batch),
     cmocka_unit_test(update_refuses_unknown_columns),
     cmocka_unit_test(prune_forgets_ended_jobs_only),
+    cmocka_unit_test(parts_of_a_job),
+    cmocka_unit_test(schema_1_journal_is_upgraded),
     cmocka_unit_test(newer_schema_is_refused),
     cmocka_unit_test(unwritable_place_is_a_clear_error),
     cmocka_unit_test(path_rules),
