@@ -261,13 +261,16 @@ typedef struct obatch_info {
    * in input order. A job of one batch reports parts_total 1. */
   uint64_t parts_total;
   uint64_t parts_submitted; /* parts whose batch was created */
-  uint64_t parts_running;   /* created and not ended */
+  uint64_t parts_running;   /* being run: uploaded, created, waited for or
+                               downloaded (the rest are to come, ended or
+                               failed) */
   uint64_t parts_ended;     /* ended with results (completed, expired,
                                cancelled) */
   uint64_t parts_failed;    /* whose batch failed (no results) */
   uint64_t tokens_estimated; /* prompt tokens of the whole input, estimated
                                 (4 bytes a token) */
-  uint64_t tokens_enqueued;  /* the estimate over the running parts */
+  uint64_t tokens_enqueued;  /* the estimate over the parts whose batches
+                                run at the provider */
 } obatch_info_t;
 
 /* How a submitted batch came to its job (obatch_info_t.job_origin). */

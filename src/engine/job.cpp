@@ -95,10 +95,10 @@ JobSnapshot Job::snapshot() {
   s.bytes_downloaded = bytes_down_;
   const bool submitted = !s.batch_id.empty(), ended = is_terminal_status(s.remote_status);
   s.parts_submitted = submitted;
-  s.parts_running = submitted && !ended;
   s.parts_failed = s.remote_status == "failed";
-  s.parts_ended = ended && !s.parts_failed;
-  s.tokens_enqueued = s.parts_running ? s.tokens_estimated : 0;
+  s.parts_ended = s.phase == OBATCH_PHASE_DONE;
+  s.parts_running = s.phase >= OBATCH_PHASE_UPLOADING && s.phase <= OBATCH_PHASE_DOWNLOADING;
+  s.tokens_enqueued = submitted && !ended ? s.tokens_estimated : 0;
   return s;
 }
 

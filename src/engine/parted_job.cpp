@@ -527,10 +527,9 @@ void PartedJob::publish() {
     if (s.created_at && (!agg.created_at || s.created_at < agg.created_at))
       agg.created_at = s.created_at;
     if (p.state == State::kRunning) {
-      if (!s.batch_id.empty() && !is_terminal_status(s.remote_status)) {
-        agg.parts_running++;
+      agg.parts_running++;
+      if (!s.batch_id.empty() && !is_terminal_status(s.remote_status))
         agg.tokens_enqueued += p.input.info.tokens;
-      }
       running_phase = std::max(running_phase, s.phase);
       any_in_progress |= s.remote_status == "in_progress" || s.remote_status == "finalizing";
       any_validating |= s.remote_status == "validating";

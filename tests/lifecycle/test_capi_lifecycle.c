@@ -1025,7 +1025,8 @@ static void parted_cancel(void **state) {
   long deadline = test_now_ms() + 10000;
   do {
     assert_int_equal(obatch_poll(b, 50, &info), OBATCH_OK);
-  } while (info.parts_running < 2 && test_now_ms() < deadline);
+  } while (info.parts_submitted < 2 && test_now_ms() < deadline);
+  assert_int_equal(info.parts_submitted, 2);
   assert_int_equal(info.parts_running, 2);
   assert_int_equal(obatch_cancel(b), OBATCH_OK);
   deadline = test_now_ms() + 10000;
