@@ -230,7 +230,10 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
     rollback(before);
     throw;
   }
-  if (split) part_of_.push_back(cutter_.place(n - 1, r.model, line.size(), inputs));
+  // Without split rules the cutter has no limits: one part, for the
+  // totals (estimated tokens) only.
+  const uint32_t part = cutter_.place(n - 1, r.model, line.size(), inputs);
+  if (split) part_of_.push_back(part);
   bytes_ += line.size();
   embedding_inputs_ += inputs;
   if (endpoint_.empty()) endpoint_ = r.url;
