@@ -11,6 +11,7 @@ one would fail the test."""
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 
@@ -247,3 +248,44 @@ class CliPartsTest(CliTestCase):
         rerun = self.run_cli(*self.run_args("--max-requests-per-batch", "10"))
         self.assert_exit(rerun, 0)
         self.check_done(ids, 3)
+
+    def test_two_processes_on_one_big_input(self):
+        # Both start at once: one runs the job's batches, the other waits for it
+        # and then writes its own complete output (nothing submitted twice).
+        self.server.config(steps=2)
+        ids = self.chat_input(30)
+        outs = [os.path.join("out", "p%d.jsonl" % n) for n in range(2)]
+        procs = [self.start_cli("run", "input.jsonl", "-o", o, "-e", o + ".err",
+                                "--max-requests-per-batch", "10", *POLL) for o in outs]
+        errs = []
+        for proc in procs:
+            code, _, err = self.finish(proc, timeout=60)
+            self.assertEqual(code, 0, err)
+            errs.append(err)
+        for o in outs:
+            got = [line["custom_id"] for line in read_jsonl(os.path.join(self.cwd, o))]
+            self.assertEqual(got, ids)
+        stats = self.server.stats()
+        self.assertEqual((stats["uploads"], stats["batches_created"]), (3, 3))
+        self.assertEqual(len(self.jobs()), 1)
+        self.assertTrue(any("another obatch process" in e or "submitted before" in e
+                            for e in errs), errs)
+
+    def test_kill_while_parts_run_and_the_journal_lost(self):
+        # The journal is lost with the machine: the rerun derives the same job id
+        # from the input and takes up every part's batch at the provider (its
+        # obatch_job and obatch_part metadata) instead of paying for them again.
+        ids = self.chat_input(30)
+        self.server.config(steps=100000)
+        args = self.run_args("--max-requests-per-batch", "10")
+        proc = self.start_cli(*args)
+        self.wait_until(lambda: len(self.server.stats()["batches"]) == 3, "3 batches", proc)
+        self.sigkill(proc)
+        shutil.rmtree(os.path.dirname(self.journal_path()))
+        self.server.config(steps=1)
+        rerun = self.run_cli(*args)
+        self.assert_exit(rerun, 0)
+        stats = self.server.stats()
+        self.assertEqual((stats["uploads"], stats["batches_created"]), (3, 3))
+        self.check_done(ids, 3)
+        TALLY["kills_survived"] += 1
