@@ -154,8 +154,14 @@ int wait_for_parts(obatch_t *b, Progress &progress, const WaitSettings &w, Inter
       }
     }
     if (w.create_only && info.parts_submitted == total) {
+      // Every part was created once; a part whose batch the token limit
+      // failed is created again by the same command without -c.
       if (!progress.json())
         for (const std::string &id : created) std::printf("%s\n", id.c_str());
+      progress.message("the job's " + std::to_string(total) +
+                       " batches were created; they run on at the provider. " +
+                       (info.job_id[0] ? "To wait and merge their results, " + again
+                                       : std::string("obatch download each one")));
       return kExitCompleted;
     }
     progress.update(info);
