@@ -14,6 +14,7 @@ packages=(
   g++ gcc binutils cmake ninja-build pkg-config python3
   # libraries (ARCHITECTURE.md "Dependencies")
   libcurl4-openssl-dev libsimdjson-dev libsqlite3-dev libssl-dev libcli11-dev
+  libpcre2-dev zlib1g-dev
   # tests and bindings (Node 20 with its headers and Go come with the machine;
   # Ruby and its test tools come from Debian: rubygems.org is not reachable)
   libcmocka-dev swig ruby ruby-dev rake ruby-minitest
