@@ -102,6 +102,37 @@ type Info struct {
 	JobID       string    // the job in the journal (24 hex); "" when none
 	JobOrigin   JobOrigin // new, resumed, following, adopted; JobNone without a journal
 	JournalPath string    // the journal holding the job; "" when it is off
+
+	// A job of several batches ("parts"): an input over the provider's
+	// limits of one batch (or WithConfig("max_requests", ...) /
+	// "max_bytes") runs as several. Then BatchID, InputFileID, OutputFileID,
+	// ErrorFileID and BatchJSON are empty (see Batch.Parts), the counts are
+	// summed over the parts, and OutputPath / ErrorPath are the merged
+	// files, in input order. A job of one batch has PartsTotal 1.
+	PartsTotal      uint64
+	PartsSubmitted  uint64 // parts whose batch was created
+	PartsRunning    uint64 // being run now (not to come, not ended, not failed)
+	PartsEnded      uint64 // ended with results (completed, expired, cancelled)
+	PartsFailed     uint64 // whose batch failed (no results)
+	TokensEstimated uint64 // prompt tokens of the whole input, estimated (4 bytes a token)
+	TokensEnqueued  uint64 // the estimate over the parts whose batches run at the provider
+}
+
+// PartInfo is one batch ("part") of a job (obatch_part_info), copied into
+// Go memory.
+type PartInfo struct {
+	Index             int    // 0-based, in input order
+	Phase             Phase  // PhaseFailed also when its batch failed
+	Model             string // the model of its requests
+	BatchID           string // "" until its batch is created
+	RemoteStatus      string
+	RequestsAdded     uint64 // its requests
+	RequestsTotal     uint64
+	RequestsCompleted uint64
+	RequestsFailed    uint64
+	BytesTotal        uint64 // size of its input file
+	TokensEstimated   uint64 // its prompt tokens, estimated
+	ErrorMessage      string
 }
 
 // progress is the part of Info that Wait compares to decide whether to call
@@ -111,11 +142,14 @@ type progress struct {
 	status                                    string
 	added, total, completed, failed, up, down uint64
 	errorCode                                 Code
+	partsSubmitted, partsRunning              uint64
+	partsEnded, partsFailed                   uint64
 }
 
 func (i *Info) progress() progress {
 	return progress{i.Phase, i.RemoteStatus, i.RequestsAdded, i.RequestsTotal,
-		i.RequestsCompleted, i.RequestsFailed, i.BytesUploaded, i.BytesDownloaded, i.ErrorCode}
+		i.RequestsCompleted, i.RequestsFailed, i.BytesUploaded, i.BytesDownloaded, i.ErrorCode,
+		i.PartsSubmitted, i.PartsRunning, i.PartsEnded, i.PartsFailed}
 }
 
 func unixTime(s int64) time.Time {
@@ -165,9 +199,51 @@ func readInfo(ci raw.Obatch_info_t) Info {
 		JobID:             ci.GetJob_id(),
 		JobOrigin:         JobOrigin(ci.GetJob_origin()),
 		JournalPath:       ci.GetJournal_path(),
+		PartsTotal:        ci.GetParts_total(),
+		PartsSubmitted:    ci.GetParts_submitted(),
+		PartsRunning:      ci.GetParts_running(),
+		PartsEnded:        ci.GetParts_ended(),
+		PartsFailed:       ci.GetParts_failed(),
+		TokensEstimated:   ci.GetTokens_estimated(),
+		TokensEnqueued:    ci.GetTokens_enqueued(),
 	}
 	if s := ci.GetBatch_json(); s != "" {
 		info.BatchJSON = json.RawMessage(s)
 	}
 	return info
+}
+
+// readPart copies a part filled by obatch_part_info / obatch_check_part.
+func readPart(index int, ci raw.Obatch_info_t) PartInfo {
+	return PartInfo{
+		Index:             index,
+		Phase:             Phase(ci.GetPhase()),
+		Model:             ci.GetModel(),
+		BatchID:           ci.GetBatch_id(),
+		RemoteStatus:      ci.GetRemote_status(),
+		RequestsAdded:     ci.GetRequests_added(),
+		RequestsTotal:     ci.GetRequests_total(),
+		RequestsCompleted: ci.GetRequests_completed(),
+		RequestsFailed:    ci.GetRequests_failed(),
+		BytesTotal:        ci.GetBytes_total(),
+		TokensEstimated:   ci.GetTokens_estimated(),
+		ErrorMessage:      ci.GetError_message(),
+	}
+}
+
+// readParts reads every part with partAt (obatch_part_info or
+// obatch_check_part on one handle), from 0 until ErrNotFound. It returns
+// the first other failing code, with the parts read so far.
+func readParts(ci raw.Obatch_info_t, partAt func(index uint64, ci raw.Obatch_info_t) int) ([]PartInfo, int) {
+	parts := []PartInfo{}
+	for i := 0; ; i++ {
+		rc := partAt(uint64(i), ci)
+		if rc == int(CodeNotFound) {
+			return parts, 0
+		}
+		if rc < 0 {
+			return parts, rc
+		}
+		parts = append(parts, readPart(i, ci))
+	}
 }

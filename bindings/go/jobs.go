@@ -1,6 +1,7 @@
 package obatch
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/obatch/obatch/bindings/go/internal/raw"
@@ -51,8 +52,13 @@ type Job struct {
 	InputBytes   uint64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
-	Running      bool  // a live process holds the job
-	PID          int64 // that process; 0 when none
+	Running      bool   // a live process holds the job
+	PID          int64  // that process; 0 when none
+	Parts        uint64 // batches of a job cut into several; 0: one batch (BatchID)
+	// Those batches as a JSON array in input order ("[]" for one batch):
+	// [{"index", "model", "requests", "step", "batch_id", "remote_status",
+	// "attempt", "error"}].
+	PartsJSON json.RawMessage
 }
 
 // Journal is what ListJobs read.
@@ -86,6 +92,8 @@ func readJob(cj raw.Obatch_job_t) Job {
 		UpdatedAt:    unixTime(cj.GetUpdated_at()),
 		Running:      cj.GetRunning() != 0,
 		PID:          cj.GetPid(),
+		Parts:        cj.GetParts(),
+		PartsJSON:    json.RawMessage(cj.GetParts_json()),
 	}
 }
 

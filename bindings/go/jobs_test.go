@@ -92,6 +92,7 @@ func TestJournalResumesListsAndPrunes(t *testing.T) {
 		InputFileID: first.InputFileID, BatchID: first.BatchID, RemoteStatus: "completed",
 		OutputFileID: first.OutputFileID, OutputPath: j.OutputPath, Requests: 3,
 		InputBytes: first.BytesTotal, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+		Parts: 0, PartsJSON: json.RawMessage("[]"), // one batch: BatchID
 	}
 	if !reflect.DeepEqual(j, want) {
 		t.Errorf("job:\n got %+v\nwant %+v", j, want)

@@ -335,6 +335,29 @@ func (b *Batch) Info() (Info, error) {
 	return readInfo(c.info), nil
 }
 
+// Parts returns the batches of the job ("parts") in input order, as of
+// now: an input over the provider's limits of one batch (or
+// WithConfig("max_requests", ...)) runs as several. A job of one batch has
+// one part, the job itself; before Submit there are none.
+func (b *Batch) Parts() ([]PartInfo, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c, err := b.handle("parts")
+	if err != nil {
+		return nil, err
+	}
+	if rc := raw.Obatch_info(c.h, c.info); rc < 0 { // the parts as of now
+		return nil, newError(rc, "parts", raw.Obatch_last_error(c.h))
+	}
+	parts, rc := readParts(c.info, func(i uint64, ci raw.Obatch_info_t) int {
+		return raw.Obatch_part_info(c.h, i, ci)
+	})
+	if rc < 0 {
+		return nil, newError(rc, "parts", raw.Obatch_last_error(c.h))
+	}
+	return parts, nil
+}
+
 // Poll waits at most timeout for the batch to make progress (0: never
 // blocks) and returns a snapshot. The batch's own failure is in
 // Info.Phase / Info.ErrorCode, not in the error.

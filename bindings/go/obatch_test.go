@@ -274,7 +274,8 @@ func TestErrors(t *testing.T) {
 	})
 
 	t.Run("limit exceeded", func(t *testing.T) {
-		b, err := obatch.New(srv.options(t, obatch.WithConfig("max_requests", "2"))...)
+		// split "off": one batch, so a request over its limits is refused.
+		b, err := obatch.New(srv.options(t, obatch.WithConfig("max_requests", "2"), obatch.WithConfig("split", "off"))...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,6 +288,16 @@ func TestErrors(t *testing.T) {
 		var e *obatch.Error
 		if !errors.As(err, &e) || e.Message == "" || !strings.Contains(err.Error(), e.Message) {
 			t.Errorf("error text: %q", err)
+		}
+		// By default (split "auto") it goes into a part of its own instead.
+		parted, err := obatch.New(srv.options(t, obatch.WithConfig("max_requests", "2"))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer parted.Close()
+		addAll(t, parted, 2)
+		if err := parted.Add(chat("a part of its own")); err != nil {
+			t.Errorf("third add with split auto: %v", err)
 		}
 	})
 

@@ -165,6 +165,10 @@ type Check struct {
 	Count    uint64    // how many problems the file has (kept or not)
 	Problems []Problem // the kept ones, in line order
 	Info     Info      // what submitting would send: provider, endpoint, model, RequestsAdded, BytesTotal
+	// The batches submitting the file would make (config "split" "auto",
+	// the default): each one's Model, RequestsAdded, BytesTotal and
+	// TokensEstimated.
+	Parts []PartInfo
 }
 
 // CheckFile checks every line of a JSONL input file as AddFile would, but
@@ -208,5 +212,10 @@ func CheckFile(path string, maxProblems int, opts ...Option) (Check, error) {
 		return res, newError(rc, "check "+path, "")
 	}
 	res.Info = readInfo(ci)
+	parts, rc := readParts(ci, func(i uint64, ci raw.Obatch_info_t) int { return raw.Obatch_check_part(h, i, ci) })
+	if rc < 0 {
+		return res, newError(rc, "check "+path, "")
+	}
+	res.Parts = parts
 	return res, nil
 }

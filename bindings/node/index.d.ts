@@ -27,8 +27,20 @@ export interface BatchOptions {
   maxRetries?: number;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Lower the provider's request limit per batch; with split "auto", parts of at most this many requests. */
   maxRequests?: number;
+  /** Lower the provider's input size limit per batch. */
   maxBytes?: number;
+  /**
+   * "auto" (default): an input over the provider's limits per batch runs as a job of several
+   * batches ("parts"), with one result set in input order; "off": one batch, an input over a
+   * limit is refused.
+   */
+  split?: 'auto' | 'off';
+  /** The provider's queue of enqueued prompt tokens per model (estimated); unset: learned. */
+  maxEnqueuedTokens?: number;
+  /** At most this many parts run at once (0: no cap). */
+  maxRunningBatches?: number;
   /**
    * The job journal (a file path; "off": none). Default: $OBATCH_STATE, else
    * $XDG_STATE_HOME/obatch/jobs.db, else ~/.local/state/obatch/jobs.db.
@@ -100,6 +112,45 @@ export interface Info {
   jobOrigin: JobOrigin;
   /** The journal holding the job; "" when the journal is off. */
   journalPath: string;
+  /**
+   * The batches of the job ("parts"): 1 for a job of one batch. With more, batchId,
+   * inputFileId, outputFileId, errorFileId and batchJson are "" (see Batch.parts()), the
+   * counts are summed over the parts, and outputPath / errorPath are the merged files.
+   */
+  partsTotal: number;
+  /** Parts whose batch was created. */
+  partsSubmitted: number;
+  /** Being run now (not to come, not ended, not failed). */
+  partsRunning: number;
+  /** Ended with results (completed, expired, cancelled). */
+  partsEnded: number;
+  /** Whose batch failed (no results). */
+  partsFailed: number;
+  /** Prompt tokens of the whole input, estimated (4 bytes a token). */
+  tokensEstimated: number;
+  /** The estimate over the parts whose batches run at the provider. */
+  tokensEnqueued: number;
+}
+
+/** One batch ("part") of a job (obatch_part_info / obatch_check_part, copied). */
+export interface PartInfo {
+  /** 0-based, in input order. */
+  index: number;
+  /** 'failed' also when its batch failed. */
+  phase: Phase;
+  phaseCode: number;
+  model: string;
+  /** "" until its batch is created. */
+  batchId: string;
+  remoteStatus: string;
+  /** Its requests. */
+  requestsAdded: number;
+  requestsTotal: number;
+  requestsCompleted: number;
+  requestsFailed: number;
+  bytesTotal: number;
+  tokensEstimated: number;
+  errorMessage: string;
 }
 
 export type ResultKind = 'succeeded' | 'http_error' | 'error' | 'missing';
@@ -178,6 +229,8 @@ export class Batch {
   wait(options?: WaitOptions): Promise<Info>;
   /** Asks the provider to cancel the batch. */
   cancel(): Promise<void>;
+  /** The job's batches in input order, as of now (a job of one batch: one); [] before submit(). */
+  parts(): PartInfo[];
   /** Every result in input order, from the first one each time. */
   results<Body = any>(): AsyncGenerator<Result<Body>, void, undefined>;
   resultsSync<Body = any>(): Generator<Result<Body>, void, undefined>;
@@ -240,7 +293,7 @@ export function checkFile(
   path: string,
   options?: BatchOptions,
   limits?: { maxProblems?: number },
-): Promise<{ problemCount: number; problems: Problem[]; info: Info }>;
+): Promise<{ problemCount: number; problems: Problem[]; info: Info; parts: PartInfo[] }>;
 
 /** One job of the journal (obatch_job_t, copied). Strings are "" when unknown; times unix seconds. */
 export interface Job {
@@ -277,6 +330,13 @@ export interface Job {
   running: boolean;
   /** That process, 0 when none. */
   pid: number;
+  /** Batches of a job cut into several; 0: one batch (batchId). */
+  parts: number;
+  /**
+   * Those batches as a JSON array in input order ("[]" for one batch):
+   * [{index, model, requests, step, batch_id, remote_status, attempt, error}].
+   */
+  partsJson: string;
 }
 
 export interface JobList {

@@ -8,6 +8,8 @@
  *   obatch_create(conf)          -> [rc, handle | null]
  *   obatch_config_set(c, k, v)   -> [rc, errstr]
  *   obatch_poll(b, timeout_ms)   -> [rc, info object]
+ *   obatch_part_info(b, index)   -> [rc, info object]
+ *   obatch_check_part(check, i)  -> [rc, info object]
  *   obatch_fetch(b)              -> [rc, result object | null]
  *   obatch_list_next(list)       -> [rc, info object]
  *   obatch_check_next(check)     -> [rc, problem object | null]
@@ -99,6 +101,14 @@ static SWIGV8_VALUE obatch_node_info_to_js(const obatch_info_t *i) {
   obatch_node_set(o, "jobId", obatch_node_str(i->job_id));
   obatch_node_set(o, "jobOrigin", SWIGV8_INTEGER_NEW(i->job_origin));
   obatch_node_set(o, "journalPath", obatch_node_str(i->journal_path));
+  /* version 4: jobs of several batches ("parts") */
+  obatch_node_set(o, "partsTotal", obatch_node_u64(i->parts_total));
+  obatch_node_set(o, "partsSubmitted", obatch_node_u64(i->parts_submitted));
+  obatch_node_set(o, "partsRunning", obatch_node_u64(i->parts_running));
+  obatch_node_set(o, "partsEnded", obatch_node_u64(i->parts_ended));
+  obatch_node_set(o, "partsFailed", obatch_node_u64(i->parts_failed));
+  obatch_node_set(o, "tokensEstimated", obatch_node_u64(i->tokens_estimated));
+  obatch_node_set(o, "tokensEnqueued", obatch_node_u64(i->tokens_enqueued));
   return o;
 }
 
@@ -142,6 +152,9 @@ static SWIGV8_VALUE obatch_node_job_to_js(const obatch_job_t *j) {
   obatch_node_set(o, "updatedAt", obatch_node_i64(j->updated_at));
   obatch_node_set(o, "running", SWIGV8_BOOLEAN_NEW(j->running != 0));
   obatch_node_set(o, "pid", obatch_node_i64(j->pid));
+  /* version 2 */
+  obatch_node_set(o, "parts", obatch_node_u64(j->parts));
+  obatch_node_set(o, "partsJson", obatch_node_str(j->parts_json));
   return o;
 }
 

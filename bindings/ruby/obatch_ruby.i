@@ -13,7 +13,8 @@
  *   second destroy raises ("not owned") and any other later use raises
  *   ObjectPreviouslyDeleted instead of touching freed memory.
  * - Out-parameters are return values: `rc, handle = obatch_create(conf)`,
- *   `rc, info = obatch_poll(b, 100)`, `rc, list, err = obatch_list(...)`.
+ *   `rc, info = obatch_poll(b, 100)`, `rc, list, err = obatch_list(...)`,
+ *   `rc, part = obatch_part_info(b, index)` (obatch_check_part the same).
  *   obatch_info_t / obatch_result_t / obatch_problem_t / obatch_job_t come
  *   back as Hashes with Symbol keys, copied into Ruby strings (UTF-8) before
  *   the wrapper returns: their C strings live only until the next call on
@@ -88,6 +89,14 @@ static VALUE obatch_rb_info_hash(const obatch_info_t *i) {
   OBATCH_RB_SET(h, "job_id", obatch_rb_str(i->job_id));
   OBATCH_RB_SET(h, "job_origin", INT2NUM(i->job_origin));
   OBATCH_RB_SET(h, "journal_path", obatch_rb_str(i->journal_path));
+  /* version 4: jobs of several batches ("parts") */
+  OBATCH_RB_SET(h, "parts_total", ULL2NUM(i->parts_total));
+  OBATCH_RB_SET(h, "parts_submitted", ULL2NUM(i->parts_submitted));
+  OBATCH_RB_SET(h, "parts_running", ULL2NUM(i->parts_running));
+  OBATCH_RB_SET(h, "parts_ended", ULL2NUM(i->parts_ended));
+  OBATCH_RB_SET(h, "parts_failed", ULL2NUM(i->parts_failed));
+  OBATCH_RB_SET(h, "tokens_estimated", ULL2NUM(i->tokens_estimated));
+  OBATCH_RB_SET(h, "tokens_enqueued", ULL2NUM(i->tokens_enqueued));
   return h;
 }
 
@@ -130,6 +139,9 @@ static VALUE obatch_rb_job_hash(const obatch_job_t *j) {
   OBATCH_RB_SET(h, "updated_at", LL2NUM(j->updated_at));
   OBATCH_RB_SET(h, "running", j->running ? Qtrue : Qfalse);
   OBATCH_RB_SET(h, "pid", LL2NUM(j->pid));
+  /* version 2 */
+  OBATCH_RB_SET(h, "parts", ULL2NUM(j->parts));
+  OBATCH_RB_SET(h, "parts_json", obatch_rb_str(j->parts_json));
   return h;
 }
 

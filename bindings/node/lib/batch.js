@@ -25,6 +25,42 @@ function toInfo(r) {
   return info;
 }
 
+/**
+ * One part of a job (obatch_part_info / obatch_check_part): the fields a
+ * part has, phase as a name and phaseCode as the number.
+ */
+function toPartInfo(index, r) {
+  return {
+    index,
+    phase: PHASES[r.phase] || String(r.phase),
+    phaseCode: r.phase,
+    model: r.model,
+    batchId: r.batchId,
+    remoteStatus: r.remoteStatus,
+    requestsAdded: r.requestsAdded,
+    requestsTotal: r.requestsTotal,
+    requestsCompleted: r.requestsCompleted,
+    requestsFailed: r.requestsFailed,
+    bytesTotal: r.bytesTotal,
+    tokensEstimated: r.tokensEstimated,
+    errorMessage: r.errorMessage,
+  };
+}
+
+/**
+ * Every part through `partAt(index)` (a raw call returning [rc, info]),
+ * from 0 until ENOTFOUND; other failures go to `check(rc)`.
+ */
+function readParts(partAt, check) {
+  const parts = [];
+  for (let index = 0; ; index++) {
+    const [rc, info] = partAt(index);
+    if (rc === codes.ENOTFOUND) return parts;
+    check(rc);
+    parts.push(toPartInfo(index, info));
+  }
+}
+
 /** A plain result object: the parsed body and the raw JSON. */
 function toResult(r) {
   let body = null;
@@ -108,8 +144,8 @@ class Batch {
    *   apiKey, endpoint, completionWindow, metadata: {...}, workDir, resultsDir,
    *   outputPath, errorPath, customIdPrefix, pollIntervalMs,
    *   pollMaxIntervalMs, maxRetries, connectTimeoutMs, requestTimeoutMs,
-   *   maxRequests, maxBytes, state, forceNew), plus `model`: put into every
-   *   body without one.
+   *   maxRequests, maxBytes, split, maxEnqueuedTokens, maxRunningBatches,
+   *   state, forceNew), plus `model`: put into every body without one.
    */
   constructor(options = {}, _handle = undefined) {
     this._model = options && options.model ? String(options.model) : null;
@@ -226,6 +262,18 @@ class Batch {
     const [rc, info] = raw.obatch_info(h);
     this._check(rc);
     return toInfo(info);
+  }
+
+  /**
+   * The batches of the job ("parts"), in input order, as of now: an input
+   * over the provider's limits of one batch (or config maxRequests /
+   * maxBytes) runs as several; a job of one batch has one part, the job
+   * itself. Empty before submit().
+   */
+  parts() {
+    const h = this._h();
+    this._check(raw.obatch_info(h)[0]); // the parts as of now
+    return readParts((index) => raw.obatch_part_info(h, index), (rc) => this._check(rc, h));
   }
 
   /**
@@ -379,7 +427,11 @@ function progressKey(i) {
     i.requestsFailed,
     i.bytesUploaded,
     i.bytesDownloaded,
+    i.partsSubmitted,
+    i.partsRunning,
+    i.partsEnded,
+    i.partsFailed,
   ].join('|');
 }
 
-module.exports = { Batch, toInfo, toResult, PHASES, KINDS, JOB_ORIGINS };
+module.exports = { Batch, toInfo, toPartInfo, readParts, toResult, PHASES, KINDS, JOB_ORIGINS };

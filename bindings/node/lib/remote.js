@@ -6,7 +6,7 @@
 const raw = require('./addon');
 const { ObatchError, codes, codeName, strerror } = require('./errors');
 const { withConfig } = require('./config');
-const { toInfo } = require('./batch');
+const { toInfo, readParts } = require('./batch');
 
 function fail(rc, errstr, what) {
   return new ObatchError(rc, errstr || `obatch: ${what}: ${strerror(rc)}`);
@@ -72,7 +72,9 @@ async function cancelBatch(batchId, options = {}) {
 
 /**
  * Every problem of a JSONL input file, found without sending anything:
- * {problemCount, problems: [{line, code, codeName, message}], info}.
+ * {problemCount, problems: [{line, code, codeName, message}], info, parts}.
+ * parts: the batches submitting the file would make (config split "auto"),
+ * each with its model, requestsAdded, bytesTotal and tokensEstimated.
  */
 async function checkFile(path, options = {}, { maxProblems } = {}) {
   if (typeof path !== 'string') throw new TypeError('obatch: path must be a string');
@@ -93,7 +95,13 @@ async function checkFile(path, options = {}, { maxProblems } = {}) {
       }
       const [irc, info] = raw.obatch_check_info(check);
       if (irc !== 0) throw fail(irc, '', `cannot check ${path}`);
-      return { problemCount: Number(raw.obatch_check_problems(check)), problems, info: toInfo(info) };
+      const parts = readParts(
+        (index) => raw.obatch_check_part(check, index),
+        (rc) => {
+          if (rc !== 0) throw fail(rc, '', `cannot check ${path}`);
+        },
+      );
+      return { problemCount: Number(raw.obatch_check_problems(check)), problems, info: toInfo(info), parts };
     } finally {
       raw.obatch_check_destroy(check);
     }

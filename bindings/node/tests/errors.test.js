@@ -54,7 +54,8 @@ test('bad JSON text is EJSON, and nothing is added', () => {
 });
 
 test('a provider limit is ELIMIT; a duplicate custom_id EDUPLICATE; a second model EMODEL', () => {
-  const b = new Batch(offline({ maxRequests: 2 }));
+  // split 'off': one batch, so a request over its limits is refused.
+  const b = new Batch(offline({ maxRequests: 2, split: 'off' }));
   try {
     b.add(chat('1'), { customId: 'a' });
     assert.throws(() => b.add(chat('1b'), { customId: 'a' }), isCode('EDUPLICATE'));
@@ -64,12 +65,23 @@ test('a provider limit is ELIMIT; a duplicate custom_id EDUPLICATE; a second mod
   } finally {
     b.close();
   }
-  const m = new Batch(offline());
+  const m = new Batch(offline({ split: 'off' }));
   try {
     m.add(chat('1', 'gpt-4o-mini'));
     assert.throws(() => m.add(chat('2', 'gpt-4o')), isCode('EMODEL'));
   } finally {
     m.close();
+  }
+  // By default (split 'auto') both go into a part of their own instead.
+  const parted = new Batch(offline({ maxRequests: 2 }));
+  try {
+    for (const n of ['1', '2', '3']) parted.add(chat(n));
+    parted.add(chat('4', 'gpt-4o'));
+    const info = parted.info();
+    assert.equal(info.requestsAdded, 4);
+    assert.equal(info.model, 'gpt-4o-mini,gpt-4o');
+  } finally {
+    parted.close();
   }
 });
 

@@ -14,7 +14,7 @@ const { FakeServer, chat } = require('./fake_server');
 const JOB_FIELDS = [
   'id', 'step', 'provider', 'baseUrl', 'endpoint', 'model', 'sourcePath', 'inputSha256', 'inputFileId',
   'batchId', 'remoteStatus', 'outputFileId', 'errorFileId', 'outputPath', 'errorPath', 'errorMessage',
-  'retryOf', 'requests', 'inputBytes', 'createdAt', 'updatedAt', 'running', 'pid',
+  'retryOf', 'requests', 'inputBytes', 'createdAt', 'updatedAt', 'running', 'pid', 'parts', 'partsJson',
 ];
 
 /** Builds, submits and waits for the same three requests; returns the final info and results. */
@@ -89,6 +89,8 @@ test('the same input again resumes its job (one batch); the journal lists it, pr
   assert.ok(job.createdAt > 1600000000 && job.updatedAt >= job.createdAt);
   assert.equal(job.running, false);
   assert.equal(job.pid, 0);
+  assert.equal(job.parts, 0); // one batch: batchId
+  assert.equal(job.partsJson, '[]');
 
   assert.equal(await pruneJobs({ state }), 1);
   assert.deepEqual((await listJobs({ state })).jobs, []);

@@ -1,6 +1,8 @@
 // Compiled (never run) by `tsc --noEmit` to check index.d.ts against real use:
 //   npx -p typescript@5 -p @types/node@20 tsc --noEmit --strict --types node tests/types_check.ts
-import { Batch, ObatchError, codes, listBatches, checkFile, listJobs, pruneJobs, Info, Job, JobOrigin, Result } from 'obatch';
+import {
+  Batch, ObatchError, codes, listBatches, checkFile, listJobs, pruneJobs, Info, Job, JobOrigin, PartInfo, Result,
+} from 'obatch';
 
 async function main(): Promise<void> {
   const batch = new Batch({ provider: 'openai', model: 'gpt-4o-mini', pollIntervalMs: 500, metadata: { a: 'b' } });
@@ -15,19 +17,23 @@ async function main(): Promise<void> {
     else throw err;
   }
   console.log(info.batchId, id);
+  const parts: PartInfo[] = batch.parts();
+  if (info.partsTotal > 1) console.log(parts.map((p) => `${p.index} ${p.phase} ${p.batchId} ${p.requestsAdded}`));
+  console.log(info.partsEnded + info.partsFailed === info.partsTotal, info.tokensEstimated, info.tokensEnqueued);
   for await (const r of batch.results<{ choices: { message: { content: string } }[] }>()) {
     if (r.ok && r.body) console.log(r.customId, r.body.choices[0].message.content);
   }
   const one: Result = batch.lookup('q1');
   console.log(one.kind === 'missing', one.line);
   batch.close();
-  const page = await listBatches({ provider: 'openai' }, { limit: 5 });
+  const page = await listBatches({ provider: 'openai', split: 'auto', maxRequests: 3 }, { limit: 5 });
   console.log(page.batches.length, page.hasMore);
   const check = await checkFile('in.jsonl');
-  console.log(check.problems.map((p) => p.codeName));
+  console.log(check.problems.map((p) => p.codeName), check.parts.map((p) => p.tokensEstimated));
   const origin: JobOrigin = info.jobOrigin;
   const journal = await listJobs({ state: info.journalPath });
   const job: Job | undefined = journal.jobs.find((j) => j.id === info.jobId);
+  if (job && job.parts > 0) console.log(JSON.parse(job.partsJson).length);
   if (job && !job.running && origin !== 'none') {
     const retry: Batch = Batch.retryMissing(job.id, { state: journal.journalPath, forceNew: 1 });
     retry.close();

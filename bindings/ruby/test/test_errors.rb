@@ -23,7 +23,8 @@ class TestErrors < Minitest::Test
 
   def test_limit_exceeded
     server = start_server
-    batch = new_batch(server, model: "gpt-4o-mini", max_requests: 2)
+    # split: "off": one batch, so a request over its limits is refused.
+    batch = new_batch(server, model: "gpt-4o-mini", max_requests: 2, split: "off")
     batch.add(chat("1"))
     batch.add(chat("2"))
     err = assert_raises(Obatch::LimitError) { batch.add(chat("3")) }
@@ -31,6 +32,10 @@ class TestErrors < Minitest::Test
     assert_equal :ELIMIT, err.code_name
     assert_match(/2/, err.message)
     assert_equal 2, batch.info.requests_added
+    # By default (split: "auto") it goes into a part of its own instead.
+    parted = new_batch(server, model: "gpt-4o-mini", max_requests: 2)
+    3.times { |i| parted.add(chat(i.to_s)) }
+    assert_equal 3, parted.info.requests_added
   end
 
   def test_unknown_provider
@@ -74,7 +79,7 @@ class TestErrors < Minitest::Test
 
   def test_request_errors
     server = start_server
-    batch = new_batch(server, model: "gpt-4o-mini")
+    batch = new_batch(server, model: "gpt-4o-mini", split: "off") # one batch: one model
     batch.add(chat("a"), custom_id: "same")
     assert_raises(Obatch::DuplicateIdError) { batch.add(chat("b"), custom_id: "same") }
     assert_raises(Obatch::InvalidRequestError) { batch.add('{"model":"gpt-4o-mini","stream":true,"messages":[]}') }
@@ -82,6 +87,11 @@ class TestErrors < Minitest::Test
     assert_raises(TypeError) { batch.add(42) }
     assert_raises(ArgumentError) { batch.add("{\"model\":\"gpt-4o-mini\"}\0garbage") }
     assert_equal 1, batch.info.requests_added
+    # By default (split: "auto") a second model makes a part of its own.
+    parted = new_batch(server, model: "gpt-4o-mini")
+    parted.add(chat("a"))
+    parted.add(chat("b").merge(model: "gpt-4o"))
+    assert_equal "gpt-4o-mini,gpt-4o", parted.info.model
   end
 
   def test_phase_errors

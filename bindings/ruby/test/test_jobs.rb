@@ -98,6 +98,9 @@ class TestJobs < Minitest::Test
     assert_operator job.updated_at, :>=, job.created_at
     refute job.running?
     assert_nil job.pid
+    assert_equal 0, job.parts # one batch: batch_id
+    assert_equal "[]", job.parts_json
+    assert_equal [], job.part_list
 
     assert_equal 1, Obatch.prune_jobs(state: state)
     assert_equal [], Obatch.jobs(state: state).to_a

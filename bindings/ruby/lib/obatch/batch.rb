@@ -28,8 +28,11 @@ module Obatch
     # work_dir:, results_dir:, output_path:, error_path:, custom_id_prefix:,
     # poll_interval_ms:, poll_max_interval_ms:, max_retries:,
     # connect_timeout_ms:, request_timeout_ms:, max_requests:, max_bytes:,
-    # state: (the job journal's path, "off": none), force_new: (1: a new job
-    # even when the journal has one for the same input).
+    # split: ("auto": an input over the provider's limits of one batch runs
+    # as several, see #parts; "off": refused), max_enqueued_tokens:,
+    # max_running_batches:, state: (the job journal's path, "off": none),
+    # force_new: (1: a new job even when the journal has one for the same
+    # input).
     # model: is not sent to the library: it is the default model of Hash
     # bodies given to #add.
     def initialize(provider: nil, model: nil, **options)
@@ -235,6 +238,18 @@ module Obatch
       each_result.to_a
     end
 
+    # The batches of the job ("parts"), in input order, as of now (an Array
+    # of PartInfo): an input over the provider's limits of one batch (or
+    # max_requests: / max_bytes:) runs as several. A job of one batch has
+    # one part, the job itself; before submit there are none.
+    def parts
+      @lock.synchronize do
+        h = handle!
+        check(Raw.obatch_info(h)[0]) # the parts as of now
+        PartInfo.read_all(method(:check)) { |index| Raw.obatch_part_info(h, index) }
+      end
+    end
+
     # The Result of one custom_id, or nil when the batch has none.
     def lookup(custom_id)
       @lock.synchronize do
@@ -247,6 +262,8 @@ module Obatch
     end
     alias [] lookup
 
+    # The batch's id; nil before it is created, and for a job of several
+    # batches (see #parts).
     def batch_id
       info.batch_id
     end
@@ -276,7 +293,8 @@ module Obatch
       return "#<#{self.class} closed>" if closed?
 
       i = info
-      "#<#{self.class} #{i.phase} #{i.batch_id || "(not submitted)"} #{i.requests_added} requests>"
+      what = i.batch_id || (i.parted? ? "#{i.parts_total} batches" : "(not submitted)")
+      "#<#{self.class} #{i.phase} #{what} #{i.requests_added} requests>"
     end
 
     private
@@ -342,7 +360,8 @@ module Obatch
 
     def progress_key(info)
       [info.phase, info.remote_status, info.requests_total, info.requests_completed,
-       info.requests_failed, info.bytes_uploaded, info.bytes_downloaded]
+       info.requests_failed, info.bytes_uploaded, info.bytes_downloaded,
+       info.parts_submitted, info.parts_running, info.parts_ended, info.parts_failed]
     end
 
     def monotonic

@@ -43,7 +43,8 @@ module Obatch
     end
 
     # Checks every line of a JSONL input file without sending anything (a
-    # CheckReport). Raises only when the file cannot be read.
+    # CheckReport, with the parts submitting it would make). Raises only
+    # when the file cannot be read.
     def check_file(path, max_problems: 0, **options)
       Config.with(options) do |conf|
         rc, check, err = Raw.obatch_check_file(conf, path.to_s, max_problems.to_i)
@@ -61,8 +62,11 @@ module Obatch
           rc, raw = Raw.obatch_check_info(check)
           raise Error.for(rc) if rc.negative?
 
+          parts = PartInfo.read_all(->(code) { raise Error.for(code) if code.negative? }) do |index|
+            Raw.obatch_check_part(check, index)
+          end
           CheckReport.new(problems: problems.freeze, problem_count: Raw.obatch_check_problems(check),
-                          info: Info.from_raw(raw)).freeze
+                          info: Info.from_raw(raw), parts: parts).freeze
         ensure
           Raw.obatch_check_destroy(check)
         end

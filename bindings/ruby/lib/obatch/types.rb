@@ -20,12 +20,20 @@ module Obatch
   INFO_STRINGS = %i[provider endpoint batch_id remote_status input_file_id output_path
                     error_path error_message model output_file_id error_file_id
                     completion_window batch_json job_id journal_path].freeze
+  PART_STRINGS = %i[model batch_id remote_status error_message].freeze
   JOB_STRINGS = %i[provider base_url endpoint model source_path input_sha256 input_file_id
                    batch_id remote_status output_file_id error_file_id output_path error_path
                    error_message retry_of].freeze
 
   # A snapshot of a batch (obatch_info_t), copied: it never changes.
   # Strings the library does not know are nil; times are Time or nil.
+  #
+  # A job of several batches ("parts": an input over the provider's limits
+  # of one batch, or max_requests: / max_bytes:) has parts_total > 1; then
+  # batch_id, input_file_id, output_file_id, error_file_id and batch_json
+  # are nil (see Batch#parts), the counts are summed over the parts, and
+  # output_path / error_path are the merged files, in input order. A job of
+  # one batch has parts_total 1.
   Info = Struct.new(
     :phase, :provider, :endpoint, :batch_id, :remote_status, :input_file_id,
     :output_path, :error_path, :requests_added, :requests_total, :requests_completed,
@@ -34,6 +42,8 @@ module Obatch
     :completion_window, :in_progress_at, :finalizing_at, :completed_at, :failed_at,
     :expired_at, :cancelling_at, :cancelled_at, :expires_at, :input_tokens,
     :output_tokens, :total_tokens, :batch_json, :job_id, :job_origin, :journal_path,
+    :parts_total, :parts_submitted, :parts_running, :parts_ended, :parts_failed,
+    :tokens_estimated, :tokens_enqueued,
     keyword_init: true
   ) do
     def self.from_raw(hash)
@@ -58,6 +68,8 @@ module Obatch
     def partial? = done? && %w[expired cancelled].include?(remote_status)
     # The same input was submitted before: its job went on, not paid twice.
     def resumed? = job_origin == :resumed
+    # The job runs as several batches (see Batch#parts).
+    def parted? = parts_total.to_i > 1
 
     # The provider's batch object (metadata, errors, ...), parsed; {} when none.
     def batch
@@ -68,6 +80,45 @@ module Obatch
     def error
       error_code && Error.for(error_code, error_message)
     end
+  end
+
+  # One batch ("part") of a job (obatch_part_info / obatch_check_part),
+  # copied: index (0-based, in input order), phase (a Symbol; :failed also
+  # when its batch failed), model, batch_id (nil until its batch is
+  # created), remote_status, requests_added (its requests),
+  # requests_total/completed/failed, bytes_total, tokens_estimated,
+  # error_message. Strings the library does not know are nil.
+  PartInfo = Struct.new(
+    :index, :phase, :model, :batch_id, :remote_status, :requests_added, :requests_total,
+    :requests_completed, :requests_failed, :bytes_total, :tokens_estimated, :error_message,
+    keyword_init: true
+  ) do
+    def self.from_raw(index, hash)
+      h = hash.slice(*members)
+      h[:index] = index
+      h[:phase] = PHASES.fetch(h[:phase], h[:phase])
+      PART_STRINGS.each { |k| h[k] = nil if h[k] == "" }
+      new(**h).freeze
+    end
+
+    # Every part through the block (a raw call returning [rc, info] for an
+    # index), from 0 until OBATCH_ENOTFOUND; `check` gets any other code.
+    def self.read_all(check)
+      parts = []
+      (0..).each do |index|
+        rc, raw = yield index
+        break if rc == Raw::OBATCH_ENOTFOUND
+
+        check.call(rc)
+        parts << from_raw(index, raw)
+      end
+      parts.freeze
+    end
+
+    def done? = phase == :done
+    def failed? = phase == :failed
+    def ended? = done? || failed?
+    def completed? = done? && remote_status == "completed"
   end
 
   # One result (obatch_result_t), copied. kind is :succeeded (HTTP 2xx),
@@ -105,8 +156,9 @@ module Obatch
 
   # Every problem of an input file, found without sending anything.
   # problem_count counts all of them; problems holds the first max_problems.
-  # info says what submitting the file would send.
-  CheckReport = Struct.new(:problems, :problem_count, :info, keyword_init: true) do
+  # info says what submitting the file would send; parts (PartInfo) the
+  # batches it would make (split: "auto", the default).
+  CheckReport = Struct.new(:problems, :problem_count, :info, :parts, keyword_init: true) do
     def ok? = problem_count.zero?
   end
 
@@ -114,11 +166,14 @@ module Obatch
   # (:new, :uploading, :uploaded, :creating, :created, :downloading, :done,
   # :failed, :abandoned); strings the journal does not know are nil; times
   # are Time or nil; pid is nil unless a live process holds the job.
+  # parts: the batches of a job cut into several (0: one batch, batch_id);
+  # parts_json: those batches as a JSON array in input order ("[]" for one
+  # batch), parsed by #part_list.
   Job = Struct.new(
     :id, :step, :provider, :base_url, :endpoint, :model, :source_path, :input_sha256,
     :input_file_id, :batch_id, :remote_status, :output_file_id, :error_file_id, :output_path,
     :error_path, :error_message, :retry_of, :requests, :input_bytes, :created_at, :updated_at,
-    :running, :pid,
+    :running, :pid, :parts, :parts_json,
     keyword_init: true
   ) do
     def self.from_raw(hash)
@@ -132,6 +187,14 @@ module Obatch
 
     # A live process holds the job.
     def running? = running
+
+    # The job's batches, parsed from parts_json: [{"index", "model",
+    # "requests", "step", "batch_id", "remote_status", "attempt", "error"}];
+    # [] for a job of one batch.
+    def part_list
+      parts_json.to_s.empty? ? [] : JSON.parse(parts_json)
+    end
+
     # Done, failed or abandoned: the job does not move on any more.
     def ended? = %i[done failed abandoned].include?(step)
   end
