@@ -510,6 +510,92 @@ OBATCH_API int obatch_check_part(const obatch_check_t *check, uint64_t index,
                                  obatch_info_t *info);
 OBATCH_API void obatch_check_destroy(obatch_check_t *check);
 
+/* ---- tokens and cost ---------------------------------------------------- */
+
+/*
+ * Prompt tokens as OpenAI counts them: the text with the model's encoding
+ * (o200k_base or cl100k_base, as tiktoken maps models; o200k_base for a
+ * model tiktoken does not know), token ids identical to tiktoken's, plus
+ * the counting guide's overheads (chat: 3 a message, 1 a name, 3 to prime
+ * the reply; tool definitions by its rule; images by the tile rule).
+ */
+#define OBATCH_TOKENS_VERSION 1
+typedef struct obatch_tokens {
+  unsigned version;       /* OBATCH_TOKENS_VERSION */
+  const char *encoding;   /* "o200k_base", "cl100k_base" (static) */
+  int encoding_assumed;   /* 1: the model is unknown to tiktoken */
+  uint64_t prompt_tokens;
+  uint64_t output_tokens; /* an upper bound: max_completion_tokens /
+                             max_tokens / max_output_tokens times n */
+  int output_assumed;     /* 1: no max given, 1000 assumed */
+  uint64_t images;
+  int images_assumed;     /* an image of unknown size (a URL) or "auto"
+                             detail, counted as high detail */
+  int approximate;        /* tools or a response_format schema: the
+                             guide's rule of thumb, not exact */
+} obatch_tokens_t;
+
+#define OBATCH_TOKENS_INIT {OBATCH_TOKENS_VERSION, "", 0, 0, 0, 0, 0, 0, 0}
+
+/* Counts one request `body` (JSON) for the endpoint `url`
+ * ("/v1/chat/completions", "/v1/embeddings", "/v1/responses",
+ * "/v1/completions", ...). OBATCH_EJSON for a body that is not an object. */
+OBATCH_API int obatch_count_tokens(const char *url, const char *body_json,
+                                   obatch_tokens_t *out, char *errstr,
+                                   size_t errstr_size);
+
+/* The tokens of `text` alone with an encoding ("o200k_base", "cl100k_base"),
+ * as tiktoken's encode_ordinary counts them. OBATCH_EINVAL for an unknown
+ * encoding. */
+OBATCH_API int obatch_count_text_tokens(const char *encoding, const char *text,
+                                        size_t len, uint64_t *count);
+
+/*
+ * What an input file will cost: per model, requests, exact prompt tokens,
+ * output tokens (upper bound), and the cost in batch mode and with direct
+ * requests from a dated price table (USD); then one total row (model "").
+ * The file gets every check of obatch_add_file first (a file with a
+ * problem fails: obatch_check_file lists them). `prices_path`: a price
+ * table of the format of data/prices/openai.tsv, or NULL for the built-in
+ * one. A model without a price has has_cost 0: a cost is never guessed.
+ */
+#define OBATCH_ESTIMATE_VERSION 1
+typedef struct obatch_estimate_row {
+  unsigned version; /* OBATCH_ESTIMATE_VERSION */
+  const char *model; /* "" for the total */
+  const char *encoding;
+  uint64_t requests;
+  uint64_t prompt_tokens;
+  uint64_t output_tokens;
+  uint64_t encoding_assumed; /* requests counted with an assumed encoding */
+  uint64_t output_assumed;   /* requests without a max (1000 assumed) */
+  uint64_t images;
+  uint64_t images_assumed;
+  uint64_t approximate;      /* requests with tools or a schema */
+  uint64_t batches;          /* the batches obatch_submit cuts them into */
+  int has_cost;
+  double batch_cost_usd;
+  double direct_cost_usd;
+} obatch_estimate_row_t;
+
+#define OBATCH_ESTIMATE_ROW_INIT \
+  {OBATCH_ESTIMATE_VERSION, "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0.0}
+
+typedef struct obatch_estimate obatch_estimate_t;
+
+OBATCH_API int obatch_estimate_file(obatch_estimate_t **out,
+                                    const obatch_config_t *conf,
+                                    const char *path, const char *prices_path,
+                                    char *errstr, size_t errstr_size);
+/* The next row (models in the order their first requests come, then the
+ * total), or OBATCH_END. Strings live as long as the estimate. */
+OBATCH_API int obatch_estimate_next(obatch_estimate_t *e,
+                                    obatch_estimate_row_t *row);
+/* Where the prices came from and their date: "built in, 2026-03-21" or
+ * "PATH, DATE". */
+OBATCH_API const char *obatch_estimate_prices(const obatch_estimate_t *e);
+OBATCH_API void obatch_estimate_destroy(obatch_estimate_t *e);
+
 /* ---- the job journal ----------------------------------------------------- */
 
 /*

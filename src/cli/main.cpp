@@ -29,6 +29,7 @@ int main(int argc, char **argv) {
   add_list_command(app, commands);
   add_create_input_command(app, commands);
   add_validate_command(app, commands);
+  add_estimate_command(app, commands);
   add_results_command(app, commands);
   add_jobs_command(app, commands);
   try {

@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <fstream>
+
+#include "core/request.hpp"
 #include "engine/remote_status.hpp"
+#include "tokens/request_tokens.hpp"
 #include "obatch/obatch.h"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -304,23 +308,48 @@ uint64_t PartedJob::limit_for(const std::string &model) const {
   return it == learned_limit_.end() ? 0 : it->second;
 }
 
-bool PartedJob::may_start(const Part &p) const {
+void PartedJob::count_exactly(Part &p) {
+  if (p.tokens_exact) return;
+  p.tokens_exact = true;
+  std::ifstream in(p.input.path, std::ios::binary);
+  std::string line;
+  uint64_t tokens = 0;
+  try {
+    while (std::getline(in, line))
+      if (!line.empty()) {
+        const Request r = parse_request_line(line, p.input.path);
+        tokens += count_request_tokens(r.url, r.body).prompt;
+      }
+  } catch (const Error &) {
+    return;  // the estimate stays (the file was checked when it was written)
+  }
+  if (in.bad()) return;
+  p.input.info.tokens = tokens;
+}
+
+bool PartedJob::may_start(Part &p) {
   if (std::chrono::steady_clock::now() < p.not_before) return false;
   size_t running = 0, same = 0;
-  uint64_t tokens = 0;
   for (const Part &q : parts_) {
     if (q.state != State::kRunning) continue;
     running++;
-    if (key_of(q) == key_of(p)) {
-      same++;
-      tokens += q.input.info.tokens;
-    }
+    same += key_of(q) == key_of(p);
   }
   if (max_running_ && running >= max_running_) return false;
   if (same == 0) return true;  // one part of a model always runs
   if (p.waits_for_room) return false;
   const uint64_t limit = limit_for(key_of(p));
-  return !limit || tokens + p.input.info.tokens <= limit;
+  if (!limit) return true;
+  // The budget is in the provider's tokens: count them exactly (once a
+  // part) rather than trust the estimate from bytes.
+  count_exactly(p);
+  uint64_t tokens = 0;
+  for (Part &q : parts_)
+    if (q.state == State::kRunning && key_of(q) == key_of(p)) {
+      count_exactly(q);
+      tokens += q.input.info.tokens;
+    }
+  return tokens + p.input.info.tokens <= limit;
 }
 
 void PartedJob::start_part(Part &p) {

@@ -64,6 +64,7 @@ class PartedJob : public Runner {
     bool waits_for_room = false;
     std::chrono::steady_clock::time_point not_before{};
     uint64_t ends_seen = 0;  // ends_ of its model when it started
+    bool tokens_exact = false;  // input.info.tokens counted, not estimated from bytes
   };
 
   void run();
@@ -71,7 +72,10 @@ class PartedJob : public Runner {
   void load_parts();
   void take_done_part(Part &p);
   void schedule();
-  bool may_start(const Part &p) const;
+  bool may_start(Part &p);
+  // Counts a part's prompt tokens exactly (tokens/request_tokens.hpp) the
+  // first time a token budget is compared with them.
+  void count_exactly(Part &p);
   void start_part(Part &p);
   void observe(Part &p);
   void token_limit_failure(Part &p, const JobSnapshot &s);

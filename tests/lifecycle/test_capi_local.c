@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,85 @@ static void check_reports_every_line(void **state) {
 /* A limit is one problem, its message completed with the file's total; the
  * lines past it still get every other check (c's duplicate on line 5); the
  * cap keeps the first problems, the count has them all. */
+/* ---- tokens and cost ------------------------------------------------------ */
+
+/* The counting guide's figures through the C API: "hello world" is 2 tokens
+ * of o200k_base; a chat of one user message "x" is 3 + 1 + 1 + 3. */
+static void count_tokens(void **state) {
+  (void)state;
+  uint64_t n = 0;
+  assert_int_equal(obatch_count_text_tokens("o200k_base", "hello world", 11, &n), OBATCH_OK);
+  assert_int_equal(n, 2);
+  assert_int_equal(obatch_count_text_tokens("p50k_base", "x", 1, &n), OBATCH_EINVAL);
+  obatch_tokens_t t = OBATCH_TOKENS_INIT;
+  char err[256] = "";
+  assert_int_equal(obatch_count_tokens("/v1/chat/completions",
+                                       "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+                                       "\"content\":\"x\"}],\"max_completion_tokens\":5}",
+                                       &t, err, sizeof err),
+                   OBATCH_OK);
+  assert_string_equal(t.encoding, "o200k_base");
+  assert_int_equal(t.prompt_tokens, 8);
+  assert_int_equal(t.output_tokens, 5);
+  assert_int_equal(t.output_assumed, 0);
+  assert_int_equal(obatch_count_tokens("/v1/embeddings", "[]", &t, err, sizeof err), OBATCH_EJSON);
+  assert_non_null(strstr(err, "not a JSON object"));
+}
+
+/* Per model and in total, with the built-in prices (half for batch) and a
+ * table of one's own; a model without a price costs "unknown". */
+static void estimate_a_file(void **state) {
+  fixture_t *f = *state;
+  char err[512] = "";
+  const char *in = write_file(f, 0, "in.jsonl",
+                              CHAT_LINE("a", "gpt-4o-mini") "\n" CHAT_LINE("b", "gpt-4o-mini") "\n"
+                              CHAT_LINE("c", "gpt-4o") "\n");
+  obatch_estimate_t *e = NULL;
+  assert_int_equal(obatch_estimate_file(&e, NULL, in, NULL, err, sizeof err), OBATCH_OK);
+  obatch_estimate_row_t r = OBATCH_ESTIMATE_ROW_INIT;
+  assert_int_equal(obatch_estimate_next(e, &r), OBATCH_OK);
+  assert_string_equal(r.model, "gpt-4o-mini");
+  assert_int_equal(r.requests, 2);
+  assert_int_equal(r.prompt_tokens, 16);
+  assert_int_equal(r.output_tokens, 2000); /* no max: 1000 assumed each */
+  assert_int_equal(r.output_assumed, 2);
+  assert_int_equal(r.batches, 1);
+  assert_int_equal(r.has_cost, 1);
+  assert_true(r.direct_cost_usd > 0 && fabs(r.batch_cost_usd * 2 - r.direct_cost_usd) < 1e-12);
+  assert_int_equal(obatch_estimate_next(e, &r), OBATCH_OK);
+  assert_string_equal(r.model, "gpt-4o");
+  assert_int_equal(obatch_estimate_next(e, &r), OBATCH_OK);
+  assert_string_equal(r.model, ""); /* the total */
+  assert_int_equal(r.requests, 3);
+  assert_int_equal(r.batches, 2); /* OpenAI: one model per batch */
+  assert_int_equal(obatch_estimate_next(e, &r), OBATCH_END);
+  assert_non_null(strstr(obatch_estimate_prices(e), "built in, 20"));
+  obatch_estimate_destroy(e);
+
+  const char *prices = write_file(f, 1, "prices.tsv",
+                                  "# date: 2030-01-01\n"
+                                  "gpt-4o-mini\t1000000\t-\t0\t500000\t0\n");
+  assert_int_equal(obatch_estimate_file(&e, NULL, in, prices, err, sizeof err), OBATCH_OK);
+  r = (obatch_estimate_row_t)OBATCH_ESTIMATE_ROW_INIT;
+  assert_int_equal(obatch_estimate_next(e, &r), OBATCH_OK);
+  assert_true(fabs(r.direct_cost_usd - 16.0) < 1e-9); /* 16 tokens at $1 each */
+  assert_true(fabs(r.batch_cost_usd - 8.0) < 1e-9);
+  assert_int_equal(obatch_estimate_next(e, &r), OBATCH_OK);
+  assert_int_equal(r.has_cost, 0); /* gpt-4o is not in this table */
+  assert_int_equal(obatch_estimate_next(e, &r), OBATCH_OK);
+  assert_int_equal(r.has_cost, 0);
+  assert_non_null(strstr(obatch_estimate_prices(e), "2030-01-01"));
+  obatch_estimate_destroy(e);
+
+  const char *bad = write_file(f, 2, "bad.tsv", "gpt-4o\t1\t2\n");
+  assert_int_equal(obatch_estimate_file(&e, NULL, in, bad, err, sizeof err), OBATCH_EIO);
+  assert_non_null(strstr(err, "bad.tsv line 1: 3 columns, not 6"));
+  assert_null(e);
+  const char *broken = write_file(f, 3, "broken.jsonl", CHAT_LINE("a", "gpt-4o-mini") "\n{oops\n");
+  assert_int_equal(obatch_estimate_file(&e, NULL, broken, NULL, err, sizeof err), OBATCH_EJSON);
+  assert_non_null(strstr(err, "line 2"));
+}
+
 static void check_limits_and_cap(void **state) {
   fixture_t *f = *state;
   char err[256] = "";
@@ -299,6 +379,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(open_errors, setup, teardown),
     cmocka_unit_test_setup_teardown(check_reports_every_line, setup, teardown),
     cmocka_unit_test_setup_teardown(check_limits_and_cap, setup, teardown),
+    cmocka_unit_test_setup_teardown(count_tokens, setup, teardown),
+    cmocka_unit_test_setup_teardown(estimate_a_file, setup, teardown),
     cmocka_unit_test_setup_teardown(check_info_v1_caller, setup, teardown),
     cmocka_unit_test_setup_teardown(check_file_errors, setup, teardown),
 };

@@ -124,9 +124,12 @@ class CliPartsTest(CliTestCase):
     def test_a_known_token_budget_never_meets_the_limit(self):
         self.server.config(enqueued_token_limit=300, steps=2)
         ids = self.chat_input(60)
-        # Our estimate (4 bytes a token of the whole line) is above the server's.
+        # A budget in OpenAI's tokens, counted exactly: a part of 10 requests is
+        # 100 (3 a message + "user" + "hi", " ", "N" + 3 to prime the reply, each),
+        # so a budget of 150 holds one part at a time, which the server (its own count:
+        # ~200 a part, limit 300) also takes.
         proc = self.run_cli(*self.run_args("--max-requests-per-batch", "10",
-                                           "--max-enqueued-tokens", "600"), timeout=120)
+                                           "--max-enqueued-tokens", "150"), timeout=120)
         self.assert_exit(proc, 0)
         self.assertEqual(self.server.stats()["token_limit_failures"], 0)
         self.check_done(ids, 6)
@@ -226,7 +229,8 @@ class CliPartsTest(CliTestCase):
                          [("1", "5", "gpt-4o-mini"), ("2", "5", "gpt-4o"),
                           ("3", "5", "gpt-4o-mini"), ("4", "5", "gpt-4o"),
                           ("5", "3", "gpt-4o-mini"), ("6", "2", "gpt-4o")])
-        self.assertRegex(proc.stdout, r"tokens\s+~\d+")
+        self.assertRegex(proc.stdout, r"tokens\s+\d+ prompt, at most \d+ output")
+        self.assertRegex(proc.stdout, r"cost\s+\$\d+\.\d+ in batch mode")
         self.assertIn("<job_id>-output.jsonl", proc.stdout)
         self.assertEqual(self.server.stats()["requests"], [])
 

@@ -14,5 +14,6 @@ void add_create_input_command(CLI::App &app, Commands &out);
 void add_validate_command(CLI::App &app, Commands &out);
 void add_results_command(CLI::App &app, Commands &out);
 void add_jobs_command(CLI::App &app, Commands &out);
+void add_estimate_command(CLI::App &app, Commands &out);
 
 }  // namespace obatch::cli

@@ -205,12 +205,10 @@ int dry_run(const RunOptions &o, Config &conf, const std::string &path, const st
     obatch_info_t part = OBATCH_INFO_INIT;
     if (obatch_check_part(check, i, &part) != OBATCH_OK) break;
     char line[256];
-    std::snprintf(line, sizeof line, "    %3llu  %8llu requests  %10s  ~%llu tokens%s%s",
+    std::snprintf(line, sizeof line, "    %3llu  %8llu requests  %10s%s%s",
                   static_cast<unsigned long long>(i + 1),
                   static_cast<unsigned long long>(part.requests_added),
-                  format_bytes(part.bytes_total).c_str(),
-                  static_cast<unsigned long long>(part.tokens_estimated), part.model[0] ? "  " : "",
-                  part.model);
+                  format_bytes(part.bytes_total).c_str(), part.model[0] ? "  " : "", part.model);
     part_lines.push_back(line);
   }
   obatch_check_destroy(check);
@@ -230,8 +228,28 @@ int dry_run(const RunOptions &o, Config &conf, const std::string &path, const st
   std::printf("  requests    %llu\n", static_cast<unsigned long long>(requests));
   std::printf("  bytes       %llu (%s)\n", static_cast<unsigned long long>(bytes),
               format_bytes(bytes).c_str());
-  std::printf("  tokens      ~%llu (prompt, estimated at 4 bytes a token)\n",
-              static_cast<unsigned long long>(tokens));
+  // Exact tokens and the cost (obatch estimate says more, per model).
+  obatch_estimate_t *est = nullptr;
+  char est_err[512] = "";
+  if (obatch_estimate_file(&est, conf.get(), path.c_str(), nullptr, est_err, sizeof est_err) ==
+      OBATCH_OK) {
+    obatch_estimate_row_t row = OBATCH_ESTIMATE_ROW_INIT;
+    while (obatch_estimate_next(est, &row) == OBATCH_OK && row.model[0]) {
+    }
+    std::printf("  tokens      %llu prompt, at most %llu output%s\n",
+                static_cast<unsigned long long>(row.prompt_tokens),
+                static_cast<unsigned long long>(row.output_tokens),
+                row.output_assumed ? " (1000 assumed where no max is given)" : "");
+    if (row.has_cost)
+      std::printf("  cost        $%.4f in batch mode ($%.4f with direct requests; %s prices)\n",
+                  row.batch_cost_usd, row.direct_cost_usd, obatch_estimate_prices(est));
+    else
+      std::printf("  cost        unknown (a model has no price; obatch estimate --prices FILE)\n");
+    obatch_estimate_destroy(est);
+  } else {
+    std::printf("  tokens      ~%llu (prompt, estimated at 4 bytes a token)\n",
+                static_cast<unsigned long long>(tokens));
+  }
   if (parts > 1) {
     std::printf("  batches     %llu (the provider's limits per batch, or yours)\n",
                 static_cast<unsigned long long>(parts));
