@@ -1,7 +1,11 @@
-"""Helpers shared by bench/figures/03_memory.py .. 06_bindings.py (issue 6, figures 3-6).
+"""Helpers shared by bench/figures/03_memory.py .. 07_big_job.py (issue 6, figures 3-7).
 
-  FakeServer(config)      the test suite's fake Batch server (tests/fake_server), started on
-                          127.0.0.1 with a free port; a context manager. .base_url, .port,
+  FakeServer(config, max_lifetime=900, backlog=None)
+                          the test suite's fake Batch server (tests/fake_server), started on
+                          127.0.0.1 with a free port; a context manager. backlog: its listen
+                          queue (socketserver's default is 5: of more clients connecting at
+                          once, some were reset or waited ~1 s, likely a SYN retransmit).
+                          .base_url, .port,
                           .control(method, path, body=None) -> JSON of /_control/...,
                           .stats(), .reset(), .configure(dict), .api(method, path, body,
                           headers) -> (status, bytes) on /v1 with the key.
@@ -28,20 +32,34 @@ ENV = benchlib.ENV
 API_KEY = "test-key"
 SERVER = os.path.join(ENV.source, "tests", "fake_server", "fake_batch_server.py")
 
+# Runs the server's main() with a longer listen queue (the script itself is not changed).
+_BACKLOG_LAUNCHER = r"""
+import os, sys
+sys.dont_write_bytecode = True  # no __pycache__ in tests/fake_server
+script, backlog = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, os.path.dirname(script))
+import fake_batch_server
+fake_batch_server.FakeServer.request_queue_size = backlog
+sys.exit(fake_batch_server.main(sys.argv[3:]))
+"""
+
 
 class FakeServer:
-    def __init__(self, config=None, max_lifetime=900):
+    def __init__(self, config=None, max_lifetime=900, backlog=None):
         self.config = dict(config or {})
         self.max_lifetime = max_lifetime
+        self.backlog = backlog
         self.proc = None
 
     def __enter__(self):
         self._dir = tempfile.mkdtemp(prefix="fig-server-", dir=ENV.tmp)
         port_file = os.path.join(self._dir, "port")
+        launch = ([sys.executable, "-c", _BACKLOG_LAUNCHER, SERVER, str(self.backlog)]
+                  if self.backlog else [sys.executable, SERVER])
         self.proc = subprocess.Popen(
-            [sys.executable, SERVER, "--port", "0", "--port-file", port_file,
-             "--api-key", API_KEY, "--config", json.dumps(self.config),
-             "--max-lifetime", str(self.max_lifetime)],
+            launch + ["--port", "0", "--port-file", port_file,
+                      "--api-key", API_KEY, "--config", json.dumps(self.config),
+                      "--max-lifetime", str(self.max_lifetime)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 20
         while not os.path.exists(port_file):

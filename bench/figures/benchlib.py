@@ -40,7 +40,8 @@ API (import with: sys.path.insert(0, os.path.dirname(__file__)); import benchlib
       target=None, met=None, note=None, unit=None)
                            prints one row. ratio = obatch/peer (higher_is_better) or
                            peer/obatch (lower is better), so ratio > 1 always means obatch
-                           is better; None without a peer. Numbers are rounded sensibly.
+                           is better; None without a peer or when either value is <= 0.
+                           Numbers are rounded sensibly.
 """
 
 import contextlib
@@ -219,7 +220,8 @@ def _round(v):
 def row(figure, metric, obatch, peer=None, peer_name=None, higher_is_better=True,
         target=None, met=None, note=None, unit=None):
     ratio = None
-    if peer is not None and obatch is not None and peer != 0 and obatch != 0:
+    # A ratio of a value <= 0 (a difference of two noisy times can be) means nothing.
+    if peer is not None and obatch is not None and peer > 0 and obatch > 0:
         ratio = obatch / peer if higher_is_better else peer / obatch
     r = {"figure": figure, "metric": metric, "obatch": _round(obatch), "peer_name": peer_name,
          "peer": _round(peer), "ratio": _round(ratio), "higher_is_better": higher_is_better,
