@@ -258,7 +258,7 @@ bool ResultsIndex::raw(uint64_t i, std::string_view *line, uint32_t *file_no,
   const Loc &loc = i < by_input_.size() ? by_input_[i] : extras_[i - by_input_.size()];
   if (loc.file == UINT32_MAX) return false;
   const File &file = files_[loc.file];
-  if (!file.mapped) map(file);
+  if (!file.mapped && mapping_) map(file);
   *file_no = loc.file;
   if (file.map && loc.offset + loc.length <= file.size) {
     *line = std::string_view(file.map + loc.offset, loc.length);

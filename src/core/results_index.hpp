@@ -58,6 +58,11 @@ class ResultsIndex {
   // Error(EIO) when the file changed on disk.
   bool raw(uint64_t i, std::string_view *line, uint32_t *file, std::string *buf) const;
 
+  // Off: lines are read with pread, never mapped. For one pass over every
+  // result (merging a job's parts): mapped pages of files that big would
+  // count in the process's memory, read ones stay in the page cache.
+  void set_mapping(bool on) { mapping_ = on; }
+
  private:
   struct Loc {
     uint32_t file = UINT32_MAX;  // UINT32_MAX: no result line
@@ -74,6 +79,7 @@ class ResultsIndex {
   void map(const File &f) const;
 
   const IdIndex *order_;
+  bool mapping_ = true;
   std::vector<File> files_;
   std::vector<Loc> by_input_;
   std::vector<Loc> extras_;

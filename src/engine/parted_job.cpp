@@ -626,6 +626,7 @@ void PartedJob::merge() {
     open_temp(err);
     std::string buf;
     const uint64_t n = part_results_ ? part_results_->size() : 0;
+    if (part_results_) part_results_->set_mapping(false);
     for (uint64_t i = 0; i < n; i++) {
       std::string_view line;
       uint32_t file = 0;

@@ -35,6 +35,12 @@ std::string_view text_of(element e) {
   return e.get_string().get(s) == simdjson::SUCCESS ? s : std::string_view();
 }
 
+// The text of a field, "" when it is missing or not a string.
+std::string_view field(object o, const char *key) {
+  element e;
+  return o[key].get(e) == simdjson::SUCCESS ? text_of(e) : std::string_view();
+}
+
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -97,7 +103,7 @@ class Counter {
       if (url_el.is_string()) {
         url = std::string(text_of(url_el));
       } else if (url_el.is_object()) {
-        url = std::string(text_of(object(url_el)["url"].value_unsafe()));
+        url = std::string(field(object(url_el), "url"));
         element d;
         if (object(url_el)["detail"].get(d) == simdjson::SUCCESS && d.is_string())
           detail = std::string(text_of(d));
@@ -121,7 +127,7 @@ class Counter {
     for (element part : array(c)) {
       if (!part.is_object()) continue;
       object p = part;
-      const std::string_view type = text_of(p["type"].value_unsafe());
+      const std::string_view type = field(p, "type");
       if (type == "image_url" || type == "input_image") {
         n += image(p);
         continue;
@@ -169,9 +175,9 @@ class Counter {
       if (object(t)["function"].get(f) != simdjson::SUCCESS || !f.is_object()) f = t;
       object fn = f;
       n += func_init;
-      std::string desc(text_of(fn["description"].value_unsafe()));
+      std::string desc(field(fn, "description"));
       if (!desc.empty() && desc.back() == '.') desc.pop_back();
-      n += static_cast<int64_t>(text(std::string(text_of(fn["name"].value_unsafe())) + ":" + desc));
+      n += static_cast<int64_t>(text(std::string(field(fn, "name")) + ":" + desc));
       element props;
       if (fn.at_pointer("/parameters/properties").get(props) != simdjson::SUCCESS ||
           !props.is_object() || object(props).size() == 0)
@@ -183,8 +189,8 @@ class Counter {
         element e;
         if (kv.value.is_object()) {
           object p = kv.value;
-          type = std::string(text_of(p["type"].value_unsafe()));
-          pdesc = std::string(text_of(p["description"].value_unsafe()));
+          type = std::string(field(p, "type"));
+          pdesc = std::string(field(p, "description"));
           if (p["enum"].get(e) == simdjson::SUCCESS && e.is_array()) {
             n += enum_init;
             for (element item : array(e)) {
@@ -285,7 +291,7 @@ RequestTokens count_request_tokens(const std::string &url, std::string_view body
       !doc.is_object())
     throw Error(OBATCH_EJSON, "the request body is not a JSON object");
   object body = doc;
-  out.model = std::string(text_of(body["model"].value_unsafe()));
+  out.model = std::string(field(body, "model"));
   out.encoding = encoding_for_model(out.model);
   if (out.encoding.empty()) {
     out.encoding = "o200k_base";
