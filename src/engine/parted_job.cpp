@@ -656,13 +656,13 @@ void PartedJob::merge() {
     drop(err);
     throw;
   }
-  // The job's results are the merged files (in input order); the parts'
-  // downloads are not needed any more.
-  part_results_.reset();
-  error_file_.clear();
-  auto results = std::make_unique<ResultsIndex>(&spec_.input_ids);
-  if (out.lines) results->add_file(out.path, out.path);
-  if (err.lines) results->add_file(err.path, err.path);
+  // The job's results stay the parts' downloads, already indexed (reading
+  // the merged files again would cost a parse and a second index); their
+  // files go now: the index holds them open, and the disk space comes back
+  // when the handle goes.
+  auto results = std::move(part_results_);
+  if (!results) results = std::make_unique<ResultsIndex>(&spec_.input_ids);
+  results->set_mapping(true);
   for (const Part &p : parts_) {
     const std::string stem = path_join(parts_dir_, "part-" + std::to_string(p.rec.index + 1));
     unlink((stem + "-output.jsonl").c_str());
