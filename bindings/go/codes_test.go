@@ -75,4 +75,11 @@ func TestCodesMatchHeader(t *testing.T) {
 	if raw.OBATCH_INFO_VERSION != 4 || raw.NewObatch_info_t().GetVersion() != uint(raw.OBATCH_INFO_VERSION) {
 		t.Errorf("obatch_info_t is not made with OBATCH_INFO_INIT")
 	}
+	if raw.OBATCH_TOKENS_VERSION != 1 || raw.NewObatch_tokens_t().GetVersion() != uint(raw.OBATCH_TOKENS_VERSION) {
+		t.Errorf("obatch_tokens_t is not made with OBATCH_TOKENS_INIT")
+	}
+	if raw.OBATCH_ESTIMATE_VERSION != 1 ||
+		raw.NewObatch_estimate_row_t().GetVersion() != uint(raw.OBATCH_ESTIMATE_VERSION) {
+		t.Errorf("obatch_estimate_row_t is not made with OBATCH_ESTIMATE_ROW_INIT")
+	}
 }

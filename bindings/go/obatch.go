@@ -37,7 +37,10 @@ func Version() string { return raw.Obatch_version() }
 // Option sets one configuration key of a batch (or of a List / Resume call).
 type Option func(*config)
 
-type config struct{ pairs [][2]string }
+type config struct {
+	pairs  [][2]string
+	prices string // EstimateFile's price table (WithPrices); not a config key
+}
 
 func (c *config) set(key, value string) { c.pairs = append(c.pairs, [2]string{key, value}) }
 

@@ -9,23 +9,28 @@
  * The raw layer is deliberately plain; the package obatch (obatch.go) makes
  * it idiomatic. Rules kept here:
  * - Handles cross as uintptr (C memory, never Go memory): obatch_t *,
- *   obatch_config_t *, obatch_list_t *, obatch_check_t *, obatch_jobs_t *.
+ *   obatch_config_t *, obatch_list_t *, obatch_check_t *, obatch_jobs_t *,
+ *   obatch_estimate_t *.
  *   Each is freed by its own *_destroy only, which the Go layer calls
  *   exactly once.
  * - `T **out` parameters become *uintptr (the new handle is written there).
  * - `char *errstr, size_t errstr_size` becomes a []byte the Go layer owns;
  *   the C function writes its NUL-terminated message straight into it.
- * - Optional strings (custom_id, endpoint, after, the paths of obatch_open):
- *   "" from Go is passed as NULL ("use the default").
- * - obatch_jobs_prune's `uint64_t *pruned` becomes *uint64.
+ * - Optional strings (custom_id, endpoint, after, the paths of obatch_open,
+ *   obatch_estimate_file's prices_path): "" from Go is passed as NULL ("use
+ *   the default").
+ * - obatch_jobs_prune's `uint64_t *pruned` and obatch_count_text_tokens'
+ *   `uint64_t *count` become *uint64.
+ * - obatch_count_text_tokens' (text, len) is one Go string, read in place
+ *   for the call (its length is Go's: a NUL inside is text, not an end).
  * - The constructors (obatch_create, obatch_resume, obatch_open,
  *   obatch_retry_missing) take an errstr buffer too, through shims: their
  *   message is the C thread's last error, which only the same C call can
  *   read (a goroutine may move to another thread between two calls).
  * - The versioned structs (obatch_info_t, obatch_result_t,
- *   obatch_problem_t, obatch_job_t) are read-only proxies whose constructor
- *   applies the *_INIT macro (so `version` is right) and whose destructor
- *   frees them.
+ *   obatch_problem_t, obatch_job_t, obatch_tokens_t, obatch_estimate_row_t)
+ *   are read-only proxies whose constructor applies the *_INIT macro (so
+ *   `version` is right) and whose destructor frees them.
  * - No callbacks cross the boundary, so nothing can unwind through C++.
  *
  * Every typemap must come before the %include of the header: SWIG applies a
@@ -57,11 +62,25 @@ OBATCH_GO_HANDLE(obatch_config_t)
 OBATCH_GO_HANDLE(obatch_list_t)
 OBATCH_GO_HANDLE(obatch_check_t)
 OBATCH_GO_HANDLE(obatch_jobs_t)
+OBATCH_GO_HANDLE(obatch_estimate_t)
 
 /* ---- obatch_jobs_prune's count ----------------------------------------- */
 
 %typemap(gotype) uint64_t *pruned "*uint64"
 %typemap(in) uint64_t *pruned %{ $1 = (uint64_t *)$input; %}
+
+/* ---- obatch_count_text_tokens: the text in place, the count out -------- */
+
+%typemap(gotype) uint64_t *count "*uint64"
+%typemap(in) uint64_t *count %{ $1 = (uint64_t *)$input; %}
+
+/* The Go string's bytes for the length of the call; C reads, never keeps. */
+%typemap(gotype) (const char *text, size_t len) "string"
+%typemap(in) (const char *text, size_t len)
+%{
+  $1 = ($1_ltype)$input.p;
+  $2 = (size_t)$input.n;
+%}
 
 /* ---- the caller's error buffer as a Go []byte -------------------------- */
 
@@ -80,7 +99,7 @@ OBATCH_GO_HANDLE(obatch_jobs_t)
 
 %typemap(in) const char *custom_id, const char *endpoint, const char *after,
              const char *input_path, const char *output_path,
-             const char *error_path
+             const char *error_path, const char *prices_path
 %{
   if ($input.n == 0) {
     $1 = NULL;
@@ -95,7 +114,8 @@ OBATCH_GO_HANDLE(obatch_jobs_t)
 %}
 %typemap(freearg) const char *custom_id, const char *endpoint,
                   const char *after, const char *input_path,
-                  const char *output_path, const char *error_path
+                  const char *output_path, const char *error_path,
+                  const char *prices_path
 %{ free((char *)$1); %}
 
 /* ---- returned strings: one copy, straight into Go memory --------------- */
@@ -118,6 +138,8 @@ OBATCH_GO_HANDLE(obatch_jobs_t)
 %immutable obatch_result::version;
 %immutable obatch_problem::version;
 %immutable obatch_job::version;
+%immutable obatch_tokens::version;
+%immutable obatch_estimate_row::version;
 
 %define OBATCH_GO_STRUCT(TAG, TYPE, INIT)
 %extend TAG {
@@ -135,6 +157,8 @@ OBATCH_GO_STRUCT(obatch_info, obatch_info_t, OBATCH_INFO_INIT)
 OBATCH_GO_STRUCT(obatch_result, obatch_result_t, OBATCH_RESULT_INIT)
 OBATCH_GO_STRUCT(obatch_problem, obatch_problem_t, OBATCH_PROBLEM_INIT)
 OBATCH_GO_STRUCT(obatch_job, obatch_job_t, OBATCH_JOB_INIT)
+OBATCH_GO_STRUCT(obatch_tokens, obatch_tokens_t, OBATCH_TOKENS_INIT)
+OBATCH_GO_STRUCT(obatch_estimate_row, obatch_estimate_row_t, OBATCH_ESTIMATE_ROW_INIT)
 
 /* ---- the constructors, with their message ------------------------------ */
 

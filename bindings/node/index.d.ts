@@ -351,6 +351,82 @@ export function listJobs(options?: BatchOptions): Promise<JobList>;
 /** Forgets the ended jobs no live process holds (result files stay); resolves with how many. */
 export function pruneJobs(options?: BatchOptions): Promise<number>;
 
+/** One request's tokens as OpenAI counts them (obatch_tokens_t, copied). */
+export interface Tokens {
+  /** "o200k_base" or "cl100k_base", as tiktoken maps the model. */
+  encoding: 'o200k_base' | 'cl100k_base' | string;
+  /** The model is unknown to tiktoken: o200k_base assumed. */
+  encodingAssumed: boolean;
+  /** Exact: the text with the encoding plus the counting guide's overheads. */
+  promptTokens: number;
+  /** An upper bound: max_completion_tokens / max_tokens / max_output_tokens times n. */
+  outputTokens: number;
+  /** No max given: 1000 assumed. */
+  outputAssumed: boolean;
+  images: number;
+  /** An image of unknown size (a URL) or "auto" detail, counted as high detail. */
+  imagesAssumed: boolean;
+  /** Tools or a response_format schema: the guide's rule of thumb, not exact. */
+  approximate: boolean;
+}
+
+/** One row of an estimate (obatch_estimate_row_t, copied): one model, or the total. */
+export interface EstimateRow {
+  /** "" for the total. */
+  model: string;
+  /** "" for the total. */
+  encoding: string;
+  requests: number;
+  /** Exact. */
+  promptTokens: number;
+  /** An upper bound. */
+  outputTokens: number;
+  /** Requests counted with an assumed encoding. */
+  encodingAssumed: number;
+  /** Requests without a max (1000 assumed). */
+  outputAssumed: number;
+  images: number;
+  imagesAssumed: number;
+  /** Requests with tools or a schema. */
+  approximate: number;
+  /** The batches submit cuts them into. */
+  batches: number;
+  /** false: a model without a price (the total: some model has none); then the costs are null. */
+  hasCost: boolean;
+  /** USD in batch mode; null without a price (never guessed). */
+  batchCostUsd: number | null;
+  /** USD with direct requests; null without a price. */
+  directCostUsd: number | null;
+}
+
+export interface Estimate {
+  /** One row per model, in the order their first requests come. */
+  models: EstimateRow[];
+  /** Over every model (model ""). */
+  total: EstimateRow;
+  /** Where the prices came from and their date: "built in, 2026-03-21" or "PATH, DATE". */
+  prices: string;
+}
+
+export interface EstimateOptions extends BatchOptions {
+  /** A price table of the format of data/prices/openai.tsv; default: the built-in one. */
+  prices?: string | null;
+}
+
+/**
+ * The prompt tokens of one request body for the endpoint `url` ("/v1/chat/completions",
+ * "/v1/embeddings", "/v1/responses", ...). body: an object or its JSON text. Throws EJSON
+ * for a body that is not a JSON object.
+ */
+export function countTokens(url: string, body: object | string | Buffer): Tokens;
+/** The tokens of `text` alone ("o200k_base", "cl100k_base"); throws EINVAL for an unknown encoding. */
+export function countTextTokens(encoding: string, text: string | Buffer): number;
+/**
+ * What an input file will cost, per model and in total, before anything is sent. The file gets
+ * every check of addFile first: a file with a problem rejects (checkFile lists them).
+ */
+export function estimateFile(path: string, options?: EstimateOptions): Promise<Estimate>;
+
 /** Batch.open(paths, options). */
 export function openResults(paths: ResultPaths, options?: BatchOptions): Batch;
 

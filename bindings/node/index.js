@@ -18,6 +18,7 @@ const { ObatchError, codes, codeName, strerror } = require('./lib/errors');
 const { Batch, PHASES, KINDS, JOB_ORIGINS } = require('./lib/batch');
 const { listBatches, retrieve, cancelBatch, checkFile } = require('./lib/remote');
 const { listJobs, pruneJobs } = require('./lib/jobs');
+const { countTokens, countTextTokens, estimateFile } = require('./lib/tokens');
 
 module.exports = {
   Batch,
@@ -31,6 +32,9 @@ module.exports = {
   checkFile,
   listJobs,
   pruneJobs,
+  countTokens,
+  countTextTokens,
+  estimateFile,
   /** Opens result files already on disk: Batch.open(paths, options). */
   openResults: (paths, options) => Batch.open(paths, options),
   phases: PHASES,

@@ -17,14 +17,20 @@
  *   obatch_jobs_open(conf)       -> [rc, jobs handle | null, errstr]
  *   obatch_jobs_next(jobs)       -> [rc, job object | null]
  *   obatch_jobs_prune(conf)      -> [rc, pruned, errstr]
+ *   obatch_count_tokens(url, body) -> [rc, tokens object | null, errstr]
+ *   obatch_count_text_tokens(encoding, text) -> [rc, count] (the text's
+ *                                   UTF-8 bytes, its length from JS)
+ *   obatch_estimate_file(conf, path, prices | null)
+ *                                -> [rc, estimate handle | null, errstr]
+ *   obatch_estimate_next(e)      -> [rc, row object | null]
  *
  * The hand-written layer (index.js) turns codes into ObatchError. Handles are
  * plain pointers that SWIG does not own: only the JS layer destroys them,
  * once (no %newobject, so no SWIG finalizer can free a handle a second time).
- * obatch_info_t / obatch_result_t / obatch_problem_t / obatch_job_t are never
- * exposed as SWIG structs: their strings live only until the next call on the
- * handle, so they are copied into plain JS objects inside the same wrapper
- * call.
+ * obatch_info_t / obatch_result_t / obatch_problem_t / obatch_job_t /
+ * obatch_tokens_t / obatch_estimate_row_t are never exposed as SWIG structs:
+ * their strings live only until the next call on the handle, so they are
+ * copied into plain JS objects inside the same wrapper call.
  *
  * Typemaps apply only to declarations after them: keep them above the
  * %include of the header at the bottom.
@@ -158,6 +164,44 @@ static SWIGV8_VALUE obatch_node_job_to_js(const obatch_job_t *j) {
   return o;
 }
 
+static SWIGV8_VALUE obatch_node_tokens_to_js(const obatch_tokens_t *t) {
+  SWIGV8_OBJECT o = SWIGV8_OBJECT_NEW();
+  obatch_node_set(o, "encoding", obatch_node_str(t->encoding));
+  obatch_node_set(o, "encodingAssumed", SWIGV8_BOOLEAN_NEW(t->encoding_assumed != 0));
+  obatch_node_set(o, "promptTokens", obatch_node_u64(t->prompt_tokens));
+  obatch_node_set(o, "outputTokens", obatch_node_u64(t->output_tokens));
+  obatch_node_set(o, "outputAssumed", SWIGV8_BOOLEAN_NEW(t->output_assumed != 0));
+  obatch_node_set(o, "images", obatch_node_u64(t->images));
+  obatch_node_set(o, "imagesAssumed", SWIGV8_BOOLEAN_NEW(t->images_assumed != 0));
+  obatch_node_set(o, "approximate", SWIGV8_BOOLEAN_NEW(t->approximate != 0));
+  return o;
+}
+
+/* Costs are null without a price (has_cost 0): never a guessed 0. */
+static SWIGV8_VALUE obatch_node_cost(int has_cost, double usd) {
+  if (!has_cost) return SWIGV8_NULL();
+  return SWIGV8_NUMBER_NEW(usd);
+}
+
+static SWIGV8_VALUE obatch_node_estimate_row_to_js(const obatch_estimate_row_t *r) {
+  SWIGV8_OBJECT o = SWIGV8_OBJECT_NEW();
+  obatch_node_set(o, "model", obatch_node_str(r->model));
+  obatch_node_set(o, "encoding", obatch_node_str(r->encoding));
+  obatch_node_set(o, "requests", obatch_node_u64(r->requests));
+  obatch_node_set(o, "promptTokens", obatch_node_u64(r->prompt_tokens));
+  obatch_node_set(o, "outputTokens", obatch_node_u64(r->output_tokens));
+  obatch_node_set(o, "encodingAssumed", obatch_node_u64(r->encoding_assumed));
+  obatch_node_set(o, "outputAssumed", obatch_node_u64(r->output_assumed));
+  obatch_node_set(o, "images", obatch_node_u64(r->images));
+  obatch_node_set(o, "imagesAssumed", obatch_node_u64(r->images_assumed));
+  obatch_node_set(o, "approximate", obatch_node_u64(r->approximate));
+  obatch_node_set(o, "batches", obatch_node_u64(r->batches));
+  obatch_node_set(o, "hasCost", SWIGV8_BOOLEAN_NEW(r->has_cost != 0));
+  obatch_node_set(o, "batchCostUsd", obatch_node_cost(r->has_cost, r->batch_cost_usd));
+  obatch_node_set(o, "directCostUsd", obatch_node_cost(r->has_cost, r->direct_cost_usd));
+  return o;
+}
+
 static SWIGV8_VALUE obatch_node_problem_to_js(const obatch_problem_t *p) {
   SWIGV8_OBJECT o = SWIGV8_OBJECT_NEW();
   obatch_node_set(o, "line", obatch_node_u64(p->line));
@@ -181,6 +225,7 @@ OBATCH_NODE_OUT_HANDLE(obatch_t)
 OBATCH_NODE_OUT_HANDLE(obatch_list_t)
 OBATCH_NODE_OUT_HANDLE(obatch_check_t)
 OBATCH_NODE_OUT_HANDLE(obatch_jobs_t)
+OBATCH_NODE_OUT_HANDLE(obatch_estimate_t)
 
 /* ---- the caller's error buffer: [rc, ..., errstr] ------------------------ */
 %typemap(in, numinputs=0) (char *errstr, size_t errstr_size) (char buf[1024]) {
@@ -235,6 +280,56 @@ OBATCH_NODE_OUT_HANDLE(obatch_jobs_t)
                               result == OBATCH_OK ? obatch_node_job_to_js($1) : obatch_node_null());
 }
 
+/* obatch_count_tokens: [rc, tokens | null, errstr] */
+%typemap(in, numinputs=0) obatch_tokens_t *out (obatch_tokens_t tmp) {
+  obatch_tokens_t init = OBATCH_TOKENS_INIT;
+  tmp = init;
+  $1 = &tmp;
+}
+%typemap(argout) obatch_tokens_t *out {
+  $result = SWIG_AppendOutput($result,
+                              result == OBATCH_OK ? obatch_node_tokens_to_js($1) : obatch_node_null());
+}
+
+/* obatch_estimate_next: [rc, row | null]; its strings live as long as the
+ * estimate, but are copied now all the same. */
+%typemap(in, numinputs=0) obatch_estimate_row_t *row (obatch_estimate_row_t tmp) {
+  obatch_estimate_row_t init = OBATCH_ESTIMATE_ROW_INIT;
+  tmp = init;
+  $1 = &tmp;
+}
+%typemap(argout) obatch_estimate_row_t *row {
+  $result = SWIG_AppendOutput($result,
+                              result == OBATCH_OK ? obatch_node_estimate_row_to_js($1)
+                                                  : obatch_node_null());
+}
+
+/* obatch_count_text_tokens' text: a JS string as its UTF-8 bytes, the
+ * length from JS (so a NUL inside is counted, not an end). */
+%typemap(in, fragment="SWIG_AsCharPtrAndSize") (const char *text, size_t len) (char *buf = 0, size_t size = 0, int alloc = 0) {
+  if (!$input->IsString()) {
+    SWIG_exception_fail(SWIG_TypeError, "in method '$symname', argument $argnum (the text) must be a string");
+  }
+  int res = SWIG_AsCharPtrAndSize($input, &buf, &size, &alloc);
+  if (!SWIG_IsOK(res)) {
+    SWIG_exception_fail(SWIG_ArgError(res), "in method '$symname', argument $argnum (the text) must be a string");
+  }
+  $1 = buf;
+  $2 = size ? size - 1 : 0;
+}
+%typemap(freearg) (const char *text, size_t len) {
+  if (alloc$argnum == SWIG_NEWOBJ) %delete_array(buf$argnum);
+}
+
+/* obatch_count_text_tokens' count: [rc, count] */
+%typemap(in, numinputs=0) uint64_t *count (uint64_t tmp) {
+  tmp = 0;
+  $1 = &tmp;
+}
+%typemap(argout) uint64_t *count {
+  $result = SWIG_AppendOutput($result, obatch_node_u64(tmp$argnum));
+}
+
 /* obatch_jobs_prune's count: [rc, pruned, errstr] */
 %typemap(in, numinputs=0) uint64_t *pruned (uint64_t tmp) {
   tmp = 0;
@@ -266,7 +361,8 @@ OBATCH_NODE_OUT_HANDLE(obatch_jobs_t)
   const char *after,        /* obatch_list */
   const char *input_path,   /* obatch_open */
   const char *output_path,
-  const char *error_path
+  const char *error_path,
+  const char *prices_path   /* obatch_estimate_file: NULL, the built-in table */
 };
 
 /* ---- out-parameters first: shims that move the handle out last ----------
@@ -285,6 +381,7 @@ OBATCH_NODE_OUT_HANDLE(obatch_jobs_t)
 %rename(obatch_cancel_id) obatch_node_cancel_id;
 %rename(obatch_retry_missing) obatch_node_retry_missing;
 %rename(obatch_jobs_open) obatch_node_jobs_open;
+%rename(obatch_estimate_file) obatch_node_estimate_file;
 %ignore obatch_create;
 %ignore obatch_resume;
 %ignore obatch_open;
@@ -294,6 +391,7 @@ OBATCH_NODE_OUT_HANDLE(obatch_jobs_t)
 %ignore obatch_cancel_id;
 %ignore obatch_retry_missing;
 %ignore obatch_jobs_open;
+%ignore obatch_estimate_file;
 
 %inline %{
 static int obatch_node_create(const obatch_config_t *conf, obatch_t **out) {
@@ -335,6 +433,11 @@ static int obatch_node_jobs_open(const obatch_config_t *conf, obatch_jobs_t **ou
                                  size_t errstr_size) {
   return obatch_jobs_open(out, conf, errstr, errstr_size);
 }
+static int obatch_node_estimate_file(const obatch_config_t *conf, const char *path,
+                                     const char *prices_path, obatch_estimate_t **out,
+                                     char *errstr, size_t errstr_size) {
+  return obatch_estimate_file(out, conf, path, prices_path, errstr, errstr_size);
+}
 %}
 
 /* ---- what the raw layer leaves out ---------------------------------------- */
@@ -344,5 +447,7 @@ static int obatch_node_jobs_open(const obatch_config_t *conf, obatch_jobs_t **ou
 %rename("$ignore", %$isclass) obatch_result;
 %rename("$ignore", %$isclass) obatch_problem;
 %rename("$ignore", %$isclass) obatch_job;
+%rename("$ignore", %$isclass) obatch_tokens;
+%rename("$ignore", %$isclass) obatch_estimate_row;
 
 %include "obatch/obatch.h"

@@ -6,12 +6,12 @@
  *
  * What this file decides (each line is a SWIG trap avoided):
  * - Handles are classes (BatchHandle, ConfigHandle, ListHandle, CheckHandle,
- *   JobsHandle) whose GC free function calls the matching *_destroy: a
- *   handle the program forgets is still freed. The *_destroy functions are
- *   wrapped by shims whose argument typemap DISOWNs *and* CLEARs the Ruby
- *   object (SWIG_POINTER_RELEASE), so the GC never frees it a second time, a
- *   second destroy raises ("not owned") and any other later use raises
- *   ObjectPreviouslyDeleted instead of touching freed memory.
+ *   JobsHandle, EstimateHandle) whose GC free function calls the matching
+ *   *_destroy: a handle the program forgets is still freed. The *_destroy
+ *   functions are wrapped by shims whose argument typemap DISOWNs *and*
+ *   CLEARs the Ruby object (SWIG_POINTER_RELEASE), so the GC never frees it
+ *   a second time, a second destroy raises ("not owned") and any other later
+ *   use raises ObjectPreviouslyDeleted instead of touching freed memory.
  * - Out-parameters are return values: `rc, handle = obatch_create(conf)`,
  *   `rc, info = obatch_poll(b, 100)`, `rc, list, err = obatch_list(...)`,
  *   `rc, part = obatch_part_info(b, index)` (obatch_check_part the same).
@@ -20,16 +20,22 @@
  *   the wrapper returns: their C strings live only until the next call on
  *   the handle. obatch_retry_missing's message (the thread's last error)
  *   comes back too: `rc, batch, err = obatch_retry_missing(conf, job)`.
+ *   obatch_tokens_t and obatch_estimate_row_t are Hashes the same way:
+ *   `rc, tokens, err = obatch_count_tokens(url, body)`,
+ *   `rc, count = obatch_count_text_tokens(encoding, text)` (the String's
+ *   bytes and length), `rc, estimate, err = obatch_estimate_file(conf, path,
+ *   prices_or_nil)`, `rc, row = obatch_estimate_next(estimate)`.
  * - Nothing raises on a negative status: the raw layer returns the int and
  *   the Ruby layer raises (with obatch_last_error), so no converted argument
  *   is ever leaked by an exception thrown half way through a wrapper.
  * - Calls that block (poll, wait, list, retrieve, cancel_id, add_file,
- *   check_file, open, destroy, retry_missing, jobs_open, jobs_prune) run
- *   without the GVL: other Ruby threads keep running. The shims copy their
- *   string arguments first, because another thread may change a Ruby string
- *   while the GVL is released. They are named obatch_rb_* and %rename'd to
- *   the C names (no name clashes with the real functions, which are
- *   %ignore'd).
+ *   check_file, estimate_file, open, destroy, retry_missing, jobs_open,
+ *   jobs_prune) run without the GVL: other Ruby threads keep running. The
+ *   shims copy their string arguments first, because another thread may
+ *   change a Ruby string while the GVL is released. They are named
+ *   obatch_rb_* and %rename'd to the C names (no name clashes with the real
+ *   functions, which are %ignore'd). The counts (count_tokens,
+ *   count_text_tokens) are CPU work on one request or text and keep the GVL.
  * - All typemaps come before %include "obatch/obatch.h" (they apply only to
  *   declarations after them).
  */
@@ -145,6 +151,39 @@ static VALUE obatch_rb_job_hash(const obatch_job_t *j) {
   return h;
 }
 
+static VALUE obatch_rb_tokens_hash(const obatch_tokens_t *t) {
+  VALUE h = rb_hash_new();
+  OBATCH_RB_SET(h, "encoding", obatch_rb_str(t->encoding));
+  OBATCH_RB_SET(h, "encoding_assumed", t->encoding_assumed ? Qtrue : Qfalse);
+  OBATCH_RB_SET(h, "prompt_tokens", ULL2NUM(t->prompt_tokens));
+  OBATCH_RB_SET(h, "output_tokens", ULL2NUM(t->output_tokens));
+  OBATCH_RB_SET(h, "output_assumed", t->output_assumed ? Qtrue : Qfalse);
+  OBATCH_RB_SET(h, "images", ULL2NUM(t->images));
+  OBATCH_RB_SET(h, "images_assumed", t->images_assumed ? Qtrue : Qfalse);
+  OBATCH_RB_SET(h, "approximate", t->approximate ? Qtrue : Qfalse);
+  return h;
+}
+
+/* The costs are nil without a price (has_cost 0): never a guessed 0. */
+static VALUE obatch_rb_estimate_row_hash(const obatch_estimate_row_t *r) {
+  VALUE h = rb_hash_new();
+  OBATCH_RB_SET(h, "model", obatch_rb_str(r->model));
+  OBATCH_RB_SET(h, "encoding", obatch_rb_str(r->encoding));
+  OBATCH_RB_SET(h, "requests", ULL2NUM(r->requests));
+  OBATCH_RB_SET(h, "prompt_tokens", ULL2NUM(r->prompt_tokens));
+  OBATCH_RB_SET(h, "output_tokens", ULL2NUM(r->output_tokens));
+  OBATCH_RB_SET(h, "encoding_assumed", ULL2NUM(r->encoding_assumed));
+  OBATCH_RB_SET(h, "output_assumed", ULL2NUM(r->output_assumed));
+  OBATCH_RB_SET(h, "images", ULL2NUM(r->images));
+  OBATCH_RB_SET(h, "images_assumed", ULL2NUM(r->images_assumed));
+  OBATCH_RB_SET(h, "approximate", ULL2NUM(r->approximate));
+  OBATCH_RB_SET(h, "batches", ULL2NUM(r->batches));
+  OBATCH_RB_SET(h, "has_cost", r->has_cost ? Qtrue : Qfalse);
+  OBATCH_RB_SET(h, "batch_cost_usd", r->has_cost ? rb_float_new(r->batch_cost_usd) : Qnil);
+  OBATCH_RB_SET(h, "direct_cost_usd", r->has_cost ? rb_float_new(r->direct_cost_usd) : Qnil);
+  return h;
+}
+
 static VALUE obatch_rb_problem_hash(const obatch_problem_t *p) {
   VALUE h = rb_hash_new();
   OBATCH_RB_SET(h, "line", ULL2NUM(p->line));
@@ -172,6 +211,7 @@ struct obatch_rb_call {
   obatch_list_t **list_out;
   obatch_check_t **check_out;
   obatch_jobs_t **jobs_out;
+  obatch_estimate_t **estimate_out;
   uint64_t *count;
   obatch_info_t *info;
   int timeout_ms;
@@ -218,6 +258,11 @@ static void *obatch_rb_cancel_id_fn(void *p) {
 static void *obatch_rb_check_file_fn(void *p) {
   struct obatch_rb_call *c = (struct obatch_rb_call *)p;
   c->rc = obatch_check_file(c->check_out, c->conf, c->s1, c->n, c->errstr, c->errstr_size);
+  return NULL;
+}
+static void *obatch_rb_estimate_file_fn(void *p) {
+  struct obatch_rb_call *c = (struct obatch_rb_call *)p;
+  c->rc = obatch_estimate_file(c->estimate_out, c->conf, c->s1, c->s2, c->errstr, c->errstr_size);
   return NULL;
 }
 static void *obatch_rb_open_fn(void *p) {
@@ -355,6 +400,18 @@ static int obatch_rb_check_file(obatch_check_t **out, const obatch_config_t *con
   return rc;
 }
 
+static int obatch_rb_estimate_file(obatch_estimate_t **out, const obatch_config_t *conf,
+                                   const char *path, const char *prices_path, char *errstr,
+                                   size_t errstr_size) {
+  struct obatch_rb_call c = {0};
+  int rc = OBATCH_ENOMEM;
+  c.estimate_out = out; c.conf = conf; c.errstr = errstr; c.errstr_size = errstr_size;
+  if (obatch_rb_dup(path, &c.s1) && obatch_rb_dup(prices_path, &c.s2))
+    rc = obatch_rb_nogvl(obatch_rb_estimate_file_fn, &c);
+  obatch_rb_free_strings(&c);
+  return rc;
+}
+
 static int obatch_rb_retry_missing(obatch_t **out, const obatch_config_t *conf, const char *job,
                                    char *errstr, size_t errstr_size) {
   struct obatch_rb_call c = {0};
@@ -392,6 +449,7 @@ static void obatch_rb_config_destroy(obatch_config_t *conf) { obatch_config_dest
 static void obatch_rb_list_destroy(obatch_list_t *list) { obatch_list_destroy(list); }
 static void obatch_rb_check_destroy(obatch_check_t *check) { obatch_check_destroy(check); }
 static void obatch_rb_jobs_destroy(obatch_jobs_t *jobs) { obatch_jobs_destroy(jobs); }
+static void obatch_rb_estimate_destroy(obatch_estimate_t *e) { obatch_estimate_destroy(e); }
 %}
 
 %include <stdint.i>
@@ -403,11 +461,13 @@ static void obatch_rb_jobs_destroy(obatch_jobs_t *jobs) { obatch_jobs_destroy(jo
 %nodefaultctor obatch_batch_list;
 %nodefaultctor obatch_check;
 %nodefaultctor obatch_jobs;
+%nodefaultctor obatch_estimate;
 %rename(BatchHandle) obatch_batch;
 %rename(ConfigHandle) obatch_config;
 %rename(ListHandle) obatch_batch_list;
 %rename(CheckHandle) obatch_check;
 %rename(JobsHandle) obatch_jobs;
+%rename(EstimateHandle) obatch_estimate;
 
 /* Declared here as empty to SWIG only (the C types stay opaque). */
 struct obatch_batch {};
@@ -415,12 +475,14 @@ struct obatch_config {};
 struct obatch_batch_list {};
 struct obatch_check {};
 struct obatch_jobs {};
+struct obatch_estimate {};
 
 %extend obatch_batch { ~obatch_batch() { obatch_destroy($self); } }
 %extend obatch_config { ~obatch_config() { obatch_config_destroy($self); } }
 %extend obatch_batch_list { ~obatch_batch_list() { obatch_list_destroy($self); } }
 %extend obatch_check { ~obatch_check() { obatch_check_destroy($self); } }
 %extend obatch_jobs { ~obatch_jobs() { obatch_jobs_destroy($self); } }
+%extend obatch_estimate { ~obatch_estimate() { obatch_estimate_destroy($self); } }
 
 /* ---- typemaps (before every declaration they apply to) ----------------- */
 
@@ -432,11 +494,13 @@ struct obatch_jobs {};
                                      obatch_config_t **out (obatch_config_t *handle_out = NULL),
                                      obatch_list_t **out (obatch_list_t *handle_out = NULL),
                                      obatch_check_t **out (obatch_check_t *handle_out = NULL),
-                                     obatch_jobs_t **out (obatch_jobs_t *handle_out = NULL) {
+                                     obatch_jobs_t **out (obatch_jobs_t *handle_out = NULL),
+                                     obatch_estimate_t **out (obatch_estimate_t *handle_out = NULL) {
   $1 = &handle_out;
 }
 %typemap(argout, noblock=1) obatch_t **out, obatch_config_t **out, obatch_list_t **out,
-                            obatch_check_t **out, obatch_jobs_t **out {
+                            obatch_check_t **out, obatch_jobs_t **out,
+                            obatch_estimate_t **out {
   $result = SWIG_Ruby_AppendOutput($result, SWIG_NewPointerObj(*$1, $*1_descriptor, SWIG_POINTER_OWN));
 }
 
@@ -481,6 +545,42 @@ struct obatch_jobs {};
   $result = SWIG_Ruby_AppendOutput($result, obatch_rb_job_hash($1));
 }
 
+/* obatch_count_tokens: `rc, tokens, err = obatch_count_tokens(url, body)`. */
+%typemap(in, numinputs=0, noblock=1) obatch_tokens_t *out (obatch_tokens_t tokens_tmp) {
+  { obatch_tokens_t init_ = OBATCH_TOKENS_INIT; tokens_tmp = init_; }
+  $1 = &tokens_tmp;
+}
+%typemap(argout, noblock=1) obatch_tokens_t *out {
+  $result = SWIG_Ruby_AppendOutput($result, obatch_rb_tokens_hash($1));
+}
+
+/* obatch_estimate_next: `rc, row = obatch_estimate_next(estimate)`. */
+%typemap(in, numinputs=0, noblock=1) obatch_estimate_row_t *row (obatch_estimate_row_t row_tmp) {
+  { obatch_estimate_row_t init_ = OBATCH_ESTIMATE_ROW_INIT; row_tmp = init_; }
+  $1 = &row_tmp;
+}
+%typemap(argout, noblock=1) obatch_estimate_row_t *row {
+  $result = SWIG_Ruby_AppendOutput($result, obatch_rb_estimate_row_hash($1));
+}
+
+/* obatch_count_text_tokens: the String's bytes and length (a NUL inside is
+ * text, not an end), read in place: the GVL is held for the whole call. */
+%typemap(in, noblock=1) (const char *text, size_t len) {
+  if (!RB_TYPE_P($input, T_STRING)) {
+    SWIG_exception_fail(SWIG_TypeError, Ruby_Format_TypeError("", "String", "$symname", $argnum, $input));
+  }
+  $1 = RSTRING_PTR($input);
+  $2 = (size_t)RSTRING_LEN($input);
+}
+/* ... and its count: `rc, count = obatch_count_text_tokens(encoding, text)`. */
+%typemap(in, numinputs=0, noblock=1) uint64_t *count (uint64_t count_tmp) {
+  count_tmp = 0;
+  $1 = &count_tmp;
+}
+%typemap(argout, noblock=1) uint64_t *count {
+  $result = SWIG_Ruby_AppendOutput($result, ULL2NUM(*$1));
+}
+
 /* obatch_jobs_prune's count: `rc, pruned, err = obatch_jobs_prune(conf)`. */
 %typemap(in, numinputs=0, noblock=1) uint64_t *pruned (uint64_t pruned_tmp) {
   pruned_tmp = 0;
@@ -507,6 +607,8 @@ struct obatch_jobs {};
 %rename("$ignore", %$isclass) obatch_result;
 %rename("$ignore", %$isclass) obatch_problem;
 %rename("$ignore", %$isclass) obatch_job;
+%rename("$ignore", %$isclass) obatch_tokens;
+%rename("$ignore", %$isclass) obatch_estimate_row;
 
 /* Replaced by the shims below (same names in Ruby). */
 %ignore obatch_poll;
@@ -526,6 +628,8 @@ struct obatch_jobs {};
 %ignore obatch_jobs_open;
 %ignore obatch_jobs_prune;
 %ignore obatch_jobs_destroy;
+%ignore obatch_estimate_file;
+%ignore obatch_estimate_destroy;
 
 %include "obatch/obatch.h"
 
@@ -546,6 +650,8 @@ struct obatch_jobs {};
 %rename(obatch_jobs_open) obatch_rb_jobs_open;
 %rename(obatch_jobs_prune) obatch_rb_jobs_prune;
 %rename(obatch_jobs_destroy) obatch_rb_jobs_destroy;
+%rename(obatch_estimate_file) obatch_rb_estimate_file;
+%rename(obatch_estimate_destroy) obatch_rb_estimate_destroy;
 
 int obatch_rb_poll(obatch_t *b, int timeout_ms, obatch_info_t *info);
 int obatch_rb_wait(obatch_t *b, int timeout_ms, obatch_info_t *info);
@@ -567,12 +673,16 @@ int obatch_rb_jobs_open(obatch_jobs_t **out, const obatch_config_t *conf, char *
                         size_t errstr_size);
 int obatch_rb_jobs_prune(const obatch_config_t *conf, uint64_t *pruned, char *errstr,
                          size_t errstr_size);
+int obatch_rb_estimate_file(obatch_estimate_t **out, const obatch_config_t *conf,
+                            const char *path, const char *prices_path, char *errstr,
+                            size_t errstr_size);
 
 %apply SWIGTYPE *OBATCH_FREED { obatch_t *freed, obatch_config_t *freed,
                                 obatch_list_t *freed, obatch_check_t *freed,
-                                obatch_jobs_t *freed };
+                                obatch_jobs_t *freed, obatch_estimate_t *freed };
 void obatch_rb_destroy(obatch_t *freed);
 void obatch_rb_config_destroy(obatch_config_t *freed);
 void obatch_rb_list_destroy(obatch_list_t *freed);
 void obatch_rb_check_destroy(obatch_check_t *freed);
 void obatch_rb_jobs_destroy(obatch_jobs_t *freed);
+void obatch_rb_estimate_destroy(obatch_estimate_t *freed);

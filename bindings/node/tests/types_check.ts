@@ -2,6 +2,7 @@
 //   npx -p typescript@5 -p @types/node@20 tsc --noEmit --strict --types node tests/types_check.ts
 import {
   Batch, ObatchError, codes, listBatches, checkFile, listJobs, pruneJobs, Info, Job, JobOrigin, PartInfo, Result,
+  countTokens, countTextTokens, estimateFile, Tokens, Estimate, EstimateRow,
 } from 'obatch';
 
 async function main(): Promise<void> {
@@ -40,6 +41,14 @@ async function main(): Promise<void> {
   }
   const pruned: number = await pruneJobs({ state: journal.journalPath });
   console.log(pruned);
+  const tokens: Tokens = countTokens('/v1/chat/completions', { model: 'gpt-4o-mini', messages: [] });
+  const fromText: Tokens = countTokens('/v1/embeddings', '{"model": "text-embedding-3-small", "input": "x"}');
+  const n: number = countTextTokens('o200k_base', 'hello world');
+  console.log(tokens.promptTokens + tokens.outputTokens, fromText.approximate, tokens.encoding, n);
+  const estimate: Estimate = await estimateFile('in.jsonl', { prices: null, maxRequests: 100 });
+  const rows: EstimateRow[] = estimate.models;
+  const cost: number | null = estimate.total.batchCostUsd;
+  console.log(rows.map((r) => `${r.model} ${r.requests} ${r.promptTokens} ${r.hasCost}`), cost ?? 'unknown', estimate.prices);
 }
 
 main();

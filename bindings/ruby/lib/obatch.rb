@@ -11,6 +11,7 @@ require "obatch/config"
 require "obatch/batch"
 require "obatch/remote"
 require "obatch/jobs"
+require "obatch/tokens"
 
 module Obatch
   class << self
