@@ -14,7 +14,7 @@ encode in the WASM peer), then times only the tokenizing of every piece, on one 
 - tiktoken: npm tiktoken 1.0.22 (the Rust crate in WASM), encode_ordinary(piece).length,
   peers/tokenize_tiktoken.js.
 - js-tiktoken: npm js-tiktoken (pure JS), encode(piece, [], []).length, the same script.
-  It is ~100x slower than obatch, so it runs over the first JS_FRACTION of the text
+  It is ~20x slower than obatch, so it runs over the first ~JS_FRACTION of the text
   (whole pieces; the text is mixed uniformly, the prefix is like the rest).
 
 Encodings o200k_base and cl100k_base, each in the same process one after the other
