@@ -176,7 +176,7 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
     sqlite3_extended_result_codes(db_, 1);
     // WAL: readers (obatch jobs) never block the writer; FULL: a step
     // written is on disk before the call it announces is sent.
-    exec("PRAGMA journal_mode=WAL");
+    set_wal();
     exec("PRAGMA synchronous=FULL");
     Transaction t([this](const char *sql) { exec(sql); });
     Stmt v(this, "PRAGMA user_version");
@@ -196,6 +196,29 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
 }
 
 Journal::~Journal() { sqlite3_close(db_); }
+
+// Switching to WAL takes the database for a moment, and SQLite answers
+// SQLITE_BUSY at once (no busy handler) when another process opening the
+// same new journal holds it: look first (a journal already in WAL needs no
+// switch; the mode stays in the file), and try again for the busy timeout.
+void Journal::set_wal() {
+  auto is_wal = [this] {
+    Stmt mode(this, "PRAGMA journal_mode");
+    return mode.step() && mode.text(0) == "wal";
+  };
+  for (int waited_ms = 0;; waited_ms += 10) {
+    if (is_wal()) return;
+    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      if (is_wal()) return;
+      fail("cannot turn on WAL (the file system may not allow it)");
+    }
+    if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+        waited_ms >= kBusyTimeoutMs)
+      fail("cannot turn on WAL");
+    usleep(10 * 1000);
+  }
+}
 
 void Journal::fail(const std::string &what) {
   std::string msg = sqlite3_errmsg(db_);

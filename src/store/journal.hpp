@@ -77,6 +77,7 @@ class Journal {
   // Marks `r` as held by this process (inside the caller's transaction).
   void hold(JobRecord *r);
   void exec(const char *sql);
+  void set_wal();
   [[noreturn]] void fail(const std::string &what);
   std::vector<JobRecord> select(const std::string &where, const std::vector<std::string> &args);
 
