@@ -7,6 +7,7 @@
 
 #include "obatch/obatch.h"
 #include "util/error.hpp"
+#include "util/utf8.hpp"
 
 namespace obatch {
 
@@ -74,40 +75,14 @@ std::string valid_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-  const size_t n = s.size();
-  for (size_t i = 0; i < n;) {
-    const unsigned char c = p[i];
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-      i++;
-      continue;
-    }
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    }
-    size_t k = 1;
-    if (len) {
-      for (; k < len && i + k < n; k++) {
-        const unsigned char b = p[i + k];
-        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) break;
-      }
-    }
-    if (len && k == len) {
+  size_t invalid = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (const size_t len = utf8_char(p + i, s.size() - i, &invalid)) {
       out.append(s.data() + i, len);
       i += len;
     } else {
       out += "\xEF\xBF\xBD";  // the maximal invalid subpart becomes one U+FFFD
-      i += len ? k : 1;
+      i += invalid;
     }
   }
   return out;

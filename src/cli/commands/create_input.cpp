@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/commands/commands.hpp"
+#include "util/utf8.hpp"
 #include "obatch/obatch.h"
 
 namespace obatch::cli {
@@ -76,32 +77,9 @@ struct FileCloser {
 // JSON the provider parses must be.
 size_t invalid_utf8_at(const std::string &s) {
   const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-  size_t n = s.size(), i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    size_t len;
-    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return i + 1;
-    }
-    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i + 1;
-    for (size_t k = 2; k < len; k++)
-      if ((p[i + k] & 0xC0) != 0x80) return i + 1;
-    i += len;
-  }
+  size_t invalid = 0;
+  for (size_t i = 0, len; i < s.size(); i += len)
+    if (!(len = utf8_char(p + i, s.size() - i, &invalid))) return i + 1;
   return 0;
 }
 
