@@ -354,17 +354,29 @@ void Journal::hold(JobRecord *r) {
 
 void Journal::update(const std::string &id,
                      const std::vector<std::pair<std::string, std::string>> &cols) {
-  std::string sql = "UPDATE jobs SET updated_at = ?1";
+  set_columns("jobs", kUpdatable, "id = ?2", 1, [&](Stmt &s) { s.bind(2, id); }, cols);
+}
+
+// UPDATE `table` SET updated_at and `cols` (each in `allowed`) WHERE
+// `where` (its keys are ?2 .. ?(1 + keys), bound by `bind_keys`): one
+// statement, its own transaction.
+void Journal::set_columns(const char *table, const std::set<std::string> &allowed,
+                          const char *where, int keys, const std::function<void(Stmt &)> &bind_keys,
+                          const std::vector<std::pair<std::string, std::string>> &cols) {
+  const int first = 2 + keys;
+  std::string sql = std::string("UPDATE ") + table + " SET updated_at = ?1";
   for (size_t i = 0; i < cols.size(); i++) {
-    if (!kUpdatable.count(cols[i].first))
-      throw Error(OBATCH_EINTERNAL, "job journal: column " + cols[i].first + " is not updatable");
-    sql += ", " + cols[i].first + " = ?" + std::to_string(i + 3);
+    if (!allowed.count(cols[i].first))
+      throw Error(OBATCH_EINTERNAL, std::string("job journal: column ") + table + "." +
+                                        cols[i].first + " is not updatable");
+    sql += ", " + cols[i].first + " = ?" + std::to_string(static_cast<int>(i) + first);
   }
-  sql += " WHERE id = ?2";
+  sql += std::string(" WHERE ") + where;
   Stmt s(this, sql);
-  s.bind(1, now()).bind(2, id);
-  for (size_t i = 0; i < cols.size(); i++) s.bind(static_cast<int>(i + 3), cols[i].second);
-  s.step();  // one statement: its own transaction
+  s.bind(1, now());
+  bind_keys(s);
+  for (size_t i = 0; i < cols.size(); i++) s.bind(static_cast<int>(i) + first, cols[i].second);
+  s.step();
 }
 
 void Journal::release(const std::string &id) {
@@ -427,18 +439,9 @@ void Journal::add_parts(const std::vector<PartRecord> &parts) {
 
 void Journal::update_part(const std::string &job_id, uint32_t index,
                           const std::vector<std::pair<std::string, std::string>> &cols) {
-  std::string sql = "UPDATE parts SET updated_at = ?1";
-  for (size_t i = 0; i < cols.size(); i++) {
-    if (!kPartUpdatable.count(cols[i].first))
-      throw Error(OBATCH_EINTERNAL, "job journal: part column " + cols[i].first +
-                                        " is not updatable");
-    sql += ", " + cols[i].first + " = ?" + std::to_string(i + 4);
-  }
-  sql += " WHERE job_id = ?2 AND idx = ?3";
-  Stmt s(this, sql);
-  s.bind(1, now()).bind(2, job_id).bind(3, static_cast<int64_t>(index));
-  for (size_t i = 0; i < cols.size(); i++) s.bind(static_cast<int>(i + 4), cols[i].second);
-  s.step();
+  set_columns(
+      "parts", kPartUpdatable, "job_id = ?2 AND idx = ?3", 2,
+      [&](Stmt &s) { s.bind(2, job_id).bind(3, static_cast<int64_t>(index)); }, cols);
 }
 
 bool Journal::find(const std::string &ref, JobRecord *out) {

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,6 +80,9 @@ class Journal {
   void hold(JobRecord *r);
   void exec(const char *sql);
   void set_wal();
+  void set_columns(const char *table, const std::set<std::string> &allowed, const char *where,
+                   int keys, const std::function<void(Stmt &)> &bind_keys,
+                   const std::vector<std::pair<std::string, std::string>> &cols);
   [[noreturn]] void fail(const std::string &what);
   std::vector<JobRecord> select(const std::string &where, const std::vector<std::string> &args);
 
