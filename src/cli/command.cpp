@@ -31,6 +31,27 @@ void add_api_options(CLI::App *cmd, ApiOptions &o) {
       ->type_name("PATH");
 }
 
+void add_batch_size_options(CLI::App *cmd, BatchSizeOptions &o, bool cuts) {
+  cmd->add_option("--max-requests-per-batch", o.max_requests,
+                  cuts ? "Cut the input into batches of at most N requests (default: the "
+                         "provider's limit, e.g. 50000); smaller batches give partial results "
+                         "sooner"
+                       : "As obatch run: the batches would hold at most N requests")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-bytes-per-batch", o.max_bytes,
+                  cuts ? "Cut the input into batch files of at most N bytes (default: the "
+                         "provider's limit, e.g. 200 MB)"
+                       : "As obatch run: the batch files would be at most N bytes")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+}
+
+void Config::set_batch_size(const BatchSizeOptions &o) {
+  if (o.max_requests) set("max_requests", std::to_string(o.max_requests));
+  if (o.max_bytes) set("max_bytes", std::to_string(o.max_bytes));
+}
+
 Config::Config() {
   if (obatch_config_new(&conf_) != OBATCH_OK) fail(OBATCH_ENOMEM, "out of memory");
 }

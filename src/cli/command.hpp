@@ -45,6 +45,14 @@ struct ApiOptions {
 };
 void add_api_options(CLI::App *cmd, ApiOptions &o);
 
+// How big the batches an input is cut into may be (config max_requests /
+// max_bytes): --max-requests-per-batch, --max-bytes-per-batch. `cuts`: the
+// command sends the input (obatch run), else it says what run would do.
+struct BatchSizeOptions {
+  uint64_t max_requests = 0, max_bytes = 0;  // 0: the provider's limits
+};
+void add_batch_size_options(CLI::App *cmd, BatchSizeOptions &o, bool cuts);
+
 // An obatch_config_t that frees itself; set() throws CliError(usage).
 class Config {
  public:
@@ -54,6 +62,7 @@ class Config {
   Config(const Config &) = delete;
   Config &operator=(const Config &) = delete;
   void set(const std::string &key, const std::string &value);
+  void set_batch_size(const BatchSizeOptions &o);
   const char *get(const char *key) const { return obatch_config_get(conf_, key); }
   obatch_config_t *get() const { return conf_; }
 

@@ -16,7 +16,7 @@ namespace {
 
 struct EstimateOptions {
   std::string input, provider, prices;
-  uint64_t max_requests_per_batch = 0, max_bytes_per_batch = 0;
+  BatchSizeOptions sizes;
   bool json = false;
 };
 
@@ -50,8 +50,7 @@ int estimate(const EstimateOptions &o) {
   }
   Config conf;
   if (!o.provider.empty()) conf.set("provider", o.provider);
-  if (o.max_requests_per_batch) conf.set("max_requests", std::to_string(o.max_requests_per_batch));
-  if (o.max_bytes_per_batch) conf.set("max_bytes", std::to_string(o.max_bytes_per_batch));
+  conf.set_batch_size(o.sizes);
   obatch_estimate_t *raw = nullptr;
   char err[1024] = "";
   int rc = obatch_estimate_file(&raw, conf.get(), path.c_str(),
@@ -144,14 +143,7 @@ void add_estimate_command(CLI::App &app, Commands &out) {
                   "A price table (TSV: model, input, cached_input, output, batch_input, "
                   "batch_output in USD per 1M tokens) instead of the built-in one")
       ->type_name("FILE");
-  cmd->add_option("--max-requests-per-batch", o.max_requests_per_batch,
-                  "As obatch run: the batches would hold at most N requests")
-      ->type_name("N")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-bytes-per-batch", o.max_bytes_per_batch,
-                  "As obatch run: the batch files would be at most N bytes")
-      ->type_name("N")
-      ->check(CLI::PositiveNumber);
+  add_batch_size_options(cmd, o.sizes, false);
   cmd->add_flag("--json", o.json, "One JSON object per model, then one for the total");
   out.push_back({cmd, [opts] { return estimate(*opts); }});
 }

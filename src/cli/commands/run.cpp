@@ -37,7 +37,7 @@ struct RunOptions {
   bool cancel_on_interrupt = false;
   double grace = 5;
   // A job of several batches.
-  uint64_t max_requests_per_batch = 0, max_bytes_per_batch = 0;
+  BatchSizeOptions sizes;
   uint64_t max_enqueued_tokens = 0, max_running_batches = 0;
   bool one_batch = false;
 };
@@ -94,16 +94,7 @@ void add_run_command(CLI::App &app, Commands &out) {
   cmd->add_option("--grace", o.grace,
                   "Seconds in which a second Ctrl-C cancels the batch (default 5)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-requests-per-batch", o.max_requests_per_batch,
-                  "Cut the input into batches of at most N requests (default: the provider's "
-                  "limit, e.g. 50000); smaller batches give partial results sooner")
-      ->type_name("N")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-bytes-per-batch", o.max_bytes_per_batch,
-                  "Cut the input into batch files of at most N bytes (default: the provider's "
-                  "limit, e.g. 200 MB)")
-      ->type_name("N")
-      ->check(CLI::PositiveNumber);
+  add_batch_size_options(cmd, o.sizes, true);
   cmd->add_option("--max-enqueued-tokens", o.max_enqueued_tokens,
                   "Your organisation's enqueued-token limit per model: batches of one model run "
                   "together only while their estimated prompt tokens fit (default: learned from "
@@ -169,8 +160,7 @@ void apply_options(const RunOptions &o, Config &conf, const TempDir *tmp) {
   auto count = [&](const char *key, uint64_t v) {
     if (v) conf.set(key, std::to_string(v));
   };
-  count("max_requests", o.max_requests_per_batch);
-  count("max_bytes", o.max_bytes_per_batch);
+  conf.set_batch_size(o.sizes);
   count("max_enqueued_tokens", o.max_enqueued_tokens);
   count("max_running_batches", o.max_running_batches);
   if (o.one_batch) conf.set("split", "off");

@@ -22,7 +22,7 @@ struct ValidateOptions {
   bool json = false;
   bool quiet = false;
   bool one_batch = false;
-  uint64_t max_requests_per_batch = 0, max_bytes_per_batch = 0;
+  BatchSizeOptions sizes;
 };
 
 int validate_command(const ValidateOptions &o);
@@ -45,14 +45,7 @@ void add_validate_command(CLI::App &app, Commands &out) {
   cmd->add_flag("--one-batch", o.one_batch,
                 "Check it as one batch (obatch run --one-batch): the provider's limits per "
                 "batch are problems rather than cut points");
-  cmd->add_option("--max-requests-per-batch", o.max_requests_per_batch,
-                  "As obatch run: the batches would hold at most N requests")
-      ->type_name("N")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-bytes-per-batch", o.max_bytes_per_batch,
-                  "As obatch run: the batch files would be at most N bytes")
-      ->type_name("N")
-      ->check(CLI::PositiveNumber);
+  add_batch_size_options(cmd, o.sizes, false);
   auto *json =
       cmd->add_flag("--json", o.json, "One JSON object per line: each problem, then a summary");
   cmd->add_flag("-q,--quiet", o.quiet, "Print nothing; the exit code says (0 good, 3 problems)")
@@ -116,8 +109,7 @@ int validate_command(const ValidateOptions &o) {
   Config conf;
   if (!o.provider.empty()) conf.set("provider", o.provider);
   if (o.one_batch) conf.set("split", "off");
-  if (o.max_requests_per_batch) conf.set("max_requests", std::to_string(o.max_requests_per_batch));
-  if (o.max_bytes_per_batch) conf.set("max_bytes", std::to_string(o.max_bytes_per_batch));
+  conf.set_batch_size(o.sizes);
   obatch_check_t *raw = nullptr;
   char err[1024] = "";
   int rc = obatch_check_file(&raw, conf.get(), path.c_str(), o.max_problems, err, sizeof err);
