@@ -36,24 +36,26 @@ Job::Job(JobSpec spec)
     : spec_(std::move(spec)),
       client_(spec_.provider, spec_.base_url, spec_.api_key, client_settings(spec_.config),
               &transport_) {
-  snap_.provider = spec_.provider->name();
-  snap_.endpoint = spec_.endpoint;
-  snap_.batch_id = spec_.batch_id;
-  snap_.requests_added = spec_.input_ids.size();
-  snap_.bytes_total = spec_.input_bytes;
-  snap_.model = spec_.model;
-  snap_.tokens_estimated = spec_.tokens_estimated;
-  snap_.parts_total = 1;
-  if (spec_.batch_id.empty())
-    snap_.completion_window = spec_.config.get("completion_window", "24h");
-  snap_.phase = spec_.batch_id.empty() ? OBATCH_PHASE_UPLOADING : OBATCH_PHASE_WAITING;
-  if (spec_.journal) {
-    snap_.job_id = spec_.tag;
-    snap_.job_journal = spec_.journal->path();
-    snap_.job_origin = spec_.origin;
-    holds_job_ = spec_.origin != OBATCH_JOB_FOLLOWING;
-  }
-  snap_.input_file_id = spec_.record.input_file_id;  // also a part created again
+  board_.update([&](JobSnapshot &s) {
+    s.provider = spec_.provider->name();
+    s.endpoint = spec_.endpoint;
+    s.batch_id = spec_.batch_id;
+    s.requests_added = spec_.input_ids.size();
+    s.bytes_total = spec_.input_bytes;
+    s.model = spec_.model;
+    s.tokens_estimated = spec_.tokens_estimated;
+    s.parts_total = 1;
+    if (spec_.batch_id.empty())
+      s.completion_window = spec_.config.get("completion_window", "24h");
+    s.phase = spec_.batch_id.empty() ? OBATCH_PHASE_UPLOADING : OBATCH_PHASE_WAITING;
+    if (spec_.journal) {
+      s.job_id = spec_.tag;
+      s.job_journal = spec_.journal->path();
+      s.job_origin = spec_.origin;
+    }
+    s.input_file_id = spec_.record.input_file_id;  // also a part created again
+  });
+  holds_job_ = spec_.journal && spec_.origin != OBATCH_JOB_FOLLOWING;
 }
 
 Job::~Job() {
@@ -78,19 +80,8 @@ void Job::journal(const std::vector<std::pair<std::string, std::string>> &cols) 
 
 void Job::start() { thread_ = std::thread([this] { run(); }); }
 
-template <class F>
-void Job::update(F &&f) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    f(snap_);
-    snap_.generation++;
-  }
-  cv_.notify_all();
-}
-
 JobSnapshot Job::snapshot() {
-  std::lock_guard<std::mutex> lock(mu_);
-  JobSnapshot s = snap_;
+  JobSnapshot s = board_.get();
   s.bytes_uploaded = bytes_up_;
   s.bytes_downloaded = bytes_down_;
   const bool submitted = !s.batch_id.empty(), ended = is_terminal_status(s.remote_status);
@@ -103,13 +94,7 @@ JobSnapshot Job::snapshot() {
 }
 
 JobSnapshot Job::wait_change(uint64_t seen, int timeout_ms) {
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
-      return snap_.generation != seen || snap_.phase == OBATCH_PHASE_DONE ||
-             snap_.phase == OBATCH_PHASE_FAILED;
-    });
-  }
+  board_.wait(seen, timeout_ms);
   return snapshot();
 }
 
@@ -119,12 +104,12 @@ void Job::request_cancel() {
 }
 
 ResultsIndex *Job::results() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return snap_.phase == OBATCH_PHASE_DONE ? results_.get() : nullptr;
+  return board_.read(
+      [&](const JobSnapshot &s) { return s.phase == OBATCH_PHASE_DONE ? results_.get() : nullptr; });
 }
 
 void Job::set_phase(int phase) {
-  update([&](JobSnapshot &s) { s.phase = phase; });
+  board_.update([&](JobSnapshot &s) { s.phase = phase; });
 }
 
 void Job::fail(int code, const std::string &message) {
@@ -133,7 +118,7 @@ void Job::fail(int code, const std::string &message) {
   } catch (const Error &) {
     // The failure itself is what the caller needs to hear about.
   }
-  update([&](JobSnapshot &s) {
+  board_.update([&](JobSnapshot &s) {
     s.phase = OBATCH_PHASE_FAILED;
     s.error_code = code;
     s.error_message = message;
@@ -187,7 +172,7 @@ void Job::follow() {
                                      spec_.journal->path() + " while this process waited for it");
     if (!r.batch_id.empty()) {
       spec_.batch_id = r.batch_id;
-      update([&](JobSnapshot &s) {
+      board_.update([&](JobSnapshot &s) {
         s.batch_id = r.batch_id;
         s.input_file_id = r.input_file_id;
         s.error_message.clear();
@@ -200,7 +185,7 @@ void Job::follow() {
     if (!r.running && spec_.journal->take_over(spec_.tag, &r)) {
       spec_.record = r;
       holds_job_ = true;
-      update([&](JobSnapshot &s) {
+      board_.update([&](JobSnapshot &s) {
         s.job_origin = OBATCH_JOB_RESUMED;
         s.input_file_id = r.input_file_id;
         s.error_message.clear();
@@ -247,7 +232,7 @@ void Job::take_up_twin() {
   if (batch_id.empty()) return;
   journal({{"step", step::kCreated}, {"batch_id", batch_id}, {"input_file_id", file_id}});
   spec_.batch_id = batch_id;  // from here on, like a resumed batch
-  update([&](JobSnapshot &s) {
+  board_.update([&](JobSnapshot &s) {
     s.batch_id = batch_id;
     s.input_file_id = file_id;
     s.job_origin = OBATCH_JOB_ADOPTED;
@@ -338,7 +323,7 @@ void Job::upload() {
   bytes_up_ = spec_.input_bytes;
   std::string file_id = r.get("file_id");
   journal({{"step", step::kUploaded}, {"input_file_id", file_id}});
-  update([&](JobSnapshot &s) { s.input_file_id = file_id; });
+  board_.update([&](JobSnapshot &s) { s.input_file_id = file_id; });
 }
 
 // ---- create ----------------------------------------------------------------
@@ -400,7 +385,7 @@ void Job::adopt_batch(const Fields &f) {
   // status check of a day-long wait).
   bool changed = false;
   std::string status;
-  update([&](JobSnapshot &s) {
+  board_.update([&](JobSnapshot &s) {
     const std::string old_status = s.remote_status, old_out = s.output_file_id,
                       old_err = s.error_file_id;
     apply_batch_fields(f, &s);
@@ -423,7 +408,7 @@ void Job::adopt_batch(const Fields &f) {
 // ---- wait ------------------------------------------------------------------
 
 void Job::note(const std::string &message) {
-  update([&](JobSnapshot &snap) { snap.error_message = message; });
+  board_.update([&](JobSnapshot &snap) { snap.error_message = message; });
   noted_ = true;
 }
 
@@ -481,7 +466,7 @@ void Job::wait_remote() {
       continue;
     }
     if (noted_) {
-      update([&](JobSnapshot &snap) { snap.error_message.clear(); });
+      board_.update([&](JobSnapshot &snap) { snap.error_message.clear(); });
       noted_ = false;
     }
     adopt_batch(r.page);
@@ -527,7 +512,7 @@ void Job::load_remote_input_order() {
     throw;
   }
   unlink(path.c_str());  // only the order was needed; the provider keeps the file
-  update([&](JobSnapshot &snap) { snap.requests_added = spec_.input_ids.size(); });
+  board_.update([&](JobSnapshot &snap) { snap.requests_added = spec_.input_ids.size(); });
 }
 
 void Job::download_file(const std::string &file_id, const std::string &final_path,
@@ -608,7 +593,7 @@ void Job::download_results() {
     return real.empty() ? p : real;
   };
   journal({{"output_path", absolute(out_path)}, {"error_path", absolute(err_path)}});
-  update([&](JobSnapshot &snap) {
+  board_.update([&](JobSnapshot &snap) {
     snap.output_path = out_path;
     snap.error_path = err_path;
   });

@@ -4,11 +4,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -18,6 +16,7 @@
 #include "core/results_index.hpp"
 #include "engine/api_client.hpp"
 #include "engine/snapshot.hpp"
+#include "engine/snapshot_board.hpp"
 #include "store/journal.hpp"
 
 namespace obatch {
@@ -113,7 +112,6 @@ class Job : public Runner {
                                     bool *unserved = nullptr);
   void set_phase(int phase);
   void fail(int code, const std::string &message);
-  template <class F> void update(F &&f);
 
   JobSpec spec_;
   Transport transport_;
@@ -127,9 +125,7 @@ class Job : public Runner {
   std::string output_file_id_, error_file_id_;
   std::chrono::steady_clock::time_point created_at_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  JobSnapshot snap_;
+  SnapshotBoard board_;
   std::atomic<uint64_t> bytes_up_{0}, bytes_down_{0};
 };
 

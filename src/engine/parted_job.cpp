@@ -5,13 +5,12 @@
 
 #include <algorithm>
 #include <cstdio>
-
 #include <fstream>
 
 #include "core/request.hpp"
 #include "engine/remote_status.hpp"
-#include "tokens/request_tokens.hpp"
 #include "obatch/obatch.h"
+#include "tokens/request_tokens.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 
@@ -92,22 +91,24 @@ PartedJob::PartedJob(JobSpec spec, std::vector<PartInput> parts) : spec_(std::mo
   // downloaded before a kill -9 is found again by the next run.
   parts_dir_ =
       path_join(spec_.config.get("results_dir", spec_.work_dir), ".obatch-" + spec_.tag + "-parts");
-  snap_.provider = spec_.provider->name();
-  snap_.endpoint = spec_.endpoint;
-  snap_.model = spec_.model;
-  snap_.requests_added = spec_.input_ids.size();
-  snap_.requests_total = spec_.input_ids.size();
-  snap_.bytes_total = spec_.input_bytes;
-  snap_.completion_window = spec_.config.get("completion_window", "24h");
-  snap_.phase = OBATCH_PHASE_UPLOADING;
-  snap_.parts_total = parts_.size();
-  for (const Part &p : parts_) snap_.tokens_estimated += p.input.info.tokens;
-  if (spec_.journal) {
-    snap_.job_id = spec_.tag;
-    snap_.job_journal = spec_.journal->path();
-    snap_.job_origin = spec_.origin;
-    holds_job_ = spec_.origin != OBATCH_JOB_FOLLOWING;
-  }
+  board_.update([&](JobSnapshot &s) {
+    s.provider = spec_.provider->name();
+    s.endpoint = spec_.endpoint;
+    s.model = spec_.model;
+    s.requests_added = spec_.input_ids.size();
+    s.requests_total = spec_.input_ids.size();
+    s.bytes_total = spec_.input_bytes;
+    s.completion_window = spec_.config.get("completion_window", "24h");
+    s.phase = OBATCH_PHASE_UPLOADING;
+    s.parts_total = parts_.size();
+    for (const Part &p : parts_) s.tokens_estimated += p.input.info.tokens;
+    if (spec_.journal) {
+      s.job_id = spec_.tag;
+      s.job_journal = spec_.journal->path();
+      s.job_origin = spec_.origin;
+    }
+  });
+  holds_job_ = spec_.journal && spec_.origin != OBATCH_JOB_FOLLOWING;
 }
 
 PartedJob::~PartedJob() {
@@ -127,18 +128,11 @@ void PartedJob::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-JobSnapshot PartedJob::snapshot() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return snap_;
-}
+JobSnapshot PartedJob::snapshot() { return board_.get(); }
 
 JobSnapshot PartedJob::wait_change(uint64_t seen, int timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
-    return snap_.generation != seen || snap_.phase == OBATCH_PHASE_DONE ||
-           snap_.phase == OBATCH_PHASE_FAILED;
-  });
-  return snap_;
+  board_.wait(seen, timeout_ms);
+  return board_.get();
 }
 
 void PartedJob::request_cancel() {
@@ -147,8 +141,9 @@ void PartedJob::request_cancel() {
 }
 
 ResultsIndex *PartedJob::results() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return snap_.phase == OBATCH_PHASE_DONE ? results_.get() : nullptr;
+  return board_.read([&](const JobSnapshot &s) {
+    return s.phase == OBATCH_PHASE_DONE ? results_.get() : nullptr;
+  });
 }
 
 void PartedJob::journal_job(const std::vector<std::pair<std::string, std::string>> &cols) {
@@ -194,12 +189,11 @@ void PartedJob::run() {
     // The failure itself is what the caller needs to hear about.
   }
   publish();
-  std::lock_guard<std::mutex> lock(mu_);
-  snap_.phase = OBATCH_PHASE_FAILED;
-  snap_.error_code = code;
-  snap_.error_message = message;
-  snap_.generation++;
-  cv_.notify_all();
+  board_.update([&](JobSnapshot &s) {
+    s.phase = OBATCH_PHASE_FAILED;
+    s.error_code = code;
+    s.error_message = message;
+  });
 }
 
 // Another live process holds the same job: wait until it is done (then the
@@ -217,9 +211,7 @@ void PartedJob::follow() {
                                      (r.error.empty() ? "" : ": " + r.error));
     if (!r.running && spec_.journal->take_over(spec_.tag, &r)) {
       holds_job_ = true;
-      std::lock_guard<std::mutex> lock(mu_);
-      snap_.job_origin = OBATCH_JOB_RESUMED;
-      snap_.generation++;
+      board_.update([](JobSnapshot &s) { s.job_origin = OBATCH_JOB_RESUMED; });
       return;
     }
     if (cancel_requested_)
@@ -510,11 +502,7 @@ void PartedJob::schedule() {
 }
 
 void PartedJob::publish() {
-  JobSnapshot agg;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    agg = snap_;
-  }
+  JobSnapshot agg = board_.get();
   agg.part_states.clear();
   agg.parts_submitted = agg.parts_running = agg.parts_ended = agg.parts_failed = 0;
   agg.requests_completed = agg.requests_failed = 0;
@@ -580,13 +568,12 @@ void PartedJob::publish() {
     agg.error_message = note_;
   else if (agg.phase != OBATCH_PHASE_DONE && agg.phase != OBATCH_PHASE_FAILED)
     agg.error_message.clear();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    agg.generation = snap_.generation + 1;
-    agg.job_origin = snap_.job_origin;
-    snap_ = std::move(agg);
-  }
-  cv_.notify_all();
+  // Only this thread changes the rest; the caller's thread changes nothing.
+  board_.update([&](JobSnapshot &s) {
+    agg.generation = s.generation;
+    agg.job_origin = s.job_origin;
+    s = std::move(agg);
+  });
 }
 
 void PartedJob::merge() {
@@ -675,12 +662,13 @@ void PartedJob::merge() {
   };
   journal_job({{"output_path", out.lines ? absolute(out.path) : ""},
                {"error_path", err.lines ? absolute(err.path) : ""}});
-  std::lock_guard<std::mutex> snap_lock(mu_);
-  results_ = std::move(results);
-  snap_.output_path = out.lines ? out.path : "";
-  snap_.error_path = err.lines ? err.path : "";
-  snap_.requests_completed = out.lines;
-  snap_.requests_failed = err.lines;
+  board_.update([&](JobSnapshot &s) {
+    results_ = std::move(results);  // read with the phase (results())
+    s.output_path = out.lines ? out.path : "";
+    s.error_path = err.lines ? err.path : "";
+    s.requests_completed = out.lines;
+    s.requests_failed = err.lines;
+  });
 }
 
 void PartedJob::finish() {
@@ -708,12 +696,7 @@ void PartedJob::finish() {
     journal_job({{"step", step::kFailed}});
     throw Error(OBATCH_EFAILED, "every part of the job failed: " + failures);
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    snap_.phase = OBATCH_PHASE_DOWNLOADING;
-    snap_.generation++;
-  }
-  cv_.notify_all();
+  board_.update([](JobSnapshot &s) { s.phase = OBATCH_PHASE_DOWNLOADING; });
   journal_job({{"step", step::kDownloading}});
   merge();
   std::string status = failed                                        ? "failed"
@@ -731,12 +714,11 @@ void PartedJob::finish() {
     summary += "; the finished results were downloaded";
   }
   journal_job({{"step", step::kDone}, {"remote_status", status}, {"error", summary}});
-  std::lock_guard<std::mutex> lock(mu_);
-  snap_.remote_status = status;
-  snap_.error_message = summary;
-  snap_.phase = OBATCH_PHASE_DONE;
-  snap_.generation++;
-  cv_.notify_all();
+  board_.update([&](JobSnapshot &s) {
+    s.remote_status = status;
+    s.error_message = summary;
+    s.phase = OBATCH_PHASE_DONE;
+  });
 }
 
 }  // namespace obatch

@@ -16,7 +16,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "engine/job.hpp"
+#include "engine/snapshot_board.hpp"
 
 namespace obatch {
 
@@ -63,7 +63,7 @@ class PartedJob : public Runner {
     // or (none running) until not_before.
     bool waits_for_room = false;
     std::chrono::steady_clock::time_point not_before{};
-    uint64_t ends_seen = 0;  // ends_ of its model when it started
+    uint64_t ends_seen = 0;     // ends_ of its model when it started
     bool tokens_exact = false;  // input.info.tokens counted, not estimated from bytes
   };
 
@@ -109,9 +109,7 @@ class PartedJob : public Runner {
   std::vector<bool> error_file_;                // per file of part_results_
   std::unique_ptr<ResultsIndex> results_;       // the job's merged files
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  JobSnapshot snap_;
+  SnapshotBoard board_;
 };
 
 }  // namespace obatch
