@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ class InputCheck {
 
   // Checks the file; throws Error(EIO) only when it cannot be read.
   void run(const std::string &path);
+
+  // Called with every request the check accepts (for what one pass over
+  // the file can gather besides: obatch estimate's token counts).
+  void on_request(std::function<void(const Request &)> f) { on_request_ = std::move(f); }
 
   uint64_t problem_count() const { return count_; }
   const std::vector<InputProblem> &problems() const { return kept_; }
@@ -74,6 +79,7 @@ class InputCheck {
   uint64_t count_ = 0;
   std::vector<InputProblem> kept_;
   JobSnapshot summary_;
+  std::function<void(const Request &)> on_request_;
 };
 
 }  // namespace obatch
