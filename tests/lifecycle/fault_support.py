@@ -132,14 +132,18 @@ class CliTestCase(cli_support.CliTestCase):
     def journal_path(self):
         return os.path.join(self.state_home, "obatch", "jobs.db")
 
-    def jobs(self):
-        """Rows of the journal's `jobs` table, as dicts."""
+    def journal_rows(self, sql):
+        """The rows of a query of the journal (read only), as dicts."""
         db = sqlite3.connect("file:%s?mode=ro" % self.journal_path(), uri=True, timeout=10)
         try:
             db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute("SELECT * FROM jobs")]
+            return [dict(row) for row in db.execute(sql)]
         finally:
             db.close()
+
+    def jobs(self):
+        """Rows of the journal's `jobs` table, as dicts."""
+        return self.journal_rows("SELECT * FROM jobs")
 
     def journal_integrity(self):
         db = sqlite3.connect("file:%s?mode=ro" % self.journal_path(), uri=True, timeout=10)

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 
 from cli_support import chat_line, read_jsonl
 from fault_support import POLL, TALLY, CliTestCase
@@ -35,12 +34,7 @@ class CliPartsTest(CliTestCase):
         return [b for b in self.server.stats()["batches"] if b["status"] != "failed"]
 
     def parts_of_job(self):
-        db = sqlite3.connect("file:%s?mode=ro" % self.journal_path(), uri=True, timeout=10)
-        try:
-            db.row_factory = sqlite3.Row
-            return [dict(r) for r in db.execute("SELECT * FROM parts ORDER BY idx")]
-        finally:
-            db.close()
+        return self.journal_rows("SELECT * FROM parts ORDER BY idx")
 
     def check_done(self, ids, parts):
         """Every id once, in input order, each a 200; `parts` batches at the server,
