@@ -62,6 +62,12 @@ class BatchInput {
   // With split rules: the parts the input is cut into (one, when it fits
   // in one batch), in the order their first requests come.
   const std::vector<PartInfo> &parts() const { return cutter_.parts(); }
+  // Their estimated prompt tokens, summed.
+  uint64_t estimated_tokens() const {
+    uint64_t n = 0;
+    for (const PartInfo &p : parts()) n += p.tokens;
+    return n;
+  }
   // After finish(), for more than one part: writes each part's requests to
   // its own file (the input's path with "-pN" before ".jsonl", 0600),
   // removes the whole file, and returns the SHA-256 (hex) of the whole file

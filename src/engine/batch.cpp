@@ -182,7 +182,7 @@ void Batch::submit() {
   spec.input_bytes = input_->bytes();
   spec.endpoint = input_->endpoint();
   spec.model = input_->models();
-  for (const PartInfo &p : input_->parts()) spec.tokens_estimated += p.tokens;
+  spec.tokens_estimated = input_->estimated_tokens();
   spec.input_ids = input_->take_ids();
   claim_job(&spec, digest, parts.empty() ? 1 : parts.size());
   if (parts.empty())
@@ -273,8 +273,7 @@ JobSnapshot Batch::poll(int timeout_ms) {
     last_.requests_added = input_->count();
     last_.bytes_total = input_->bytes();
     last_.parts_total = input_->parts().size();
-    last_.tokens_estimated = 0;
-    for (const PartInfo &p : input_->parts()) last_.tokens_estimated += p.tokens;
+    last_.tokens_estimated = input_->estimated_tokens();
     return last_;
   }
   last_ = timeout_ms > 0 ? job_->wait_change(last_.generation, timeout_ms) : job_->snapshot();

@@ -132,9 +132,9 @@ void InputCheck::run(const std::string &path) {
   summary_.completion_window = conf_.get("completion_window", "24h");
   summary_.requests_added = input_.count();
   summary_.bytes_total = input_.bytes();
-  summary_.parts_total = input_.parts().empty() ? (input_.count() ? 1 : 0) : input_.parts().size();
+  summary_.parts_total = input_.parts().size();  // every request has its part
+  summary_.tokens_estimated = input_.estimated_tokens();
   for (const PartInfo &p : input_.parts()) {
-    summary_.tokens_estimated += p.tokens;
     summary_.part_states.emplace_back();
     summary_.part_states.back().info = p;
   }

@@ -101,7 +101,7 @@ PartedJob::PartedJob(JobSpec spec, std::vector<PartInput> parts) : spec_(std::mo
     s.completion_window = spec_.config.get("completion_window", "24h");
     s.phase = OBATCH_PHASE_UPLOADING;
     s.parts_total = parts_.size();
-    for (const Part &p : parts_) s.tokens_estimated += p.input.info.tokens;
+    s.tokens_estimated = spec_.tokens_estimated;
     if (spec_.journal) {
       s.job_id = spec_.tag;
       s.job_journal = spec_.journal->path();
@@ -519,10 +519,8 @@ void PartedJob::publish() {
     ps.batch_id = s.batch_id;
     ps.remote_status = s.remote_status;
     ps.error_message = s.error_message;
-    ps.failure_code = s.failure_code;
     ps.requests_completed = s.requests_completed;
     ps.requests_failed = s.requests_failed;
-    ps.attempts = p.rec.attempt + (p.ever_created ? 1 : 0);
     ps.phase = p.state == State::kPending     ? OBATCH_PHASE_UPLOADING
                : p.state == State::kEnded     ? OBATCH_PHASE_DONE
                : p.state == State::kFailed    ? OBATCH_PHASE_FAILED

@@ -40,9 +40,8 @@ struct JobSnapshot {
   struct Part {
     PartInfo info;
     int phase = 0;  // obatch_phase of the part; FAILED also when its batch failed
-    std::string batch_id, remote_status, error_message, failure_code;
+    std::string batch_id, remote_status, error_message;
     uint64_t requests_completed = 0, requests_failed = 0;
-    unsigned attempts = 0;  // creates sent (a token-limit failure adds one)
   };
   std::vector<Part> part_states;  // also an input check's cut (info only)
   uint64_t generation = 0;  // grows with every change
