@@ -77,6 +77,16 @@ static obatch_t *new_batch(fixture_t *f, const obatch_config_t *conf) {
   return NULL;
 }
 
+/* A handle with the usual config and these keys set: {"key", "value", ...,
+ * NULL}. */
+static obatch_t *new_batch_with(fixture_t *f, const char *const *pairs) {
+  obatch_config_t *conf = base_conf(f, 1);
+  for (; pairs[0]; pairs += 2) set_conf(conf, pairs[0], pairs[1]);
+  obatch_t *b = new_batch(f, conf);
+  obatch_config_destroy(conf);
+  return b;
+}
+
 static void drop_batch(fixture_t *f, obatch_t *b) {
   for (int i = 0; i < MAX_HANDLES; i++)
     if (f->b[i] == b) f->b[i] = NULL;
@@ -858,10 +868,7 @@ static void parasail_by_model(void **state) {
 static void openai_one_model(void **state) {
   fixture_t *f = *state;
   obatch_info_t info = OBATCH_INFO_INIT;
-  obatch_config_t *conf = base_conf(f, 1);
-  set_conf(conf, "split", "off");
-  obatch_t *b = new_batch(f, conf);
-  obatch_config_destroy(conf);
+  obatch_t *b = new_batch_with(f, (const char *const[]){"split", "off", NULL});
   add_chat(b, "gpt-4o-mini", 1, NULL);
   assert_int_equal(obatch_add(b, CHAT_BODY("gpt-4o"), NULL, NULL), OBATCH_EMODEL);
   assert_non_null(strstr(obatch_last_error(b), "gpt-4o"));
@@ -902,10 +909,7 @@ static void parted_job_in_input_order(void **state) {
   obatch_info_t info = OBATCH_INFO_INIT, part = OBATCH_INFO_INIT;
   obatch_result_t r = OBATCH_RESULT_INIT;
   assert_int_equal(fake_server_config(&f->server, "{\"max_requests_per_file\": 3}"), 0);
-  obatch_config_t *conf = base_conf(f, 1);
-  set_conf(conf, "max_requests", "3");
-  obatch_t *b = new_batch(f, conf);
-  obatch_config_destroy(conf);
+  obatch_t *b = new_batch_with(f, (const char *const[]){"max_requests", "3", NULL});
   add_mixed(b, ids);
   assert_int_equal(obatch_submit(b), OBATCH_OK);
   assert_int_equal(obatch_info(b, &info), OBATCH_OK);
@@ -990,10 +994,7 @@ static void parted_token_limit(void **state) {
   /* A request's body is about 80 bytes: ~20 tokens at the server; a part
    * of 5 is ~100. */
   assert_int_equal(fake_server_config(&f->server, "{\"enqueued_token_limit\": 150}"), 0);
-  obatch_config_t *conf = base_conf(f, 1);
-  set_conf(conf, "max_requests", "5");
-  obatch_t *b = new_batch(f, conf);
-  obatch_config_destroy(conf);
+  obatch_t *b = new_batch_with(f, (const char *const[]){"max_requests", "5", NULL});
   add_mixed(b, ids);
   assert_int_equal(obatch_submit(b), OBATCH_OK);
   int rc = obatch_wait(b, 60000, &info);
@@ -1015,11 +1016,8 @@ static void parted_cancel(void **state) {
   char ids[N_REQ][32];
   obatch_info_t info = OBATCH_INFO_INIT;
   assert_int_equal(fake_server_config(&f->server, "{\"steps\": 100000, \"partial_fraction\": 0.5}"), 0);
-  obatch_config_t *conf = base_conf(f, 1);
-  set_conf(conf, "max_requests", "5");
-  set_conf(conf, "max_running_batches", "2");
-  obatch_t *b = new_batch(f, conf);
-  obatch_config_destroy(conf);
+  obatch_t *b = new_batch_with(
+      f, (const char *const[]){"max_requests", "5", "max_running_batches", "2", NULL});
   add_mixed(b, ids);
   assert_int_equal(obatch_submit(b), OBATCH_OK);
   long deadline = test_now_ms() + 10000;
