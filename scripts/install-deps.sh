@@ -20,8 +20,10 @@ packages=(
   libcmocka-dev swig ruby ruby-dev rake ruby-minitest
   # the TLS tests make a self-signed certificate; sqlite3 inspects journals
   openssl sqlite3
-  # benchmarks (bench/run): Google Benchmark, and a venv for the Python peers
-  libbenchmark-dev python3-venv
+  # benchmarks (bench/run): Google Benchmark, a venv for the Python peers, and
+  # nginx, the fast local server of figure 9 (direct mode: the figure starts its
+  # own nginx with its own config and port; the package's service is not used)
+  libbenchmark-dev python3-venv nginx
   # fuzzing (fuzz/README.md: clang with libFuzzer and the sanitizer runtimes)
   # and memcheck (scripts/memcheck.sh)
   clang libclang-rt-14-dev valgrind
