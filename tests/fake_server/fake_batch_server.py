@@ -59,6 +59,20 @@ Config keys (--config, POST /_control/config):
     enqueued_token_limit
                       prompt tokens one model may have enqueued (default 0 = no limit):
                       see "Enqueued token limit" below
+    no_batch_api      every /v1/files*, /v1/batches* and /v1/inline_batches* call answers
+                      404, like a server with only the normal endpoints (vLLM, llama.cpp)
+                      (default false)
+    direct_latency_ms each direct request admitted (below) waits this long in its handler
+                      thread before its answer (default 0); a 429 of the limits, a 400 for a
+                      bad body and a fault that answers instead of acting come at once
+    direct_jitter_ms  plus a uniform random extra in [0, this] from the seeded rng (default 0)
+    direct_rpm        requests per minute the direct routes admit (default 0 = no limit)
+    direct_tpm        tokens per minute the direct routes admit (default 0 = no limit)
+    rate_burst_seconds
+                      the short-period buckets of direct_rpm / direct_tpm hold this many
+                      seconds' worth of the limit (a number > 0, default 2)
+    direct_headers    direct answers carry x-ratelimit-* headers (default true; false = a
+                      server that sends none)
 
 Enqueued token limit, like OpenAI's per-organization, per-model batch queue: a request's
 prompt tokens are max(1, len(its "body" as compact UTF-8 JSON) // 4), a batch's are the
@@ -69,6 +83,58 @@ does: errors.data[0] = {"code": "token_limit_exceeded", "line": null, "param": n
 "message": "Enqueued token limit reached for MODEL in organization org-fake. Limit:
 90,000 enqueued tokens. Please try submitting your batch again later."}. Batches still
 validating (or cancelled while validating) do not count against others.
+
+Direct mode: the normal endpoints, one request per call, no batch. POST /v1/chat/completions,
+/v1/embeddings, /v1/completions, /v1/responses and /v1/moderations ("direct routes") are
+authorized and faulted like every /v1 call. The body must be a JSON object (else 400, counted
+against no limit). The answer is derived from the body so a test can tell which request it belongs to; its "text" is
+    chat         the last message's content (a string; for a list of parts, the "text" of
+                 its parts joined with ""); answer {"id": "chatcmpl-..", "object":
+                 "chat.completion", "created", "model", "choices": [{"index": 0, "message":
+                 {"role": "assistant", "content": "echo: " + text}, "logprobs": null,
+                 "finish_reason": "stop"}], "usage": {"prompt_tokens", "completion_tokens",
+                 "total_tokens"}}
+    embeddings   "input" (a string, or a list: one embedding per item; text = the items
+                 joined with "\n"); answer {"object": "list", "data": [{"object": "embedding",
+                 "index": i, "embedding": [sha256(item i as UTF-8)[k] / 255 rounded to 4 places,
+                 k = 0..3]}], "model", "usage": {"prompt_tokens", "total_tokens"}}
+    completions  "prompt" (a string, or a list: one choice per item); answer {"id": "cmpl-..",
+                 "object": "text_completion", "created", "model", "choices": [{"text": "echo: "
+                 + prompt, "index": i, "logprobs": null, "finish_reason": "stop"}], "usage"}
+    responses    "input" (a string; for a list of items, the last item's content as for chat);
+                 answer {"id": "resp_..", "object": "response", "created_at", "status":
+                 "completed", "model", "output": [{"type": "message", "id": "msg_..", "status":
+                 "completed", "role": "assistant", "content": [{"type": "output_text", "text":
+                 "echo: " + text, "annotations": []}]}], "usage": {"input_tokens",
+                 "output_tokens", "total_tokens"}}
+    moderations  "input" (a string or a list, as for embeddings); answer {"id": "modr-..",
+                 "model", "results": [{"flagged": false, "categories": {}, "category_scores":
+                 {}} per item]}
+Usage counts: prompt/input tokens = the prompt-token estimate of the body (as for the queue
+below), completion/output tokens = the words of the echo. Every direct answer (errors and 429s
+too) has header x-request-id: req_<hex>. A text containing "FAIL400" answers 400
+invalid_request_error, code "fake_failure" (final: not to be retried); "FAIL500" answers 500
+server_error every time.
+
+Direct rate limits (direct_rpm, direct_tpm), enforced as OpenAI says ("limits may be enforced
+over shorter periods"): a request's tokens are its body's prompt-token estimate plus its
+max_completion_tokens, else max_tokens, else max_output_tokens (an integer, when given). It is
+admitted when, for each limit set, (a) the requests (tokens) admitted in the last 60 s plus its
+own stay within the limit, and (b) a bucket holding max(1, limit / 60 * rate_burst_seconds),
+refilled at limit / 60 a second and starting full, holds 1 request (its tokens, or the whole
+bucket when it holds fewer: a larger request leaves the bucket in debt). Otherwise it answers
+429 {"error": {"message": "Rate limit reached for requests|tokens per min ...", "type":
+"requests" | "tokens", "param": null, "code": "rate_limit_exceeded"}} with retry-after-ms (ms
+until it would be admitted, >= 1) and retry-after (whole seconds, rounded up); it counts
+against nothing. A request with more tokens than direct_tpm can never be admitted: 429 type
+"tokens", "Request too large for tokens per min ...", retry after 60 s. The limits are checked
+on arrival, before the latency. Changing a limit or rate_burst_seconds refills its bucket.
+With direct_headers, every direct answer carries, for each limit set,
+x-ratelimit-limit-requests (direct_rpm), x-ratelimit-remaining-requests (requests that would be
+admitted now: min(whole requests in the bucket, direct_rpm - admitted in the last 60 s), >= 0),
+x-ratelimit-reset-requests (time until the bucket is full and the 60 s window empty, as a Go
+duration rounded up to ms: "0s", "120ms", "1s", "1m30.5s", "6m0s"), and the same three
+-tokens headers for direct_tpm.
 
 Besides the OpenAI calls, POST /v1/inline_batches?endpoint=E takes the JSONL requests as
 the body (Content-Type application/jsonl) and creates a batch without an upload.
@@ -115,12 +181,23 @@ taken as each batch enters in_progress}), "enqueued_over_limit" (times that sum 
 enqueued_token_limit: always 0 unless the fake itself is wrong). "batches" lists every
 batch in creation order: {id, status, metadata, requests (the line count), tokens (as
 counted for the queue), model, input_file_id, created_seq (1, 2, ... since the reset)}.
+Direct counters: "direct_requests" (authorized POSTs that arrived at the direct routes, faulted
+or not), "direct_statuses" ({"200": n, "429": n, ...}: the direct answers sent, any cause),
+"direct_429s" (429s of direct_rpm / direct_tpm only, not injected faults),
+"direct_in_flight_peak" (the most direct requests between arrival and answer at once),
+"direct_max_window" / "direct_max_window_tokens" (the most requests / tokens admitted, not
+429, within any 60 s sliding window), "direct_log" (one entry per direct arrival, in arrival
+order: {"t": monotonic seconds since the reset, "path", "status" (null: no answer, e.g. a
+reset), "tokens" (as counted for the limits; null when the body is not a JSON object), "text"
+(the echoed text, first 200 characters; null likewise), "fault" (the injected kind or null)}).
 """
 
 import argparse
 import copy
+import hashlib
 import hmac
 import json
+import math
 import os
 import random
 import re
@@ -133,6 +210,7 @@ import struct
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -143,6 +221,8 @@ BATCH_ENDPOINTS = (
     "/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions",
     "/v1/moderations", "/v1/images/generations", "/v1/images/edits", "/v1/videos",
 )
+DIRECT_ENDPOINTS = ("/v1/chat/completions", "/v1/embeddings", "/v1/completions",
+                    "/v1/responses", "/v1/moderations")
 TERMINAL = ("completed", "expired", "failed", "cancelled")
 RESPONSE_FAULTS = ("429", "500", "503", "401")
 HOLD_KINDS = ("hang_before", "hang_after", "stall", "slow")
@@ -172,8 +252,17 @@ DEFAULT_CONFIG = {
     "max_bytes_per_file": 0,
     "one_model_per_batch": False,
     "enqueued_token_limit": 0,
+    "no_batch_api": False,
+    "direct_latency_ms": 0,
+    "direct_jitter_ms": 0,
+    "direct_rpm": 0,
+    "direct_tpm": 0,
+    "rate_burst_seconds": 2,
+    "direct_headers": True,
 }
-ORGANIZATION = "org-fake"  # named by the token_limit_exceeded message
+ORGANIZATION = "org-fake"  # named by the token_limit_exceeded and rate limit messages
+WINDOW_SECONDS = 60  # the sliding window of direct_rpm / direct_tpm
+BATCH_API_PATH = re.compile(r"/v1/(files|batches|inline_batches)(/|\Z)")  # no_batch_api
 LISTINGS = {"files": "/v1/files", "batches": "/v1/batches"}
 NO_LISTING_STATUSES = (404, 405, 501)
 
@@ -210,6 +299,7 @@ class Response:
     content_type: str = "application/json"
     headers: dict = field(default_factory=dict)
     is_download: bool = False  # only downloads are subject to truncate_rate
+    rate_limited: bool = False  # a 429 of direct_rpm / direct_tpm (not an injected fault)
 
 
 def json_response(obj, status=200):
@@ -286,6 +376,9 @@ def merged_config(base, update):
     def is_int(v):
         return isinstance(v, int) and not isinstance(v, bool)
 
+    def is_number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
     def is_fraction(v):
         return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
 
@@ -310,6 +403,14 @@ def merged_config(base, update):
     for key in ("max_requests_per_file", "max_bytes_per_file", "enqueued_token_limit"):
         check(is_int(cfg[key]) and cfg[key] >= 0, key, "integer >= 0 (0 = no limit)")
     check(isinstance(cfg["one_model_per_batch"], bool), "one_model_per_batch", "boolean")
+    for key in ("no_batch_api", "direct_headers"):
+        check(isinstance(cfg[key], bool), key, "boolean")
+    for key in ("direct_latency_ms", "direct_jitter_ms"):
+        check(is_number(cfg[key]) and cfg[key] >= 0, key, "number >= 0 (milliseconds)")
+    for key in ("direct_rpm", "direct_tpm"):
+        check(is_int(cfg[key]) and cfg[key] >= 0, key, "integer >= 0 (0 = no limit)")
+    check(is_number(cfg["rate_burst_seconds"]) and cfg["rate_burst_seconds"] > 0,
+          "rate_burst_seconds", "number > 0")
     if "faults" in update:
         cfg["faults"] = [validate_fault(f) for f in cfg["faults"]]
     return cfg
@@ -553,6 +654,165 @@ def paginate(items, after, limit):
             "has_more": len(items) > limit}
 
 
+# --------------------------------------------------------------------------- direct mode
+
+
+def content_text(content):
+    """A message content as text: a string, or the "text" of its parts joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part["text"] for part in content
+                       if isinstance(part, dict) and isinstance(part.get("text"), str))
+    return ""
+
+
+def input_items(value):
+    """The items of an embeddings / moderations input or a completions prompt."""
+    if isinstance(value, list):
+        return [item if isinstance(item, str) else json.dumps(item) for item in value] or [""]
+    return [value if isinstance(value, str) else ""]
+
+
+def direct_text(path, body):
+    """The text a direct answer echoes (and the FAIL400 / FAIL500 markers are looked for in)."""
+    if path == "/v1/chat/completions":
+        messages = body.get("messages")
+        last = messages[-1] if isinstance(messages, list) and messages else None
+        return content_text(last.get("content")) if isinstance(last, dict) else ""
+    if path == "/v1/responses":
+        value = body.get("input")
+        if isinstance(value, list):
+            last = value[-1] if value else None
+            if isinstance(last, dict):
+                return content_text(last.get("content"))
+            return last if isinstance(last, str) else ""
+        return value if isinstance(value, str) else ""
+    key = "prompt" if path == "/v1/completions" else "input"
+    return "\n".join(input_items(body.get(key)))
+
+
+def request_tokens(body):
+    """Tokens a direct request counts against direct_tpm: prompt estimate plus the most it
+    may generate, as OpenAI counts max_tokens against the limit before anything is generated."""
+    tokens = prompt_tokens(body)
+    for key in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return tokens + value
+    return tokens
+
+
+def fake_embedding(text):
+    # Deterministic in the input alone, so a test can recompute it.
+    return [round(b / 255, 4) for b in hashlib.sha256(text.encode("utf-8")).digest()[:4]]
+
+
+def direct_answer(path, body, text):
+    """The 200 body of a direct request."""
+    model, now, prompt = body.get("model"), int(time.time()), prompt_tokens(body)
+    if path == "/v1/chat/completions":
+        content = "echo: " + text
+        words = len(content.split())
+        return {"id": new_id("chatcmpl-"), "object": "chat.completion", "created": now,
+                "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                             "logprobs": None, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": prompt, "completion_tokens": words,
+                          "total_tokens": prompt + words}}
+    if path == "/v1/embeddings":
+        items = input_items(body.get("input"))
+        return {"object": "list", "model": model,
+                "data": [{"object": "embedding", "index": i, "embedding": fake_embedding(item)}
+                         for i, item in enumerate(items)],
+                "usage": {"prompt_tokens": prompt, "total_tokens": prompt}}
+    if path == "/v1/completions":
+        items = input_items(body.get("prompt"))
+        words = sum(len(("echo: " + item).split()) for item in items)
+        return {"id": new_id("cmpl-"), "object": "text_completion", "created": now,
+                "model": model,
+                "choices": [{"text": "echo: " + item, "index": i, "logprobs": None,
+                             "finish_reason": "stop"} for i, item in enumerate(items)],
+                "usage": {"prompt_tokens": prompt, "completion_tokens": words,
+                          "total_tokens": prompt + words}}
+    if path == "/v1/responses":
+        content = "echo: " + text
+        words = len(content.split())
+        return {"id": new_id("resp_"), "object": "response", "created_at": now,
+                "status": "completed", "model": model,
+                "output": [{"type": "message", "id": new_id("msg_"), "status": "completed",
+                            "role": "assistant",
+                            "content": [{"type": "output_text", "text": content,
+                                         "annotations": []}]}],
+                "usage": {"input_tokens": prompt, "output_tokens": words,
+                          "total_tokens": prompt + words}}
+    return {"id": new_id("modr-"), "model": model,  # /v1/moderations
+            "results": [{"flagged": False, "categories": {}, "category_scores": {}}
+                        for _ in input_items(body.get("input"))]}
+
+
+def ceil_ms(seconds):
+    # Rounded to the microsecond first, so 0.1 s is 100 ms, not 101.
+    return max(0, math.ceil(round(seconds * 1000, 3)))
+
+
+def go_duration(seconds):
+    """Seconds as Go's time.Duration prints them (OpenAI's x-ratelimit-reset-* values),
+    rounded up to the millisecond: "0s", "120ms", "1s", "1m30.5s", "6m0s", "1h0m0s"."""
+    ms = ceil_ms(seconds)
+    if ms == 0:
+        return "0s"
+    if ms < 1000:
+        return f"{ms}ms"
+    hours, rest = divmod(ms, 3600000)
+    minutes, rest = divmod(rest, 60000)
+    secs = str(rest // 1000) + (f".{rest % 1000:03d}".rstrip("0") if rest % 1000 else "")
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+class TokenBucket:
+    """The short-period part of a per-minute limit: holds `burst` seconds' worth."""
+
+    def __init__(self, limit, burst, now):
+        self.key = (limit, burst)
+        self.rate = limit / 60
+        self.capacity = max(1.0, self.rate * burst)
+        self.level, self.at = self.capacity, now
+
+    def refill(self, now):
+        self.level = min(self.capacity, self.level + (now - self.at) * self.rate)
+        self.at = now
+
+    def wait(self, need):
+        # A request larger than the whole bucket needs it full (then leaves it in debt),
+        # else it could never pass however long it waited.
+        return max(0.0, (min(need, self.capacity) - self.level) / self.rate)
+
+    def full_in(self):
+        return max(0.0, (self.capacity - self.level) / self.rate)
+
+
+def rate_limit_response(kind, limit, used, need, wait, model):
+    """OpenAI's 429 for a direct request over direct_rpm / direct_tpm."""
+    unit = "RPM" if kind == "requests" else "TPM"
+    where = f"for {model_name(model) if model is not None else 'the model'} in organization " \
+            f"{ORGANIZATION}"
+    if need > limit:
+        message = (f"Request too large for tokens per min (TPM) {where}: Limit {limit}, "
+                   f"Requested {need}. The input or output tokens must be reduced in order "
+                   "to run successfully.")
+    else:
+        message = (f"Rate limit reached for {kind} per min ({unit}) {where}: Limit {limit}, "
+                   f"Used {used}, Requested {need}. Please try again in {go_duration(wait)}.")
+    ms = max(1, ceil_ms(wait))
+    resp = error_response(429, message, kind, None, "rate_limit_exceeded",
+                          {"retry-after-ms": str(ms), "retry-after": str(math.ceil(ms / 1000))})
+    resp.rate_limited = True
+    return resp
+
+
 # --------------------------------------------------------------------------- state
 
 
@@ -582,6 +842,7 @@ class State:
         self.lock = threading.RLock()
         self.config = config
         self.held, self.held_seq = {}, 0  # id -> (entry, release event); kept over reset
+        self.direct_in_flight = 0  # kept over reset: those requests are still running
         self.reset()
 
     def reset(self):
@@ -595,6 +856,14 @@ class State:
             self.stats["tls_handshake_failures"] = 0
             self.stats.update(token_limit_failures=0, enqueued_tokens_peak={},
                               enqueued_over_limit=0)
+            self.stats.update(direct_requests=0, direct_statuses={}, direct_429s=0,
+                              direct_in_flight_peak=self.direct_in_flight, direct_log=[],
+                              direct_max_window=0, direct_max_window_tokens=0)
+            self.direct_epoch = time.monotonic()
+            self.direct_rng = random.Random(f"{self.config['seed']}:direct")
+            # Admitted direct requests (monotonic time, tokens) of the last 60 s; buckets
+            # start full.
+            self.window, self.window_tokens, self.buckets = deque(), 0, {}
 
     def _next_seq(self):
         self.seq += 1
@@ -607,6 +876,7 @@ class State:
             self.config = merged_config(self.config, update)
             if "seed" in update:
                 self.fault_rng = random.Random(f"{self.config['seed']}:faults")
+                self.direct_rng = random.Random(f"{self.config['seed']}:direct")
             return copy.deepcopy(self.config)
 
     def snapshot_stats(self):
@@ -703,6 +973,126 @@ class State:
                 self.stats["faults_injected"] += 1
                 return True
             return False
+
+    # ---- direct mode: arrivals, limits, answers
+
+    def direct_arrive(self, path, fault):
+        """Counts an authorized direct request; returns its direct_log entry."""
+        with self.lock:
+            self.direct_in_flight += 1
+            self.stats["direct_requests"] += 1
+            self.stats["direct_in_flight_peak"] = max(self.stats["direct_in_flight_peak"],
+                                                      self.direct_in_flight)
+            entry = {"t": time.monotonic() - self.direct_epoch, "path": path, "status": None,
+                     "tokens": None, "text": None, "fault": fault}
+            self.stats["direct_log"].append(entry)
+            return entry
+
+    def direct_note_body(self, entry, body):
+        try:
+            obj = json.loads(body or b"null")
+        except ValueError:
+            return
+        if isinstance(obj, dict):
+            with self.lock:
+                entry.update(tokens=request_tokens(obj),
+                             text=direct_text(entry["path"], obj)[:200])
+
+    def direct_answered(self, entry, resp):
+        with self.lock:
+            if resp is None:
+                return
+            entry["status"] = resp.status
+            statuses = self.stats["direct_statuses"]
+            statuses[str(resp.status)] = statuses.get(str(resp.status), 0) + 1
+            if resp.rate_limited:
+                self.stats["direct_429s"] += 1
+
+    def direct_leave(self):
+        with self.lock:
+            self.direct_in_flight -= 1
+
+    def direct_delay(self):
+        with self.lock:
+            jitter = self.config["direct_jitter_ms"]
+            extra = self.direct_rng.uniform(0, jitter) if jitter > 0 else 0
+            return (self.config["direct_latency_ms"] + extra) / 1000
+
+    def _direct_limits(self, now):
+        """[(kind, limit, bucket, used in the window)] for the limits set, window pruned."""
+        while self.window and self.window[0][0] <= now - WINDOW_SECONDS:
+            self.window_tokens -= self.window.popleft()[1]
+        limits = []
+        for kind, key, used in (("requests", "direct_rpm", len(self.window)),
+                                ("tokens", "direct_tpm", self.window_tokens)):
+            limit = self.config[key]
+            if not limit:
+                self.buckets.pop(kind, None)
+                continue
+            bucket = self.buckets.get(kind)
+            if bucket is None or bucket.key != (limit, self.config["rate_burst_seconds"]):
+                bucket = self.buckets[kind] = TokenBucket(
+                    limit, self.config["rate_burst_seconds"], now)
+            bucket.refill(now)
+            limits.append((kind, limit, bucket, used))
+        return limits
+
+    def _window_wait(self, kind, limit, need, now):
+        """Seconds until the 60 s window has room for `need` more (0: room now)."""
+        weight = (lambda e: 1) if kind == "requests" else (lambda e: e[1])
+        total = len(self.window) if kind == "requests" else self.window_tokens
+        if total + need <= limit:
+            return 0.0
+        for entry in self.window:  # oldest first: the order they leave the window
+            total -= weight(entry)
+            if total + need <= limit:
+                return entry[0] + WINDOW_SECONDS - now
+        return float(WINDOW_SECONDS)
+
+    def direct_admit(self, tokens, model):
+        """Admits a direct request under direct_rpm / direct_tpm (None), or returns its 429.
+        A refused request takes nothing from the window or the buckets."""
+        with self.lock:
+            now = time.monotonic()
+            limits = self._direct_limits(now)
+            worst = None  # (wait, kind, limit, used, need)
+            for kind, limit, bucket, used in limits:
+                need = 1 if kind == "requests" else tokens
+                if need > limit:
+                    worst = (float(WINDOW_SECONDS), kind, limit, used, need)
+                    break
+                wait = max(bucket.wait(need), self._window_wait(kind, limit, need, now))
+                if wait > 0 and (worst is None or wait > worst[0]):
+                    worst = (wait, kind, limit, used, need)
+            if worst is not None:
+                wait, kind, limit, used, need = worst
+                return rate_limit_response(kind, limit, used, need, wait, model)
+            for kind, _, bucket, _ in limits:
+                bucket.level -= 1 if kind == "requests" else tokens
+            self.window.append((now, tokens))
+            self.window_tokens += tokens
+            # Every window is at its fullest right after an admission: checking here sees all.
+            self.stats["direct_max_window"] = max(self.stats["direct_max_window"],
+                                                  len(self.window))
+            self.stats["direct_max_window_tokens"] = max(
+                self.stats["direct_max_window_tokens"], self.window_tokens)
+            return None
+
+    def ratelimit_headers(self):
+        """OpenAI's x-ratelimit-* headers for the limits set (none with direct_headers off)."""
+        with self.lock:
+            if not self.config["direct_headers"]:
+                return {}
+            now = time.monotonic()
+            headers = {}
+            for kind, limit, bucket, used in self._direct_limits(now):
+                empty_in = self.window[-1][0] + WINDOW_SECONDS - now if self.window else 0.0
+                remaining = max(0, min(math.floor(bucket.level), limit - used))
+                headers[f"x-ratelimit-limit-{kind}"] = str(limit)
+                headers[f"x-ratelimit-remaining-{kind}"] = str(remaining)
+                headers[f"x-ratelimit-reset-{kind}"] = go_duration(max(bucket.full_in(),
+                                                                       empty_in))
+            return headers
 
     # ---- files
 
@@ -1060,6 +1450,26 @@ def route_cancel_batch(state, req):
     return json_response(state.cancel_batch(req["params"]["batch_id"]))
 
 
+def route_direct(state, req):
+    """A normal request of direct mode: the limits on arrival, the latency, then an answer
+    derived from the body (or the error its FAIL400 / FAIL500 marker asks for)."""
+    body = parse_json_body(req["body"])
+    text = direct_text(req["path"], body)
+    refused = state.direct_admit(request_tokens(body), body.get("model"))
+    if refused is not None:
+        return refused  # at once: a rate limiter answers before any model runs
+    delay = state.direct_delay()
+    if delay > 0:
+        time.sleep(delay)
+    if "FAIL400" in text:
+        raise ApiError(400, "The request was rejected (fake): its text contains FAIL400",
+                       code="fake_failure")
+    if "FAIL500" in text:
+        return error_response(500, "The server had an error processing your request "
+                                   "(fake: FAIL500)", "server_error")
+    return json_response(direct_answer(req["path"], body, text))
+
+
 ROUTES = [
     ("POST", r"/v1/files", route_upload_file),
     ("GET", r"/v1/files", route_list_files),
@@ -1071,7 +1481,7 @@ ROUTES = [
     ("POST", r"/v1/inline_batches", route_create_inline_batch),
     ("GET", r"/v1/batches/(?P<batch_id>[^/]+)", route_retrieve_batch),
     ("POST", r"/v1/batches/(?P<batch_id>[^/]+)/cancel", route_cancel_batch),
-]
+] + [("POST", re.escape(path), route_direct) for path in DIRECT_ENDPOINTS]
 ROUTES = [(method, re.compile(pattern + r"\Z"), func) for method, pattern, func in ROUTES]
 
 
@@ -1090,6 +1500,8 @@ def missing_listing(config, method, path):
 
 
 def handle_api(state, method, path, req):
+    if state.config["no_batch_api"] and BATCH_API_PATH.match(path):
+        return error_response(404, f"Invalid URL ({method} {path})")
     missing = missing_listing(state.config, method, path)
     if missing:
         return missing
@@ -1248,6 +1660,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch_api(self, method, path, query):
         state = self.server.state
+        self.direct_entry = None  # set below for an authorized direct request
         record = {"method": method, "path": path, "query": query, "status": None,
                   "authorization": self.headers.get("Authorization"),
                   "host": self.headers.get("Host"),
@@ -1263,15 +1676,29 @@ class Handler(BaseHTTPRequestHandler):
             self._finish_api(record, error_response(401, *AUTH_ERROR))
             return
         fault = state.pick_fault_spec(method, path)
-        kind = fault["kind"] if fault else None
-        record["fault"] = kind
+        record["fault"] = fault["kind"] if fault else None
         state.count_attempt(method, path)
+        if method != "POST" or path not in DIRECT_ENDPOINTS:
+            self._act_api(method, path, query, record, fault)
+            return
+        self.direct_entry = state.direct_arrive(path, record["fault"])
+        try:
+            self._act_api(method, path, query, record, fault)
+        finally:
+            state.direct_leave()  # whatever happened, it is no longer in flight
+
+    def _act_api(self, method, path, query, record, fault):
+        """An authorized /v1 request with its fault (or None) picked: read, act, answer."""
+        state = self.server.state
+        kind = fault["kind"] if fault else None
         try:
             body = self._read_api_body(method, path, fault)
         except (ValueError, OSError):
             self.close_connection = True
             self._finish_api(record, error_response(400, "Could not read the request body"))
             return
+        if self.direct_entry is not None and body is not None:
+            state.direct_note_body(self.direct_entry, body)
         paced_response = fault if kind in ("stall", "slow") and not body else None
         if body is None or (kind == "hang_before"
                             and not self._hold(method, path, fault, "before_action")):
@@ -1296,7 +1723,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "reset":
             self._finish_api(record, None)
             return
-        req = {"headers": self.headers, "body": body, "query": parse_qs(query)}
+        req = {"headers": self.headers, "body": body, "query": parse_qs(query), "path": path}
         resp = handle_api(state, method, path, req)
         record["acted"] = resp.status == 200
         if kind == "reset_after":
@@ -1313,8 +1740,15 @@ class Handler(BaseHTTPRequestHandler):
     def _finish_api(self, record, resp, truncate=False, pace=None):
         # Log before answering so a client that reads /_control/stats right after
         # getting its answer always finds this request there.
+        state = self.server.state
+        direct = self.direct_entry
+        if direct is not None and resp is not None:
+            resp.headers.update(state.ratelimit_headers())
+            resp.headers["x-request-id"] = new_id("req_")
         record["status"] = resp.status if resp else None
-        self.server.state.log_request(record)
+        state.log_request(record)
+        if direct is not None:
+            state.direct_answered(direct, resp)
         if resp is None:
             self._reset_connection()
         elif pace is not None:
@@ -1436,6 +1870,9 @@ class Handler(BaseHTTPRequestHandler):
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Direct mode opens hundreds of connections at once; with the default backlog of 5
+    # those over it are reset or stall for a SYN retransmission.
+    request_queue_size = 1024
 
     def __init__(self, address, state, api_key, verbose, tls_context=None):
         self.state, self.api_key, self.verbose = state, api_key, verbose

@@ -898,6 +898,409 @@ def test_tls(c):
             proc.wait(5)
 
 
+# ---- direct mode: the normal endpoints, their limits, latency and stats
+
+
+GO_DURATION = r"0s|\d+ms|(\d+h)?(\d+m)?\d+(\.\d{1,3})?s"
+
+
+def go_seconds(text):
+    """Seconds in a Go duration as the server writes them ("1m30.5s", "120ms")."""
+    import re
+    assert re.fullmatch(GO_DURATION, text), text
+    if text.endswith("ms"):
+        return int(text[:-2]) / 1000
+    total = 0.0
+    for number, unit in re.findall(r"([\d.]+)([hms])", text):
+        total += float(number) * {"h": 3600, "m": 60, "s": 1}[unit]
+    return total
+
+
+def chat_body(text, **extra):
+    return dict({"model": "gpt-test", "messages": [{"role": "system", "content": "be brief"},
+                                                   {"role": "user", "content": text}]}, **extra)
+
+
+def direct(c, path, body, headers=None):
+    """(status, response, parsed body) of one direct request."""
+    status, resp, data = c.request("POST", path, body, headers)
+    return status, resp, json.loads(data)
+
+
+def ratelimit_headers(resp):
+    return {k.lower(): v for k, v in resp.getheaders() if k.lower().startswith("x-ratelimit-")}
+
+
+def test_go_duration(c):
+    sys.path.insert(0, HERE)
+    import fake_batch_server as fake
+    cases = {0: "0s", 0.0004: "1ms", 0.12: "120ms", 0.1: "100ms", 1: "1s", 1.5: "1.5s",
+             59.9951: "59.996s", 90.5: "1m30.5s", 360: "6m0s", 3600: "1h0m0s",
+             3723.25: "1h2m3.25s"}
+    got = {k: fake.go_duration(k) for k in cases}
+    assert got == cases, got
+
+
+def test_direct_echo(c):
+    c.json("POST", "/_control/reset", auth=False)
+    status, resp, chat = direct(c, "/v1/chat/completions", chat_body("hello one", max_tokens=7))
+    assert status == 200 and chat["object"] == "chat.completion", (status, chat)
+    assert chat["id"].startswith("chatcmpl-") and isinstance(chat["created"], int)
+    assert chat["model"] == "gpt-test" and chat["choices"][0]["finish_reason"] == "stop"
+    assert chat["choices"][0]["message"] == {"role": "assistant", "content": "echo: hello one"}
+    usage = chat["usage"]
+    assert usage["prompt_tokens"] == prompt_tokens({"body": chat_body("hello one", max_tokens=7)})
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"], usage
+    assert resp.getheader("x-request-id").startswith("req_"), resp.getheaders()
+    assert ratelimit_headers(resp) == {}, "no limit set: no x-ratelimit headers"
+    parts = {"model": "gpt-test", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "part a, "}, {"type": "image_url", "image_url": {"url": "x"}},
+        {"type": "text", "text": "part b"}]}]}
+    got = direct(c, "/v1/chat/completions", parts)[2]["choices"][0]["message"]["content"]
+    assert got == "echo: part a, part b", got
+
+    import hashlib
+    emb = direct(c, "/v1/embeddings", {"model": "emb", "input": ["alpha", "beta"]})[2]
+    assert emb["object"] == "list" and emb["model"] == "emb" and len(emb["data"]) == 2, emb
+    for i, word in enumerate(["alpha", "beta"]):
+        want = [round(b / 255, 4) for b in hashlib.sha256(word.encode()).digest()[:4]]
+        assert emb["data"][i] == {"object": "embedding", "index": i, "embedding": want}, emb
+    assert emb["usage"]["prompt_tokens"] == emb["usage"]["total_tokens"] > 0
+    one = direct(c, "/v1/embeddings", {"model": "emb", "input": "alpha"})[2]
+    assert one["data"][0]["embedding"] == emb["data"][0]["embedding"], "not deterministic"
+
+    comp = direct(c, "/v1/completions", {"model": "m", "prompt": "say this"})[2]
+    assert comp["object"] == "text_completion" and comp["id"].startswith("cmpl-"), comp
+    assert comp["choices"] == [{"text": "echo: say this", "index": 0, "logprobs": None,
+                                "finish_reason": "stop"}], comp
+    assert set(comp["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
+
+    for given, text in (("plain input", "plain input"),
+                        ([{"role": "user", "content": "first"},
+                          {"role": "user", "content": [{"type": "input_text", "text": "last"}]}],
+                         "last")):
+        r = direct(c, "/v1/responses", {"model": "m", "input": given})[2]
+        assert r["object"] == "response" and r["status"] == "completed", r
+        assert r["id"].startswith("resp_") and r["model"] == "m"
+        out = r["output"][0]
+        assert out["type"] == "message" and out["role"] == "assistant", out
+        assert out["content"][0]["type"] == "output_text", out
+        assert out["content"][0]["text"] == "echo: " + text, out
+        assert set(r["usage"]) == {"input_tokens", "output_tokens", "total_tokens"}
+
+    mod = direct(c, "/v1/moderations", {"model": "omni", "input": ["a", "b"]})[2]
+    assert mod["id"].startswith("modr-") and mod["model"] == "omni", mod
+    assert mod["results"] == [{"flagged": False, "categories": {}, "category_scores": {}}] * 2
+
+    # Not a JSON object: 400 in OpenAI's error shape, still a direct answer.
+    for bad in (b"[1, 2]", b"{not json"):
+        status, resp, err = direct(c, "/v1/chat/completions", bad,
+                                   {"Content-Type": "application/json"})
+        assert status == 400 and set(err["error"]) == {"message", "type", "param", "code"}
+        assert err["error"]["type"] == "invalid_request_error", err
+        assert resp.getheader("x-request-id").startswith("req_")
+    # Neither counts: a GET on a direct path, nor a request with the wrong key.
+    assert c.request("GET", "/v1/chat/completions")[0] == 404
+    assert c.request("POST", "/v1/embeddings", {"input": "x"}, auth=False)[0] == 401
+
+    stats = c.stats()
+    assert stats["direct_requests"] == 10, stats["direct_requests"]
+    assert stats["direct_statuses"] == {"200": 8, "400": 2}, stats["direct_statuses"]
+    log = stats["direct_log"]
+    assert [e["path"] for e in log[:3]] == ["/v1/chat/completions"] * 2 + ["/v1/embeddings"]
+    first = log[0]
+    assert first["status"] == 200 and first["text"] == "hello one" and first["fault"] is None
+    # Tokens as counted for the limits: the prompt estimate plus max_tokens.
+    assert first["tokens"] == usage["prompt_tokens"] + 7, (first, usage)
+    assert log[2]["text"] == "alpha\nbeta" and log[-1]["tokens"] is None, log
+    assert all(a["t"] <= b["t"] for a, b in zip(log, log[1:])) and log[0]["t"] >= 0
+    assert stats["direct_max_window"] == 8, stats["direct_max_window"]
+    assert stats["direct_max_window_tokens"] == sum(e["tokens"] for e in log
+                                                    if e["status"] == 200)
+    assert stats["direct_429s"] == 0 and stats["direct_in_flight_peak"] == 1
+    long_text = "y" * 500
+    direct(c, "/v1/completions", {"model": "m", "prompt": long_text})
+    assert c.stats()["direct_log"][-1]["text"] == "y" * 200
+    c.json("POST", "/_control/reset", auth=False)
+    stats = c.stats()
+    got = {k: v for k, v in stats.items() if k.startswith("direct_")}
+    assert got == {"direct_requests": 0, "direct_statuses": {}, "direct_429s": 0,
+                   "direct_in_flight_peak": 0, "direct_log": [], "direct_max_window": 0,
+                   "direct_max_window_tokens": 0}, got
+
+
+def test_direct_markers(c):
+    c.json("POST", "/_control/reset", auth=False)
+    status, resp, err = direct(c, "/v1/chat/completions", chat_body("please FAIL400 now"))
+    assert status == 400 and err["error"]["type"] == "invalid_request_error", (status, err)
+    assert resp.getheader("x-request-id").startswith("req_")
+    for _ in range(2):  # every time: a client's retries all fail
+        status, _, err = direct(c, "/v1/embeddings", {"model": "e", "input": ["ok", "FAIL500"]})
+        assert status == 500 and err["error"]["type"] == "server_error", (status, err)
+    assert direct(c, "/v1/responses", {"model": "m", "input": "FAIL500"})[0] == 500
+    assert direct(c, "/v1/chat/completions", chat_body("fine"))[0] == 200
+    assert c.stats()["direct_statuses"] == {"400": 1, "500": 3, "200": 1}
+
+
+def test_direct_latency(c):
+    c.config(direct_latency_ms=150)
+    try:
+        started = time.monotonic()
+        assert direct(c, "/v1/chat/completions", chat_body("slow"))[0] == 200
+        took = time.monotonic() - started
+        assert 0.15 <= took < 1.0, took
+        c.config(direct_latency_ms=50, direct_jitter_ms=100, seed=3)
+        took = []
+        for _ in range(4):
+            started = time.monotonic()
+            direct(c, "/v1/embeddings", {"input": "x"})
+            took.append(time.monotonic() - started)
+        assert all(0.05 <= t < 0.6 for t in took), took
+        assert max(took) - min(took) > 0.005, f"no jitter: {took}"
+        # A rate-limit 429 is answered at once, without the latency.
+        c.json("POST", "/_control/reset", auth=False)
+        c.config(direct_latency_ms=0, direct_jitter_ms=0, direct_rpm=60, rate_burst_seconds=0.5)
+        assert direct(c, "/v1/embeddings", {"input": "x"})[0] == 200  # the bucket holds 1
+        c.config(direct_latency_ms=2000)
+        started = time.monotonic()
+        assert direct(c, "/v1/embeddings", {"input": "x"})[0] == 429
+        assert time.monotonic() - started < 1.0
+    finally:
+        c.config(direct_latency_ms=0, direct_jitter_ms=0, direct_rpm=0, rate_burst_seconds=2,
+                 seed=1)
+
+
+def test_direct_rpm(c):
+    c.json("POST", "/_control/reset", auth=False)
+    # Bucket of 120 / 60 * 1 = 2 requests, refilled at 2 a second.
+    c.config(direct_rpm=120, rate_burst_seconds=1)
+    try:
+        for remaining in ("1", "0"):
+            status, resp, _ = direct(c, "/v1/chat/completions", chat_body("r"))
+            assert status == 200, status
+            got = ratelimit_headers(resp)
+            assert set(got) == {"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+                                "x-ratelimit-reset-requests"}, got
+            assert got["x-ratelimit-limit-requests"] == "120"
+            assert got["x-ratelimit-remaining-requests"] == remaining, got
+        status, resp, err = direct(c, "/v1/chat/completions", chat_body("r"))
+        assert status == 429, status
+        assert err["error"]["type"] == "requests", err
+        assert err["error"]["code"] == "rate_limit_exceeded" and err["error"]["param"] is None
+        assert err["error"]["message"].startswith("Rate limit reached for requests"), err
+        wait_ms = int(resp.getheader("retry-after-ms"))
+        assert 1 <= wait_ms <= 500 and resp.getheader("retry-after") == "1", wait_ms
+        # Full reset: the bucket refilled and the 60 s window empty again.
+        reset = go_seconds(ratelimit_headers(resp)["x-ratelimit-reset-requests"])
+        assert 55 < reset <= 60, reset
+        assert resp.getheader("x-request-id").startswith("req_")
+        time.sleep(wait_ms / 1000)
+        assert direct(c, "/v1/chat/completions", chat_body("r"))[0] == 200
+        stats = c.stats()
+        assert stats["direct_429s"] == 1 and stats["direct_statuses"] == {"200": 3, "429": 1}
+        assert stats["direct_max_window"] == 3, "a 429 counts against nothing"
+        # The 60 s window: 2 a minute with a bucket as big as the window (2, refilled
+        # every 30 s): the third waits for the first to leave the window, not the bucket.
+        c.json("POST", "/_control/reset", auth=False)
+        c.config(direct_rpm=2, rate_burst_seconds=60)
+        assert [direct(c, "/v1/embeddings", {"input": "w"})[0] for _ in range(2)] == [200, 200]
+        status, resp, err = direct(c, "/v1/embeddings", {"input": "w"})
+        assert status == 429 and err["error"]["type"] == "requests", (status, err)
+        assert 55000 < int(resp.getheader("retry-after-ms")) <= 60000, resp.getheaders()
+        assert resp.getheader("retry-after") == "60", resp.getheader("retry-after")
+    finally:
+        c.config(direct_rpm=0, rate_burst_seconds=2)
+
+
+def test_direct_tpm(c):
+    c.json("POST", "/_control/reset", auth=False)
+    body = chat_body("tokens please", max_completion_tokens=40)
+    tokens = prompt_tokens({"body": body}) + 40
+    assert 40 < tokens < 100, tokens
+    # Bucket of 6000 / 60 * 1 = 100 tokens, refilled at 100 a second.
+    c.config(direct_tpm=6000, rate_burst_seconds=1)
+    try:
+        status, resp, _ = direct(c, "/v1/chat/completions", body)
+        assert status == 200, status
+        got = ratelimit_headers(resp)
+        assert got["x-ratelimit-limit-tokens"] == "6000", got
+        assert got["x-ratelimit-remaining-tokens"] == str(100 - tokens), got
+        assert "x-ratelimit-limit-requests" not in got, "only the limits configured"
+        assert 0 < go_seconds(got["x-ratelimit-reset-tokens"]) <= 60, got
+        status, resp, err = direct(c, "/v1/chat/completions", body)
+        assert status == 429 and err["error"]["type"] == "tokens", (status, err)
+        assert err["error"]["message"].startswith("Rate limit reached for tokens"), err
+        wait_ms = int(resp.getheader("retry-after-ms"))
+        expect_ms = (tokens - (100 - tokens)) * 10  # the missing tokens at 100 a second
+        assert 1 <= wait_ms <= expect_ms and wait_ms > expect_ms - 100, (wait_ms, expect_ms)
+        assert resp.getheader("retry-after") == "1"
+        time.sleep(wait_ms / 1000)
+        assert direct(c, "/v1/chat/completions", body)[0] == 200
+        assert c.stats()["direct_log"][0]["tokens"] == tokens
+        # The 60 s window: 2.5 requests' worth a minute, a bucket as big as the window.
+        c.json("POST", "/_control/reset", auth=False)
+        c.config(direct_tpm=tokens * 5 // 2, rate_burst_seconds=60)
+        assert [direct(c, "/v1/chat/completions", body)[0] for _ in range(2)] == [200, 200]
+        status, resp, err = direct(c, "/v1/chat/completions", body)
+        assert status == 429 and err["error"]["type"] == "tokens", (status, err)
+        assert 55000 < int(resp.getheader("retry-after-ms")) <= 60000
+        stats = c.stats()
+        assert stats["direct_max_window_tokens"] == 2 * tokens, stats
+        # More than the whole limit: never admitted.
+        c.config(direct_tpm=tokens - 1)
+        status, resp, err = direct(c, "/v1/chat/completions", body)
+        assert status == 429 and err["error"]["message"].startswith("Request too large"), err
+        assert resp.getheader("retry-after") == "60"
+        # Both limits: the one that binds names the 429.
+        c.json("POST", "/_control/reset", auth=False)
+        c.config(direct_tpm=6000, direct_rpm=6000, rate_burst_seconds=1)
+        direct(c, "/v1/chat/completions", body)
+        status, resp, err = direct(c, "/v1/chat/completions", body)
+        assert status == 429 and err["error"]["type"] == "tokens", err
+        assert len(ratelimit_headers(resp)) == 6, resp.getheaders()
+    finally:
+        c.config(direct_tpm=0, direct_rpm=0, rate_burst_seconds=2)
+
+
+def test_direct_headers_off(c):
+    c.json("POST", "/_control/reset", auth=False)
+    c.config(direct_rpm=60, direct_tpm=100000, rate_burst_seconds=1, direct_headers=False)
+    try:
+        status, resp, _ = direct(c, "/v1/chat/completions", chat_body("h"))
+        assert status == 200 and ratelimit_headers(resp) == {}, resp.getheaders()
+        status, resp, _ = direct(c, "/v1/chat/completions", chat_body("h"))
+        assert status == 429 and ratelimit_headers(resp) == {}, resp.getheaders()
+        assert resp.getheader("retry-after-ms") and resp.getheader("retry-after") == "1"
+        assert resp.getheader("x-request-id").startswith("req_")
+    finally:
+        c.config(direct_rpm=0, direct_tpm=0, rate_burst_seconds=2, direct_headers=True)
+
+
+def test_no_batch_api(c):
+    c.config(no_batch_api=True)
+    try:
+        assert c.upload(chat_lines(1), expect=404)["error"]["message"].startswith("Invalid URL")
+        for method, path in (("GET", "/v1/files"), ("GET", "/v1/files/file-x/content"),
+                             ("GET", "/v1/batches"), ("GET", "/v1/batches/batch_x"),
+                             ("POST", "/v1/batches"), ("POST", "/v1/batches/batch_x/cancel"),
+                             ("POST", "/v1/inline_batches?endpoint=/v1/chat/completions")):
+            status, _, data = c.request(method, path, b"{}")
+            assert status == 404, (method, path, status)
+            assert set(json.loads(data)["error"]) == {"message", "type", "param", "code"}
+        assert direct(c, "/v1/chat/completions", chat_body("still here"))[0] == 200
+    finally:
+        c.config(no_batch_api=False)
+    assert c.request("GET", "/v1/batches")[0] == 200
+
+
+def test_direct_in_flight_peak(c):
+    """256 keep-alive clients at once (the listen backlog must take them), 2 requests each."""
+    import threading
+    c.json("POST", "/_control/reset", auth=False)
+    c.config(direct_latency_ms=400)
+    clients, statuses = 256, []
+    barrier = threading.Barrier(clients)
+    lock = threading.Lock()
+
+    def run(i):
+        conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+        try:
+            conn.connect()
+            barrier.wait(10)
+            for j in range(2):
+                conn.request("POST", "/v1/chat/completions",
+                             json.dumps(chat_body(f"c{i}-{j}")), AUTH)
+                resp = conn.getresponse()
+                answer = json.loads(resp.read())
+                ok = answer["choices"][0]["message"]["content"] == f"echo: c{i}-{j}"
+                with lock:
+                    statuses.append(resp.status if ok else "mismatch")
+        except Exception as err:  # a count in the assertion says more than 256 tracebacks
+            with lock:
+                statuses.append(type(err).__name__)
+        finally:
+            conn.close()
+
+    try:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        took = time.monotonic() - started
+    finally:
+        c.config(direct_latency_ms=0)
+    assert statuses == [200] * (2 * clients), {s: statuses.count(s) for s in set(statuses)}
+    stats = c.stats()
+    assert stats["direct_requests"] == 2 * clients
+    # All 256 overlap unless this machine is badly loaded; 2 x 0.4 s in sequence.
+    assert stats["direct_in_flight_peak"] >= clients // 2, stats["direct_in_flight_peak"]
+    assert stats["direct_in_flight_peak"] <= clients
+    assert took < 5, f"256 clients took {took:.1f} s: connections queued?"
+    print(f"     in flight peak {stats['direct_in_flight_peak']}, {took:.2f} s")
+
+
+def test_direct_faults(c):
+    c.json("POST", "/_control/reset", auth=False)
+    c.config(faults=[{"method": "POST", "path": "/v1/chat/completions", "kind": "reset"}])
+    try:
+        c.request("POST", "/v1/chat/completions", chat_body("lost"))
+    except (ConnectionError, http.client.HTTPException):
+        pass
+    else:
+        raise AssertionError("expected a connection error")
+    assert direct(c, "/v1/chat/completions", chat_body("again"))[0] == 200  # one-shot
+    c.config(faults=[{"method": "POST", "path_prefix": "/v1/embeddings", "kind": "429"}],
+             retry_after="2")
+    try:
+        status, resp, err = direct(c, "/v1/embeddings", {"input": "f"})
+        assert status == 429 and resp.getheader("Retry-After") == "2", status
+        assert resp.getheader("x-request-id").startswith("req_")
+    finally:
+        c.config(retry_after="0")
+    c.config(faults=[{"path": "/v1/responses", "kind": "500_after"}], direct_rpm=60,
+             rate_burst_seconds=1)
+    try:
+        assert direct(c, "/v1/responses", {"input": "acted"})[0] == 500
+        # The 500_after request was admitted (acted on), so the bucket of 1 is empty.
+        status, resp, _ = direct(c, "/v1/responses", {"input": "next"})
+        assert status == 429 and ratelimit_headers(resp)["x-ratelimit-limit-requests"] == "60"
+    finally:
+        c.config(direct_rpm=0, rate_burst_seconds=2)
+    c.config(fault_rate=1.0, fault_kinds=["503"])
+    try:
+        assert direct(c, "/v1/moderations", {"input": "x"})[0] == 503
+    finally:
+        c.config(fault_rate=0.0, fault_kinds=["429", "500", "503", "reset"])
+    stats = c.stats()
+    log = [(e["path"], e["status"], e["fault"]) for e in stats["direct_log"]]
+    assert log == [("/v1/chat/completions", None, "reset"), ("/v1/chat/completions", 200, None),
+                   ("/v1/embeddings", 429, "429"), ("/v1/responses", 500, "500_after"),
+                   ("/v1/responses", 429, None), ("/v1/moderations", 503, "503")], log
+    assert stats["direct_log"][0]["text"] == "lost", "a reset request still shows its text"
+    assert stats["direct_429s"] == 1, "only the limit's 429, not the injected one"
+    assert stats["direct_statuses"] == {"200": 1, "429": 2, "500": 1, "503": 1}
+    assert stats["direct_requests"] == 6 and stats["faults_injected"] == 4
+
+
+def test_direct_config_validation(c):
+    bad = {"direct_latency_ms": (-1, "5", True, None), "direct_jitter_ms": (-0.5, [1]),
+           "direct_rpm": (-1, 1.5, True, "60"), "direct_tpm": (-1, 2.5, None),
+           "rate_burst_seconds": (0, -1, "2", True), "direct_headers": (1, "no", None),
+           "no_batch_api": (0, "yes")}
+    for key, values in bad.items():
+        for value in values:
+            err = c.json("POST", "/_control/config", {key: value}, expect=400, auth=False)
+            assert key in err["error"]["message"], (key, value, err)
+    got = c.json("GET", "/_control/config", auth=False)
+    expect = {"direct_latency_ms": 0, "direct_jitter_ms": 0, "direct_rpm": 0, "direct_tpm": 0,
+              "rate_burst_seconds": 2, "direct_headers": True, "no_batch_api": False}
+    assert {k: got[k] for k in expect} == expect, got
+    assert c.config(rate_burst_seconds=0.25, direct_latency_ms=1.5)["rate_burst_seconds"] == 0.25
+    c.config(rate_burst_seconds=2, direct_latency_ms=0)
+
+
 TESTS = [test_auth, test_full_lifecycle, test_fail_every, test_expired,
          test_failed_and_invalid_url, test_cancel, test_list_paging, test_embeddings,
          test_upload_validation, test_metadata_limit, test_reset_fault, test_429_fault,
@@ -913,6 +1316,10 @@ TESTS += [test_limit_config_validation, test_max_bytes_per_file, test_max_reques
           test_one_model_per_batch, test_enqueued_token_limit, test_stats_batches]
 
 TESTS += [test_redirect_faults, test_echo_auth_fault, test_tls]
+
+TESTS += [test_go_duration, test_direct_echo, test_direct_markers, test_direct_latency,
+          test_direct_rpm, test_direct_tpm, test_direct_headers_off, test_no_batch_api,
+          test_direct_in_flight_peak, test_direct_faults, test_direct_config_validation]
 
 
 # --------------------------------------------------------------------------- runner
