@@ -161,6 +161,31 @@ OBATCH_API const char *obatch_strerror(int code);
  *                       "off": none
  *   force_new           "1": submit as a new job even when the journal has
  *                       one for the same input (default "0": resume it)
+ *
+ * How the requests are sent (direct mode: each as a normal request, full
+ * price, results in minutes, to any OpenAI-compatible server, also one
+ * without a Batch API; the output and error files have the batch format):
+ *   mode                "batch" (default), "direct", or "auto": direct when
+ *                       the job has fewer than direct_below requests or the
+ *                       deadline is shorter than the completion window
+ *                       (obatch_info_t.mode_reason says which and why)
+ *   direct_below        (100)
+ *   deadline            a duration ("2h", "90m", "1h30m") the results are
+ *                       needed within, for mode "auto"
+ *   concurrency         requests in flight at once, 1-4096 (64)
+ *   rpm, tpm            requests and tokens per minute to keep under (also
+ *                       paced over each second); the server's
+ *                       x-ratelimit-* headers lower them, and a 429 pauses
+ *                       all sending for its retry-after
+ *   In direct mode request_timeout_ms is per request (default 600000), 408,
+ *   409, 429, 5xx and lost connections are retried (max_retries; 429s up
+ *   to 30 times), and any other answer is the request's result. 401 (a
+ *   refused key) or a request left without an answer after its retries
+ *   stops the job: the results so far are kept in "<output_path>.partial"
+ *   and "<error_path>.partial", and the same job submitted again (with the
+ *   journal on) sends only the requests without a result. output_path and
+ *   error_path default to <results_dir>/<job_id>-output.jsonl and
+ *   -errors.jsonl.
  */
 typedef struct obatch_config obatch_config_t;
 
@@ -195,7 +220,7 @@ typedef enum obatch_phase {
   OBATCH_PHASE_FAILED = 6       /* stopped; see error_code / error_message */
 } obatch_phase;
 
-#define OBATCH_INFO_VERSION 4
+#define OBATCH_INFO_VERSION 5
 
 /*
  * A snapshot of a batch. Every string is never NULL ("" when unknown) and
@@ -271,6 +296,22 @@ typedef struct obatch_info {
                                 (4 bytes a token) */
   uint64_t tokens_enqueued;  /* the estimate over the parts whose batches
                                 run at the provider */
+  /* ---- version 5: direct mode (config mode) ----
+   * A job in direct mode sends each request as a normal request (full price,
+   * results in minutes): phase WAITING while they are sent, remote_status
+   * "in_progress" then "completed", batch_id and the file ids "", and the
+   * request counts are the results written so far (requests_completed: 2xx
+   * answers, requests_failed: the error file's lines). */
+  const char *mode;        /* "batch" or "direct" */
+  const char *mode_reason; /* why (config mode, or what "auto" weighed) */
+  uint64_t requests_in_flight;
+  uint64_t requests_retried;    /* sends again after a 408, 409, 429, 5xx or
+                                   no answer */
+  uint64_t responses_429;       /* "too many requests" answers seen */
+  uint64_t requests_per_minute; /* sent in the last minute */
+  uint64_t tokens_per_minute;   /* their prompt tokens (estimated) */
+  uint64_t rpm_limit;           /* the limits followed: the lower of config */
+  uint64_t tpm_limit;           /* rpm / tpm and the server's; 0: none */
 } obatch_info_t;
 
 /* How a submitted batch came to its job (obatch_info_t.job_origin). */
@@ -296,7 +337,8 @@ typedef enum obatch_job_origin {
 #define OBATCH_INFO_INIT {OBATCH_INFO_VERSION, 0, "", "", "", "", "", "", "", \
                           0, 0, 0, 0, 0, 0, 0, 0, 0, "",                   \
                           "", "", "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", \
-                          "", 0, "", 0, 0, 0, 0, 0, 0, 0}
+                          "", 0, "", 0, 0, 0, 0, 0, 0, 0,                  \
+                          "", "", 0, 0, 0, 0, 0, 0, 0}
 
 /* Creates a batch in phase BUILDING. The config is copied. */
 OBATCH_API int obatch_create(obatch_t **out, const obatch_config_t *conf);

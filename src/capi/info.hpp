@@ -57,6 +57,16 @@ inline void fill_info(const JobSnapshot &s, obatch_info_t *info) {
   info->parts_failed = s.parts_failed;
   info->tokens_estimated = s.tokens_estimated;
   info->tokens_enqueued = s.tokens_enqueued;
+  if (info->version < 5) return;
+  info->mode = s.mode.c_str();
+  info->mode_reason = s.mode_reason.c_str();
+  info->requests_in_flight = s.requests_in_flight;
+  info->requests_retried = s.requests_retried;
+  info->responses_429 = s.responses_429;
+  info->requests_per_minute = s.requests_per_minute;
+  info->tokens_per_minute = s.tokens_per_minute;
+  info->rpm_limit = s.rpm_limit;
+  info->tpm_limit = s.tpm_limit;
 }
 
 // One part of a job (`index` < s.part_states.size()), as obatch_part_info

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/direct_wait.hpp"
 #include "cli/interrupt.hpp"
 
 namespace obatch::cli {
@@ -218,6 +219,7 @@ int wait_for_batch(obatch_t **handle, Progress &progress, const WaitSettings &w)
   {
     obatch_info_t first = OBATCH_INFO_INIT;
     obatch_info(b, &first);
+    if (std::string(first.mode) == "direct") return wait_for_direct(b, progress, signals);
     if (first.parts_total > 1) return wait_for_parts(b, progress, w, signals);
   }
   int handled = 0;

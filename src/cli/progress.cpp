@@ -108,6 +108,26 @@ static std::string job_line(const obatch_info_t &info) {
   return line;
 }
 
+// Direct mode: results, requests in flight, the rates and the limits.
+static std::string direct_line(const obatch_info_t &info) {
+  const uint64_t done = info.requests_completed + info.requests_failed;
+  std::string line =
+      "direct " + std::to_string(done) + "/" + std::to_string(info.requests_total) + " done";
+  if (info.requests_failed) line += " (" + std::to_string(info.requests_failed) + " failed)";
+  line += ", " + std::to_string(info.requests_in_flight) + " in flight, " +
+          std::to_string(info.requests_per_minute) + " req/min, " +
+          std::to_string(info.tokens_per_minute) + " tok/min";
+  if (info.rpm_limit) line += ", limit " + std::to_string(info.rpm_limit) + " rpm";
+  if (info.tpm_limit)
+    line += (info.rpm_limit ? "/" : ", limit ") + std::to_string(info.tpm_limit) + " tpm";
+  if (info.responses_429) line += ", " + std::to_string(info.responses_429) + " 429s";
+  if (info.requests_per_minute && done < info.requests_total) {
+    const uint64_t left = info.requests_total - done;
+    line += ", ETA " + format_duration(static_cast<int64_t>(left * 60 / info.requests_per_minute));
+  }
+  return line;
+}
+
 // Terminal: one line, redrawn at most 5 times a second.
 void Progress::draw(const obatch_info_t &info) {
   auto now = clock::now();
@@ -128,6 +148,10 @@ void Progress::draw(const obatch_info_t &info) {
       break;
     case OBATCH_PHASE_CREATING: line = "creating the batch"; break;
     case OBATCH_PHASE_WAITING: {
+      if (std::string(info.mode) == "direct") {
+        line = direct_line(info);
+        break;
+      }
       line = std::string(info.batch_id) + " " +
              (info.remote_status[0] ? info.remote_status : "waiting");
       if (info.requests_total) {
@@ -155,6 +179,7 @@ void Progress::draw(const obatch_info_t &info) {
 
 // Not a terminal: a line per change, nothing redrawn.
 void Progress::log_changes(const obatch_info_t &info) {
+  if (std::string(info.mode) == "direct") return log_direct_changes(info);
   if (info.parts_total > 1) return log_job_changes(info);
   if (batch_id_.empty() && info.batch_id[0]) batch_id_ = info.batch_id;
   if (info.phase != phase_) {
@@ -209,6 +234,22 @@ void Progress::log_job_changes(const obatch_info_t &info) {
   std::fflush(stderr);
 }
 
+void Progress::log_direct_changes(const obatch_info_t &info) {
+  if (info.error_message[0] && error_ != info.error_message && info.phase != OBATCH_PHASE_FAILED) {
+    error_ = info.error_message;
+    std::fprintf(stderr, "obatch: %s\n", info.error_message);
+  }
+  if (info.phase != OBATCH_PHASE_WAITING) return;
+  const auto now = clock::now();
+  const uint64_t done = info.requests_completed + info.requests_failed;
+  if (done == completed_ || now - last_log_ < std::chrono::seconds(2)) return;
+  completed_ = done;
+  last_log_ = now;
+  std::fprintf(stderr, "obatch: %s (%s)\n", direct_line(info).c_str(),
+               format_duration(static_cast<int64_t>(elapsed())).c_str());
+  std::fflush(stderr);
+}
+
 // JSON: an object per change; byte counts at most once a second.
 void Progress::json_changes(const obatch_info_t &info) {
   auto now = clock::now();
@@ -223,6 +264,9 @@ void Progress::json_changes(const obatch_info_t &info) {
                  info.requests_total != total_ || batch_id_ != info.batch_id || parts != parts_;
   parts_ = parts;
   bool bytes_moved = bytes != bytes_ && now - last_draw_ >= std::chrono::seconds(1);
+  // Direct mode: thousands of results a second; counts at most once a second.
+  const bool direct = std::string(info.mode) == "direct";
+  if (direct && info.phase == phase_ && now - last_draw_ < std::chrono::seconds(1)) return;
   if (!changed && !bytes_moved) return;
   phase_ = info.phase;
   status_ = info.remote_status;
@@ -237,11 +281,15 @@ void Progress::json_changes(const obatch_info_t &info) {
                 ",\"requests_total\":%llu,\"requests_completed\":%llu,\"requests_failed\":%llu,"
                 "\"bytes_total\":%llu,\"bytes_uploaded\":%llu,\"bytes_downloaded\":%llu,"
                 "\"parts_total\":%llu,\"parts_submitted\":%llu,\"parts_running\":%llu,"
-                "\"parts_ended\":%llu,\"parts_failed\":%llu,\"tokens_enqueued\":%llu",
+                "\"parts_ended\":%llu,\"parts_failed\":%llu,\"tokens_enqueued\":%llu,"
+                "\"mode\":\"%s\",\"requests_in_flight\":%llu,\"responses_429\":%llu,"
+                "\"requests_per_minute\":%llu,\"tokens_per_minute\":%llu",
                 ull(info.requests_total), ull(info.requests_completed), ull(info.requests_failed),
                 ull(info.bytes_total), ull(info.bytes_uploaded), ull(info.bytes_downloaded),
                 ull(info.parts_total), ull(info.parts_submitted), ull(info.parts_running),
-                ull(info.parts_ended), ull(info.parts_failed), ull(info.tokens_enqueued));
+                ull(info.parts_ended), ull(info.parts_failed), ull(info.tokens_enqueued),
+                direct ? "direct" : "batch", ull(info.requests_in_flight), ull(info.responses_429),
+                ull(info.requests_per_minute), ull(info.tokens_per_minute));
   event("progress", "\"phase\":" + json_quote(phase_name(info.phase)) + ",\"provider\":" +
                         json_quote(info.provider) + ",\"batch_id\":" + json_quote(info.batch_id) +
                         ",\"status\":" + json_quote(info.remote_status) + counts);

@@ -39,6 +39,7 @@ class Progress {
   void draw(const obatch_info_t &info);
   void log_changes(const obatch_info_t &info);
   void log_job_changes(const obatch_info_t &info);
+  void log_direct_changes(const obatch_info_t &info);
   void json_changes(const obatch_info_t &info);
   void clear_line();
 
@@ -52,7 +53,8 @@ class Progress {
   uint64_t completed_ = UINT64_MAX, failed_ = UINT64_MAX, total_ = UINT64_MAX;
   uint64_t bytes_ = UINT64_MAX;
   std::string error_;
-  std::string parts_;  // part counts as last shown (JSON)
+  std::string parts_;                               // part counts as last shown (JSON)
+  std::chrono::steady_clock::time_point last_log_;  // direct mode: a log line at most every 2 s
 };
 
 const char *phase_name(int phase);

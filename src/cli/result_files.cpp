@@ -104,7 +104,9 @@ int finish_batch(obatch_t *b, Progress &progress, const std::string &output_file
     if (out.empty() && err.empty() && !progress.quiet())
       std::printf("no result files (no request finished)\n");
     std::fflush(stdout);
-    std::string what = info.parts_total > 1
+    const bool direct = std::string(info.mode) == "direct";
+    std::string what = direct ? "direct job" + (info.job_id[0] ? " " + std::string(info.job_id) : "")
+                       : info.parts_total > 1
                            ? "job " + std::string(info.job_id) + (info.job_id[0] ? " " : "") +
                                  "(" + std::to_string(info.parts_total) + " batches)"
                            : "batch " + batch_id;

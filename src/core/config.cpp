@@ -9,6 +9,7 @@
 #include <set>
 
 #include "obatch/obatch.h"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 
 namespace obatch {
@@ -17,12 +18,12 @@ namespace {
 const std::set<std::string> kStringKeys = {
     "provider",   "base_url",    "api_key",          "endpoint",
     "completion_window", "work_dir", "results_dir", "output_path",
-    "error_path", "custom_id_prefix", "state", "ca_file", "split"};
+    "error_path", "custom_id_prefix", "state", "ca_file", "split", "mode", "deadline"};
 
 const std::set<std::string> kNumberKeys = {
     "poll_interval_ms", "poll_max_interval_ms", "max_retries",
     "connect_timeout_ms", "request_timeout_ms", "max_requests", "max_bytes", "force_new",
-    "max_enqueued_tokens", "max_running_batches"};
+    "max_enqueued_tokens", "max_running_batches", "direct_below", "concurrency", "rpm", "tpm"};
 
 const char kMetadataPrefix[] = "metadata.";
 
@@ -96,6 +97,20 @@ void Config::set(const std::string &key, const char *value) {
     throw Error(OBATCH_ECONFIG, "split is \"auto\" (cut an input the provider's limits do not "
                                 "take into several batches) or \"off\" (one batch; a larger "
                                 "input is refused), not '" + v + "'");
+  if (key == "mode" && v != "batch" && v != "direct" && v != "auto")
+    throw Error(OBATCH_ECONFIG,
+                "mode is \"batch\" (the Batch API: half price, results within 24h), \"direct\" "
+                "(normal requests: full price, results in minutes) or \"auto\" (direct for a "
+                "small job or a deadline shorter than 24h), not '" +
+                    v + "'");
+  if (key == "deadline") {
+    double ms = 0;
+    if (!parse_duration_ms(v, &ms) || ms <= 0)
+      throw Error(OBATCH_ECONFIG,
+                  "deadline is a duration such as 2h, 90m or 1h30m, not '" + v + "'");
+  }
+  if (key == "concurrency" && (v == "0" || std::strtoll(v.c_str(), nullptr, 10) > 4096))
+    throw Error(OBATCH_ECONFIG, "concurrency is 1 to 4096 requests in flight, not " + v);
   if (key == "custom_id_prefix" && v.empty())
     throw Error(OBATCH_ECONFIG, "custom_id_prefix must not be empty");
   values_[key] = v;

@@ -5,7 +5,9 @@
 
 #include <cerrno>
 
+#include "engine/direct_job.hpp"
 #include "engine/input_twin.hpp"
+#include "engine/mode_choice.hpp"
 #include "engine/parted_job.hpp"
 #include "obatch/obatch.h"
 #include "store/journal.hpp"
@@ -171,21 +173,29 @@ void Batch::submit() {
   check_result_paths();
   JobSpec spec = job_spec();  // checks key and URL before anything is sent
   input_->finish();
+  const ModeChoice choice = choose_mode(conf_, input_->count());
+  mode_ = choice.direct ? "direct" : "batch";
+  mode_reason_ = choice.reason;
   // An input over the limits of one batch: a file per part (and the
-  // digest of the whole, read on the way).
-  const std::string digest = input_->write_parts();
-  part_paths_ = input_->part_paths();
+  // digest of the whole, read on the way). Direct mode sends the whole.
+  std::string digest;
   std::vector<PartInput> parts;
-  for (size_t i = 0; i < input_->parts().size() && part_paths_.size() > 1; i++)
-    parts.push_back({part_paths_[i], input_->parts()[i]});
+  if (!choice.direct) {
+    digest = input_->write_parts();
+    part_paths_ = input_->part_paths();
+    for (size_t i = 0; i < input_->parts().size() && part_paths_.size() > 1; i++)
+      parts.push_back({part_paths_[i], input_->parts()[i]});
+  }
   spec.input_path = input_path_;
   spec.input_bytes = input_->bytes();
   spec.endpoint = input_->endpoint();
   spec.model = input_->models();
   spec.tokens_estimated = input_->estimated_tokens();
   spec.input_ids = input_->take_ids();
-  claim_job(&spec, digest, parts.empty() ? 1 : parts.size());
-  if (parts.empty())
+  claim_job(&spec, digest, parts.empty() ? 1 : parts.size(), choice.direct);
+  if (choice.direct)
+    job_ = std::make_unique<DirectJob>(std::move(spec));
+  else if (parts.empty())
     job_ = std::make_unique<Job>(std::move(spec));
   else
     job_ = std::make_unique<PartedJob>(std::move(spec), std::move(parts));
@@ -195,7 +205,7 @@ void Batch::submit() {
 
 // With a journal: the same input submitted before to the same place is
 // taken up again instead of being uploaded and paid for a second time.
-void Batch::claim_job(JobSpec *spec, const std::string &digest, size_t parts) {
+void Batch::claim_job(JobSpec *spec, const std::string &digest, size_t parts, bool direct) {
   const std::string path = journal_path(conf_);
   if (path.empty()) return;
   std::shared_ptr<Journal> journal;
@@ -225,12 +235,25 @@ void Batch::claim_job(JobSpec *spec, const std::string &digest, size_t parts) {
   fresh.retry_of = retry_of_;
   fresh.requests = spec->input_ids.size();
   fresh.input_bytes = spec->input_bytes;
+  fresh.mode = direct ? "direct" : "batch";
   JobRecord rec;
   Journal::Claim claim = journal->claim(fresh, force_new, tag_, &rec);
   // A job is resumed as it was cut: one batch, or its parts (PartedJob
   // checks that they are the same). Cut otherwise now (other limits), it
   // could be sent a second time.
   const bool was_parted = rec.parts > 0, started = rec.step != step::kNew;
+  // Sent one way, it is taken up the same way: the other would pay again
+  // for what was sent.
+  if (started && rec.mode != fresh.mode) {
+    if (claim != Journal::Claim::kFollow) journal->release(rec.id);
+    throw Error(OBATCH_ECONFIG,
+                "job " + rec.id + " of the job journal " + journal->path() + " was started in " +
+                    rec.mode + " mode and has not ended; this run would send it in " + fresh.mode +
+                    " mode; nothing was sent. Run it again with mode " + rec.mode +
+                    " (obatch run --mode " + rec.mode +
+                    "), or submit it as a new job with "
+                    "force_new (obatch run --force-new), paying for both");
+  }
   if (started && was_parted != (parts > 1)) {
     if (claim != Journal::Claim::kFollow) journal->release(rec.id);
     throw Error(OBATCH_ECONFIG,
@@ -246,8 +269,8 @@ void Batch::claim_job(JobSpec *spec, const std::string &digest, size_t parts) {
   spec->record = rec;
   spec->tag = rec.id;
   // Also a job taken up before anything was sent (its process died at once).
-  spec->look_for_twin =
-      claim != Journal::Claim::kFollow && rec.step == step::kNew && rec.id == derived && !force_new;
+  spec->look_for_twin = !direct && claim != Journal::Claim::kFollow && rec.step == step::kNew &&
+                        rec.id == derived && !force_new;
   spec->origin = claim == Journal::Claim::kNew       ? OBATCH_JOB_NEW
                  : claim == Journal::Claim::kResumed ? OBATCH_JOB_RESUMED
                                                      : OBATCH_JOB_FOLLOWING;
@@ -277,6 +300,8 @@ JobSnapshot Batch::poll(int timeout_ms) {
     return last_;
   }
   last_ = timeout_ms > 0 ? job_->wait_change(last_.generation, timeout_ms) : job_->snapshot();
+  last_.mode = mode_;
+  last_.mode_reason = mode_reason_;
   return last_;
 }
 

@@ -59,7 +59,7 @@ class Batch {
   void resolve_provider(const std::string &model);
   void check_building(const char *what) const;
   JobSpec job_spec();
-  void claim_job(JobSpec *spec, const std::string &digest, size_t parts);
+  void claim_job(JobSpec *spec, const std::string &digest, size_t parts, bool direct);
 
   Config conf_;
   std::shared_ptr<const Provider> provider_;
@@ -75,6 +75,7 @@ class Batch {
   std::unique_ptr<Runner> job_;  // a Job, or a PartedJob for an input cut into parts
   std::vector<std::string> part_paths_;  // the parts' input files (ours)
   JobSnapshot last_;
+  std::string mode_ = "batch", mode_reason_;  // how it was sent, and why
   // An opened batch: its input order and results (no input, no job).
   std::unique_ptr<IdIndex> opened_order_;
   std::unique_ptr<ResultsIndex> opened_results_;

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/request.hpp"
+#include "engine/mode_choice.hpp"
 #include "obatch/obatch.h"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -134,6 +135,9 @@ void InputCheck::run(const std::string &path) {
   summary_.bytes_total = input_.bytes();
   summary_.parts_total = input_.parts().size();  // every request has its part
   summary_.tokens_estimated = input_.estimated_tokens();
+  const ModeChoice choice = choose_mode(conf_, input_.count());
+  summary_.mode = choice.direct ? "direct" : "batch";
+  summary_.mode_reason = choice.reason;
   for (const PartInfo &p : input_.parts()) {
     summary_.part_states.emplace_back();
     summary_.part_states.back().info = p;

@@ -44,6 +44,11 @@ struct JobSnapshot {
     uint64_t requests_completed = 0, requests_failed = 0;
   };
   std::vector<Part> part_states;  // also an input check's cut (info only)
+  // Version 5: how the requests are sent (direct mode: one by one).
+  std::string mode = "batch", mode_reason;
+  uint64_t requests_in_flight = 0, requests_retried = 0, responses_429 = 0;
+  uint64_t requests_per_minute = 0, tokens_per_minute = 0;  // sent in the last minute
+  uint64_t rpm_limit = 0, tpm_limit = 0;  // the limits followed (0: none known)
   uint64_t generation = 0;  // grows with every change
 };
 

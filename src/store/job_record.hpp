@@ -17,6 +17,10 @@ constexpr const char *kDownloading = "downloading";
 constexpr const char *kDone = "done";            // result files on disk
 constexpr const char *kFailed = "failed";        // the batch failed; not resumed
 constexpr const char *kAbandoned = "abandoned";  // cancelled before a batch existed
+// Direct mode (requests sent one by one): results are being written to the
+// .partial files named by output_path / error_path, then renamed.
+constexpr const char *kSending = "sending";
+constexpr const char *kFinishing = "finishing";  // every request has its result
 }  // namespace step
 
 struct JobRecord {
@@ -32,8 +36,10 @@ struct JobRecord {
   int64_t created_at = 0, updated_at = 0;
   int64_t owner_pid = 0;  // 0: no process holds the job
   std::string owner_start;
-  bool running = false;  // computed on read: the owner is alive
-  uint64_t parts = 0;    // computed on read: rows in the parts table (0: one batch)
+  bool running = false;       // computed on read: the owner is alive
+  uint64_t parts = 0;         // computed on read: rows in the parts table (0: one batch)
+  std::string mode;           // "batch" or "direct" (requests sent one by one)
+  uint64_t results_done = 0;  // direct: results durably written so far
 };
 
 // One part of a job of several batches: its own batch's life, with the same

@@ -21,7 +21,7 @@ namespace obatch {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;  // 2: parts
+constexpr int kSchemaVersion = 3;  // 2: parts; 3: direct mode (mode, results_done)
 constexpr int kBusyTimeoutMs = 30000;  // another process's step is short
 
 const char kSchema[] =
@@ -39,7 +39,8 @@ const char kSchema[] =
     " output_path TEXT NOT NULL DEFAULT '', error_path TEXT NOT NULL DEFAULT '',"
     " error TEXT NOT NULL DEFAULT '',"
     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-    " owner_pid INTEGER NOT NULL DEFAULT 0, owner_start TEXT NOT NULL DEFAULT '');"
+    " owner_pid INTEGER NOT NULL DEFAULT 0, owner_start TEXT NOT NULL DEFAULT '',"
+    " mode TEXT NOT NULL DEFAULT 'batch', results_done INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS jobs_by_input ON jobs (digest, provider, base_url, endpoint);"
     "CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs (batch_id);"
     "CREATE TABLE IF NOT EXISTS parts ("
@@ -62,7 +63,7 @@ const char kColumns[] =
     " requests,"
     " input_bytes, step, input_file_id, batch_id, remote_status, output_file_id,"
     " error_file_id, output_path, error_path, error, created_at, updated_at, owner_pid,"
-    " owner_start, (SELECT COUNT(*) FROM parts WHERE parts.job_id = jobs.id)";
+    " owner_start, (SELECT COUNT(*) FROM parts WHERE parts.job_id = jobs.id), mode, results_done";
 
 const char kPartColumns[] =
     "job_id, idx, model, requests, input_bytes, tokens, attempt, step, input_file_id, batch_id,"
@@ -70,8 +71,8 @@ const char kPartColumns[] =
 
 // Columns update() may set: text written by the engine as a job moves on.
 const std::set<std::string> kUpdatable = {
-    "step",          "input_file_id", "batch_id",   "remote_status", "output_file_id",
-    "error_file_id", "output_path",   "error_path", "error",         "model"};
+    "step",        "input_file_id", "batch_id", "remote_status", "output_file_id", "error_file_id",
+    "output_path", "error_path",    "error",    "model",         "results_done"};
 const std::set<std::string> kPartUpdatable = {
     "step",          "input_file_id", "batch_id",   "remote_status", "output_file_id",
     "error_file_id", "output_path",   "error_path", "error",         "attempt",
@@ -186,6 +187,15 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
                                   " was written by a newer obatch (schema " +
                                   std::to_string(version) + ")");
     exec(kSchema);
+    // Columns of later schemas, on a journal made before them.
+    bool missing = false;
+    {
+      Stmt has_mode(this, "SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'mode'");
+      missing = has_mode.step() && has_mode.integer(0) == 0;
+    }
+    if (missing)
+      exec("ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT 'batch';"
+           "ALTER TABLE jobs ADD COLUMN results_done INTEGER NOT NULL DEFAULT 0;");
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
     t.commit();
   } catch (...) {
@@ -270,6 +280,8 @@ std::vector<JobRecord> Journal::select(const std::string &where,
     r.owner_pid = s.integer(c++);
     r.owner_start = s.text(c++);
     r.parts = static_cast<uint64_t>(s.integer(c++));
+    r.mode = s.text(c++);
+    r.results_done = static_cast<uint64_t>(s.integer(c++));
     r.running = process_alive({r.owner_pid, r.owner_start});
     out.push_back(std::move(r));
   }
@@ -302,8 +314,8 @@ Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new,
   Stmt(this,
        "INSERT INTO jobs (id, digest, provider, base_url, endpoint, model, source_path, retry_of,"
        " requests, input_bytes, step, created_at, updated_at, owner_pid, owner_start,"
-       " source_digest)"
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)")
+       " source_digest, mode)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)")
       .bind(1, r.id)
       .bind(2, r.digest)
       .bind(3, r.provider)
@@ -320,6 +332,7 @@ Journal::Claim Journal::claim(const JobRecord &fresh, bool force_new,
       .bind(14, r.owner_pid)
       .bind(15, r.owner_start)
       .bind(16, r.source_digest)
+      .bind(17, r.mode.empty() ? std::string("batch") : r.mode)
       .step();
   t.commit();
   r.running = true;

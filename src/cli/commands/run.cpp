@@ -40,6 +40,9 @@ struct RunOptions {
   BatchSizeOptions sizes;
   uint64_t max_enqueued_tokens = 0, max_running_batches = 0;
   bool one_batch = false;
+  // Direct mode.
+  std::string mode, deadline;
+  uint64_t direct_below = 0, concurrency = 0, rpm = 0, tpm = 0;
 };
 
 int run(const RunOptions &o);
@@ -108,6 +111,33 @@ void add_run_command(CLI::App &app, Commands &out) {
   cmd->add_flag("--one-batch", o.one_batch,
                 "Never cut the input: one batch, and an input over the provider's limits is "
                 "refused");
+  cmd->add_option("--mode", o.mode,
+                  "batch (the Batch API: half price, results within 24h; the default), direct "
+                  "(each request as a normal request: full price, results in minutes, also to "
+                  "a server without a Batch API) or auto (direct for a small job or a short "
+                  "--deadline)")
+      ->check(CLI::IsMember({"batch", "direct", "auto"}));
+  cmd->add_option("--direct-below", o.direct_below,
+                  "With --mode auto: run direct when the job has fewer requests (default 100)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--deadline", o.deadline,
+                  "With --mode auto: when the results are needed (2h, 90m, 1h30m); direct when "
+                  "shorter than the batch completion window")
+      ->type_name("DURATION");
+  cmd->add_option("--concurrency", o.concurrency, "Direct mode: requests in flight (default 64)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--rpm", o.rpm,
+                  "Direct mode: requests per minute to stay under (the server's x-ratelimit "
+                  "headers lower it)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--tpm", o.tpm,
+                  "Direct mode: prompt tokens per minute to stay under (counted with the "
+                  "model's tokenizer)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   out.push_back({cmd, [opts] { return run(*opts); }});
 }
 
@@ -124,6 +154,13 @@ void check_usage(const RunOptions &o) {
   if (!o.retry_missing.empty() && o.dry_run)
     throw CliError(kExitUsage, "--retry-missing does not go with -n");
   if (o.create_only && o.dry_run) throw CliError(kExitUsage, "-c and -n do not go together");
+  if (o.create_only && (o.mode == "direct" || o.mode == "auto"))
+    throw CliError(kExitUsage, "-c creates a batch and exits; --mode " + o.mode +
+                                   " may send the requests directly, which has no batch to leave");
+  if (!o.resume.empty() && (o.mode == "direct" || o.mode == "auto"))
+    throw CliError(kExitUsage,
+                   "--resume attaches to a batch; a direct job is taken up by "
+                   "running the same command again");
   if (o.quiet && o.json) throw CliError(kExitUsage, "--quiet and --json do not go together");
   if (o.json && o.output_file == "-")
     throw CliError(kExitUsage, "--json prints status objects on stdout: give -o a file");
@@ -164,6 +201,12 @@ void apply_options(const RunOptions &o, Config &conf, const TempDir *tmp) {
   count("max_enqueued_tokens", o.max_enqueued_tokens);
   count("max_running_batches", o.max_running_batches);
   if (o.one_batch) conf.set("split", "off");
+  if (!o.mode.empty()) conf.set("mode", o.mode);
+  if (!o.deadline.empty()) conf.set("deadline", o.deadline);
+  count("direct_below", o.direct_below);
+  count("concurrency", o.concurrency);
+  count("rpm", o.rpm);
+  count("tpm", o.tpm);
   if (o.poll_interval > 0) {
     long max_ms = static_cast<long>(o.poll_interval * 1000);
     if (max_ms < 1) max_ms = 1;
@@ -189,6 +232,8 @@ int dry_run(const RunOptions &o, Config &conf, const std::string &path, const st
   obatch_check_info(check, &info);
   std::string provider = info.provider, endpoint = info.endpoint, model = info.model;
   uint64_t requests = info.requests_added, bytes = info.bytes_total;
+  const bool direct = std::string(info.mode) == "direct";
+  const std::string mode_reason = info.mode_reason;
   const uint64_t parts = info.parts_total, tokens = info.tokens_estimated;
   std::vector<std::string> part_lines;
   for (uint64_t i = 0; parts > 1 && i < parts; i++) {
@@ -211,6 +256,7 @@ int dry_run(const RunOptions &o, Config &conf, const std::string &path, const st
   }
   const char *window = conf.get("completion_window");
   std::printf("dry run: nothing was sent\n");
+  std::printf("  mode        %s (%s)\n", direct ? "direct" : "batch", mode_reason.c_str());
   std::printf("  provider    %s\n", provider.c_str());
   if (!o.api.base_url.empty()) std::printf("  base URL    %s\n", o.api.base_url.c_str());
   std::printf("  endpoint    %s\n", endpoint.c_str());
@@ -231,8 +277,10 @@ int dry_run(const RunOptions &o, Config &conf, const std::string &path, const st
                 static_cast<unsigned long long>(row.output_tokens),
                 row.output_assumed ? " (1000 assumed where no max is given)" : "");
     if (row.has_cost)
-      std::printf("  cost        $%.4f in batch mode ($%.4f with direct requests; %s prices)\n",
-                  row.batch_cost_usd, row.direct_cost_usd, obatch_estimate_prices(est));
+      std::printf("  cost        $%.4f in %s mode ($%.4f in %s mode; %s prices)\n",
+                  direct ? row.direct_cost_usd : row.batch_cost_usd, direct ? "direct" : "batch",
+                  direct ? row.batch_cost_usd : row.direct_cost_usd, direct ? "batch" : "direct",
+                  obatch_estimate_prices(est));
     else
       std::printf("  cost        unknown (a model has no price; obatch estimate --prices FILE)\n");
     obatch_estimate_destroy(est);
@@ -240,14 +288,23 @@ int dry_run(const RunOptions &o, Config &conf, const std::string &path, const st
     std::printf("  tokens      ~%llu (prompt, estimated at 4 bytes a token)\n",
                 static_cast<unsigned long long>(tokens));
   }
-  if (parts > 1) {
+  if (parts > 1 && !direct) {
     std::printf("  batches     %llu (the provider's limits per batch, or yours)\n",
                 static_cast<unsigned long long>(parts));
     for (const std::string &l : part_lines) std::printf("%s\n", l.c_str());
   }
-  std::printf("  window      %s\n", window ? window : "24h");
+  if (direct) {
+    const char *c = conf.get("concurrency");
+    std::printf("  concurrency %s\n", c ? c : "64");
+    if (o.rpm || o.tpm)
+      std::printf("  limits      %s rpm, %s tpm (and the server's)\n",
+                  o.rpm ? std::to_string(o.rpm).c_str() : "-",
+                  o.tpm ? std::to_string(o.tpm).c_str() : "-");
+  } else {
+    std::printf("  window      %s\n", window ? window : "24h");
+  }
   for (const std::string &pair : o.metadata) std::printf("  metadata    %s\n", pair.c_str());
-  const char *stem = parts > 1 ? "<job_id>" : "<batch_id>";
+  const char *stem = parts > 1 || direct ? "<job_id>" : "<batch_id>";
   std::printf("  output      %s\n",
               o.output_file.empty() ? (stem + std::string("-output.jsonl")).c_str()
                                     : o.output_file.c_str());
