@@ -535,6 +535,22 @@ void DirectJob::load_results(const std::string &output_path, const std::string &
   });
 }
 
+// Where the results of a job stopped early are, and how it goes on. With
+// the journal the .partial files stay for the rerun; without one nothing
+// could take them up: they get their final names (empty ones go).
+std::string DirectJob::stopped_note(DirectOutput *out, uint64_t have) {
+  const uint64_t all = spec_.input_ids.size();
+  std::string text = std::to_string(have) + " of " + std::to_string(all) + " requests have results";
+  if (spec_.journal)
+    return text + ", kept in " + out->output_partial() + " and " + out->error_partial() +
+           "; run the same job again to send the other " + std::to_string(all - have);
+  std::string o, e;
+  out->publish(&o, &e);
+  if (!o.empty() || !e.empty())
+    text += " (in " + (o.empty() ? e : e.empty() ? o : o + " and " + e) + ")";
+  return text + "; without a job journal (state off) a rerun sends every request again";
+}
+
 void DirectJob::finish(DirectOutput *out) {
   journal({{"step", step::kFinishing}});
   std::string output_path, error_path;
@@ -628,24 +644,10 @@ void DirectJob::run() {
              {"results_done", std::to_string(ok + failed)}});
     Sender sender(*this, out, std::move(done), ok, failed);
     if (!sender.run()) return;  // stopped
-    if (sender.fatal_code) {
-      fail(sender.fatal_code,
-           sender.fatal_message + "; " + std::to_string(sender.ok + sender.failed) + " of " +
-               std::to_string(spec_.input_ids.size()) + " requests have results, kept in " +
-               out.output_partial() + " and " + out.error_partial() +
-               " (run the same job again to send the rest)");
-      return;
-    }
-    if (cancel_requested_) {
-      const uint64_t have = sender.ok + sender.failed, all = spec_.input_ids.size();
-      fail(OBATCH_ECANCELLED,
-           "stopped: " + std::to_string(have) + " of " + std::to_string(all) +
-               " requests have results, kept in " + out.output_partial() + " and " +
-               out.error_partial() +
-               (spec_.journal
-                    ? "; run the same job again to send the other " + std::to_string(all - have)
-                    : std::string("; without a job journal (state off) a rerun "
-                                  "sends every request again")));
+    if (sender.fatal_code || cancel_requested_) {
+      fail(sender.fatal_code ? sender.fatal_code : OBATCH_ECANCELLED,
+           (sender.fatal_code ? sender.fatal_message : std::string("stopped")) + "; " +
+               stopped_note(&out, sender.ok + sender.failed));
       return;
     }
     finish(&out);

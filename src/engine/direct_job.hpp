@@ -47,6 +47,7 @@ class DirectJob : public Runner {
   void journal(const std::vector<std::pair<std::string, std::string>> &cols);
   void fail(int code, const std::string &message);
   void finish(DirectOutput *out);
+  std::string stopped_note(DirectOutput *out, uint64_t have);
   void load_results(const std::string &output_path, const std::string &error_path);
 
   JobSpec spec_;
