@@ -514,12 +514,7 @@ void DirectJob::fail(int code, const std::string &message) {
   } catch (const Error &) {
     // The failure itself is what the caller needs to hear about.
   }
-  board_.update([&](JobSnapshot &s) {
-    s.phase = OBATCH_PHASE_FAILED;
-    s.error_code = code;
-    s.error_message = message;
-    s.requests_in_flight = 0;
-  });
+  board_.fail(code, message);
 }
 
 void DirectJob::load_results(const std::string &output_path, const std::string &error_path) {

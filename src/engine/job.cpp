@@ -118,11 +118,7 @@ void Job::fail(int code, const std::string &message) {
   } catch (const Error &) {
     // The failure itself is what the caller needs to hear about.
   }
-  board_.update([&](JobSnapshot &s) {
-    s.phase = OBATCH_PHASE_FAILED;
-    s.error_code = code;
-    s.error_message = message;
-  });
+  board_.fail(code, message);
 }
 
 void Job::run() {

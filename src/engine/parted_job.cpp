@@ -189,11 +189,7 @@ void PartedJob::run() {
     // The failure itself is what the caller needs to hear about.
   }
   publish();
-  board_.update([&](JobSnapshot &s) {
-    s.phase = OBATCH_PHASE_FAILED;
-    s.error_code = code;
-    s.error_message = message;
-  });
+  board_.fail(code, message);
 }
 
 // Another live process holds the same job: wait until it is done (then the

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 #include "engine/snapshot.hpp"
 #include "obatch/obatch.h"
@@ -24,6 +25,16 @@ class SnapshotBoard {
       snap_.generation++;
     }
     cv_.notify_all();
+  }
+
+  // The run stopped: phase FAILED with the code and message of why.
+  void fail(int code, const std::string &message) {
+    update([&](JobSnapshot &s) {
+      s.phase = OBATCH_PHASE_FAILED;
+      s.error_code = code;
+      s.error_message = message;
+      s.requests_in_flight = 0;
+    });
   }
 
   // f(snapshot) under the lock: for what must be read with it at once.
