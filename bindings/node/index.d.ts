@@ -42,6 +42,21 @@ export interface BatchOptions {
   /** At most this many parts run at once (0: no cap). */
   maxRunningBatches?: number;
   /**
+   * "batch" (default: the Batch API, half price, within 24 h), "direct" (each request as a normal
+   * request: full price, results in minutes, also to a server without a Batch API) or "auto"
+   * (direct below directBelow requests, or with a deadline shorter than 24 h).
+   */
+  mode?: 'batch' | 'direct' | 'auto';
+  /** mode "auto": run direct below this many requests (default 100). */
+  directBelow?: number;
+  /** mode "auto": when the results are needed, e.g. "2h", "90m". */
+  deadline?: string;
+  /** Direct mode: requests in flight (default 64). */
+  concurrency?: number;
+  /** Direct mode: requests and prompt tokens per minute to stay under. */
+  rpm?: number;
+  tpm?: number;
+  /**
    * The job journal (a file path; "off": none). Default: $OBATCH_STATE, else
    * $XDG_STATE_HOME/obatch/jobs.db, else ~/.local/state/obatch/jobs.db.
    */

@@ -30,7 +30,9 @@ module Obatch
     # connect_timeout_ms:, request_timeout_ms:, max_requests:, max_bytes:,
     # split: ("auto": an input over the provider's limits of one batch runs
     # as several, see #parts; "off": refused), max_enqueued_tokens:,
-    # max_running_batches:, state: (the job journal's path, "off": none),
+    # max_running_batches:, mode: ("batch", "direct": normal requests at
+    # full price, "auto"), direct_below:, deadline:, concurrency:, rpm:, tpm:,
+    # state: (the job journal's path, "off": none),
     # force_new: (1: a new job even when the journal has one for the same
     # input).
     # model: is not sent to the library: it is the default model of Hash
