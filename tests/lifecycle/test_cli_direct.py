@@ -240,6 +240,19 @@ class CliDirectTest(CliTestCase):
     def test_refused_key_stops_the_job(self):
         self.chat_lines(20)
         proc = self.run_cli(*self.direct_args(), key="not-the-servers-key")
-        self.assertNotEqual(proc.returncode, 0, proc.stderr)
-        self.assertRegex(proc.stderr, r"401|refused|key")
+        self.assert_exit(proc, 4)  # key/provider/URL problem
+        self.assertIn("refused the API key (401", proc.stderr)
         self.assertFalse(os.path.exists(self.out_path()), "an output file after a 401")
+        self.assertFalse(os.path.exists(self.err_path()), "an error file after a 401")
+        # A 401 is no result: nothing written, so the rerun sends every request.
+        for partial in (self.out_path(".partial"), self.err_path(".partial")):
+            if os.path.exists(partial):
+                self.assertEqual(read_jsonl(partial), [])
+        stats = self.server.stats()
+        self.assertEqual(stats["batches_created"], 0)
+        # With the right key, the same command goes on and completes.
+        proc = self.run_cli(*self.direct_args())
+        self.assert_exit(proc, 0)
+        out, err = self.results()
+        self.assertEqual(sorted(line["custom_id"] for line in out),
+                         sorted("req-%d" % i for i in range(20)))
