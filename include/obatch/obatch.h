@@ -301,7 +301,9 @@ typedef struct obatch_info {
    * results in minutes): phase WAITING while they are sent, remote_status
    * "in_progress" then "completed", batch_id and the file ids "", and the
    * request counts are the results written so far (requests_completed: 2xx
-   * answers, requests_failed: the error file's lines). */
+   * answers, requests_failed: the error file's lines), input_tokens /
+   * output_tokens / total_tokens the sum of the 2xx answers' "usage", and
+   * the job is one part (parts_submitted 1 once requests are sent). */
   const char *mode;        /* "batch" or "direct" */
   const char *mode_reason; /* why (config mode, or what "auto" weighed) */
   uint64_t requests_in_flight;

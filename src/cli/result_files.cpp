@@ -97,6 +97,9 @@ int finish_batch(obatch_t *b, Progress &progress, const std::string &output_file
                     ",\"error_file\":" + json_quote(error_file == "-" ? "" : err) +
                     ",\"requests_total\":" + std::to_string(total) + ",\"requests_completed\":" +
                     std::to_string(completed) + ",\"requests_failed\":" + std::to_string(failed) +
+                    ",\"input_tokens\":" + std::to_string(info.input_tokens) +
+                    ",\"output_tokens\":" + std::to_string(info.output_tokens) +
+                    ",\"total_tokens\":" + std::to_string(info.total_tokens) +
                     ",\"exit_code\":" + exit_code);
   } else {
     if (!out.empty() && output_file != "-") std::printf("output: %s\n", out.c_str());

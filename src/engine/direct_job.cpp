@@ -114,13 +114,45 @@ class LineReader {
   bool eof_ = false;
 };
 
-// `body` minified into `out` when it is JSON text.
-bool minify_json(simdjson::dom::parser &parser, std::string_view body, std::string *out) {
-  simdjson::dom::element doc;
-  if (parser.parse(body.data(), body.size()).get(doc)) return false;
-  *out = simdjson::minify(doc);
+// `body` minified into `out` when it is JSON text; `*doc` is its parse,
+// valid until the parser's next one.
+bool minify_json(simdjson::dom::parser &parser, std::string_view body, std::string *out,
+                 simdjson::dom::element *doc) {
+  if (parser.parse(body.data(), body.size()).get(*doc)) return false;
+  *out = simdjson::minify(*doc);
   return true;
 }
+
+// The tokens the server says a request used (its answer's "usage"), summed
+// over a job's successful answers.
+struct Usage {
+  uint64_t input = 0, output = 0, total = 0;
+
+  // Chat and completions name them prompt_ / completion_tokens, the
+  // Responses API input_ / output_tokens; embeddings have prompt tokens only.
+  void add(simdjson::dom::element body) {
+    simdjson::dom::object usage;
+    if (body["usage"].get(usage)) return;
+    auto count = [&](const char *a, const char *b) {
+      uint64_t v = 0;
+      if (!usage[a].get(v) || !usage[b].get(v)) return v;
+      return uint64_t{0};
+    };
+    const uint64_t in = count("prompt_tokens", "input_tokens");
+    const uint64_t out = count("completion_tokens", "output_tokens");
+    uint64_t all = 0;
+    if (usage["total_tokens"].get(all)) all = in + out;
+    input += in;
+    output += out;
+    total += all;
+  }
+
+  // The usage of a result line kept from an earlier run.
+  void add_line(simdjson::dom::parser &parser, std::string_view line) {
+    simdjson::dom::element body;
+    if (!parser.parse(line.data(), line.size())["response"]["body"].get(body)) add(body);
+  }
+};
 
 std::string header(const Headers &h, const char *name) {
   auto it = h.find(name);
@@ -179,7 +211,10 @@ struct DirectJob::Sender {
   std::minstd_rand rng{std::random_device{}()};
   std::string line_buf, body_buf;
 
-  Sender(DirectJob &j, DirectOutput &o, std::vector<bool> d, uint64_t ok0, uint64_t failed0)
+  Usage usage;
+
+  Sender(DirectJob &j, DirectOutput &o, std::vector<bool> d, uint64_t ok0, uint64_t failed0,
+         Usage usage0)
       : job(j),
         out(o),
         done(std::move(d)),
@@ -188,7 +223,8 @@ struct DirectJob::Sender {
         limiter(static_cast<uint64_t>(j.spec_.config.get_int("rpm", 0)),
                 static_cast<uint64_t>(j.spec_.config.get_int("tpm", 0))),
         reader(j.spec_.input_path),
-        max_retries(static_cast<int>(j.spec_.config.get_int("max_retries", 5))) {}
+        max_retries(static_cast<int>(j.spec_.config.get_int("max_retries", 5))),
+        usage(usage0) {}
 
   double jitter() { return std::uniform_real_distribution<double>(0, 1)(rng); }
 
@@ -302,7 +338,8 @@ struct DirectJob::Sender {
     line_buf += ",\"request_id\":";
     json_append_string(line_buf, header(r.headers, "x-request-id"));
     line_buf += ",\"body\":";
-    const bool json = !r.too_large && minify_json(parser, r.body, &body_buf);
+    simdjson::dom::element doc;
+    const bool json = !r.too_large && minify_json(parser, r.body, &body_buf, &doc);
     if (json) {
       line_buf += body_buf;
     } else {
@@ -312,6 +349,7 @@ struct DirectJob::Sender {
     const bool success = r.status >= 200 && r.status < 300 && json;
     if (success) {
       line_buf += "null}";
+      usage.add(doc);
     } else if (r.status >= 200 && r.status < 300) {
       line_buf += "{\"code\":\"invalid_response\",\"message\":";
       json_append_string(line_buf, r.too_large ? "the answer was larger than 64 MB"
@@ -399,6 +437,9 @@ struct DirectJob::Sender {
       s.tokens_per_minute = tpm;
       s.rpm_limit = limiter.rpm();
       s.tpm_limit = limiter.tpm();
+      s.input_tokens = usage.input;
+      s.output_tokens = usage.output;
+      s.total_tokens = usage.total;
     });
     last_snapshot = now;
   }
@@ -486,7 +527,14 @@ void DirectJob::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-JobSnapshot DirectJob::snapshot() { return board_.get(); }
+JobSnapshot DirectJob::snapshot() {
+  // A direct job is one part, "submitted" once its requests are being sent.
+  JobSnapshot s = board_.get();
+  s.parts_submitted = started_;
+  s.parts_running = started_ && s.phase == OBATCH_PHASE_WAITING;
+  s.parts_ended = s.phase == OBATCH_PHASE_DONE;
+  return s;
+}
 
 JobSnapshot DirectJob::wait_change(uint64_t seen, int timeout_ms) {
   board_.wait(seen, timeout_ms);
@@ -517,15 +565,40 @@ void DirectJob::fail(int code, const std::string &message) {
   board_.fail(code, message);
 }
 
-void DirectJob::load_results(const std::string &output_path, const std::string &error_path) {
+void DirectJob::load_results(const std::string &output_path, const std::string &error_path,
+                             bool recount) {
   results_ = std::make_unique<ResultsIndex>(&spec_.input_ids);
   if (!output_path.empty()) results_->add_file(output_path, output_path);
   if (!error_path.empty()) results_->add_file(error_path, error_path);
+  // Results this handle did not write (another process's, or a run that
+  // died while renaming): every output line is a 2xx answer, every error
+  // line a failure, and the usage is the answers'.
+  uint64_t completed = 0, failed = 0;
+  Usage usage;
+  if (recount) {
+    simdjson::dom::parser parser;
+    std::string_view line;
+    if (!output_path.empty())
+      for (LineReader r(output_path); r.next(&line);)
+        if (!line.empty()) {
+          completed++;
+          usage.add_line(parser, line);
+        }
+    if (!error_path.empty())
+      for (LineReader r(error_path); r.next(&line);) failed += !line.empty();
+  }
   board_.update([&](JobSnapshot &s) {
     s.output_path = output_path;
     s.error_path = error_path;
     s.remote_status = "completed";
     s.requests_in_flight = 0;
+    if (recount) {
+      s.requests_completed = completed;
+      s.requests_failed = failed;
+      s.input_tokens = usage.input;
+      s.output_tokens = usage.output;
+      s.total_tokens = usage.total;
+    }
     s.phase = OBATCH_PHASE_DONE;
   });
 }
@@ -558,7 +631,7 @@ void DirectJob::finish(DirectOutput *out) {
            {"remote_status", "completed"},
            {"output_path", absolute(output_path)},
            {"error_path", absolute(error_path)}});
-  load_results(output_path, error_path);
+  load_results(output_path, error_path, false);
 }
 
 bool DirectJob::follow() {
@@ -569,7 +642,7 @@ bool DirectJob::follow() {
       throw Error(OBATCH_ESTATE, "job " + spec_.tag + " was removed from the job journal " +
                                      spec_.journal->path() + " while this process waited for it");
     if (r.step == step::kDone) {
-      load_results(r.output_path, r.error_path);
+      load_results(r.output_path, r.error_path, true);
       return false;
     }
     if (r.step == step::kFailed || r.step == step::kAbandoned)
@@ -624,20 +697,24 @@ void DirectJob::run() {
                {"remote_status", "completed"},
                {"output_path", o},
                {"error_path", e}});
-      load_results(o, e);
+      load_results(o, e, true);
       return;
     }
     DirectOutput out(output_final_, error_final_, out_partial, err_partial);
     std::vector<bool> done(spec_.input_ids.size());
     uint64_t ok = 0, failed = 0;
-    out.open(resume, spec_.input_ids, &done, &ok, &failed);
+    Usage usage;
+    simdjson::dom::parser parser;
+    out.open(resume, spec_.input_ids, &done, &ok, &failed,
+             [&](std::string_view line) { usage.add_line(parser, line); });
     // Before anything is sent: where the results go, so that a rerun finds them.
     journal({{"step", step::kSending},
              {"remote_status", "in_progress"},
              {"output_path", out.output_partial()},
              {"error_path", out.error_partial()},
              {"results_done", std::to_string(ok + failed)}});
-    Sender sender(*this, out, std::move(done), ok, failed);
+    started_ = true;
+    Sender sender(*this, out, std::move(done), ok, failed, usage);
     if (!sender.run()) return;  // stopped
     if (sender.fatal_code || cancel_requested_) {
       fail(sender.fatal_code ? sender.fatal_code : OBATCH_ECANCELLED,

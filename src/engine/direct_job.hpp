@@ -48,13 +48,15 @@ class DirectJob : public Runner {
   void fail(int code, const std::string &message);
   void finish(DirectOutput *out);
   std::string stopped_note(DirectOutput *out, uint64_t have);
-  void load_results(const std::string &output_path, const std::string &error_path);
+  // Indexes the result files and ends DONE; `recount`: the counts and usage
+  // are read from the files (results this handle did not write).
+  void load_results(const std::string &output_path, const std::string &error_path, bool recount);
 
   JobSpec spec_;
   std::string output_final_, error_final_;
   std::unique_ptr<RequestPool> pool_;
   std::thread thread_;
-  std::atomic<bool> cancel_requested_{false}, stop_{false};
+  std::atomic<bool> cancel_requested_{false}, stop_{false}, started_{false};
   bool holds_job_ = false;
   std::unique_ptr<ResultsIndex> results_;
   SnapshotBoard board_;

@@ -43,15 +43,15 @@ DirectOutput::~DirectOutput() {
 }
 
 void DirectOutput::open(bool resume, const IdIndex &ids, std::vector<bool> *done, uint64_t *ok,
-                        uint64_t *failed) {
-  open_file(&out_, resume, ids, done, ok);
-  open_file(&err_, resume, ids, done, failed);
+                        uint64_t *failed, const LineFn &kept_output) {
+  open_file(&out_, resume, ids, done, ok, kept_output);
+  open_file(&err_, resume, ids, done, failed, nullptr);
   fsync_dir(out_.partial);
   if (dir_of(err_.partial) != dir_of(out_.partial)) fsync_dir(err_.partial);
 }
 
 void DirectOutput::open_file(File *f, bool resume, const IdIndex &ids, std::vector<bool> *done,
-                             uint64_t *count) {
+                             uint64_t *count, const LineFn &on_kept) {
   ensure_dir(dir_of(f->partial));
   // A new job never takes what a file of that name holds: it may be another
   // input's (a run without a journal, killed).
@@ -85,6 +85,7 @@ void DirectOutput::open_file(File *f, bool resume, const IdIndex &ids, std::vect
       }
       (*done)[pos] = true;
       (*count)++;
+      if (on_kept) on_kept(line);
       kept += line.size() + 1;
       line.clear();
     }

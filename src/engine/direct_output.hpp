@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,9 +34,12 @@ class DirectOutput {
   // count them); else they are emptied (a new job). A
   // cut last line, a line that is not a result line, or one for an id not in
   // `ids` or seen before, was being written when the process died: the file
-  // is cut there. Throws Error(EIO) naming the file.
+  // is cut there. `kept_output`, if set, sees each output line kept (the
+  // results of an earlier run, e.g. to count their usage). Throws Error(EIO)
+  // naming the file.
+  using LineFn = std::function<void(std::string_view)>;
   void open(bool resume, const IdIndex &ids, std::vector<bool> *done, uint64_t *ok,
-            uint64_t *failed);
+            uint64_t *failed, const LineFn &kept_output = nullptr);
 
   // Appends one line (no newline) to the output or the error file.
   void append(bool error, std::string_view line);
@@ -58,7 +62,7 @@ class DirectOutput {
     bool dirty = false;
   };
   void open_file(File *f, bool resume, const IdIndex &ids, std::vector<bool> *done,
-                 uint64_t *count);
+                 uint64_t *count, const LineFn &on_kept);
   void write_out(File *f);
   File out_, err_;
 };

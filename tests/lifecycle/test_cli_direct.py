@@ -9,6 +9,7 @@ same command again sends only what has no result; --mode auto's choice (and
 the dry run's reason); a refused key (401) stops the job with no output file.
 """
 
+import json
 import os
 import signal
 import time
@@ -190,10 +191,18 @@ class CliDirectTest(CliTestCase):
         with open(self.out_path(".partial"), encoding="utf-8") as f:
             kept = sum(1 for line in f if line.endswith("\n"))
         first = self.server.stats()["direct_requests"]
-        proc2 = self.start_cli(*args)
+        proc2 = self.start_cli(*(args + ("--json",)))
         code, stdout, stderr = self.finish(proc2, timeout=50)
         self.assertEqual(code, 0, "stdout: %s\nstderr: %s" % (stdout, stderr))
         self.check_chat_results(texts)
+        # The usage is every answer's, those of the first run included.
+        done = [e for e in map(json.loads, stdout.splitlines()) if e["event"] == "done"][-1]
+        out, _ = self.results()
+        self.assertEqual(done["input_tokens"],
+                         sum(line["response"]["body"]["usage"]["prompt_tokens"] for line in out))
+        self.assertEqual(done["output_tokens"],
+                         sum(line["response"]["body"]["usage"]["completion_tokens"] for line in out))
+        self.assertEqual(done["total_tokens"], done["input_tokens"] + done["output_tokens"])
         stats = self.server.stats()
         # The rerun sent exactly the requests without a result in the .partial file.
         self.assertEqual(stats["direct_requests"] - first, 2000 - kept)
