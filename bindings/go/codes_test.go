@@ -72,7 +72,7 @@ func TestCodesMatchHeader(t *testing.T) {
 	if raw.OBATCH_JOB_VERSION != 2 || raw.NewObatch_job_t().GetVersion() != uint(raw.OBATCH_JOB_VERSION) {
 		t.Errorf("obatch_job_t is not made with OBATCH_JOB_INIT")
 	}
-	if raw.OBATCH_INFO_VERSION != 4 || raw.NewObatch_info_t().GetVersion() != uint(raw.OBATCH_INFO_VERSION) {
+	if raw.OBATCH_INFO_VERSION != 5 || raw.NewObatch_info_t().GetVersion() != uint(raw.OBATCH_INFO_VERSION) {
 		t.Errorf("obatch_info_t is not made with OBATCH_INFO_INIT")
 	}
 	if raw.OBATCH_TOKENS_VERSION != 1 || raw.NewObatch_tokens_t().GetVersion() != uint(raw.OBATCH_TOKENS_VERSION) {

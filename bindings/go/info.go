@@ -116,7 +116,26 @@ type Info struct {
 	PartsFailed     uint64 // whose batch failed (no results)
 	TokensEstimated uint64 // prompt tokens of the whole input, estimated (4 bytes a token)
 	TokensEnqueued  uint64 // the estimate over the parts whose batches run at the provider
+
+	// Direct mode (WithConfig("mode", "direct"), or "auto" choosing it):
+	// each request is sent as a normal request (full price, results in
+	// minutes). Then Phase is PhaseWaiting while requests are sent,
+	// RemoteStatus "in_progress" then "completed", BatchID and the file ids
+	// are "", and RequestsCompleted / RequestsFailed count the results
+	// written so far (2xx answers / the error file's lines).
+	Mode              string // "batch" or "direct" ("" before Submit)
+	ModeReason        string // why: the config's mode, or what "auto" weighed
+	RequestsInFlight  uint64 // sent and not answered yet
+	RequestsRetried   uint64 // sent again after a 408, 409, 429, 5xx or no answer
+	Responses429      uint64 // "too many requests" answers seen
+	RequestsPerMinute uint64 // sent in the last minute
+	TokensPerMinute   uint64 // their prompt tokens (estimated)
+	RPMLimit          uint64 // the limits followed: the lower of the config's rpm / tpm
+	TPMLimit          uint64 // and the server's x-ratelimit-* headers; 0: none
 }
+
+// Direct reports a job whose requests are sent as normal requests.
+func (i *Info) Direct() bool { return i.Mode == "direct" }
 
 // PartInfo is one batch ("part") of a job (obatch_part_info), copied into
 // Go memory.
@@ -144,12 +163,13 @@ type progress struct {
 	errorCode                                 Code
 	partsSubmitted, partsRunning              uint64
 	partsEnded, partsFailed                   uint64
+	inFlight                                  uint64
 }
 
 func (i *Info) progress() progress {
 	return progress{i.Phase, i.RemoteStatus, i.RequestsAdded, i.RequestsTotal,
 		i.RequestsCompleted, i.RequestsFailed, i.BytesUploaded, i.BytesDownloaded, i.ErrorCode,
-		i.PartsSubmitted, i.PartsRunning, i.PartsEnded, i.PartsFailed}
+		i.PartsSubmitted, i.PartsRunning, i.PartsEnded, i.PartsFailed, i.RequestsInFlight}
 }
 
 func unixTime(s int64) time.Time {
@@ -206,6 +226,15 @@ func readInfo(ci raw.Obatch_info_t) Info {
 		PartsFailed:       ci.GetParts_failed(),
 		TokensEstimated:   ci.GetTokens_estimated(),
 		TokensEnqueued:    ci.GetTokens_enqueued(),
+		Mode:              ci.GetMode(),
+		ModeReason:        ci.GetMode_reason(),
+		RequestsInFlight:  ci.GetRequests_in_flight(),
+		RequestsRetried:   ci.GetRequests_retried(),
+		Responses429:      ci.GetResponses_429(),
+		RequestsPerMinute: ci.GetRequests_per_minute(),
+		TokensPerMinute:   ci.GetTokens_per_minute(),
+		RPMLimit:          ci.GetRpm_limit(),
+		TPMLimit:          ci.GetTpm_limit(),
 	}
 	if s := ci.GetBatch_json(); s != "" {
 		info.BatchJSON = json.RawMessage(s)
