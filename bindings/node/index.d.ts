@@ -145,6 +145,29 @@ export interface Info {
   tokensEstimated: number;
   /** The estimate over the parts whose batches run at the provider. */
   tokensEnqueued: number;
+  /**
+   * How the requests are sent (options.mode): "batch" (the Batch API) or "direct" (each as a
+   * normal request). In direct mode batchId and the file ids are "", phase is 'waiting' while
+   * requests are sent, remoteStatus "in_progress" then "completed", and requestsCompleted /
+   * requestsFailed are the results written so far (2xx answers / error-file lines).
+   */
+  mode: 'batch' | 'direct' | string;
+  /** Why that mode: the option, or what mode "auto" weighed (directBelow, deadline). */
+  modeReason: string;
+  /** Direct mode: requests sent and not yet answered. */
+  requestsInFlight: number;
+  /** Direct mode: sends again after a 408, 409, 429, 5xx or no answer. */
+  requestsRetried: number;
+  /** Direct mode: "too many requests" (429) answers seen. */
+  responses429: number;
+  /** Direct mode: requests sent in the last minute. */
+  requestsPerMinute: number;
+  /** Direct mode: their prompt tokens (estimated). */
+  tokensPerMinute: number;
+  /** Direct mode: the requests-per-minute limit followed, the lower of rpm and the server's; 0: none. */
+  rpmLimit: number;
+  /** Direct mode: the tokens-per-minute limit followed, the lower of tpm and the server's; 0: none. */
+  tpmLimit: number;
 }
 
 /** One batch ("part") of a job (obatch_part_info / obatch_check_part, copied). */

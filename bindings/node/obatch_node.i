@@ -115,6 +115,16 @@ static SWIGV8_VALUE obatch_node_info_to_js(const obatch_info_t *i) {
   obatch_node_set(o, "partsFailed", obatch_node_u64(i->parts_failed));
   obatch_node_set(o, "tokensEstimated", obatch_node_u64(i->tokens_estimated));
   obatch_node_set(o, "tokensEnqueued", obatch_node_u64(i->tokens_enqueued));
+  /* version 5: direct mode */
+  obatch_node_set(o, "mode", obatch_node_str(i->mode));
+  obatch_node_set(o, "modeReason", obatch_node_str(i->mode_reason));
+  obatch_node_set(o, "requestsInFlight", obatch_node_u64(i->requests_in_flight));
+  obatch_node_set(o, "requestsRetried", obatch_node_u64(i->requests_retried));
+  obatch_node_set(o, "responses429", obatch_node_u64(i->responses_429));
+  obatch_node_set(o, "requestsPerMinute", obatch_node_u64(i->requests_per_minute));
+  obatch_node_set(o, "tokensPerMinute", obatch_node_u64(i->tokens_per_minute));
+  obatch_node_set(o, "rpmLimit", obatch_node_u64(i->rpm_limit));
+  obatch_node_set(o, "tpmLimit", obatch_node_u64(i->tpm_limit));
   return o;
 }
 

@@ -145,7 +145,8 @@ class Batch {
    *   outputPath, errorPath, customIdPrefix, pollIntervalMs,
    *   pollMaxIntervalMs, maxRetries, connectTimeoutMs, requestTimeoutMs,
    *   maxRequests, maxBytes, split, maxEnqueuedTokens, maxRunningBatches,
-   *   state, forceNew), plus `model`: put into every body without one.
+   *   state, forceNew, mode, directBelow, deadline, concurrency, rpm, tpm),
+   *   plus `model`: put into every body without one.
    */
   constructor(options = {}, _handle = undefined) {
     this._model = options && options.model ? String(options.model) : null;
@@ -431,6 +432,11 @@ function progressKey(i) {
     i.partsRunning,
     i.partsEnded,
     i.partsFailed,
+    // direct mode: requests sent and retried (requestsCompleted is above)
+    i.mode,
+    i.requestsInFlight,
+    i.requestsRetried,
+    i.responses429,
   ].join('|');
 }
 

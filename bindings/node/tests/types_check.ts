@@ -21,6 +21,14 @@ async function main(): Promise<void> {
   const parts: PartInfo[] = batch.parts();
   if (info.partsTotal > 1) console.log(parts.map((p) => `${p.index} ${p.phase} ${p.batchId} ${p.requestsAdded}`));
   console.log(info.partsEnded + info.partsFailed === info.partsTotal, info.tokensEstimated, info.tokensEnqueued);
+  const direct = new Batch({
+    provider: 'openai', mode: 'auto', directBelow: 100, deadline: '2h', concurrency: 8, rpm: 600, tpm: 100000,
+  });
+  const d: Info = await direct.wait({ onProgress: (i) => console.log(i.mode, i.requestsInFlight, i.requestsPerMinute) });
+  if (d.mode === 'direct') console.log(d.modeReason, d.requestsRetried, d.responses429, d.tokensPerMinute);
+  const limits: number = d.rpmLimit + d.tpmLimit;
+  console.log(limits);
+  direct.close();
   for await (const r of batch.results<{ choices: { message: { content: string } }[] }>()) {
     if (r.ok && r.body) console.log(r.customId, r.body.choices[0].message.content);
   }
