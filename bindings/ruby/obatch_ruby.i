@@ -103,6 +103,16 @@ static VALUE obatch_rb_info_hash(const obatch_info_t *i) {
   OBATCH_RB_SET(h, "parts_failed", ULL2NUM(i->parts_failed));
   OBATCH_RB_SET(h, "tokens_estimated", ULL2NUM(i->tokens_estimated));
   OBATCH_RB_SET(h, "tokens_enqueued", ULL2NUM(i->tokens_enqueued));
+  /* version 5: direct mode */
+  OBATCH_RB_SET(h, "mode", obatch_rb_str(i->mode));
+  OBATCH_RB_SET(h, "mode_reason", obatch_rb_str(i->mode_reason));
+  OBATCH_RB_SET(h, "requests_in_flight", ULL2NUM(i->requests_in_flight));
+  OBATCH_RB_SET(h, "requests_retried", ULL2NUM(i->requests_retried));
+  OBATCH_RB_SET(h, "responses_429", ULL2NUM(i->responses_429));
+  OBATCH_RB_SET(h, "requests_per_minute", ULL2NUM(i->requests_per_minute));
+  OBATCH_RB_SET(h, "tokens_per_minute", ULL2NUM(i->tokens_per_minute));
+  OBATCH_RB_SET(h, "rpm_limit", ULL2NUM(i->rpm_limit));
+  OBATCH_RB_SET(h, "tpm_limit", ULL2NUM(i->tpm_limit));
   return h;
 }
 

@@ -181,7 +181,8 @@ module Obatch
     end
 
     # Waits until the batch ends; yields an Info each time it moves on
-    # (phase, remote status, counts, bytes). Returns the final Info when the
+    # (phase, remote status, counts, bytes, parts; in direct mode also the
+    # requests in flight). Returns the final Info when the
     # results can be read: completed, or expired / cancelled (then
     # info.partial? and the requests without a result come back :missing).
     # Raises FailedError (or the error that stopped the batch), or
@@ -264,8 +265,8 @@ module Obatch
     end
     alias [] lookup
 
-    # The batch's id; nil before it is created, and for a job of several
-    # batches (see #parts).
+    # The batch's id; nil before it is created, for a job of several
+    # batches (see #parts) and in direct mode (no batch: see Info#direct?).
     def batch_id
       info.batch_id
     end
@@ -295,7 +296,8 @@ module Obatch
       return "#<#{self.class} closed>" if closed?
 
       i = info
-      what = i.batch_id || (i.parted? ? "#{i.parts_total} batches" : "(not submitted)")
+      what = i.batch_id || (i.parted? ? "#{i.parts_total} batches" : nil)
+      what ||= (i.phase != :building && i.direct?) ? "direct" : "(not submitted)"
       "#<#{self.class} #{i.phase} #{what} #{i.requests_added} requests>"
     end
 
@@ -363,7 +365,8 @@ module Obatch
     def progress_key(info)
       [info.phase, info.remote_status, info.requests_total, info.requests_completed,
        info.requests_failed, info.bytes_uploaded, info.bytes_downloaded,
-       info.parts_submitted, info.parts_running, info.parts_ended, info.parts_failed]
+       info.parts_submitted, info.parts_running, info.parts_ended, info.parts_failed,
+       info.requests_in_flight]
     end
 
     def monotonic

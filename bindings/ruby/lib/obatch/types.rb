@@ -19,7 +19,7 @@ module Obatch
                   cancelling_at cancelled_at expires_at].freeze
   INFO_STRINGS = %i[provider endpoint batch_id remote_status input_file_id output_path
                     error_path error_message model output_file_id error_file_id
-                    completion_window batch_json job_id journal_path].freeze
+                    completion_window batch_json job_id journal_path mode mode_reason].freeze
   PART_STRINGS = %i[model batch_id remote_status error_message].freeze
   JOB_STRINGS = %i[provider base_url endpoint model source_path input_sha256 input_file_id
                    batch_id remote_status output_file_id error_file_id output_path error_path
@@ -34,6 +34,20 @@ module Obatch
   # are nil (see Batch#parts), the counts are summed over the parts, and
   # output_path / error_path are the merged files, in input order. A job of
   # one batch has parts_total 1.
+  #
+  # mode is "batch" or "direct" (mode: "direct", or "auto" choosing it) and
+  # mode_reason says why (the mode: option, or what "auto" weighed). A job
+  # in direct mode sends each request as a normal request (full price,
+  # results in minutes): phase :waiting while they are sent, remote_status
+  # "in_progress" then "completed", batch_id and the file ids nil, and the
+  # request counts are the results written so far (requests_completed: 2xx
+  # answers, requests_failed: the error file's lines). Its sending, as of
+  # the snapshot: requests_in_flight, requests_retried (sent again after a
+  # 408, 409, 429, 5xx or no answer), responses_429 ("too many requests"
+  # answers seen), requests_per_minute (sent in the last minute),
+  # tokens_per_minute (their prompt tokens, estimated), rpm_limit and
+  # tpm_limit (the limits followed: the lower of rpm: / tpm: and the
+  # server's x-ratelimit-* headers; 0: none). All 0 in batch mode.
   Info = Struct.new(
     :phase, :provider, :endpoint, :batch_id, :remote_status, :input_file_id,
     :output_path, :error_path, :requests_added, :requests_total, :requests_completed,
@@ -44,6 +58,8 @@ module Obatch
     :output_tokens, :total_tokens, :batch_json, :job_id, :job_origin, :journal_path,
     :parts_total, :parts_submitted, :parts_running, :parts_ended, :parts_failed,
     :tokens_estimated, :tokens_enqueued,
+    :mode, :mode_reason, :requests_in_flight, :requests_retried, :responses_429,
+    :requests_per_minute, :tokens_per_minute, :rpm_limit, :tpm_limit,
     keyword_init: true
   ) do
     def self.from_raw(hash)
@@ -70,6 +86,8 @@ module Obatch
     def resumed? = job_origin == :resumed
     # The job runs as several batches (see Batch#parts).
     def parted? = parts_total.to_i > 1
+    # The requests are sent as normal requests, not as a batch (mode "direct").
+    def direct? = mode == "direct"
 
     # The provider's batch object (metadata, errors, ...), parsed; {} when none.
     def batch
