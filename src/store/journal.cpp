@@ -14,6 +14,7 @@
 #include "core/config.hpp"
 #include "obatch/obatch.h"
 #include "store/owner.hpp"
+#include "store/sqlite_open.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 
@@ -158,27 +159,10 @@ class Transaction {
 };
 
 Journal::Journal(std::string path) : path_(std::move(path)) {
-  ensure_dir(dir_of(path_));
-  // Created 0600 before SQLite opens it (SQLite would use the umask);
-  // its -wal and -shm files take the same mode.
-  int fd = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    throw Error(OBATCH_EIO, "cannot open the job journal " + path_ + ": " + errno_text(errno));
-  close(fd);
-  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw Error(OBATCH_EIO, "cannot open the job journal " + path_ + ": " + msg);
-  }
+  // WAL: readers (obatch jobs) never block the writer; FULL: a step
+  // written is on disk before the call it announces is sent.
+  db_ = open_shared_sqlite(path_, "the job journal", kBusyTimeoutMs, SQLITE_OPEN_FULLMUTEX);
   try {
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-    sqlite3_extended_result_codes(db_, 1);
-    // WAL: readers (obatch jobs) never block the writer; FULL: a step
-    // written is on disk before the call it announces is sent.
-    set_wal();
-    exec("PRAGMA synchronous=FULL");
     Transaction t([this](const char *sql) { exec(sql); });
     Stmt v(this, "PRAGMA user_version");
     int version = v.step() ? static_cast<int>(v.integer(0)) : 0;
@@ -211,32 +195,8 @@ Journal::~Journal() { sqlite3_close(db_); }
 // SQLITE_BUSY at once (no busy handler) when another process opening the
 // same new journal holds it: look first (a journal already in WAL needs no
 // switch; the mode stays in the file), and try again for the busy timeout.
-void Journal::set_wal() {
-  auto is_wal = [this] {
-    Stmt mode(this, "PRAGMA journal_mode");
-    return mode.step() && mode.text(0) == "wal";
-  };
-  for (int waited_ms = 0;; waited_ms += 10) {
-    if (is_wal()) return;
-    const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK) {
-      if (is_wal()) return;
-      fail("cannot turn on WAL (the file system may not allow it)");
-    }
-    if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
-        waited_ms >= kBusyTimeoutMs)
-      fail("cannot turn on WAL");
-    usleep(10 * 1000);
-  }
-}
-
 void Journal::fail(const std::string &what) {
-  std::string msg = sqlite3_errmsg(db_);
-  int rc = sqlite3_extended_errcode(db_);
-  std::string hint;
-  if ((rc & 0xff) == SQLITE_BUSY) hint = " (another process held it for too long)";
-  if ((rc & 0xff) == SQLITE_FULL) hint = " (the disk is full)";
-  throw Error(OBATCH_EIO, "job journal " + path_ + ": " + what + ": " + msg + hint);
+  throw Error(OBATCH_EIO, "job journal " + path_ + ": " + what + ": " + sqlite_failure(db_));
 }
 
 void Journal::exec(const char *sql) {

@@ -79,7 +79,6 @@ class Journal {
   // Marks `r` as held by this process (inside the caller's transaction).
   void hold(JobRecord *r);
   void exec(const char *sql);
-  void set_wal();
   void set_columns(const char *table, const std::set<std::string> &allowed, const char *where,
                    int keys, const std::function<void(Stmt &)> &bind_keys,
                    const std::vector<std::pair<std::string, std::string>> &cols);
