@@ -14,12 +14,13 @@ packages=(
   g++ gcc binutils cmake ninja-build pkg-config python3
   # libraries (ARCHITECTURE.md "Dependencies")
   libcurl4-openssl-dev libsimdjson-dev libsqlite3-dev libssl-dev libcli11-dev
-  libpcre2-dev zlib1g-dev
+  libpcre2-dev zlib1g-dev libpq-dev
   # tests and bindings (Node 20 with its headers and Go come with the machine;
   # Ruby and its test tools come from Debian: rubygems.org is not reachable)
   libcmocka-dev swig ruby ruby-dev rake ruby-minitest
-  # the TLS tests make a self-signed certificate; sqlite3 inspects journals
-  openssl sqlite3
+  # the TLS tests make a self-signed certificate; sqlite3 inspects journals;
+  # the queue's tests run a throwaway PostgreSQL server (scripts/pg-test-server.sh)
+  openssl sqlite3 postgresql
   # benchmarks (bench/run): Google Benchmark, a venv for the Python peers, and
   # nginx, the fast local server of figure 9 (direct mode: the figure starts its
   # own nginx with its own config and port; the package's service is not used)

@@ -778,6 +778,135 @@ OBATCH_API int obatch_cancel_id(obatch_list_t **out, const obatch_config_t *conf
                                 const char *batch_id, char *errstr,
                                 size_t errstr_size);
 
+/* ---- Deferred requests: put one now, ask later ----------------------------
+ *
+ * A queue of single requests, stored durably, that workers collect into
+ * batches (half the price) when a flush rule fires, storing every result
+ * for whoever asks later. The store is a SQLite file (one machine; several
+ * processes may share it) or a PostgreSQL database ("postgresql://..." or
+ * "postgres://...": any number of workers on any number of machines).
+ *
+ * Exactly once: a request is put into one batch by one transaction
+ * (PostgreSQL: rows locked FOR UPDATE SKIP LOCKED, so no worker waits on
+ * another). The worker that made the batch holds a lease on it, renewed at
+ * every obatch_queue_work; when it dies, another worker takes the batch over
+ * after the lease and finds the same batch again (through the job journal,
+ * or at the provider by the input's derived job id: see OBATCH_JOB_ADOPTED),
+ * so no request is ever in two successful batches.
+ *
+ * Config keys (besides provider, base_url, api_key, state, ... as for a
+ * batch; provider may be left out: each request's model chooses):
+ *   flush_requests   (10000) a batch is made once this many are queued...
+ *   flush_bytes      (100000000) ...or their input lines reach this size...
+ *   flush_age        ("10m") ...or the oldest has waited this long
+ *   lease            ("2m") how long a worker's claim on a batch lasts
+ *                    without being renewed
+ *   retention        ("168h") ended requests are removed after this long
+ *   max_attempts     (3) batches a request is sent in: one whose batch
+ *                    expired or was cancelled before it had a result is
+ *                    queued again until then, and then "expired"
+ * The batches are journaled in the config's state, else beside a SQLite
+ * store ("<store>-jobs.db"), else in the default journal.
+ *
+ * Thread safety: a queue handle may be used by several threads at once
+ * (its calls take turns on one connection; open a handle per thread to put
+ * in parallel on PostgreSQL). Strings it returns (a ticket, an entry's
+ * fields, obatch_queue_last_error) live until the same thread's next
+ * obatch_queue_* call.
+ */
+typedef struct obatch_queue obatch_queue_t;
+
+typedef enum obatch_queue_state {
+  OBATCH_QUEUE_QUEUED = 1,    /* stored, waiting for a flush */
+  OBATCH_QUEUE_SUBMITTED = 2, /* in a batch that runs */
+  OBATCH_QUEUE_COMPLETED = 3, /* answered 2xx: body holds the answer */
+  OBATCH_QUEUE_FAILED = 4,    /* answered with an error, or its batch failed */
+  OBATCH_QUEUE_EXPIRED = 5    /* no result after max_attempts batches */
+} obatch_queue_state;
+
+#define OBATCH_QUEUE_ENTRY_VERSION 1
+typedef struct obatch_queue_entry_t {
+  unsigned version; /* OBATCH_QUEUE_ENTRY_VERSION */
+  int state;        /* obatch_queue_state */
+  const char *ticket;
+  const char *provider;
+  const char *endpoint;
+  const char *model;
+  int status_code;           /* the answer's HTTP status; 0 when none */
+  const char *body;          /* the answer's body (JSON); "" when none */
+  const char *error_code;    /* why it failed or expired; "" when not */
+  const char *error_message;
+  const char *batch_id;      /* the batch it was (last) sent in; "" before */
+  uint32_t attempts;         /* batches it was sent in */
+  int64_t created_ms;        /* unix milliseconds; 0: not yet */
+  int64_t submitted_ms;
+  int64_t ended_ms;
+} obatch_queue_entry_t;
+#define OBATCH_QUEUE_ENTRY_INIT {OBATCH_QUEUE_ENTRY_VERSION, 0, "", "", "", "", \
+                                 0, "", "", "", "", 0, 0, 0, 0}
+
+#define OBATCH_QUEUE_STATS_VERSION 1
+typedef struct obatch_queue_stats_t {
+  unsigned version; /* OBATCH_QUEUE_STATS_VERSION */
+  /* The store, as of the call. */
+  uint64_t queued, submitted, completed, failed, expired;
+  uint64_t batches_running;  /* by any worker */
+  int64_t oldest_queued_ms;  /* unix ms of the oldest queued request; 0: none */
+  /* What this obatch_queue_work call did (0 from obatch_queue_stats). */
+  uint64_t flushed;    /* requests put into new batches */
+  uint64_t stored;     /* results stored */
+  uint64_t requeued;   /* requests of expired / cancelled batches queued again */
+  uint64_t taken_over; /* batches taken over from a worker that stopped */
+  uint64_t pruned;     /* ended requests removed after the retention */
+  uint64_t held;       /* batches this handle runs now */
+} obatch_queue_stats_t;
+#define OBATCH_QUEUE_STATS_INIT {OBATCH_QUEUE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, \
+                                 0, 0, 0, 0, 0, 0}
+
+/* Opens the queue in `store` (created, or its schema migrated; NULL: the
+ * default, $OBATCH_QUEUE, else $XDG_STATE_HOME/obatch/queue.db, else
+ * ~/.local/state/obatch/queue.db). The config is copied. On failure *out is
+ * NULL and obatch_queue_last_error(NULL) says why. */
+OBATCH_API int obatch_queue_open(obatch_queue_t **out, const obatch_config_t *conf,
+                                 const char *store);
+/* Checks the request exactly as obatch_add does (nothing is stored when it
+ * fails: the message names the field and the limit) and stores it; durable
+ * when the call returns. `endpoint` may be NULL (inferred from the body, or
+ * the config's endpoint). With `client_id` NULL the ticket is derived from
+ * the request (provider, endpoint, canonical body): the same request put
+ * again gets the same ticket and is stored and paid for once. A client_id
+ * is the ticket and must be unique: put again with another request it is
+ * OBATCH_EDUPLICATE. `*ticket` lives until this thread's next call. */
+OBATCH_API int obatch_queue_put(obatch_queue_t *q, const char *endpoint, const char *body_json,
+                                const char *client_id, const char **ticket);
+/* The request's state and, once it ended, its result. Never blocks on the
+ * network. OBATCH_ENOTFOUND for a ticket the queue does not have. */
+OBATCH_API int obatch_queue_get(obatch_queue_t *q, const char *ticket,
+                                obatch_queue_entry_t *entry);
+/* As obatch_queue_get, waiting at most timeout_ms (< 0: 0) for the request
+ * to end (completed, failed or expired); OBATCH_ETIMEOUT when it has not,
+ * with `entry` filled as it is. PostgreSQL wakes the waiter when its result
+ * is stored (LISTEN / NOTIFY); SQLite is polled. */
+OBATCH_API int obatch_queue_wait(obatch_queue_t *q, const char *ticket, int timeout_ms,
+                                 obatch_queue_entry_t *entry);
+/* One step of a worker: renews its leases, stores the results of its
+ * batches that ended (and queues again the requests an expired or cancelled
+ * batch left without one), takes over the batches of workers whose lease
+ * ran out, makes and submits a batch for every flush rule that fires, and
+ * removes ended requests older than the retention. When there was nothing
+ * to do it waits up to timeout_ms for something. `stats` may be NULL. Call
+ * it in a loop; obatch_queue_close gives up the leases (another worker
+ * takes the batches over at once; they run on at the provider). */
+OBATCH_API int obatch_queue_work(obatch_queue_t *q, int timeout_ms,
+                                 obatch_queue_stats_t *stats);
+/* The store's counts (the step fields are 0). */
+OBATCH_API int obatch_queue_stats(obatch_queue_t *q, obatch_queue_stats_t *stats);
+/* Why this thread's last obatch_queue_* call failed ("" if it did not);
+ * `q` may be NULL (a failed open). Never NULL. */
+OBATCH_API const char *obatch_queue_last_error(const obatch_queue_t *q);
+/* NULL-safe. */
+OBATCH_API void obatch_queue_close(obatch_queue_t *q);
+
 #ifdef __cplusplus
 }
 #endif

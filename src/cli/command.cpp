@@ -1,5 +1,7 @@
 #include "cli/command.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,6 +52,14 @@ void add_batch_size_options(CLI::App *cmd, BatchSizeOptions &o, bool cuts) {
 void Config::set_batch_size(const BatchSizeOptions &o) {
   if (o.max_requests) set("max_requests", std::to_string(o.max_requests));
   if (o.max_bytes) set("max_bytes", std::to_string(o.max_bytes));
+}
+
+void Config::set_poll_interval(double seconds) {
+  if (seconds <= 0) return;
+  long max_ms = static_cast<long>(seconds * 1000);
+  if (max_ms < 1) max_ms = 1;
+  set("poll_max_interval_ms", std::to_string(max_ms));
+  set("poll_interval_ms", std::to_string(std::min(1000L, max_ms)));
 }
 
 Config::Config() {

@@ -63,6 +63,9 @@ class Config {
   Config &operator=(const Config &) = delete;
   void set(const std::string &key, const std::string &value);
   void set_batch_size(const BatchSizeOptions &o);
+  // --poll-interval SECONDS: the longest wait between status checks (the
+  // first checks come sooner, up to 1 s apart); 0 leaves the default.
+  void set_poll_interval(double seconds);
   const char *get(const char *key) const { return obatch_config_get(conf_, key); }
   obatch_config_t *get() const { return conf_; }
 

@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
   add_estimate_command(app, commands);
   add_results_command(app, commands);
   add_jobs_command(app, commands);
+  add_queue_command(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {

@@ -18,12 +18,14 @@ namespace {
 const std::set<std::string> kStringKeys = {
     "provider",   "base_url",    "api_key",          "endpoint",
     "completion_window", "work_dir", "results_dir", "output_path",
-    "error_path", "custom_id_prefix", "state", "ca_file", "split", "mode", "deadline"};
+    "error_path", "custom_id_prefix", "state", "ca_file", "split", "mode", "deadline",
+    "flush_age", "lease", "retention"};
 
 const std::set<std::string> kNumberKeys = {
     "poll_interval_ms", "poll_max_interval_ms", "max_retries",
     "connect_timeout_ms", "request_timeout_ms", "max_requests", "max_bytes", "force_new",
-    "max_enqueued_tokens", "max_running_batches", "direct_below", "concurrency", "rpm", "tpm"};
+    "max_enqueued_tokens", "max_running_batches", "direct_below", "concurrency", "rpm", "tpm",
+    "flush_requests", "flush_bytes", "max_attempts"};
 
 const char kMetadataPrefix[] = "metadata.";
 
@@ -109,6 +111,14 @@ void Config::set(const std::string &key, const char *value) {
       throw Error(OBATCH_ECONFIG,
                   "deadline is a duration such as 2h, 90m or 1h30m, not '" + v + "'");
   }
+  if (key == "flush_age" || key == "lease" || key == "retention") {
+    double ms = 0;
+    if (!parse_duration_ms(v, &ms) || ms <= 0)
+      throw Error(OBATCH_ECONFIG,
+                  key + " is a duration such as 90s, 10m or 2h, not '" + v + "'");
+  }
+  if ((key == "flush_requests" || key == "max_attempts") && v == "0")
+    throw Error(OBATCH_ECONFIG, key + " is at least 1, not 0");
   if (key == "concurrency" && (v == "0" || std::strtoll(v.c_str(), nullptr, 10) > 4096))
     throw Error(OBATCH_ECONFIG, "concurrency is 1 to 4096 requests in flight, not " + v);
   if (key == "custom_id_prefix" && v.empty())

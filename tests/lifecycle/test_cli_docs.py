@@ -13,7 +13,9 @@ from cli_support import CliTestCase
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COMMANDS = ("run", "status", "cancel", "download", "list", "create-input", "validate", "results",
-            "jobs", "estimate")
+            "jobs", "estimate", "queue")
+# Commands with subcommands: each one's options are documented with it.
+SUBCOMMANDS = ("queue put", "queue get", "queue wait", "queue worker", "queue stats")
 
 
 def read(path):
@@ -24,7 +26,7 @@ def read(path):
 class CliDocsTest(CliTestCase):
 
     def long_options(self, command):
-        proc = self.run_cli(command, "--help")
+        proc = self.run_cli(*command.split(), "--help")
         self.assert_exit(proc, 0)
         return set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", proc.stdout)) - {"--help"}
 
@@ -38,6 +40,9 @@ class CliDocsTest(CliTestCase):
         man = read("docs/obatch.1").replace("\\-", "-")
         for command in COMMANDS:
             self.assertRegex(man, r'\.SS "%s\b' % re.escape(command))
+            for option in self.long_options(command):
+                self.assertIn(option, man, "%s %s is not in docs/obatch.1" % (command, option))
+        for command in SUBCOMMANDS:
             for option in self.long_options(command):
                 self.assertIn(option, man, "%s %s is not in docs/obatch.1" % (command, option))
 

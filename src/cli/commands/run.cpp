@@ -207,12 +207,7 @@ void apply_options(const RunOptions &o, Config &conf, const TempDir *tmp) {
   count("concurrency", o.concurrency);
   count("rpm", o.rpm);
   count("tpm", o.tpm);
-  if (o.poll_interval > 0) {
-    long max_ms = static_cast<long>(o.poll_interval * 1000);
-    if (max_ms < 1) max_ms = 1;
-    conf.set("poll_max_interval_ms", std::to_string(max_ms));
-    conf.set("poll_interval_ms", std::to_string(std::min(1000L, max_ms)));
-  }
+  conf.set_poll_interval(o.poll_interval);
 }
 
 // -n: every problem of the file, or what would be sent.
