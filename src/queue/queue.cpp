@@ -339,7 +339,10 @@ bool Queue::step(QueueStats *st) {
 }
 
 void Queue::renew_leases() {
-  if (held_.empty()) return;
+  // Often enough that a lease never runs out while this worker runs.
+  const int64_t now = now_ms();
+  if (held_.empty() || now - last_renew_ms_ < lease_ms_ / 4) return;
+  last_renew_ms_ = now;
   SqlResult mine = work_db_->run(
       std::string("UPDATE obatch_queue_flushes SET lease_until = ") + work_db_->now_ms_sql() +
           " + " + num(lease_ms_) + " WHERE owner = $1 AND state = 'running' RETURNING id",
@@ -362,6 +365,10 @@ bool Queue::check_flush(const std::string &id, Flush &f, QueueStats *st) {
   }
   if (s.phase == OBATCH_PHASE_DONE) {
     store_results(id, f, st);
+    // The store has the answers now: the downloaded files (in the batch's
+    // work dir) are not needed any more.
+    for (const std::string &path : {s.output_path, s.error_path})
+      if (!path.empty()) unlink(path.c_str());
     return true;
   }
   if (s.phase == OBATCH_PHASE_FAILED) {
@@ -539,6 +546,8 @@ void Queue::start_flush(const std::string &id, const std::string &provider) {
   conf.set("state", journal_.c_str());
   conf.set("metadata.obatch_flush", id.c_str());
   conf.set("force_new", nullptr);
+  // Results go to the batch's own work dir; they are removed once stored.
+  for (const char *key : {"output_path", "error_path", "results_dir"}) conf.set(key, nullptr);
   try {
     f->batch = std::make_unique<Batch>(conf);
     for (size_t i = 0; i < rows.rows.size(); i++)

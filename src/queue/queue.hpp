@@ -102,7 +102,7 @@ class Queue {
   std::mutex work_mu_;  // work: its own connection and the batches it runs
   std::unique_ptr<SqlDb> work_db_;
   std::map<std::string, std::unique_ptr<Flush>> held_;  // by flush id
-  int64_t last_prune_ms_ = 0;
+  int64_t last_prune_ms_ = 0, last_renew_ms_ = 0;
   std::map<std::string, std::shared_ptr<const Provider>> providers_;  // by model
 };
 

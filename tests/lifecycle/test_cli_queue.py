@@ -177,6 +177,15 @@ class CliQueueTest(CliTestCase):
         plain = self.run_cli("queue", "get", "--store", store, ticket)
         self.assertEqual(json.loads(plain.stdout)["object"], "chat.completion")
         self.stop_workers([worker])
+        # After the retention a worker's step removes it.
+        time.sleep(1.2)
+        once = self.run_cli("queue", "worker", "--store", store, "--once", "--json",
+                            "--retention", "1s")
+        self.assertEqual(once.returncode, 0, once.stderr)
+        self.assertEqual(json.loads(once.stdout.splitlines()[-1])["pruned"], 1)
+        gone = self.run_cli("queue", "get", "--store", store, ticket)
+        self.assertEqual(gone.returncode, 3, gone.stderr)
+        self.assertIn("retention", gone.stderr)
 
     def test_bad_input_is_refused_at_put(self):
         store = self.sqlite_store
@@ -238,6 +247,26 @@ class CliQueueTest(CliTestCase):
 
     def test_sqlite_worker_killed_after_creating_its_batch(self):
         self.kill_after_batch_created(self.sqlite_store, n=300, workers=1)
+
+    def test_create_answer_lost_then_another_machine_adopts_the_batch(self):
+        # The server made the batch but the worker died before hearing its id: the store
+        # knows of no batch. A worker with a journal of its own (as on another machine)
+        # takes the flush over after the lease and must find that batch at the provider.
+        store = self.sqlite_store
+        self.server.config(faults=[{"method": "POST", "path": "/v1/batches",
+                                    "kind": "hang_after"}])
+        tickets, path = self.put_many(store, 50, threads=2)
+        a = self.start_worker(store, journal=os.path.join(self.cwd, "jobs-a.db"))
+        self.wait_held(a, "POST", "/v1/batches", "after_action")
+        self.assertEqual(self.server.stats()["batches_created"], 1)
+        self.sigkill(a)
+        self.server.config(faults=[])
+        self.assertEqual(self.store_rows(store, "SELECT batch_id FROM obatch_queue_flushes"), [[""]])
+        b = self.start_worker(store, journal=os.path.join(self.cwd, "jobs-b.db"))
+        self.wait_all(store, path, 50)
+        self.stop_workers([b])
+        self.check_each_in_one_batch(store, tickets)
+        self.assertEqual(self.server.stats()["batches_created"], 1, "a second batch was made")
 
     def test_postgres_three_workers_10000_requests_one_killed(self):
         self.kill_after_batch_created(self.pg_store(), n=10000, workers=3, own_journals=True)
