@@ -29,7 +29,11 @@ fi
 case $cmd in
   start)
     mkdir -p "$dir"
-    [ ${#as[@]} -eq 0 ] || chown postgres "$dir"
+    if [ ${#as[@]} -gt 0 ]; then
+      chown postgres "$dir"
+      "${as[@]}" test -w "$dir" ||
+        { echo "pg-test-server: the postgres user cannot reach $dir (a parent folder is private)" >&2; exit 1; }
+    fi
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "${as[@]}" "$bindir/initdb" -D "$dir/data" -A trust -U obatch --no-sync >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }

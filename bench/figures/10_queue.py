@@ -85,6 +85,7 @@ def puts_per_s(store_for_run, n, clients):
 def main():
     n = benchlib.scaled(10000, 50)
     tmp = tempfile.mkdtemp(prefix="fig10-", dir=ENV.tmp)
+    os.chmod(tmp, 0o755)  # the PostgreSQL server (user postgres) keeps its cluster inside
     pg = Postgres(tmp)
     try:
         count = [0]
