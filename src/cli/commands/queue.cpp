@@ -298,7 +298,7 @@ void add_queue_command(CLI::App &app, Commands &out) {
   s->add_flag("--json", o->json, "One JSON object");
   store(s);
 
-  out.push_back({queue, [o, p, g, w, k, s] {
+  out.push_back({queue, [o, p, g, w, k] {
                    if (p->parsed()) return put(*o);
                    if (g->parsed()) return get(*o);
                    if (w->parsed()) return wait(*o);
