@@ -291,7 +291,7 @@ export type CodeName =
 export const codes: Readonly<Record<CodeName, number>>;
 
 export class ObatchError extends Error {
-  constructor(code: number, message?: string, options?: { info?: Info; cause?: unknown });
+  constructor(code: number, message?: string, options?: { info?: Info; entry?: QueueEntry; cause?: unknown });
   readonly name: 'ObatchError';
   /** The C API's negative status code: compare with codes.X. */
   readonly code: number;
@@ -299,6 +299,8 @@ export class ObatchError extends Error {
   readonly codeName: CodeName | string;
   /** The batch's state, when the error is how a batch ended (wait()). */
   readonly info?: Info;
+  /** The request as it is, when Queue#wait ran out of time (ETIMEOUT). */
+  readonly entry?: QueueEntry;
 }
 
 export function codeName(code: number): CodeName | string;
@@ -464,6 +466,129 @@ export function countTextTokens(encoding: string, text: string | Buffer): number
  * every check of addFile first: a file with a problem rejects (checkFile lists them).
  */
 export function estimateFile(path: string, options?: EstimateOptions): Promise<Estimate>;
+
+/** Options of Queue.open(): the store, the flush rules and any config key of a batch. */
+export interface QueueOptions extends BatchOptions {
+  /**
+   * A SQLite file, or a "postgresql://" URI (any number of workers on any number of
+   * machines). Default: $OBATCH_QUEUE, else $XDG_STATE_HOME/obatch/queue.db.
+   */
+  store?: string | null;
+  /** A batch is made once this many requests are queued (default 10000)... */
+  flushRequests?: number;
+  /** ...or their input lines reach this many bytes (default 100000000)... */
+  flushBytes?: number;
+  /** ...or the oldest has waited this long: "10m" (default), "30s", "1h". */
+  flushAge?: string;
+  /** How long a worker's claim on a batch lasts without being renewed (default "2m"). */
+  lease?: string;
+  /** Ended requests are removed after this long (default "168h"). */
+  retention?: string;
+  /** Batches a request is sent in before it is "expired" (default 3). */
+  maxAttempts?: number;
+}
+
+export type QueueState = 'queued' | 'submitted' | 'completed' | 'failed' | 'expired';
+
+/** A queued request (obatch_queue_entry_t, copied). Times are unix milliseconds, 0: not yet. */
+export interface QueueEntry<Body = any> {
+  ticket: string;
+  state: QueueState;
+  /** obatch_queue_state: 1 queued ... 5 expired. */
+  stateCode: number;
+  /** completed, failed or expired: nothing changes any more. */
+  ended: boolean;
+  provider: string;
+  endpoint: string;
+  model: string;
+  /** The answer's HTTP status; 0 when none yet. */
+  statusCode: number;
+  /** The answer's body, parsed; null when there is none. */
+  body: Body | null;
+  /** The answer's body as JSON text; null when there is none. */
+  bodyJson: string | null;
+  /** Why it failed or expired ({code: "batch_expired", ...}); null when it did not. */
+  error: { code: string; message: string } | null;
+  /** The batch it was (last) sent in; "" before. */
+  batchId: string;
+  /** Batches it was sent in. */
+  attempts: number;
+  createdMs: number;
+  submittedMs: number;
+  endedMs: number;
+}
+
+/** The store's counts, and what one work() step did (0 from stats()). */
+export interface QueueStats {
+  queued: number;
+  submitted: number;
+  completed: number;
+  failed: number;
+  expired: number;
+  /** Batches running, by any worker. */
+  batchesRunning: number;
+  /** Unix ms of the oldest queued request; 0: none. */
+  oldestQueuedMs: number;
+  /** Requests put into new batches. */
+  flushed: number;
+  /** Answers stored. */
+  stored: number;
+  /** Requests of expired / cancelled batches queued again. */
+  requeued: number;
+  /** Batches taken over from a worker that stopped. */
+  takenOver: number;
+  /** Ended requests removed after the retention. */
+  pruned: number;
+  /** Batches this handle runs now. */
+  held: number;
+}
+
+export interface PutOptions {
+  /** Default: the config's endpoint, or inferred from the body. */
+  endpoint?: string | null;
+  /** The ticket, your own and unique; default: derived from the request. */
+  id?: string | null;
+}
+
+export interface QueueWaitOptions {
+  /** Reject with ETIMEOUT (err.entry: the request now) after this long. Default: no limit. */
+  timeoutMs?: number;
+  /** Stop waiting (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+export interface QueueWorkOptions {
+  /** When there is nothing to do, wait this long for something (default 500). */
+  timeoutMs?: number;
+}
+
+/**
+ * Deferred requests: put one now, get a ticket, ask later. Workers (work() in a loop, here or
+ * in another process or machine sharing the store) batch the queued requests at half the price.
+ * Nothing blocks the event loop: the calls run on libuv's thread pool.
+ */
+export class Queue {
+  /** Opens (creates or migrates) the queue. */
+  static open(options?: QueueOptions): Promise<Queue>;
+  /** Stores one request (checked as Batch#add checks it); resolves with its ticket. */
+  put(body: object | string | Buffer, options?: PutOptions): Promise<string>;
+  /** The request now; rejects with ENOTFOUND for an unknown ticket. */
+  get<Body = any>(ticket: string): Promise<QueueEntry<Body>>;
+  /** Resolves once the request has ended; rejects with ETIMEOUT (err.entry) after timeoutMs. */
+  wait<Body = any>(ticket: string, options?: QueueWaitOptions): Promise<QueueEntry<Body>>;
+  /** One worker step; waits up to timeoutMs when there is nothing to do. */
+  work(options?: QueueWorkOptions): Promise<QueueStats>;
+  /** The store's counts. */
+  stats(): Promise<QueueStats>;
+  readonly store: string | null;
+  readonly closed: boolean;
+  /** Closes the handle (idempotent) once the calls in flight have finished; gives up its batches. */
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+/** QueueEntry.state by obatch_queue_state - 1. */
+export const queueStates: readonly QueueState[];
 
 /** Batch.open(paths, options). */
 export function openResults(paths: ResultPaths, options?: BatchOptions): Batch;

@@ -10,6 +10,10 @@
  *   for await (const r of batch.results()) console.log(r.customId, r.body);
  *   batch.close();
  *
+ *   const q = await Queue.open({ store: 'queue.db', flushAge: '10m' }); // deferred requests
+ *   const ticket = await q.put({ model: 'gpt-4o-mini', messages: [...] });
+ *   const entry = await q.wait(ticket); // while a worker runs `await q.work()` in a loop
+ *
  * A thin layer over the SWIG-generated raw layer (obatch.node), which wraps
  * the C API of libobatch and nothing else.
  */
@@ -19,6 +23,7 @@ const { Batch, PHASES, KINDS, JOB_ORIGINS } = require('./lib/batch');
 const { listBatches, retrieve, cancelBatch, checkFile } = require('./lib/remote');
 const { listJobs, pruneJobs } = require('./lib/jobs');
 const { countTokens, countTextTokens, estimateFile } = require('./lib/tokens');
+const { Queue, QUEUE_STATES } = require('./lib/queue');
 
 module.exports = {
   Batch,
@@ -35,11 +40,13 @@ module.exports = {
   countTokens,
   countTextTokens,
   estimateFile,
+  Queue,
   /** Opens result files already on disk: Batch.open(paths, options). */
   openResults: (paths, options) => Batch.open(paths, options),
   phases: PHASES,
   resultKinds: KINDS,
   jobOrigins: JOB_ORIGINS,
+  queueStates: QUEUE_STATES,
   /** The version of libobatch loaded at run time ("0.1.0"). */
   version: raw.obatch_version(),
   versionNumber: raw.obatch_version_number(),

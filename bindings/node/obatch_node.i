@@ -24,6 +24,28 @@
  *                                -> [rc, estimate handle | null, errstr]
  *   obatch_estimate_next(e)      -> [rc, row object | null]
  *
+ * The deferred-request queue, the same shapes:
+ *   obatch_queue_open(conf, store | null) -> [rc, queue handle | null, errstr]
+ *   obatch_queue_put(q, endpoint | null, body, client_id | null) -> [rc, ticket]
+ *   obatch_queue_get(q, ticket)  -> [rc, entry object | null]
+ *   obatch_queue_wait(q, ticket, timeout_ms) -> [rc, entry object | null]
+ *                                   (the entry also with ETIMEOUT)
+ *   obatch_queue_work(q, timeout_ms) -> [rc, stats object | null]
+ *   obatch_queue_stats(q)        -> [rc, stats object | null]
+ * These run on the calling (main) thread; obatch_queue_last_error(q) reads
+ * the message there. Each but close also has an _async twin that runs the C
+ * call on libuv's thread pool and returns a Promise of the same array with
+ * the message last ([rc, out, errstr]; the message is thread-local, so it is
+ * read on the pool thread right after the call), so that a wait, a worker
+ * step or a put to a remote PostgreSQL never blocks the event loop:
+ *   obatch_queue_open_async(conf, store | null), obatch_queue_put_async(q,
+ *   endpoint | null, body, client_id | null), obatch_queue_get_async(q,
+ *   ticket), obatch_queue_wait_async(q, ticket, timeout_ms),
+ *   obatch_queue_work_async(q, timeout_ms), obatch_queue_stats_async(q)
+ * The caller keeps the handle (and the config of open) alive until the
+ * Promise settles: the JS layer (lib/queue.js) closes a queue only when no
+ * call is in flight.
+ *
  * The hand-written layer (index.js) turns codes into ObatchError. Handles are
  * plain pointers that SWIG does not own: only the JS layer destroys them,
  * once (no %newobject, so no SWIG finalizer can free a handle a second time).
@@ -372,7 +394,9 @@ OBATCH_NODE_OUT_HANDLE(obatch_estimate_t)
   const char *input_path,   /* obatch_open */
   const char *output_path,
   const char *error_path,
-  const char *prices_path   /* obatch_estimate_file: NULL, the built-in table */
+  const char *prices_path,  /* obatch_estimate_file: NULL, the built-in table */
+  const char *client_id,    /* obatch_queue_put: NULL, a ticket from the request */
+  const char *store         /* obatch_queue_open: NULL, the default store */
 };
 
 /* ---- out-parameters first: shims that move the handle out last ----------
@@ -450,6 +474,328 @@ static int obatch_node_estimate_file(const obatch_config_t *conf, const char *pa
 }
 %}
 
+/* ---- the deferred-request queue ------------------------------------------ */
+%{
+#include <string>
+#include <uv.h>
+
+/* An entry copied out of the library's thread-local strings (on the thread
+ * that made the call), so that it can become a JS object later. */
+struct obatch_node_entry {
+  int state = 0;
+  std::string ticket, provider, endpoint, model;
+  int status_code = 0;
+  std::string body, error_code, error_message, batch_id;
+  uint32_t attempts = 0;
+  int64_t created_ms = 0, submitted_ms = 0, ended_ms = 0;
+};
+
+static std::string obatch_node_copy(const char *s) { return s ? std::string(s) : std::string(); }
+
+static void obatch_node_entry_copy(const obatch_queue_entry_t *e, obatch_node_entry *out) {
+  out->state = e->state;
+  out->ticket = obatch_node_copy(e->ticket);
+  out->provider = obatch_node_copy(e->provider);
+  out->endpoint = obatch_node_copy(e->endpoint);
+  out->model = obatch_node_copy(e->model);
+  out->status_code = e->status_code;
+  out->body = obatch_node_copy(e->body);
+  out->error_code = obatch_node_copy(e->error_code);
+  out->error_message = obatch_node_copy(e->error_message);
+  out->batch_id = obatch_node_copy(e->batch_id);
+  out->attempts = e->attempts;
+  out->created_ms = e->created_ms;
+  out->submitted_ms = e->submitted_ms;
+  out->ended_ms = e->ended_ms;
+}
+
+static SWIGV8_VALUE obatch_node_string(const std::string &s) {
+  return obatch_node_strn(s.data(), s.size());
+}
+
+static SWIGV8_VALUE obatch_node_entry_to_js(const obatch_node_entry &e) {
+  SWIGV8_OBJECT o = SWIGV8_OBJECT_NEW();
+  obatch_node_set(o, "state", SWIGV8_INTEGER_NEW(e.state));
+  obatch_node_set(o, "ticket", obatch_node_string(e.ticket));
+  obatch_node_set(o, "provider", obatch_node_string(e.provider));
+  obatch_node_set(o, "endpoint", obatch_node_string(e.endpoint));
+  obatch_node_set(o, "model", obatch_node_string(e.model));
+  obatch_node_set(o, "statusCode", SWIGV8_INTEGER_NEW(e.status_code));
+  obatch_node_set(o, "bodyJson", obatch_node_string(e.body));
+  obatch_node_set(o, "errorCode", obatch_node_string(e.error_code));
+  obatch_node_set(o, "errorMessage", obatch_node_string(e.error_message));
+  obatch_node_set(o, "batchId", obatch_node_string(e.batch_id));
+  obatch_node_set(o, "attempts", obatch_node_u64(e.attempts));
+  obatch_node_set(o, "createdMs", obatch_node_i64(e.created_ms));
+  obatch_node_set(o, "submittedMs", obatch_node_i64(e.submitted_ms));
+  obatch_node_set(o, "endedMs", obatch_node_i64(e.ended_ms));
+  return o;
+}
+
+static SWIGV8_VALUE obatch_node_queue_stats_to_js(const obatch_queue_stats_t *s) {
+  SWIGV8_OBJECT o = SWIGV8_OBJECT_NEW();
+  obatch_node_set(o, "queued", obatch_node_u64(s->queued));
+  obatch_node_set(o, "submitted", obatch_node_u64(s->submitted));
+  obatch_node_set(o, "completed", obatch_node_u64(s->completed));
+  obatch_node_set(o, "failed", obatch_node_u64(s->failed));
+  obatch_node_set(o, "expired", obatch_node_u64(s->expired));
+  obatch_node_set(o, "batchesRunning", obatch_node_u64(s->batches_running));
+  obatch_node_set(o, "oldestQueuedMs", obatch_node_i64(s->oldest_queued_ms));
+  obatch_node_set(o, "flushed", obatch_node_u64(s->flushed));
+  obatch_node_set(o, "stored", obatch_node_u64(s->stored));
+  obatch_node_set(o, "requeued", obatch_node_u64(s->requeued));
+  obatch_node_set(o, "takenOver", obatch_node_u64(s->taken_over));
+  obatch_node_set(o, "pruned", obatch_node_u64(s->pruned));
+  obatch_node_set(o, "held", obatch_node_u64(s->held));
+  return o;
+}
+
+/* One queue call run on libuv's thread pool, settled on the loop's thread.
+ * Everything the pool thread reads is copied in first and everything it
+ * produces is copied out before it returns: the library's strings are
+ * thread-local, and no V8 object is touched off the loop's thread. */
+enum obatch_node_job_kind {
+  OBATCH_NODE_QUEUE_OPEN, OBATCH_NODE_QUEUE_PUT, OBATCH_NODE_QUEUE_GET,
+  OBATCH_NODE_QUEUE_WAIT, OBATCH_NODE_QUEUE_WORK, OBATCH_NODE_QUEUE_STATS
+};
+
+struct obatch_node_job {
+  uv_work_t req;
+  obatch_node_job_kind kind;
+  /* in */
+  obatch_queue_t *q = nullptr;
+  const obatch_config_t *conf = nullptr;
+  std::string s1, s2, s3;
+  bool has1 = false, has2 = false, has3 = false;
+  int timeout_ms = 0;
+  /* out */
+  int rc = OBATCH_EINTERNAL;
+  obatch_queue_t *opened = nullptr;
+  std::string ticket, error;
+  bool has_entry = false, has_stats = false;
+  obatch_node_entry entry;
+  obatch_queue_stats_t stats;
+  /* the Promise, and the async context its settling runs in */
+  v8::Isolate *isolate = nullptr;
+  v8::Global<v8::Context> context;
+  v8::Global<v8::Promise::Resolver> resolver;
+  v8::Global<v8::Object> resource;
+  node::async_context async = {0, 0};
+
+  explicit obatch_node_job(obatch_node_job_kind k) : kind(k) {
+    obatch_queue_stats_t init = OBATCH_QUEUE_STATS_INIT;
+    stats = init;
+    req.data = this;
+  }
+  void arg(int i, const char *s) {
+    std::string &dst = i == 1 ? s1 : i == 2 ? s2 : s3;
+    bool &has = i == 1 ? has1 : i == 2 ? has2 : has3;
+    has = s != nullptr;
+    if (s) dst = s;
+  }
+  const char *c(int i) const {
+    if (i == 1) return has1 ? s1.c_str() : nullptr;
+    if (i == 2) return has2 ? s2.c_str() : nullptr;
+    return has3 ? s3.c_str() : nullptr;
+  }
+};
+typedef obatch_node_job *obatch_node_promise;
+
+static void obatch_node_job_run(uv_work_t *req) {
+  obatch_node_job *j = static_cast<obatch_node_job *>(req->data);
+  obatch_queue_entry_t e = OBATCH_QUEUE_ENTRY_INIT;
+  switch (j->kind) {
+    case OBATCH_NODE_QUEUE_OPEN:
+      j->rc = obatch_queue_open(&j->opened, j->conf, j->c(1));
+      break;
+    case OBATCH_NODE_QUEUE_PUT: {
+      const char *ticket = "";
+      j->rc = obatch_queue_put(j->q, j->c(1), j->c(2), j->c(3), &ticket);
+      if (j->rc == OBATCH_OK) j->ticket = obatch_node_copy(ticket);
+      break;
+    }
+    case OBATCH_NODE_QUEUE_GET:
+      j->rc = obatch_queue_get(j->q, j->c(1), &e);
+      j->has_entry = j->rc == OBATCH_OK;
+      break;
+    case OBATCH_NODE_QUEUE_WAIT:
+      j->rc = obatch_queue_wait(j->q, j->c(1), j->timeout_ms, &e);
+      j->has_entry = j->rc == OBATCH_OK || j->rc == OBATCH_ETIMEOUT;
+      break;
+    case OBATCH_NODE_QUEUE_WORK:
+      j->rc = obatch_queue_work(j->q, j->timeout_ms, &j->stats);
+      j->has_stats = j->rc == OBATCH_OK;
+      break;
+    case OBATCH_NODE_QUEUE_STATS:
+      j->rc = obatch_queue_stats(j->q, &j->stats);
+      j->has_stats = j->rc == OBATCH_OK;
+      break;
+  }
+  if (j->has_entry) obatch_node_entry_copy(&e, &j->entry);
+  if (j->rc != OBATCH_OK) j->error = obatch_node_copy(obatch_queue_last_error(j->opened ? j->opened : j->q));
+}
+
+/* [rc, out, errstr] of a finished job. */
+static SWIGV8_VALUE obatch_node_job_result(obatch_node_job *j) {
+  SWIGV8_ARRAY a = SWIGV8_ARRAY_NEW(3);
+  SWIGV8_VALUE out = obatch_node_null();
+  switch (j->kind) {
+    case OBATCH_NODE_QUEUE_OPEN:
+      if (j->opened) out = SWIG_NewPointerObj(j->opened, SWIGTYPE_p_obatch_queue, 0);
+      break;
+    case OBATCH_NODE_QUEUE_PUT:
+      if (j->rc == OBATCH_OK) out = obatch_node_string(j->ticket);
+      break;
+    case OBATCH_NODE_QUEUE_GET:
+    case OBATCH_NODE_QUEUE_WAIT:
+      if (j->has_entry) out = obatch_node_entry_to_js(j->entry);
+      break;
+    case OBATCH_NODE_QUEUE_WORK:
+    case OBATCH_NODE_QUEUE_STATS:
+      if (j->has_stats) out = obatch_node_queue_stats_to_js(&j->stats);
+      break;
+  }
+  SWIGV8_ARRAY_SET(a, 0, SWIGV8_INTEGER_NEW(j->rc));
+  SWIGV8_ARRAY_SET(a, 1, out);
+  SWIGV8_ARRAY_SET(a, 2, obatch_node_string(j->error));
+  return a;
+}
+
+/* On the loop's thread: settle the Promise inside a callback scope, so that
+ * the reactions to it (the awaiting code) run now, as after any callback. */
+static void obatch_node_job_done(uv_work_t *req, int status) {
+  obatch_node_job *j = static_cast<obatch_node_job *>(req->data);
+  v8::Isolate *isolate = j->isolate;
+  {
+    v8::HandleScope handles(isolate);
+    v8::Local<v8::Context> context = j->context.Get(isolate);
+    v8::Context::Scope in_context(context);
+    if (status != 0) { /* UV_ECANCELED: never ran */
+      j->rc = OBATCH_EINTERNAL;
+      j->error = std::string("the call was not run: ") + uv_strerror(status);
+    }
+    node::CallbackScope callback(isolate, j->resource.Get(isolate), j->async);
+    v8::Local<v8::Promise::Resolver> resolver = j->resolver.Get(isolate);
+    (void)resolver->Resolve(context, obatch_node_job_result(j)).IsJust();
+  }
+  node::EmitAsyncDestroy(isolate, j->async);
+  delete j; /* an opened handle now belongs to the JS layer */
+}
+
+/* Queues the job and returns its Promise. */
+static SWIGV8_VALUE obatch_node_job_start(obatch_node_job *j) {
+  v8::Isolate *isolate = v8::Isolate::GetCurrent();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Promise::Resolver> resolver = v8::Promise::Resolver::New(context).ToLocalChecked();
+  v8::Local<v8::Object> resource = SWIGV8_OBJECT_NEW();
+  j->isolate = isolate;
+  j->context.Reset(isolate, context);
+  j->resolver.Reset(isolate, resolver);
+  j->resource.Reset(isolate, resource);
+  j->async = node::EmitAsyncInit(isolate, resource, "obatch:queue");
+  int rc = uv_queue_work(node::GetCurrentEventLoop(isolate), &j->req, obatch_node_job_run,
+                         obatch_node_job_done);
+  if (rc != 0) {
+    j->rc = OBATCH_EINTERNAL;
+    j->error = std::string("cannot queue the call on libuv's thread pool: ") + uv_strerror(rc);
+    (void)resolver->Resolve(context, obatch_node_job_result(j)).IsJust();
+    node::EmitAsyncDestroy(isolate, j->async);
+    delete j;
+  }
+  return resolver->GetPromise();
+}
+%}
+
+/* The async shims return a job, which the out typemap starts: a Promise.
+ * (The typedef is for SWIG, which has not seen the %{ %} block above.) */
+typedef struct obatch_node_job *obatch_node_promise;
+%typemap(out) obatch_node_promise %{ $result = obatch_node_job_start($1); %}
+
+/* The sync calls: [rc, ticket], [rc, entry | null], [rc, stats | null]. */
+%typemap(in, numinputs=0) const char **ticket (const char *tmp = "") { $1 = ($1_ltype)&tmp; }
+%typemap(argout) const char **ticket {
+  $result = SWIG_AppendOutput($result, result == OBATCH_OK ? obatch_node_str(tmp$argnum)
+                                                           : obatch_node_null());
+}
+%typemap(in, numinputs=0) obatch_queue_entry_t *entry (obatch_queue_entry_t tmp) {
+  obatch_queue_entry_t init = OBATCH_QUEUE_ENTRY_INIT;
+  tmp = init;
+  $1 = &tmp;
+}
+/* obatch_queue_wait fills the entry also when it returns ETIMEOUT. */
+%typemap(argout) obatch_queue_entry_t *entry {
+  if (result == OBATCH_OK || result == OBATCH_ETIMEOUT) {
+    obatch_node_entry copy;
+    obatch_node_entry_copy($1, &copy);
+    $result = SWIG_AppendOutput($result, obatch_node_entry_to_js(copy));
+  } else {
+    $result = SWIG_AppendOutput($result, obatch_node_null());
+  }
+}
+%typemap(in, numinputs=0) obatch_queue_stats_t *stats (obatch_queue_stats_t tmp) {
+  obatch_queue_stats_t init = OBATCH_QUEUE_STATS_INIT;
+  tmp = init;
+  $1 = &tmp;
+}
+%typemap(argout) obatch_queue_stats_t *stats {
+  $result = SWIG_AppendOutput($result, result == OBATCH_OK ? obatch_node_queue_stats_to_js($1)
+                                                           : obatch_node_null());
+}
+
+%rename(obatch_queue_open) obatch_node_queue_open;
+%ignore obatch_queue_open;
+
+%inline %{
+/* Its message is the thread's (obatch_queue_last_error(NULL)): copied here. */
+static int obatch_node_queue_open(const obatch_config_t *conf, const char *store,
+                                  obatch_queue_t **out, char *errstr, size_t errstr_size) {
+  int rc = obatch_queue_open(out, conf, store);
+  if (rc != OBATCH_OK) snprintf(errstr, errstr_size, "%s", obatch_queue_last_error(NULL));
+  return rc;
+}
+
+static obatch_node_promise obatch_queue_open_async(const obatch_config_t *conf, const char *store) {
+  obatch_node_job *j = new obatch_node_job(OBATCH_NODE_QUEUE_OPEN);
+  j->conf = conf;
+  j->arg(1, store);
+  return j;
+}
+static obatch_node_promise obatch_queue_put_async(obatch_queue_t *q, const char *endpoint,
+                                                  const char *body_json, const char *client_id) {
+  obatch_node_job *j = new obatch_node_job(OBATCH_NODE_QUEUE_PUT);
+  j->q = q;
+  j->arg(1, endpoint);
+  j->arg(2, body_json);
+  j->arg(3, client_id);
+  return j;
+}
+static obatch_node_promise obatch_queue_get_async(obatch_queue_t *q, const char *ticket) {
+  obatch_node_job *j = new obatch_node_job(OBATCH_NODE_QUEUE_GET);
+  j->q = q;
+  j->arg(1, ticket);
+  return j;
+}
+static obatch_node_promise obatch_queue_wait_async(obatch_queue_t *q, const char *ticket,
+                                                   int timeout_ms) {
+  obatch_node_job *j = new obatch_node_job(OBATCH_NODE_QUEUE_WAIT);
+  j->q = q;
+  j->arg(1, ticket);
+  j->timeout_ms = timeout_ms;
+  return j;
+}
+static obatch_node_promise obatch_queue_work_async(obatch_queue_t *q, int timeout_ms) {
+  obatch_node_job *j = new obatch_node_job(OBATCH_NODE_QUEUE_WORK);
+  j->q = q;
+  j->timeout_ms = timeout_ms;
+  return j;
+}
+static obatch_node_promise obatch_queue_stats_async(obatch_queue_t *q) {
+  obatch_node_job *j = new obatch_node_job(OBATCH_NODE_QUEUE_STATS);
+  j->q = q;
+  return j;
+}
+%}
+
 /* ---- what the raw layer leaves out ---------------------------------------- */
 /* The structs: copied into plain objects above, never wrapped. Only the
  * struct is ignored (%$isclass): obatch_info is also a function's name. */
@@ -459,5 +805,7 @@ static int obatch_node_estimate_file(const obatch_config_t *conf, const char *pa
 %rename("$ignore", %$isclass) obatch_job;
 %rename("$ignore", %$isclass) obatch_tokens;
 %rename("$ignore", %$isclass) obatch_estimate_row;
+%rename("$ignore", %$isclass) obatch_queue_entry_t;
+%rename("$ignore", %$isclass) obatch_queue_stats_t;
 
 %include "obatch/obatch.h"

@@ -440,4 +440,6 @@ function progressKey(i) {
   ].join('|');
 }
 
-module.exports = { Batch, toInfo, toPartInfo, readParts, toResult, PHASES, KINDS, JOB_ORIGINS };
+module.exports = {
+  Batch, toInfo, toPartInfo, readParts, toResult, bodyText, optionalString, PHASES, KINDS, JOB_ORIGINS,
+};

@@ -34,11 +34,8 @@ function configPairs(options) {
   return pairs;
 }
 
-/**
- * Runs fn(conf) with a fresh config made from `options`, and always
- * destroys the config afterwards (the library copies what it needs).
- */
-function withConfig(options, fn) {
+/** A config handle made from `options`; the caller destroys it. */
+function newConfig(options) {
   const pairs = configPairs(options);
   const [rc, conf] = raw.obatch_config_new();
   if (rc !== 0 || !conf) throw new ObatchError(rc || -2, 'obatch: cannot make a config');
@@ -47,10 +44,37 @@ function withConfig(options, fn) {
       const [src, err] = raw.obatch_config_set(conf, key, value);
       if (src !== 0) throw new ObatchError(src, err || `bad configuration key '${key}'`);
     }
+  } catch (err) {
+    raw.obatch_config_destroy(conf);
+    throw err;
+  }
+  return conf;
+}
+
+/**
+ * Runs fn(conf) with a fresh config made from `options`, and always
+ * destroys the config afterwards (the library copies what it needs).
+ */
+function withConfig(options, fn) {
+  const conf = newConfig(options);
+  try {
     return fn(conf);
   } finally {
     raw.obatch_config_destroy(conf);
   }
 }
 
-module.exports = { withConfig, configPairs, snakeCase };
+/**
+ * The same for an async fn(conf): the config lives until its Promise has
+ * settled (a call on the thread pool may still be reading it before).
+ */
+async function withConfigAsync(options, fn) {
+  const conf = newConfig(options);
+  try {
+    return await fn(conf);
+  } finally {
+    raw.obatch_config_destroy(conf);
+  }
+}
+
+module.exports = { withConfig, withConfigAsync, configPairs, snakeCase };

@@ -24,7 +24,8 @@ function strerror(code) {
 /**
  * Every failure of the library. `code` is the C API's negative status code
  * (compare with `codes.X`), `codeName` its name ("EEXPIRED"), `info` the
- * batch's state when the error came from a batch that ended (wait()).
+ * batch's state when the error came from a batch that ended (wait()),
+ * `entry` a queued request's state when Queue#wait ran out of time.
  */
 class ObatchError extends Error {
   constructor(code, message, options = {}) {
@@ -33,6 +34,7 @@ class ObatchError extends Error {
     this.code = code;
     this.codeName = codeName(code);
     if (options.info) this.info = options.info;
+    if (options.entry) this.entry = options.entry;
   }
 }
 

@@ -3,6 +3,7 @@
 import {
   Batch, ObatchError, codes, listBatches, checkFile, listJobs, pruneJobs, Info, Job, JobOrigin, PartInfo, Result,
   countTokens, countTextTokens, estimateFile, Tokens, Estimate, EstimateRow,
+  Queue, QueueEntry, QueueState, QueueStats,
 } from 'obatch';
 
 async function main(): Promise<void> {
@@ -57,6 +58,19 @@ async function main(): Promise<void> {
   const rows: EstimateRow[] = estimate.models;
   const cost: number | null = estimate.total.batchCostUsd;
   console.log(rows.map((r) => `${r.model} ${r.requests} ${r.promptTokens} ${r.hasCost}`), cost ?? 'unknown', estimate.prices);
+  const q: Queue = await Queue.open({ store: 'queue.db', provider: 'openai', flushAge: '1m', flushRequests: 100 });
+  const ticket: string = await q.put({ model: 'gpt-4o-mini', messages: [] }, { id: 'mine-1', endpoint: null });
+  const now: QueueEntry = await q.get(ticket);
+  const state: QueueState = now.state;
+  const work: QueueStats = await q.work({ timeoutMs: 100 });
+  console.log(state, now.createdMs, work.flushed + work.stored + work.takenOver, (await q.stats()).queued);
+  try {
+    const done: QueueEntry<{ choices: { message: { content: string } }[] }> = await q.wait(ticket, { timeoutMs: 50 });
+    console.log(done.body?.choices[0].message.content, done.error?.message, done.statusCode);
+  } catch (err) {
+    if (err instanceof ObatchError && err.code === codes.ETIMEOUT && err.entry) console.log(err.entry.state);
+  }
+  q.close();
 }
 
 main();
