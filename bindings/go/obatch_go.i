@@ -23,6 +23,12 @@
  *   `uint64_t *count` become *uint64.
  * - obatch_count_text_tokens' (text, len) is one Go string, read in place
  *   for the call (its length is Go's: a NUL inside is text, not an end).
+ * - The queue (obatch_queue_t *) is a handle too. obatch_queue_put's
+ *   `const char **ticket` becomes a []byte the ticket is copied into, by a
+ *   shim: the ticket lives in the C thread's storage. That storage also
+ *   holds the entry's strings and obatch_queue_last_error: the Go layer
+ *   locks the goroutine to its thread (runtime.LockOSThread) from the call
+ *   until it has copied them.
  * - The constructors (obatch_create, obatch_resume, obatch_open,
  *   obatch_retry_missing) take an errstr buffer too, through shims: their
  *   message is the C thread's last error, which only the same C call can
@@ -63,6 +69,7 @@ OBATCH_GO_HANDLE(obatch_list_t)
 OBATCH_GO_HANDLE(obatch_check_t)
 OBATCH_GO_HANDLE(obatch_jobs_t)
 OBATCH_GO_HANDLE(obatch_estimate_t)
+OBATCH_GO_HANDLE(obatch_queue_t)
 
 /* ---- obatch_jobs_prune's count ----------------------------------------- */
 
@@ -95,11 +102,15 @@ OBATCH_GO_HANDLE(obatch_estimate_t)
     $1[0] = '\0';
 %}
 
+/* obatch_queue_put's ticket, copied into a Go buffer the same way. */
+%apply (char *errstr, size_t errstr_size) { (char *ticket_out, size_t ticket_size) };
+
 /* ---- optional strings: "" means NULL ----------------------------------- */
 
 %typemap(in) const char *custom_id, const char *endpoint, const char *after,
              const char *input_path, const char *output_path,
-             const char *error_path, const char *prices_path
+             const char *error_path, const char *prices_path,
+             const char *client_id, const char *store
 %{
   if ($input.n == 0) {
     $1 = NULL;
@@ -115,7 +126,8 @@ OBATCH_GO_HANDLE(obatch_estimate_t)
 %typemap(freearg) const char *custom_id, const char *endpoint,
                   const char *after, const char *input_path,
                   const char *output_path, const char *error_path,
-                  const char *prices_path
+                  const char *prices_path, const char *client_id,
+                  const char *store
 %{ free((char *)$1); %}
 
 /* ---- returned strings: one copy, straight into Go memory --------------- */
@@ -159,11 +171,14 @@ OBATCH_GO_STRUCT(obatch_problem, obatch_problem_t, OBATCH_PROBLEM_INIT)
 OBATCH_GO_STRUCT(obatch_job, obatch_job_t, OBATCH_JOB_INIT)
 OBATCH_GO_STRUCT(obatch_tokens, obatch_tokens_t, OBATCH_TOKENS_INIT)
 OBATCH_GO_STRUCT(obatch_estimate_row, obatch_estimate_row_t, OBATCH_ESTIMATE_ROW_INIT)
+OBATCH_GO_STRUCT(obatch_queue_entry_t, obatch_queue_entry_t, OBATCH_QUEUE_ENTRY_INIT)
+OBATCH_GO_STRUCT(obatch_queue_stats_t, obatch_queue_stats_t, OBATCH_QUEUE_STATS_INIT)
 
 /* ---- the constructors, with their message ------------------------------ */
 
 %{
 #include <stdio.h>
+#include <string.h>
 
 static int obatch_go_failed(int rc, char *errstr, size_t errstr_size) {
   if (rc != OBATCH_OK && errstr && errstr_size)
@@ -192,6 +207,17 @@ static int obatch_go_retry_missing(obatch_t **out, const obatch_config_t *conf, 
                                    char *errstr, size_t errstr_size) {
   return obatch_go_failed(obatch_retry_missing(out, conf, job), errstr, errstr_size);
 }
+
+/* The ticket into the caller's buffer (a client id is at most 512 bytes). */
+static int obatch_go_queue_put(obatch_queue_t *q, const char *endpoint, const char *body_json,
+                               const char *client_id, char *ticket_out, size_t ticket_size) {
+  const char *ticket = "";
+  int rc = obatch_queue_put(q, endpoint, body_json, client_id, &ticket);
+  if (rc != OBATCH_OK || !ticket_out || !ticket_size) return rc;
+  if (strlen(ticket) >= ticket_size) return OBATCH_EINTERNAL; /* cannot happen: see above */
+  memcpy(ticket_out, ticket, strlen(ticket) + 1);
+  return rc;
+}
 %}
 %ignore obatch_create;
 %ignore obatch_resume;
@@ -201,6 +227,8 @@ static int obatch_go_retry_missing(obatch_t **out, const obatch_config_t *conf, 
 %rename(obatch_resume) obatch_go_resume;
 %rename(obatch_open) obatch_go_open;
 %rename(obatch_retry_missing) obatch_go_retry_missing;
+%ignore obatch_queue_put;
+%rename(obatch_queue_put) obatch_go_queue_put;
 
 /* The library fills these structs; Go only reads them (no setters, so no
  * "setting a const char * may leak" either). */
@@ -218,3 +246,5 @@ int obatch_go_open(obatch_t **out, const obatch_config_t *conf, const char *inpu
                    size_t errstr_size);
 int obatch_go_retry_missing(obatch_t **out, const obatch_config_t *conf, const char *job,
                             char *errstr, size_t errstr_size);
+int obatch_go_queue_put(obatch_queue_t *q, const char *endpoint, const char *body_json,
+                        const char *client_id, char *ticket_out, size_t ticket_size);
