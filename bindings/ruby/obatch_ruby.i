@@ -36,6 +36,17 @@
  *   obatch_rb_* and %rename'd to the C names (no name clashes with the real
  *   functions, which are %ignore'd). The counts (count_tokens,
  *   count_text_tokens) are CPU work on one request or text and keep the GVL.
+ * - The queue (QueueHandle, closed by its GC free function or by
+ *   obatch_queue_close) is wrapped by shims that return Arrays built here:
+ *   `rc, queue, err = obatch_queue_open(conf, store_or_nil)`,
+ *   `rc, ticket, err = obatch_queue_put(q, endpoint, body, client_id)`,
+ *   `rc, entry, err = obatch_queue_get(q, ticket)` /
+ *   `obatch_queue_wait(q, ticket, timeout_ms)` (the entry a Hash, also with
+ *   ETIMEOUT), `rc, stats, err = obatch_queue_work(q, timeout_ms)` /
+ *   `obatch_queue_stats(q)`. Each runs without the GVL (a wait, a worker
+ *   step, a round trip to a remote PostgreSQL), and copies the ticket, the
+ *   entry's strings and obatch_queue_last_error there, on the thread that
+ *   made the call: the library keeps them in that thread's storage.
  * - All typemaps come before %include "obatch/obatch.h" (they apply only to
  *   declarations after them).
  */
@@ -462,6 +473,190 @@ static void obatch_rb_jobs_destroy(obatch_jobs_t *jobs) { obatch_jobs_destroy(jo
 static void obatch_rb_estimate_destroy(obatch_estimate_t *e) { obatch_estimate_destroy(e); }
 %}
 
+/* ---- the deferred-request queue: calls made without the GVL ------------ */
+%{
+enum obatch_rb_qkind {
+  OBATCH_RB_Q_OPEN, OBATCH_RB_Q_PUT, OBATCH_RB_Q_GET, OBATCH_RB_Q_WAIT, OBATCH_RB_Q_WORK,
+  OBATCH_RB_Q_STATS
+};
+
+struct obatch_rb_qcall {
+  enum obatch_rb_qkind kind;
+  int rc;
+  obatch_queue_t *q;
+  obatch_queue_t *opened;
+  const obatch_config_t *conf;
+  char *s1, *s2, *s3;   /* the string arguments, copied */
+  int timeout_ms;
+  char *ticket;         /* put's ticket, copied */
+  char *error;          /* obatch_queue_last_error, copied */
+  int has_entry, has_stats;
+  obatch_queue_entry_t entry; /* its strings copied (strdup) */
+  obatch_queue_stats_t stats;
+};
+
+static char *obatch_rb_strdup0(const char *s) { return s ? strdup(s) : NULL; }
+
+static void *obatch_rb_queue_fn(void *p) {
+  struct obatch_rb_qcall *c = (struct obatch_rb_qcall *)p;
+  obatch_queue_entry_t e = OBATCH_QUEUE_ENTRY_INIT;
+  const char *ticket = "";
+  switch (c->kind) {
+    case OBATCH_RB_Q_OPEN: c->rc = obatch_queue_open(&c->opened, c->conf, c->s1); break;
+    case OBATCH_RB_Q_PUT:
+      c->rc = obatch_queue_put(c->q, c->s1, c->s2, c->s3, &ticket);
+      if (c->rc == OBATCH_OK) c->ticket = obatch_rb_strdup0(ticket);
+      break;
+    case OBATCH_RB_Q_GET:
+      c->rc = obatch_queue_get(c->q, c->s1, &e);
+      c->has_entry = c->rc == OBATCH_OK;
+      break;
+    case OBATCH_RB_Q_WAIT:
+      c->rc = obatch_queue_wait(c->q, c->s1, c->timeout_ms, &e);
+      c->has_entry = c->rc == OBATCH_OK || c->rc == OBATCH_ETIMEOUT;
+      break;
+    case OBATCH_RB_Q_WORK:
+      c->rc = obatch_queue_work(c->q, c->timeout_ms, &c->stats);
+      c->has_stats = c->rc == OBATCH_OK;
+      break;
+    case OBATCH_RB_Q_STATS:
+      c->rc = obatch_queue_stats(c->q, &c->stats);
+      c->has_stats = c->rc == OBATCH_OK;
+      break;
+  }
+  if (c->has_entry) {
+    c->entry = e;
+    c->entry.ticket = obatch_rb_strdup0(e.ticket);
+    c->entry.provider = obatch_rb_strdup0(e.provider);
+    c->entry.endpoint = obatch_rb_strdup0(e.endpoint);
+    c->entry.model = obatch_rb_strdup0(e.model);
+    c->entry.body = obatch_rb_strdup0(e.body);
+    c->entry.error_code = obatch_rb_strdup0(e.error_code);
+    c->entry.error_message = obatch_rb_strdup0(e.error_message);
+    c->entry.batch_id = obatch_rb_strdup0(e.batch_id);
+  }
+  if (c->rc != OBATCH_OK) c->error = obatch_rb_strdup0(obatch_queue_last_error(c->q));
+  return NULL;
+}
+
+static VALUE obatch_rb_queue_entry_hash(const obatch_queue_entry_t *e) {
+  VALUE h = rb_hash_new();
+  OBATCH_RB_SET(h, "state", INT2NUM(e->state));
+  OBATCH_RB_SET(h, "ticket", obatch_rb_str(e->ticket));
+  OBATCH_RB_SET(h, "provider", obatch_rb_str(e->provider));
+  OBATCH_RB_SET(h, "endpoint", obatch_rb_str(e->endpoint));
+  OBATCH_RB_SET(h, "model", obatch_rb_str(e->model));
+  OBATCH_RB_SET(h, "status_code", INT2NUM(e->status_code));
+  OBATCH_RB_SET(h, "body", obatch_rb_str(e->body));
+  OBATCH_RB_SET(h, "error_code", obatch_rb_str(e->error_code));
+  OBATCH_RB_SET(h, "error_message", obatch_rb_str(e->error_message));
+  OBATCH_RB_SET(h, "batch_id", obatch_rb_str(e->batch_id));
+  OBATCH_RB_SET(h, "attempts", UINT2NUM(e->attempts));
+  OBATCH_RB_SET(h, "created_ms", LL2NUM(e->created_ms));
+  OBATCH_RB_SET(h, "submitted_ms", LL2NUM(e->submitted_ms));
+  OBATCH_RB_SET(h, "ended_ms", LL2NUM(e->ended_ms));
+  return h;
+}
+
+static VALUE obatch_rb_queue_stats_hash(const obatch_queue_stats_t *s) {
+  VALUE h = rb_hash_new();
+  OBATCH_RB_SET(h, "queued", ULL2NUM(s->queued));
+  OBATCH_RB_SET(h, "submitted", ULL2NUM(s->submitted));
+  OBATCH_RB_SET(h, "completed", ULL2NUM(s->completed));
+  OBATCH_RB_SET(h, "failed", ULL2NUM(s->failed));
+  OBATCH_RB_SET(h, "expired", ULL2NUM(s->expired));
+  OBATCH_RB_SET(h, "batches_running", ULL2NUM(s->batches_running));
+  OBATCH_RB_SET(h, "oldest_queued_ms", LL2NUM(s->oldest_queued_ms));
+  OBATCH_RB_SET(h, "flushed", ULL2NUM(s->flushed));
+  OBATCH_RB_SET(h, "stored", ULL2NUM(s->stored));
+  OBATCH_RB_SET(h, "requeued", ULL2NUM(s->requeued));
+  OBATCH_RB_SET(h, "taken_over", ULL2NUM(s->taken_over));
+  OBATCH_RB_SET(h, "pruned", ULL2NUM(s->pruned));
+  OBATCH_RB_SET(h, "held", ULL2NUM(s->held));
+  return h;
+}
+
+static swig_type_info *obatch_rb_queue_type(void);
+
+/* Runs the call without the GVL and returns [rc, out, err]; frees every
+ * copy. The string arguments are copied first (another thread may change a
+ * Ruby string meanwhile). */
+static VALUE obatch_rb_queue_run(struct obatch_rb_qcall *c, const char *a1, const char *a2,
+                                 const char *a3) {
+  VALUE out = Qnil;
+  VALUE err;
+  if (!obatch_rb_dup(a1, &c->s1) || !obatch_rb_dup(a2, &c->s2) || !obatch_rb_dup(a3, &c->s3)) {
+    c->rc = OBATCH_ENOMEM;
+  } else {
+    c->stats = (obatch_queue_stats_t)OBATCH_QUEUE_STATS_INIT;
+    rb_thread_call_without_gvl(obatch_rb_queue_fn, c, NULL, NULL);
+  }
+  free(c->s1);
+  free(c->s2);
+  free(c->s3);
+  if (c->opened) out = SWIG_NewPointerObj(c->opened, obatch_rb_queue_type(), SWIG_POINTER_OWN);
+  if (c->ticket) out = obatch_rb_str(c->ticket);
+  if (c->has_entry) out = obatch_rb_queue_entry_hash(&c->entry);
+  if (c->has_stats) out = obatch_rb_queue_stats_hash(&c->stats);
+  err = c->error ? obatch_rb_str(c->error) : rb_utf8_str_new_cstr("");
+  free(c->ticket);
+  free(c->error);
+  if (c->has_entry) {
+    free((char *)c->entry.ticket);
+    free((char *)c->entry.provider);
+    free((char *)c->entry.endpoint);
+    free((char *)c->entry.model);
+    free((char *)c->entry.body);
+    free((char *)c->entry.error_code);
+    free((char *)c->entry.error_message);
+    free((char *)c->entry.batch_id);
+  }
+  return rb_ary_new_from_args(3, INT2NUM(c->rc), out, err);
+}
+
+static VALUE obatch_rb_queue_open(const obatch_config_t *conf, const char *store) {
+  struct obatch_rb_qcall c = {0};
+  c.kind = OBATCH_RB_Q_OPEN; c.conf = conf;
+  return obatch_rb_queue_run(&c, store, NULL, NULL);
+}
+static VALUE obatch_rb_queue_put(obatch_queue_t *q, const char *endpoint, const char *body_json,
+                                 const char *client_id) {
+  struct obatch_rb_qcall c = {0};
+  c.kind = OBATCH_RB_Q_PUT; c.q = q;
+  return obatch_rb_queue_run(&c, endpoint, body_json, client_id);
+}
+static VALUE obatch_rb_queue_get(obatch_queue_t *q, const char *ticket) {
+  struct obatch_rb_qcall c = {0};
+  c.kind = OBATCH_RB_Q_GET; c.q = q;
+  return obatch_rb_queue_run(&c, ticket, NULL, NULL);
+}
+static VALUE obatch_rb_queue_wait(obatch_queue_t *q, const char *ticket, int timeout_ms) {
+  struct obatch_rb_qcall c = {0};
+  c.kind = OBATCH_RB_Q_WAIT; c.q = q; c.timeout_ms = timeout_ms;
+  return obatch_rb_queue_run(&c, ticket, NULL, NULL);
+}
+static VALUE obatch_rb_queue_work(obatch_queue_t *q, int timeout_ms) {
+  struct obatch_rb_qcall c = {0};
+  c.kind = OBATCH_RB_Q_WORK; c.q = q; c.timeout_ms = timeout_ms;
+  return obatch_rb_queue_run(&c, NULL, NULL, NULL);
+}
+static VALUE obatch_rb_queue_stats(obatch_queue_t *q) {
+  struct obatch_rb_qcall c = {0};
+  c.kind = OBATCH_RB_Q_STATS; c.q = q;
+  return obatch_rb_queue_run(&c, NULL, NULL, NULL);
+}
+
+/* Explicit close (the Ruby object is disowned and cleared by OBATCH_FREED):
+ * without the GVL, for it gives up the handle's batches in the store. */
+static void *obatch_rb_queue_close_fn(void *p) {
+  obatch_queue_close((obatch_queue_t *)p);
+  return NULL;
+}
+static void obatch_rb_queue_close(obatch_queue_t *q) {
+  if (q) rb_thread_call_without_gvl(obatch_rb_queue_close_fn, q, NULL, NULL);
+}
+%}
+
 %include <stdint.i>
 
 /* ---- handles: classes with a GC free function, no constructor ---------- */
@@ -472,12 +667,14 @@ static void obatch_rb_estimate_destroy(obatch_estimate_t *e) { obatch_estimate_d
 %nodefaultctor obatch_check;
 %nodefaultctor obatch_jobs;
 %nodefaultctor obatch_estimate;
+%nodefaultctor obatch_queue;
 %rename(BatchHandle) obatch_batch;
 %rename(ConfigHandle) obatch_config;
 %rename(ListHandle) obatch_batch_list;
 %rename(CheckHandle) obatch_check;
 %rename(JobsHandle) obatch_jobs;
 %rename(EstimateHandle) obatch_estimate;
+%rename(QueueHandle) obatch_queue;
 
 /* Declared here as empty to SWIG only (the C types stay opaque). */
 struct obatch_batch {};
@@ -486,6 +683,7 @@ struct obatch_batch_list {};
 struct obatch_check {};
 struct obatch_jobs {};
 struct obatch_estimate {};
+struct obatch_queue {};
 
 %extend obatch_batch { ~obatch_batch() { obatch_destroy($self); } }
 %extend obatch_config { ~obatch_config() { obatch_config_destroy($self); } }
@@ -493,6 +691,7 @@ struct obatch_estimate {};
 %extend obatch_check { ~obatch_check() { obatch_check_destroy($self); } }
 %extend obatch_jobs { ~obatch_jobs() { obatch_jobs_destroy($self); } }
 %extend obatch_estimate { ~obatch_estimate() { obatch_estimate_destroy($self); } }
+%extend obatch_queue { ~obatch_queue() { obatch_queue_close($self); } }
 
 /* ---- typemaps (before every declaration they apply to) ----------------- */
 
@@ -619,6 +818,8 @@ struct obatch_estimate {};
 %rename("$ignore", %$isclass) obatch_job;
 %rename("$ignore", %$isclass) obatch_tokens;
 %rename("$ignore", %$isclass) obatch_estimate_row;
+%rename("$ignore", %$isclass) obatch_queue_entry_t;
+%rename("$ignore", %$isclass) obatch_queue_stats_t;
 
 /* Replaced by the shims below (same names in Ruby). */
 %ignore obatch_poll;
@@ -640,6 +841,14 @@ struct obatch_estimate {};
 %ignore obatch_jobs_destroy;
 %ignore obatch_estimate_file;
 %ignore obatch_estimate_destroy;
+%ignore obatch_queue_open;
+%ignore obatch_queue_put;
+%ignore obatch_queue_get;
+%ignore obatch_queue_wait;
+%ignore obatch_queue_work;
+%ignore obatch_queue_stats;
+%ignore obatch_queue_last_error; /* thread-local: each call returns its message */
+%ignore obatch_queue_close;
 
 %include "obatch/obatch.h"
 
@@ -696,3 +905,25 @@ void obatch_rb_list_destroy(obatch_list_t *freed);
 void obatch_rb_check_destroy(obatch_check_t *freed);
 void obatch_rb_jobs_destroy(obatch_jobs_t *freed);
 void obatch_rb_estimate_destroy(obatch_estimate_t *freed);
+
+%rename(obatch_queue_open) obatch_rb_queue_open;
+%rename(obatch_queue_put) obatch_rb_queue_put;
+%rename(obatch_queue_get) obatch_rb_queue_get;
+%rename(obatch_queue_wait) obatch_rb_queue_wait;
+%rename(obatch_queue_work) obatch_rb_queue_work;
+%rename(obatch_queue_stats) obatch_rb_queue_stats;
+%rename(obatch_queue_close) obatch_rb_queue_close;
+VALUE obatch_rb_queue_open(const obatch_config_t *conf, const char *store);
+VALUE obatch_rb_queue_put(obatch_queue_t *q, const char *endpoint, const char *body_json,
+                          const char *client_id);
+VALUE obatch_rb_queue_get(obatch_queue_t *q, const char *ticket);
+VALUE obatch_rb_queue_wait(obatch_queue_t *q, const char *ticket, int timeout_ms);
+VALUE obatch_rb_queue_work(obatch_queue_t *q, int timeout_ms);
+VALUE obatch_rb_queue_stats(obatch_queue_t *q);
+%apply SWIGTYPE *OBATCH_FREED { obatch_queue_t *freed };
+void obatch_rb_queue_close(obatch_queue_t *freed);
+
+/* The QueueHandle type, for the handle obatch_queue_open makes. */
+%{
+static swig_type_info *obatch_rb_queue_type(void) { return SWIGTYPE_p_obatch_queue; }
+%}

@@ -12,6 +12,7 @@ require "obatch/batch"
 require "obatch/remote"
 require "obatch/jobs"
 require "obatch/tokens"
+require "obatch/queue"
 
 module Obatch
   class << self

@@ -51,7 +51,12 @@ module Obatch
   class ProtocolError < RemoteError; CODE = -15; end   # EPROTOCOL
 
   class InsecureError < Error; CODE = -16; end         # EINSECURE
-  class TimeoutError < Error; CODE = -17; end          # ETIMEOUT (the batch goes on)
+  # ETIMEOUT: a wait ran out of time (the batch goes on). From Queue#wait,
+  # #entry is the request as it was then.
+  class TimeoutError < Error
+    CODE = -17
+    attr_accessor :entry
+  end
   class NotFoundError < Error; CODE = -18; end         # ENOTFOUND
 
   # The batch ended without completing.
