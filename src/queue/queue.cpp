@@ -85,10 +85,15 @@ std::string queue_journal(const Config &conf, const std::string &store) {
   Config defaults = conf;
   defaults.set("state", nullptr);
   path = journal_path(defaults);
-  if (path.empty())
+  if (path.empty()) {
+    const char *env = getenv("OBATCH_STATE");
     throw Error(OBATCH_ECONFIG,
-                "the queue needs a job journal for its batches: set state to a file (with no "
-                "HOME or XDG_STATE_HOME there is no default place)");
+                std::string("the queue needs a job journal for its batches: set state to a file (") +
+                    (env && std::string(env) == "off"
+                         ? "the default one is off: OBATCH_STATE is \"off\""
+                         : "with no HOME or XDG_STATE_HOME there is no default place") +
+                    ")");
+  }
   return path;
 }
 
@@ -135,6 +140,9 @@ Queue::Queue(const Config &conf, const std::string &store) : conf_(conf), store_
   if (max_attempts_ < 1) throw Error(OBATCH_ECONFIG, "max_attempts must be at least 1");
   // An unknown provider fails at open, not at the first put.
   if (!conf_.get("provider").empty()) provider_for("");
+  // Before the store is opened: a PostgreSQL store without a journal fails
+  // without connecting to the server.
+  journal_ = queue_journal(conf_, store_);
   db_ = open_store(store_);
   {
     SqlTransaction t(*db_);
@@ -153,7 +161,6 @@ Queue::Queue(const Config &conf, const std::string &store) : conf_(conf), store_
   char host[256] = "";
   gethostname(host, sizeof host - 1);
   worker_id_ = std::string(host) + ":" + num(getpid()) + ":" + random_hex(6);
-  journal_ = queue_journal(conf_, store_);
 }
 
 Queue::~Queue() {

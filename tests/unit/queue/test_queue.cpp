@@ -110,6 +110,32 @@ static void bad_queue_settings_are_econfig(void **) {
   EXPECT_ERROR(OBATCH_ECONFIG, "lease", Queue(c, dir.file("q.db")));
 }
 
+// A PostgreSQL store has no journal beside it: with OBATCH_STATE "off" and
+// no state in the config there is none at all, and the message says so
+// (not "no HOME": HOME is set), before anything connects to the server.
+static void a_postgres_store_without_a_journal_names_obatch_state(void **) {
+  const char *saved = getenv("OBATCH_STATE");
+  const std::string keep = saved ? saved : "";
+  setenv("OBATCH_STATE", "off", 1);
+  const char *store = "postgresql://obatch@127.0.0.1:1/nowhere";  // never reached
+  EXPECT_ERROR(OBATCH_ECONFIG, "OBATCH_STATE is \"off\"", Queue(openai(), store));
+  unit::TempDir dir;
+  Config c = openai();
+  c.set("state", dir.file("jobs.db").c_str());
+  bool connected = true;
+  try {
+    Queue q(c, store);
+  } catch (const obatch::Error &e) {
+    connected = false;
+    assert_int_not_equal(e.code(), OBATCH_ECONFIG);  // a journal: then the server is asked
+  }
+  assert_false(connected);
+  if (saved)
+    setenv("OBATCH_STATE", keep.c_str(), 1);
+  else
+    unsetenv("OBATCH_STATE");
+}
+
 static const struct CMUnitTest queue_tests[] = {
     cmocka_unit_test(put_returns_a_derived_ticket_and_stores_once),
     cmocka_unit_test(the_ticket_depends_on_provider_endpoint_and_body),
@@ -119,6 +145,7 @@ static const struct CMUnitTest queue_tests[] = {
     cmocka_unit_test(wait_returns_false_when_the_time_is_up),
     cmocka_unit_test(two_handles_share_one_file),
     cmocka_unit_test(bad_queue_settings_are_econfig),
+    cmocka_unit_test(a_postgres_store_without_a_journal_names_obatch_state),
 };
 
 OBATCH_TEST_MAIN(queue_tests, nullptr, nullptr)
