@@ -28,6 +28,8 @@ packages=(
   # fuzzing (fuzz/README.md: clang with libFuzzer and the sanitizer runtimes)
   # and memcheck (scripts/memcheck.sh)
   clang libclang-rt-14-dev valgrind
+  # packaging.ruby: Bundler (from Debian too)
+  ruby-bundler
 )
 
 if [ "$(id -u)" -eq 0 ]; then
