@@ -28,8 +28,9 @@ packages=(
   # fuzzing (fuzz/README.md: clang with libFuzzer and the sanitizer runtimes)
   # and memcheck (scripts/memcheck.sh)
   clang libclang-rt-14-dev valgrind
-  # packaging.ruby: Bundler (from Debian too)
-  ruby-bundler
+  # the Debian packages (scripts/deb-check.sh: dpkg-buildpackage, lintian,
+  # `man -w obatch`; the tree is copied with git) and packaging.ruby (Bundler)
+  build-essential dpkg-dev debhelper lintian man-db git ruby-bundler
 )
 
 if [ "$(id -u)" -eq 0 ]; then
