@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything obatch's build and tests need: Debian packages, then the
-# contract tests' npm packages (the Prism mock pinned by
-# tests/contract/package-lock.json) when npm is there. Safe to run again.
+# npm packages of the tests when npm is there: the contract tests' Prism mock
+# (tests/contract/package-lock.json) and packaging.node's TypeScript compiler
+# (tests/packaging/node/package-lock.json). Safe to run again.
 #
 # Uses sudo when not root. Environment:
-#   OBATCH_SKIP_NPM=1   do not touch tests/contract/node_modules
+#   OBATCH_SKIP_NPM=1   do not touch the tests' node_modules
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,6 +29,9 @@ packages=(
   # fuzzing (fuzz/README.md: clang with libFuzzer and the sanitizer runtimes)
   # and memcheck (scripts/memcheck.sh)
   clang libclang-rt-14-dev valgrind
+  # the Debian packages (scripts/deb-check.sh: dpkg-buildpackage, lintian,
+  # `man -w obatch`; the tree is copied with git) and packaging.ruby (Bundler)
+  build-essential dpkg-dev debhelper lintian man-db git ruby-bundler
 )
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -45,21 +49,26 @@ echo "install-deps: apt-get install ${packages[*]}"
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -q --no-install-recommends "${packages[@]}"
 
-# Contract tests (tests/contract): `npm ci` wipes and rebuilds node_modules,
-# so skip it when node_modules was installed from the current lock file.
-contract=tests/contract
-if [ "${OBATCH_SKIP_NPM:-0}" = 1 ]; then
-  echo "install-deps: OBATCH_SKIP_NPM=1: not installing $contract's npm packages"
-elif [ ! -f "$contract/package-lock.json" ]; then
-  echo "install-deps: no $contract/package-lock.json: nothing to install with npm"
-elif ! command -v npm >/dev/null 2>&1; then
-  echo "install-deps: npm not found: the contract tests will be skipped" \
-       "(install Node 20 + npm, then run: npm ci --prefix $contract)"
-elif [ "$contract/node_modules/.package-lock.json" -nt "$contract/package-lock.json" ] &&
-     [ "$contract/node_modules/.package-lock.json" -nt "$contract/package.json" ]; then
-  echo "install-deps: $contract/node_modules is up to date with its package-lock.json"
-else
-  echo "install-deps: npm ci --prefix $contract"
-  npm ci --prefix "$contract" --no-audit --no-fund
-fi
+# The tests' npm packages, each pinned by its package-lock.json. `npm ci`
+# wipes and rebuilds node_modules, so skip it when node_modules was installed
+# from the current lock file.
+npm_ci() {
+  local dir=$1 why=$2
+  if [ "${OBATCH_SKIP_NPM:-0}" = 1 ]; then
+    echo "install-deps: OBATCH_SKIP_NPM=1: not installing $dir's npm packages"
+  elif [ ! -f "$dir/package-lock.json" ]; then
+    echo "install-deps: no $dir/package-lock.json: nothing to install with npm"
+  elif ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found: $why" \
+         "(install Node 20 + npm, then run: npm ci --prefix $dir)"
+  elif [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] &&
+       [ "$dir/node_modules/.package-lock.json" -nt "$dir/package.json" ]; then
+    echo "install-deps: $dir/node_modules is up to date with its package-lock.json"
+  else
+    echo "install-deps: npm ci --prefix $dir"
+    npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+}
+npm_ci tests/contract "the contract tests will be skipped"
+npm_ci tests/packaging/node "packaging.node (tsc --strict) will fail"
 echo "install-deps: done"

@@ -15,8 +15,10 @@ obatch_install() {
   local build=$1 prefix=$2 pc
   rm -rf "$prefix"
   echo "+ ${CMAKE_COMMAND:-cmake} --install $build --prefix $prefix"
-  "${CMAKE_COMMAND:-cmake}" --install "$build" --prefix "$prefix" >"$prefix.install.log" 2>&1 ||
-    { cat "$prefix.install.log"; fail "cmake --install failed"; }
+  # Every install writes BUILD/install_manifest.txt: one at a time (the
+  # packaging tests run in parallel under ctest -j).
+  flock "$build/.install.lock" "${CMAKE_COMMAND:-cmake}" --install "$build" --prefix "$prefix" \
+    >"$prefix.install.log" 2>&1 || { cat "$prefix.install.log"; fail "cmake --install failed"; }
   pc=$(find "$prefix" -path '*/pkgconfig/obatch.pc' | head -n 1)
   [ -n "$pc" ] || fail "no pkgconfig/obatch.pc under $prefix"
   OBATCH_LIBDIR=$(cd "$(dirname "$pc")/.." && pwd)
@@ -82,4 +84,39 @@ obatch_stop_server() {
     wait "$OBATCH_SERVER_PID" 2>/dev/null || true
     OBATCH_SERVER_PID=
   fi
+}
+
+# A fresh directory outside the repository for a test's project (a user's
+# project is not inside obatch's checkout): sets OBATCH_PROJECT. It is removed
+# when the test passes and kept, with its path printed, when it fails; the
+# caller's EXIT trap calls obatch_project_done.
+OBATCH_PROJECT=
+obatch_project_new() {
+  OBATCH_PROJECT=$(mktemp -d "${TMPDIR:-/tmp}/obatch-$1.XXXXXX")
+  echo "project directory: $OBATCH_PROJECT"
+}
+obatch_project_done() {
+  local rc=$1
+  [ -n "$OBATCH_PROJECT" ] || return 0
+  if [ "$rc" -eq 0 ]; then
+    rm -rf "$OBATCH_PROJECT"
+  else
+    echo "kept for a look: $OBATCH_PROJECT" >&2
+  fi
+}
+
+# Checks what a quickstart (bindings/*/examples) printed: the batch completed
+# and each of its three requests has a 200 answer, in input order.
+obatch_check_quickstart() {
+  local out=$1 err=$2 n
+  grep -qE '^batch batch_[A-Za-z0-9]+ completed; output in \S+-output\.jsonl$' "$out" ||
+    { cat "$out" "$err"; fail "the quickstart did not report a completed batch"; }
+  for n in 1 2 3; do
+    grep -qE "^request-$n -> 200 \S" "$out" ||
+      { cat "$out" "$err"; fail "the quickstart printed no 200 answer for request-$n"; }
+  done
+  [ "$(grep -cE '^request-[0-9]+ -> ' "$out")" -eq 3 ] ||
+    { cat "$out"; fail "the quickstart printed another number of results than 3"; }
+  ! grep -qF "$OPENAI_API_KEY" "$out" "$err" || fail "the key appears in the quickstart's output"
+  echo "quickstart ok: $(grep -E '^batch ' "$out")"
 }

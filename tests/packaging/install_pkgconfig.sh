@@ -38,6 +38,11 @@ for var in includedir:"$prefix/include" libdir:"$OBATCH_LIBDIR"; do
     fail "obatch.pc says ${var%%:*}=$got, but it was installed to ${var#*:}"
 done
 flags=$("$pkg_config" --cflags --libs obatch) || fail "pkg-config --cflags --libs obatch failed"
+# Only the shared library is installed, so obatch.pc must not make its users
+# install the -dev files of obatch's own dependencies (Requires.private is
+# read for --cflags too): it resolves with no other .pc file in reach.
+PKG_CONFIG_LIBDIR="$OBATCH_LIBDIR/pkgconfig" PKG_CONFIG_PATH= "$pkg_config" --cflags --libs obatch >/dev/null ||
+  fail "obatch.pc needs other pkg-config modules; libobatch-dev would have to depend on their -dev packages"
 echo "pkg-config --cflags --libs obatch: $flags"
 cp "$here/consumer/consumer.c" "$work/consumer.c"
 echo "+ $cc $work/consumer.c -o $work/consumer $flags"

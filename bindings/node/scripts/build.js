@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 'use strict';
 // Builds the native addon build/Release/obatch.node, offline: SWIG generates
-// the V8 wrapper from ../obatch.i (the repository's one interface), then the
-// C++ compiler builds it against Node's own headers and the installed
-// libobatch (found with pkg-config). Run by `npm install` and `npm run build`.
+// the V8 wrapper from the interface (swig/obatch.i in a packed tarball, where
+// `npm pack` copied it; ../obatch.i, the repository's one interface, in a
+// checkout) and the headers of the installed libobatch, then the C++ compiler
+// builds it against Node's own headers and that libobatch, both found with
+// `pkg-config obatch`. Run by `npm install` and `npm run build`.
 //
 // Environment (all optional):
 //   OBATCH_NODE_ADDON  an addon built elsewhere (e.g. by CMake): nothing is built
@@ -23,12 +25,20 @@ function die(message) {
   process.exit(1);
 }
 
+// What to install when a tool is missing (Debian's package names).
+const DEBIAN = { swig: 'swig', 'c++': 'g++', 'pkg-config': 'pkg-config' };
+
+function notInstalled(cmd) {
+  const pkg = DEBIAN[path.basename(cmd)];
+  return `${cmd} is not installed` + (pkg ? ` (Debian: apt-get install ${pkg})` : '');
+}
+
 function run(cmd, args) {
   console.log([cmd, ...args].join(' '));
   try {
     execFileSync(cmd, args, { stdio: 'inherit' });
   } catch (err) {
-    die(err.code === 'ENOENT' ? `${cmd} is not installed` : `${cmd} failed (${err.status})`);
+    die(err.code === 'ENOENT' ? notInstalled(cmd) : `${cmd} failed (${err.status})`);
   }
 }
 
@@ -41,14 +51,34 @@ function pkgConfig(args) {
   try {
     return execFileSync(tool, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   } catch (err) {
+    if (err.code === 'ENOENT') die(notInstalled(tool));
     die(
-      `${tool} ${args.join(' ')} failed: is libobatch installed? ` +
-        'Build and install it first (cmake -S . -B build && cmake --build build && ' +
-        'cmake --install build), and set PKG_CONFIG_PATH=<prefix>/lib/pkgconfig for a ' +
-        'prefix pkg-config does not search.' +
-        (err.stderr ? `\n${err.stderr}` : ''),
+      `\`${tool} ${args.join(' ')}\` failed: libobatch's development files (obatch.pc, ` +
+        'obatch/obatch.h, libobatch.so) are not installed where pkg-config looks.\n' +
+        '  Debian/Ubuntu: apt-get install libobatch-dev (made from an obatch checkout by ' +
+        '`dpkg-buildpackage -us -uc -b`)\n' +
+        '  From source: cmake -S . -B build && cmake --build build && cmake --install build ' +
+        '--prefix PREFIX, then install with PKG_CONFIG_PATH=PREFIX/lib/pkgconfig' +
+        (err.stderr ? `\n${err.stderr.trim()}` : ''),
     );
   }
+}
+
+// The loader's own directories need no rpath (and a distribution's library
+// must not be shadowed by one).
+function isSystemLibDir(dir) {
+  return /^\/(usr\/)?lib(64|32)?(\/[^/]+-linux-gnu[^/]*)?\/?$/.test(dir);
+}
+
+// swig/ in a packed tarball; the repository's bindings/ in a checkout.
+function interfaceFile() {
+  const candidates = [path.join(pkgDir, 'swig', 'obatch.i'), path.resolve(pkgDir, '..', 'obatch.i')];
+  const found = candidates.find((f) => fs.existsSync(f));
+  if (!found) {
+    die(`the SWIG interface is missing (looked for ${candidates.join(', ')}): install a tarball ` +
+        'made by `npm pack` in bindings/node, or from an obatch checkout');
+  }
+  return found;
 }
 
 function nodeIncludeDir() {
@@ -68,10 +98,7 @@ function main() {
     console.log(`obatch: using the addon ${process.env.OBATCH_NODE_ADDON}; nothing to build`);
     return;
   }
-  const iface = path.resolve(pkgDir, '..', 'obatch.i');
-  if (!fs.existsSync(iface)) {
-    die(`${iface} is missing: install from the obatch repository (npm install <repo>/bindings/node)`);
-  }
+  const iface = interfaceFile();
   const cflags = words(pkgConfig(['--cflags', 'obatch']));
   const libs = words(pkgConfig(['--libs', 'obatch']));
   const libdir = path.resolve(pkgConfig(['--variable=libdir', 'obatch']));
@@ -90,7 +117,7 @@ function main() {
     '-isystem', nodeIncludeDir(),
     ...cflags,
     wrap, '-o', addon,
-    ...libs, `-Wl,-rpath,${libdir}`,
+    ...libs, ...(isSystemLibDir(libdir) ? [] : [`-Wl,-rpath,${libdir}`]),
   ]);
   console.log(`obatch: built ${addon}`);
 }

@@ -2,9 +2,12 @@
 // (include/obatch/obatch.h), one Go function per C function. It is internal:
 // use the package obatch one directory up.
 //
-// The generated files (obatch.go, obatch_wrap.c) are not in git. Make them
-// with `go generate ./...` in bindings/go (needs swig 4.x), or with the CMake
-// build (-DOBATCH_BINDINGS=go). The typemaps are in bindings/go/obatch_go.i.
+// The generated files (obatch.go, obatch_wrap.c) are committed: a consumer
+// of the module builds it from its files in git, and Go cannot run SWIG then.
+// After a change to bindings/obatch.i, bindings/go/obatch_go.i or
+// include/obatch/obatch.h, run `go generate ./...` in bindings/go (Debian 12's
+// swig 4.1.0) and commit both; the test bindings.go.generated fails until
+// they match. The typemaps are in bindings/go/obatch_go.i.
 //
 // The library is found with pkg-config (obatch.pc): set PKG_CONFIG_PATH to
 // <prefix>/lib/pkgconfig when it is not installed in a standard place.

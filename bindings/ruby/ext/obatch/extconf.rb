@@ -22,7 +22,7 @@ swig_dir = with_config("obatch-swig-dir")
 swig_dir ||= [File.join(__dir__, "swig"), File.expand_path("../../..", __dir__)].find do |dir|
   File.file?(File.join(dir, "obatch.i")) && File.file?(File.join(dir, "ruby", "obatch_ruby.i"))
 end
-abort_with "obatch.i not found (build the gem with `rake gem`, or pass --with-obatch-swig-dir)" unless swig_dir
+abort_with "obatch.i not found (build the gem with `gem build obatch.gemspec` in bindings/ruby, or pass --with-obatch-swig-dir)" unless swig_dir
 
 swig = with_config("swig") || ENV["SWIG"] || find_executable("swig") || find_executable("swig4.0")
 abort_with "swig not found (Debian: apt-get install swig)" unless swig
@@ -32,9 +32,17 @@ explicit = with_config("obatch-dir") || with_config("obatch-include") || with_co
 _, lib_dirs = dir_config("obatch")
 lib_dirs = Array(lib_dirs).flat_map { |d| d.to_s.split(File::PATH_SEPARATOR) }
 unless explicit
+  find_executable(ENV["PKG_CONFIG"] || "pkg-config") or
+    abort_with "pkg-config is not installed (Debian: apt-get install pkg-config), " \
+               "or pass --with-obatch-dir=<prefix>"
   pkg_config("obatch") or
-    abort_with "libobatch not found by pkg-config: install it (cmake --install) and set " \
-               "PKG_CONFIG_PATH=<prefix>/lib/pkgconfig, or pass --with-obatch-dir=<prefix>"
+    abort_with "`pkg-config obatch` failed: libobatch's development files (obatch.pc, " \
+               "obatch/obatch.h, libobatch.so) are not installed where pkg-config looks.\n" \
+               "  Debian/Ubuntu: apt-get install libobatch-dev (made from an obatch checkout " \
+               "by `dpkg-buildpackage -us -uc -b`)\n" \
+               "  From source: cmake -S . -B build && cmake --build build && cmake --install " \
+               "build --prefix PREFIX, then install the gem with " \
+               "PKG_CONFIG_PATH=PREFIX/lib/pkgconfig (or -- --with-obatch-dir=PREFIX)"
   libdir = pkg_config("obatch", "variable=libdir")
   lib_dirs << libdir if libdir && !libdir.empty?
 end
