@@ -32,6 +32,7 @@ from benchlib import ENV, log, median, row  # noqa: E402
 import fig_server  # noqa: E402
 
 FIGURE = "10. deferred queue"
+JOURNAL = {}  # OBATCH_STATE for the driver: a queue journals its batches (main sets it)
 PG_SCRIPT = os.path.join(ENV.source, "scripts", "pg-test-server.sh")
 
 
@@ -43,7 +44,7 @@ def driver():
 
 
 def run_driver(*args, env=None):
-    p = subprocess.run([driver()] + [str(a) for a in args], env=env or fig_server.lib_env({}),
+    p = subprocess.run([driver()] + [str(a) for a in args], env=env or fig_server.lib_env(JOURNAL),
                        capture_output=True, text=True, timeout=900)
     if p.returncode != 0:
         raise RuntimeError("queue_driver %s failed: %s" % (" ".join(map(str, args)), p.stderr))
@@ -86,6 +87,7 @@ def main():
     n = benchlib.scaled(10000, 50)
     tmp = tempfile.mkdtemp(prefix="fig10-", dir=ENV.tmp)
     os.chmod(tmp, 0o755)  # the PostgreSQL server (user postgres) keeps its cluster inside
+    JOURNAL["OBATCH_STATE"] = os.path.join(tmp, "jobs.db")
     pg = Postgres(tmp)
     try:
         count = [0]
@@ -114,7 +116,7 @@ def main():
         with fig_server.FakeServer({"steps": 1000}) as srv:
             env = fig_server.lib_env({"OPENAI_API_KEY": fig_server.API_KEY,
                                       "OPENAI_BASE_URL": srv.base_url,
-                                      "OBATCH_STATE": os.path.join(tmp, "jobs.db")})
+                                      "OBATCH_STATE": JOURNAL["OBATCH_STATE"]})
             times = [run_driver("flush", sqlite_store(), n, env=env)["seconds"]
                      for _ in range(ENV.repeats)]
         t = median(times)
