@@ -35,9 +35,13 @@ std::string printable_uri(const std::string &uri) {
 std::string pq_message(const char *m) {
   std::string s = m ? m : "";
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  for (char &c : s)
-    if (c == '\n') c = ' ';
-  return s;
+  // One line: libpq's continuation lines start with a tab.
+  std::string line;
+  for (char c : s) {
+    if (c == '\n' || c == '\t') c = ' ';
+    if (!(c == ' ' && !line.empty() && line.back() == ' ')) line += c;
+  }
+  return line;
 }
 
 class PostgresDb : public SqlDb {

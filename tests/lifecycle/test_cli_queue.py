@@ -209,7 +209,12 @@ class CliQueueTest(CliTestCase):
         unknown = self.run_cli("queue", "get", "--store", store, "obq_nosuch")
         self.assertEqual(unknown.returncode, 3)
         self.assertIn("obq_nosuch", unknown.stderr)
-        # Nothing but the one good request was stored.
+        # A store that cannot be reached: named, without its password.
+        down = self.run_cli("queue", "stats", "--store", "postgresql://u:s3cretpw@127.0.0.1:1/db")
+        self.assertEqual(down.returncode, 9, down.stderr)
+        self.assertIn("u@127.0.0.1:1/db", down.stderr)
+        self.assertNotIn("s3cretpw", down.stderr + down.stdout)
+                # Nothing but the one good request was stored.
         rows = self.store_rows(store, "SELECT ticket FROM obatch_queue_requests")
         self.assertEqual(rows, [["mine-1"]])
 
