@@ -129,7 +129,11 @@ const registry = new FinalizationRegistry((handle) => raw.obatch_destroy(handle)
 function newHandle(make, what) {
   const [rc, handle] = make();
   if (rc !== 0 || !handle) {
-    throw new ObatchError(rc || codes.EINTERNAL, `obatch: ${what}: ${strerror(rc || codes.EINTERNAL)}`);
+    const code = rc || codes.EINTERNAL;
+    // The library's own words (this thread's obatch_last_error(NULL), read at
+    // once): "unknown provider 'x' (known: ...)", not only the code's name.
+    const message = (rc !== 0 && raw.obatch_last_error(null)) || strerror(code);
+    throw new ObatchError(code, `obatch: ${what}: ${message}`);
   }
   return handle;
 }

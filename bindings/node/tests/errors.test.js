@@ -86,7 +86,12 @@ test('a provider limit is ELIMIT; a duplicate custom_id EDUPLICATE; a second mod
 });
 
 test('an unknown provider is EPROVIDER; an unknown config key or bad value ECONFIG', () => {
-  assert.throws(() => new Batch({ provider: 'no-such-provider' }), isCode('EPROVIDER'));
+  // The library's own message, not only the code's name.
+  assert.throws(() => new Batch({ provider: 'no-such-provider' }), (e) => {
+    isCode('EPROVIDER')(e);
+    assert.match(e.message, /unknown provider 'no-such-provider' \(known: openai, parasail/);
+    return true;
+  });
   assert.throws(() => new Batch({ provider: 'openai', noSuchKey: 1 }), (e) => {
     isCode('ECONFIG')(e);
     assert.match(e.message, /no_such_key/);

@@ -44,7 +44,10 @@ module Obatch
       @added = 0
       Config.with(options.merge(provider: provider)) do |conf|
         rc, handle = Raw.obatch_create(conf)
-        raise Batch.create_error(rc, provider) unless rc == Raw::OBATCH_OK
+        unless rc == Raw::OBATCH_OK
+          # The library's own words: this thread's obatch_last_error(nil).
+          raise Batch.create_error(rc, provider, "create the batch", Raw.obatch_last_error(nil))
+        end
 
         @handle = handle
       end
@@ -102,7 +105,9 @@ module Obatch
     private_class_method :from_handle
 
     def self.create_error(rc, provider, action = "create the batch", message = nil) # :nodoc:
-      what = message.to_s.empty? ? Obatch.strerror(rc) : message
+      return Error.for(rc, "cannot #{action}: #{message}") unless message.to_s.empty?
+
+      what = Obatch.strerror(rc)
       what += " (provider #{provider.to_s.inspect})" if rc == Raw::OBATCH_EPROVIDER && provider
       Error.for(rc, "cannot #{action}: #{what}")
     end
