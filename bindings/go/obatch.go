@@ -32,6 +32,10 @@ import (
 // Version is the version of the libobatch loaded at run time ("0.1.0").
 func Version() string { return raw.Obatch_version() }
 
+// VersionNumber is that version as one number, major*10000 + minor*100 +
+// patch (obatch_version_number): compare it with a minimum you need.
+func VersionNumber() uint { return raw.Obatch_version_number() }
+
 // ---- options ---------------------------------------------------------------
 
 // Option sets one configuration key of a batch (or of a List / Resume call).

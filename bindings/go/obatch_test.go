@@ -477,6 +477,11 @@ func TestVersion(t *testing.T) {
 	if v := obatch.Version(); v == "" || strings.Count(v, ".") != 2 {
 		t.Errorf("version %q", v)
 	}
+	var major, minor, patch uint
+	if _, err := fmt.Sscanf(obatch.Version(), "%d.%d.%d", &major, &minor, &patch); err != nil ||
+		obatch.VersionNumber() != major*10000+minor*100+patch {
+		t.Errorf("version number %d for %q (%v)", obatch.VersionNumber(), obatch.Version(), err)
+	}
 	if !strings.Contains(obatch.ErrLimit.Error(), obatch.CodeLimit.String()) {
 		t.Errorf("sentinel text %q", obatch.ErrLimit.Error())
 	}

@@ -21,6 +21,12 @@ module Obatch
       Raw.obatch_version
     end
 
+    # That version as one Integer, major * 10000 + minor * 100 + patch
+    # (obatch_version_number): compare it with a minimum you need.
+    def library_version_number
+      Raw.obatch_version_number
+    end
+
     # The name of a status code ("invalid JSON", ...).
     def strerror(code)
       Raw.obatch_strerror(code.to_i)

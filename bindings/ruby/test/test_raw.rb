@@ -7,6 +7,8 @@ class TestRaw < Minitest::Test
   def test_versions_agree
     assert_equal Obatch::VERSION, Obatch::Raw::OBATCH_VERSION_STRING
     assert_equal Obatch::Raw::OBATCH_VERSION_STRING, Obatch.library_version
+    major, minor, patch = Obatch.library_version.split(".").map(&:to_i)
+    assert_equal major * 10_000 + minor * 100 + patch, Obatch.library_version_number
     assert_equal Obatch::Raw::OBATCH_VERSION_NUMBER, Obatch::Raw.obatch_version_number
   end
 
