@@ -1,11 +1,7 @@
 #include "store/journal.hpp"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -191,10 +187,6 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
 
 Journal::~Journal() { sqlite3_close(db_); }
 
-// Switching to WAL takes the database for a moment, and SQLite answers
-// SQLITE_BUSY at once (no busy handler) when another process opening the
-// same new journal holds it: look first (a journal already in WAL needs no
-// switch; the mode stays in the file), and try again for the busy timeout.
 void Journal::fail(const std::string &what) {
   throw Error(OBATCH_EIO, "job journal " + path_ + ": " + what + ": " + sqlite_failure(db_));
 }
