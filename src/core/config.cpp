@@ -105,17 +105,14 @@ void Config::set(const std::string &key, const char *value) {
                 "(normal requests: full price, results in minutes) or \"auto\" (direct for a "
                 "small job or a deadline shorter than 24h), not '" +
                     v + "'");
-  if (key == "deadline") {
+  // Durations: direct mode's deadline, the queue's flush_age, lease, retention.
+  if (key == "deadline" || key == "flush_age" || key == "lease" || key == "retention") {
     double ms = 0;
     if (!parse_duration_ms(v, &ms) || ms <= 0)
       throw Error(OBATCH_ECONFIG,
-                  "deadline is a duration such as 2h, 90m or 1h30m, not '" + v + "'");
-  }
-  if (key == "flush_age" || key == "lease" || key == "retention") {
-    double ms = 0;
-    if (!parse_duration_ms(v, &ms) || ms <= 0)
-      throw Error(OBATCH_ECONFIG,
-                  key + " is a duration such as 90s, 10m or 2h, not '" + v + "'");
+                  key + " is a duration such as " +
+                      (key == "deadline" ? "2h, 90m or 1h30m" : "90s, 10m or 2h") + ", not '" +
+                      v + "'");
   }
   if ((key == "flush_requests" || key == "max_attempts") && v == "0")
     throw Error(OBATCH_ECONFIG, key + " is at least 1, not 0");
