@@ -123,7 +123,6 @@ std::string derived_ticket(const std::string &provider, const std::string &endpo
 struct Queue::Flush {
   std::unique_ptr<Batch> batch;
   std::string batch_id;  // as stored
-  uint64_t requests = 0;
 };
 
 Queue::Queue(const Config &conf, const std::string &store) : conf_(conf), store_(store) {
@@ -171,8 +170,6 @@ Queue::~Queue() {
     // The leases run out by themselves.
   }
 }
-
-const std::string &Queue::store_name() const { return db_->name(); }
 
 std::shared_ptr<const Provider> Queue::provider_for(const std::string &model) {
   auto it = providers_.find(model);
@@ -367,7 +364,7 @@ bool Queue::check_flush(const std::string &id, Flush &f, QueueStats *st) {
     f.batch_id = s.batch_id;
   }
   if (s.phase == OBATCH_PHASE_DONE) {
-    store_results(id, f, st);
+    store_results(id, f, s, st);
     // The store has the answers now: the downloaded files (in the batch's
     // work dir) are not needed any more.
     for (const std::string &path : {s.output_path, s.error_path})
@@ -375,14 +372,14 @@ bool Queue::check_flush(const std::string &id, Flush &f, QueueStats *st) {
     return true;
   }
   if (s.phase == OBATCH_PHASE_FAILED) {
-    fail_flush(id, f, s.error_code, s.error_message);
+    fail_flush(id, s.error_code, s.error_message);
     return true;
   }
   return false;
 }
 
-void Queue::store_results(const std::string &id, Flush &f, QueueStats *st) {
-  JobSnapshot s = f.batch->poll(0);
+void Queue::store_results(const std::string &id, Flush &f, const JobSnapshot &s,
+                          QueueStats *st) {
   ResultsIndex &results = f.batch->results();
   SqlDb &db = *work_db_;
   SqlTransaction t(db);
@@ -429,7 +426,7 @@ void Queue::store_results(const std::string &id, Flush &f, QueueStats *st) {
 // fail with the reason. Anything else (network, key, a crash of the
 // engine): the flush waits a while, then is taken over again (the same
 // batch is found again).
-void Queue::fail_flush(const std::string &id, Flush &f, int code, const std::string &message) {
+void Queue::fail_flush(const std::string &id, int code, const std::string &message) {
   SqlDb &db = *work_db_;
   SqlTransaction t(db);
   if (code == OBATCH_EFAILED) {
@@ -451,7 +448,6 @@ void Queue::fail_flush(const std::string &id, Flush &f, int code, const std::str
            {id, worker_id_, message});
   }
   t.commit();
-  (void)f;
 }
 
 // Flushes whose worker stopped renewing its lease.
@@ -536,7 +532,6 @@ void Queue::start_flush(const std::string &id, const std::string &provider) {
       "'submitted' ORDER BY seq",
       {id});
   auto f = std::make_unique<Flush>();
-  f->requests = rows.rows.size();
   if (rows.rows.empty()) {
     // Nothing left to send (stored by a worker that lost its lease late).
     work_db_->run(std::string("UPDATE obatch_queue_flushes SET state = 'done', ended_ms = ") +
@@ -557,9 +552,7 @@ void Queue::start_flush(const std::string &id, const std::string &provider) {
       f->batch->add(rows.text(i, 2).c_str(), rows.text(i, 0).c_str(), rows.text(i, 1).c_str());
     f->batch->submit();
   } catch (const Error &e) {
-    held_[id] = std::move(f);
-    fail_flush(id, *held_[id], e.code(), e.what());
-    held_.erase(id);
+    fail_flush(id, e.code(), e.what());
     return;
   }
   held_[id] = std::move(f);

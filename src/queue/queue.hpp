@@ -22,6 +22,7 @@
 namespace obatch {
 
 class Batch;
+struct JobSnapshot;
 class SqlDb;
 class Provider;
 
@@ -74,16 +75,14 @@ class Queue {
   QueueStats work(int timeout_ms);
   QueueStats stats();
 
-  const std::string &store_name() const;
-
  private:
   struct Flush;
 
   bool step(QueueStats *st);
   void renew_leases();
   bool check_flush(const std::string &id, Flush &f, QueueStats *st);
-  void store_results(const std::string &id, Flush &f, QueueStats *st);
-  void fail_flush(const std::string &id, Flush &f, int code, const std::string &message);
+  void store_results(const std::string &id, Flush &f, const JobSnapshot &s, QueueStats *st);
+  void fail_flush(const std::string &id, int code, const std::string &message);
   bool take_over(QueueStats *st);
   bool flush_due(QueueStats *st);
   void start_flush(const std::string &id, const std::string &provider);
