@@ -55,16 +55,7 @@ module Obatch
 
     # Batch.open(**options) { |batch| ... }: closes the batch when the block
     # ends and returns the block's value. Without a block, the same as new.
-    def self.open(**options)
-      batch = new(**options)
-      return batch unless block_given?
-
-      begin
-        yield batch
-      ensure
-        batch.close
-      end
-    end
+    extend BlockOpen
 
     # Attaches to a batch that already runs at the provider (provider: is
     # required). Wait for it and read its results as with a new batch.

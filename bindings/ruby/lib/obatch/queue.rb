@@ -90,16 +90,7 @@ module Obatch
 
     # Queue.open(store:, **options) { |q| ... }: closes the queue when the
     # block ends and returns the block's value. Without a block, new.
-    def self.open(**options)
-      queue = new(**options)
-      return queue unless block_given?
-
-      begin
-        yield queue
-      ensure
-        queue.close
-      end
-    end
+    extend BlockOpen
 
     def self.time(ms) # :nodoc:
       ms.to_i.positive? ? Time.at(ms / 1000, ms % 1000, :millisecond) : nil
