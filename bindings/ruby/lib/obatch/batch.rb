@@ -111,7 +111,7 @@ module Obatch
     # LimitError, ModelError) when the request is refused; then nothing was
     # added.
     def add(body, custom_id: nil, endpoint: nil)
-      json = body_json(body)
+      json = RequestBody.json(body, @model, "add")
       custom_id = custom_id&.to_s
       endpoint = endpoint&.to_s
       @lock.synchronize do
@@ -131,7 +131,7 @@ module Obatch
     # "body"}), as a Hash or JSON text. Returns the batch.
     def add_line(line)
       json = line.is_a?(String) ? line : JSON.generate(line)
-      no_nul!(json)
+      RequestBody.no_nul!(json)
       @lock.synchronize do
         check(Raw.obatch_add_line(handle!, json))
         @added += 1
@@ -335,27 +335,6 @@ module Obatch
         else raise Error.for(rc, Raw.obatch_last_error(@handle))
         end
       end
-    end
-
-    def body_json(body)
-      json =
-        case body
-        when Hash
-          if @model && !body.key?("model") && !body.key?(:model)
-            body = { "model" => @model }.merge(body)
-          end
-          JSON.generate(body)
-        when String then body
-        else
-          raise TypeError, "add: the body must be a Hash or JSON text, not #{body.class}"
-        end
-      no_nul!(json)
-    end
-
-    def no_nul!(text)
-      raise ArgumentError, "the request contains a NUL byte" if text.include?("\0")
-
-      text
     end
 
     def progress_key(info)

@@ -128,7 +128,7 @@ module Obatch
     # unique (another request with it raises DuplicateIdError). A refused
     # request raises a RequestError naming the field; nothing is stored.
     def put(body, endpoint: nil, id: nil)
-      json = body_json(body)
+      json = RequestBody.json(body, @model, "put")
       endpoint = endpoint&.to_s
       id = id&.to_s
       raise ArgumentError, "put: a NUL byte in the endpoint or id" if "#{endpoint}#{id}".include?("\0")
@@ -256,20 +256,6 @@ module Obatch
       raise ArgumentError, "a NUL byte in the ticket" if ticket.include?("\0")
 
       ticket
-    end
-
-    def body_json(body)
-      json =
-        case body
-        when Hash
-          body = { "model" => @model }.merge(body) if @model && !body.key?("model") && !body.key?(:model)
-          JSON.generate(body)
-        when String then body
-        else raise TypeError, "put: the body must be a Hash or JSON text, not #{body.class}"
-        end
-      raise ArgumentError, "the request contains a NUL byte" if json.include?("\0")
-
-      json
     end
 
     def monotonic
