@@ -19,6 +19,7 @@ func TestCodesMatchHeader(t *testing.T) {
 		CodeTimeout: raw.OBATCH_ETIMEOUT, CodeNotFound: raw.OBATCH_ENOTFOUND,
 		CodeFailed: raw.OBATCH_EFAILED, CodeExpired: raw.OBATCH_EEXPIRED,
 		CodeCancelled: raw.OBATCH_ECANCELLED, CodeInternal: raw.OBATCH_EINTERNAL,
+		CodeAborted: raw.OBATCH_EABORTED,
 	}
 	for c, want := range codes {
 		if int(c) != int(want) {
@@ -28,7 +29,7 @@ func TestCodesMatchHeader(t *testing.T) {
 	sentinels := []*Error{ErrInvalid, ErrNoMemory, ErrConfig, ErrJSON, ErrRequest, ErrDuplicate,
 		ErrLimit, ErrModel, ErrState, ErrIO, ErrProvider, ErrAuth, ErrNetwork, ErrHTTP,
 		ErrProtocol, ErrInsecure, ErrTimeout, ErrNotFound, ErrFailed, ErrExpired, ErrCancelled,
-		ErrInternal}
+		ErrInternal, ErrAborted}
 	if len(sentinels) != len(codes)-2 {
 		t.Errorf("%d sentinels for %d error codes", len(sentinels), len(codes)-2)
 	}

@@ -36,6 +36,7 @@ const (
 	CodeExpired   Code = -20 // the batch ended "expired"; partial results
 	CodeCancelled Code = -21 // the batch ended "cancelled"; partial results
 	CodeInternal  Code = -22 // a bug in obatch; please report it
+	CodeAborted   Code = -23 // the call was ended: its ctx was done
 )
 
 // String names the code, as obatch_strerror does ("invalid argument", ...).
@@ -102,6 +103,7 @@ var (
 	ErrExpired   = &Error{Code: CodeExpired}
 	ErrCancelled = &Error{Code: CodeCancelled}
 	ErrInternal  = &Error{Code: CodeInternal}
+	ErrAborted   = &Error{Code: CodeAborted}
 )
 
 // newError makes the error of a failed call; a non-negative rc is a bug.

@@ -10,7 +10,7 @@
  * it idiomatic. Rules kept here:
  * - Handles cross as uintptr (C memory, never Go memory): obatch_t *,
  *   obatch_config_t *, obatch_list_t *, obatch_check_t *, obatch_jobs_t *,
- *   obatch_estimate_t *.
+ *   obatch_estimate_t *, obatch_queue_t *, obatch_abort_t *.
  *   Each is freed by its own *_destroy only, which the Go layer calls
  *   exactly once.
  * - `T **out` parameters become *uintptr (the new handle is written there).
@@ -70,6 +70,7 @@ OBATCH_GO_HANDLE(obatch_check_t)
 OBATCH_GO_HANDLE(obatch_jobs_t)
 OBATCH_GO_HANDLE(obatch_estimate_t)
 OBATCH_GO_HANDLE(obatch_queue_t)
+OBATCH_GO_HANDLE(obatch_abort_t)
 
 /* ---- obatch_jobs_prune's count ----------------------------------------- */
 

@@ -92,7 +92,8 @@ typedef enum obatch_code {
   OBATCH_EFAILED = -19,   /* the batch ended "failed" (validation) */
   OBATCH_EEXPIRED = -20,  /* the batch ended "expired"; partial results */
   OBATCH_ECANCELLED = -21, /* the batch ended "cancelled"; partial results */
-  OBATCH_EINTERNAL = -22   /* a bug in obatch; please report it */
+  OBATCH_EINTERNAL = -22,  /* a bug in obatch; please report it */
+  OBATCH_EABORTED = -23    /* the call was ended by obatch_abort_trigger */
 } obatch_code;
 
 /* Static string naming `code` ("invalid argument", ...); never NULL. */
@@ -200,6 +201,38 @@ OBATCH_API int obatch_config_set(obatch_config_t *conf, const char *key,
 OBATCH_API const char *obatch_config_get(const obatch_config_t *conf,
                                          const char *key);
 OBATCH_API void obatch_config_destroy(obatch_config_t *conf);
+
+/* ---- ending a call from another thread ------------------------------------
+ *
+ * Every call that may wait on the network or on time can be ended from
+ * another thread by an abort token attached to the config it runs with:
+ *   obatch_list, obatch_retrieve, obatch_cancel_id (a transfer in flight is
+ *   cut, a back-off between retries ends), and obatch_wait on a handle made
+ *   from that config (the batch itself goes on: obatch_cancel stops it).
+ * Such a call returns OBATCH_EABORTED within 100 ms of
+ * obatch_abort_trigger, and so does every later one until
+ * obatch_abort_reset. A create that was cut may or may not have reached the
+ * provider: a cut obatch_cancel_id is safe to repeat.
+ *
+ * This is how the bindings honour an AbortSignal (Node), a context (Go), and
+ * Timeout, Ctrl-C and Thread#kill (Ruby): one token per call, triggered from
+ * the thread that wants the call to end.
+ */
+typedef struct obatch_abort obatch_abort_t;
+
+OBATCH_API int obatch_abort_new(obatch_abort_t **out);
+/* Thread-safe, from any thread but a signal handler (it takes a mutex). */
+OBATCH_API void obatch_abort_trigger(obatch_abort_t *abort);
+/* 1 once triggered (until reset), else 0. */
+OBATCH_API int obatch_abort_triggered(const obatch_abort_t *abort);
+OBATCH_API void obatch_abort_reset(obatch_abort_t *abort);
+/* The token lives on while a config or handle that holds it does. */
+OBATCH_API void obatch_abort_destroy(obatch_abort_t *abort);
+/* Attaches `abort` (NULL: detaches) to `conf`: the calls made with `conf`,
+ * and the handles created from it, honour it. The config holds its own
+ * reference. */
+OBATCH_API int obatch_config_set_abort(obatch_config_t *conf,
+                                       obatch_abort_t *abort);
 
 /* ---- the batch handle --------------------------------------------------- */
 

@@ -1,8 +1,8 @@
-#include "engine/retry_missing.hpp"
 #include "capi/guard.hpp"
 #include "capi/handles.hpp"
 #include "capi/info.hpp"
 #include "engine/remote_status.hpp"
+#include "engine/retry_missing.hpp"
 
 using obatch::guarded;
 
@@ -151,10 +151,15 @@ int obatch_wait(obatch_t *b, int timeout_ms, obatch_info_t *info) {
     b->info = x.poll(0);
     if (b->info.phase == OBATCH_PHASE_BUILDING)
       throw obatch::Error(OBATCH_ESTATE, "wait: the batch was not submitted");
+    // With an abort token the wait looks at it every 50 ms (the batch's own
+    // condition variable is not the token's to wake).
+    const auto &abort = x.config().abort();
     while (!ended(b->info)) {
-      long slice = 1000;
+      obatch::throw_if_aborted(abort, "wait");
+      long slice = abort ? 50 : 1000;
       if (timeout_ms >= 0) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
         if (left <= 0) break;
         slice = std::min<long>(slice, left);
       }

@@ -10,9 +10,14 @@
 #include "engine/input_check.hpp"
 #include "engine/job.hpp"
 #include "providers/wire_types.hpp"
+#include "util/abort_token.hpp"
 
 struct obatch_config {
   obatch::Config conf;
+};
+
+struct obatch_abort {
+  std::shared_ptr<obatch::AbortToken> token;
 };
 
 struct obatch_batch {

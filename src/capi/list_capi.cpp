@@ -19,8 +19,14 @@ struct SyncClient {
   std::string base_url;
   obatch::Transport transport;
   std::unique_ptr<obatch::ApiClient> client;
+  // The config's abort token stops the transport: a transfer or a back-off
+  // in progress ends at once.
+  std::shared_ptr<obatch::AbortToken> abort;
+  obatch::AbortToken::Watch watch;
 
-  SyncClient(const obatch::Config &c, const char *what) {
+  SyncClient(const obatch::Config &c, const char *what)
+      : abort(c.abort()), watch(abort, [this] { transport.stop(); }) {
+    obatch::throw_if_aborted(abort, what);
     if (c.get("provider").empty())
       throw obatch::Error(OBATCH_EPROVIDER,
                           std::string(what) + ": say which provider to ask (provider)");
@@ -34,6 +40,7 @@ struct SyncClient {
     try {
       return client->call(op, args);
     } catch (const obatch::Stopped &) {
+      obatch::throw_if_aborted(abort, what);
       throw obatch::Error(OBATCH_EINTERNAL, std::string(what) + ": interrupted");
     }
   }

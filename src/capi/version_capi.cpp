@@ -32,6 +32,7 @@ const char *obatch_strerror(int code) {
     case OBATCH_EEXPIRED: return "the batch expired";
     case OBATCH_ECANCELLED: return "the batch was cancelled";
     case OBATCH_EINTERNAL: return "internal error";
+    case OBATCH_EABORTED: return "the call was aborted";
   }
   return "unknown status code";
 }

@@ -3,11 +3,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace obatch {
+
+class AbortToken;
 
 class Config {
  public:
@@ -26,8 +29,14 @@ class Config {
 
   const std::map<std::string, std::string> &values() const { return values_; }
 
+  // The token that ends the calls made with this config (obatch_abort_t);
+  // not a setting: it is never hashed, journaled or shown.
+  const std::shared_ptr<AbortToken> &abort() const { return abort_; }
+  void set_abort(std::shared_ptr<AbortToken> token) { abort_ = std::move(token); }
+
  private:
   std::map<std::string, std::string> values_;
+  std::shared_ptr<AbortToken> abort_;
 };
 
 // The Batch API allows 16 metadata pairs; obatch writes one (obatch_job) to

@@ -50,6 +50,8 @@ class Batch {
     return opened_results_ ? opened_input_path_ : input_path_;
   }
 
+  const Config &config() const { return conf_; }
+
   // Marks this batch as the resubmission of job `job_id`'s missing requests.
   void set_retry_of(const std::string &job_id) { retry_of_ = job_id; }
 

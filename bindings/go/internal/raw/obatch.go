@@ -236,11 +236,18 @@ extern swig_intgo _wrap_OBATCH_EFAILED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_EEXPIRED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_ECANCELLED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_EINTERNAL_raw_2e1001669d34b058(void);
+extern swig_intgo _wrap_OBATCH_EABORTED_raw_2e1001669d34b058(void);
 extern swig_type_2 _wrap_obatch_strerror_raw_2e1001669d34b058(swig_intgo arg1);
 extern swig_intgo _wrap_obatch_config_new_raw_2e1001669d34b058(swig_voidp arg1);
 extern swig_intgo _wrap_obatch_config_set_raw_2e1001669d34b058(uintptr_t arg1, swig_type_3 arg2, swig_type_4 arg3, swig_type_5 arg4);
 extern swig_type_6 _wrap_obatch_config_get_raw_2e1001669d34b058(uintptr_t arg1, swig_type_7 arg2);
 extern void _wrap_obatch_config_destroy_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_intgo _wrap_obatch_abort_new_raw_2e1001669d34b058(swig_voidp arg1);
+extern void _wrap_obatch_abort_trigger_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_intgo _wrap_obatch_abort_triggered_raw_2e1001669d34b058(uintptr_t arg1);
+extern void _wrap_obatch_abort_reset_raw_2e1001669d34b058(uintptr_t arg1);
+extern void _wrap_obatch_abort_destroy_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_intgo _wrap_obatch_config_set_abort_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
 extern swig_intgo _wrap_OBATCH_PHASE_BUILDING_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_PHASE_UPLOADING_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_PHASE_CREATING_raw_2e1001669d34b058(void);
@@ -717,6 +724,13 @@ func _swig_getOBATCH_EINTERNAL() (_swig_ret Enum_SS_obatch_code) {
 }
 
 var OBATCH_EINTERNAL Enum_SS_obatch_code = _swig_getOBATCH_EINTERNAL()
+func _swig_getOBATCH_EABORTED() (_swig_ret Enum_SS_obatch_code) {
+	var swig_r Enum_SS_obatch_code
+	swig_r = (Enum_SS_obatch_code)(C._wrap_OBATCH_EABORTED_raw_2e1001669d34b058())
+	return swig_r
+}
+
+var OBATCH_EABORTED Enum_SS_obatch_code = _swig_getOBATCH_EABORTED()
 func Obatch_strerror(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
@@ -770,6 +784,43 @@ func Obatch_config_get(arg1 uintptr, arg2 string) (_swig_ret string) {
 func Obatch_config_destroy(arg1 uintptr) {
 	_swig_i_0 := arg1
 	C._wrap_obatch_config_destroy_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0))
+}
+
+func Obatch_abort_new(arg1 *uintptr) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	swig_r = (int)(C._wrap_obatch_abort_new_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0)))
+	return swig_r
+}
+
+func Obatch_abort_trigger(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_obatch_abort_trigger_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0))
+}
+
+func Obatch_abort_triggered(arg1 uintptr) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	swig_r = (int)(C._wrap_obatch_abort_triggered_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Obatch_abort_reset(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_obatch_abort_reset_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0))
+}
+
+func Obatch_abort_destroy(arg1 uintptr) {
+	_swig_i_0 := arg1
+	C._wrap_obatch_abort_destroy_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0))
+}
+
+func Obatch_config_set_abort(arg1 uintptr, arg2 uintptr) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_obatch_config_set_abort_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	return swig_r
 }
 
 type Enum_SS_obatch_phase int

@@ -627,6 +627,18 @@ intgo _wrap_OBATCH_EINTERNAL_raw_2e1001669d34b058() {
 }
 
 
+intgo _wrap_OBATCH_EABORTED_raw_2e1001669d34b058() {
+  enum obatch_code result;
+  intgo _swig_go_result;
+  
+  
+  result = OBATCH_EABORTED;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
 _gostring_ _wrap_obatch_strerror_raw_2e1001669d34b058(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
@@ -730,6 +742,84 @@ void _wrap_obatch_config_destroy_raw_2e1001669d34b058(obatch_config_t *_swig_go_
   
   obatch_config_destroy(arg1);
   
+}
+
+
+intgo _wrap_obatch_abort_new_raw_2e1001669d34b058(obatch_abort_t **_swig_go_0) {
+  obatch_abort_t **arg1 = (obatch_abort_t **) 0 ;
+  obatch_abort_t *handle_out1 = NULL ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  handle_out1 = NULL;
+  arg1 = &handle_out1;
+  
+  
+  result = (int)obatch_abort_new(arg1);
+  _swig_go_result = result; 
+  
+  if (_swig_go_0) *(uintptr_t *)(void *)_swig_go_0 = (uintptr_t)handle_out1;
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_obatch_abort_trigger_raw_2e1001669d34b058(obatch_abort_t *_swig_go_0) {
+  obatch_abort_t *arg1 = (obatch_abort_t *) 0 ;
+  
+  arg1 = (obatch_abort_t *)(uintptr_t)_swig_go_0; 
+  
+  obatch_abort_trigger(arg1);
+  
+}
+
+
+intgo _wrap_obatch_abort_triggered_raw_2e1001669d34b058(obatch_abort_t *_swig_go_0) {
+  obatch_abort_t *arg1 = (obatch_abort_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (obatch_abort_t *)(uintptr_t)_swig_go_0; 
+  
+  result = (int)obatch_abort_triggered((struct obatch_abort const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_obatch_abort_reset_raw_2e1001669d34b058(obatch_abort_t *_swig_go_0) {
+  obatch_abort_t *arg1 = (obatch_abort_t *) 0 ;
+  
+  arg1 = (obatch_abort_t *)(uintptr_t)_swig_go_0; 
+  
+  obatch_abort_reset(arg1);
+  
+}
+
+
+void _wrap_obatch_abort_destroy_raw_2e1001669d34b058(obatch_abort_t *_swig_go_0) {
+  obatch_abort_t *arg1 = (obatch_abort_t *) 0 ;
+  
+  arg1 = (obatch_abort_t *)(uintptr_t)_swig_go_0; 
+  
+  obatch_abort_destroy(arg1);
+  
+}
+
+
+intgo _wrap_obatch_config_set_abort_raw_2e1001669d34b058(obatch_config_t *_swig_go_0, obatch_abort_t *_swig_go_1) {
+  obatch_config_t *arg1 = (obatch_config_t *) 0 ;
+  obatch_abort_t *arg2 = (obatch_abort_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (obatch_config_t *)(uintptr_t)_swig_go_0; 
+  arg2 = (obatch_abort_t *)(uintptr_t)_swig_go_1; 
+  
+  result = (int)obatch_config_set_abort(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
 }
 
 
