@@ -381,9 +381,11 @@ func (b *Batch) Poll(timeout time.Duration) (Info, error) {
 	return readInfo(c.info), nil
 }
 
-// waitSlice is how long one C wait may hold the handle (and the calling
-// thread); ctx is checked between slices.
-const waitSlice = 200 * time.Millisecond
+// waitTick is how often Wait looks at the batch. Each look holds the handle
+// only for a non-blocking check (obatch_wait with no time), so Info and the
+// other methods are never kept waiting by a Wait on another goroutine, and
+// ctx ends Wait at once.
+const waitTick = 50 * time.Millisecond
 
 // Wait blocks until the batch ends or ctx is done, calling progress (if not
 // nil) on the caller's goroutine with every snapshot that differs from the
@@ -396,17 +398,13 @@ const waitSlice = 200 * time.Millisecond
 func (b *Batch) Wait(ctx context.Context, progress func(Info)) (Info, error) {
 	var last Info
 	first := true
+	tick := time.NewTicker(waitTick)
+	defer tick.Stop()
 	for {
 		if err := ctx.Err(); err != nil {
 			return last, &waitError{err}
 		}
-		slice := waitSlice
-		if d, ok := ctx.Deadline(); ok {
-			if left := time.Until(d); left < slice {
-				slice = max(left, time.Millisecond)
-			}
-		}
-		info, rc, msg, err := b.waitSlice(slice)
+		info, rc, msg, err := b.waitCheck()
 		if err != nil {
 			return last, err
 		}
@@ -418,22 +416,26 @@ func (b *Batch) Wait(ctx context.Context, progress func(Info)) (Info, error) {
 		switch {
 		case rc == int(CodeOK):
 			return info, nil
-		case rc == int(CodeTimeout):
-			continue
-		default:
+		case rc != int(CodeTimeout):
 			return info, newError(rc, "wait", msg)
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
 		}
 	}
 }
 
-func (b *Batch) waitSlice(slice time.Duration) (Info, int, string, error) {
+// waitCheck asks, without waiting, whether the batch has ended (ETIMEOUT:
+// not yet), under the lock.
+func (b *Batch) waitCheck() (Info, int, string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c, err := b.handle("wait")
 	if err != nil {
 		return Info{}, 0, "", err
 	}
-	rc := raw.Obatch_wait(c.h, clampMillis(slice), c.info)
+	rc := raw.Obatch_wait(c.h, 0, c.info)
 	var msg string
 	if rc < 0 && rc != int(CodeTimeout) {
 		msg = raw.Obatch_last_error(c.h)

@@ -7,9 +7,40 @@ import (
 	"github.com/obatch/obatch/bindings/go/internal/raw"
 )
 
-// Remote calls: synchronous C calls that ask the provider now. ctx is
-// checked before each call (a call in progress is not interrupted; it ends
-// by the config's request_timeout_ms).
+// Remote calls: synchronous C calls that ask the provider now. Each runs
+// with an abort token (obatch_abort_t) that ctx's end triggers, so a call in
+// progress (a transfer, a back-off between retries) returns within
+// milliseconds of ctx being done, with an error that matches both ErrAborted
+// and ctx.Err() (errors.Is).
+
+// abortable runs call (a C call with conf) so that ctx's end ends it.
+func abortable(ctx context.Context, op string, conf uintptr, call func() (int, string)) error {
+	if err := ctx.Err(); err != nil {
+		return &Error{Code: CodeAborted, Op: op, cause: err}
+	}
+	var a uintptr
+	if rc := raw.Obatch_abort_new(&a); rc < 0 || a == 0 {
+		return newError(rc, op, "")
+	}
+	defer raw.Obatch_abort_destroy(a)
+	raw.Obatch_config_set_abort(conf, a)
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		raw.Obatch_abort_trigger(a)
+		close(fired)
+	})
+	rc, msg := call()
+	if !stop() {
+		<-fired // the trigger ran or runs now: let it finish before the token goes
+	}
+	if rc == int(CodeAborted) && ctx.Err() != nil {
+		return &Error{Code: CodeAborted, Op: op, Message: msg, cause: ctx.Err()}
+	}
+	if rc < 0 {
+		return newError(rc, op, msg)
+	}
+	return nil
+}
 
 // Page is one page of the provider's batches, newest first.
 type Page struct {
@@ -48,9 +79,6 @@ func readList(l uintptr, op string) (Page, error) {
 // provider's batches after the batch id `after` ("" : from the newest).
 // WithProvider is required.
 func ListPage(ctx context.Context, after string, limit int, opts ...Option) (Page, error) {
-	if err := ctx.Err(); err != nil {
-		return Page{}, err
-	}
 	if limit < 0 || limit > 100 || hasNUL(after) {
 		return Page{}, &Error{Code: CodeInvalid, Op: "list", Message: "limit must be 0..100"}
 	}
@@ -61,8 +89,15 @@ func ListPage(ctx context.Context, after string, limit int, opts ...Option) (Pag
 	defer raw.Obatch_config_destroy(conf)
 	var l uintptr
 	errbuf := make([]byte, errbufSize)
-	if rc := raw.Obatch_list(&l, conf, after, uint(limit), errbuf); rc < 0 || l == 0 {
-		return Page{}, newError(rc, "list", cString(errbuf))
+	err = abortable(ctx, "list", conf, func() (int, string) {
+		rc := raw.Obatch_list(&l, conf, after, uint(limit), errbuf)
+		if rc == 0 && l == 0 {
+			rc = int(CodeInternal)
+		}
+		return rc, cString(errbuf)
+	})
+	if err != nil {
+		return Page{}, err
 	}
 	return readList(l, "list")
 }
@@ -94,9 +129,6 @@ func List(ctx context.Context, opts ...Option) iter.Seq2[Info, error] {
 // one reads a page of one (obatch_retrieve, obatch_cancel_id).
 func one(ctx context.Context, op, batchID string, opts []Option,
 	f func(out *uintptr, conf uintptr, id string, errbuf []byte) int) (Info, error) {
-	if err := ctx.Err(); err != nil {
-		return Info{}, err
-	}
 	if batchID == "" || hasNUL(batchID) {
 		return Info{}, &Error{Code: CodeInvalid, Op: op, Message: "a batch id is required"}
 	}
@@ -107,8 +139,15 @@ func one(ctx context.Context, op, batchID string, opts []Option,
 	defer raw.Obatch_config_destroy(conf)
 	var l uintptr
 	errbuf := make([]byte, errbufSize)
-	if rc := f(&l, conf, batchID, errbuf); rc < 0 || l == 0 {
-		return Info{}, newError(rc, op+" "+batchID, cString(errbuf))
+	err = abortable(ctx, op+" "+batchID, conf, func() (int, string) {
+		rc := f(&l, conf, batchID, errbuf)
+		if rc == 0 && l == 0 {
+			rc = int(CodeInternal)
+		}
+		return rc, cString(errbuf)
+	})
+	if err != nil {
+		return Info{}, err
 	}
 	p, err := readList(l, op)
 	if err != nil {
