@@ -313,12 +313,26 @@ export interface BatchPage {
   lastId: string;
 }
 
-/** One page of the provider's batches, newest first. */
-export function listBatches(options: BatchOptions, page?: { after?: string | null; limit?: number }): Promise<BatchPage>;
+/** What every call that asks the provider or reads a file takes besides its options. */
+export interface CallOptions {
+  /** Ends the call at once (a transfer, a back-off): the Promise rejects with EABORTED, cause signal.reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One page of the provider's batches, newest first. Like every remote call,
+ * it runs on libuv's thread pool: the event loop never waits for it.
+ */
+export function listBatches(
+  options: BatchOptions,
+  page?: { after?: string | null; limit?: number } & CallOptions,
+): Promise<BatchPage>;
+/** Every batch of the provider, newest first, a page at a time: `for await (const info of allBatches(o))`. */
+export function allBatches(options: BatchOptions, page?: { pageSize?: number } & CallOptions): AsyncGenerator<Info, void, undefined>;
 /** One remote batch by id. */
-export function retrieve(batchId: string, options: BatchOptions): Promise<Info>;
+export function retrieve(batchId: string, options: BatchOptions, call?: CallOptions): Promise<Info>;
 /** Asks the provider to cancel a remote batch by id. */
-export function cancelBatch(batchId: string, options: BatchOptions): Promise<Info>;
+export function cancelBatch(batchId: string, options: BatchOptions, call?: CallOptions): Promise<Info>;
 
 export interface Problem {
   /** 1-based line; 0: the file as a whole. */
@@ -332,7 +346,7 @@ export interface Problem {
 export function checkFile(
   path: string,
   options?: BatchOptions,
-  limits?: { maxProblems?: number },
+  limits?: { maxProblems?: number } & CallOptions,
 ): Promise<{ problemCount: number; problems: Problem[]; info: Info; parts: PartInfo[] }>;
 
 /** One job of the journal (obatch_job_t, copied). Strings are "" when unknown; times unix seconds. */

@@ -20,7 +20,7 @@
 const raw = require('./lib/addon');
 const { ObatchError, codes, codeName, strerror } = require('./lib/errors');
 const { Batch, PHASES, KINDS, JOB_ORIGINS } = require('./lib/batch');
-const { listBatches, retrieve, cancelBatch, checkFile } = require('./lib/remote');
+const { listBatches, allBatches, retrieve, cancelBatch, checkFile } = require('./lib/remote');
 const { listJobs, pruneJobs } = require('./lib/jobs');
 const { countTokens, countTextTokens, estimateFile } = require('./lib/tokens');
 const { Queue, QUEUE_STATES } = require('./lib/queue');
@@ -32,6 +32,7 @@ module.exports = {
   codeName,
   strerror,
   listBatches,
+  allBatches,
   retrieve,
   cancelBatch,
   checkFile,

@@ -46,6 +46,16 @@
  * Promise settles: the JS layer (lib/queue.js) closes a queue only when no
  * call is in flight.
  *
+ * The calls that may wait on the network, a file or the journal have the
+ * same kind of _async twin, which the JS layer always uses, with the
+ * config's abort token (obatch_abort_new/trigger/destroy,
+ * obatch_config_set_abort) for an AbortSignal:
+ *   obatch_list_async(conf, after | null, limit), obatch_retrieve_async(conf,
+ *   id), obatch_cancel_id_async(conf, id) -> Promise [rc, list | null, errstr]
+ *   obatch_check_file_async(conf, path, max) -> Promise [rc, check | null, errstr]
+ *   obatch_jobs_open_async(conf) -> Promise [rc, jobs | null, errstr]
+ *   obatch_jobs_prune_async(conf) -> Promise [rc, pruned, errstr]
+ *
  * The hand-written layer (index.js) turns codes into ObatchError. Handles are
  * plain pointers that SWIG does not own: only the JS layer destroys them,
  * once (no %newobject, so no SWIG finalizer can free a handle a second time).
@@ -258,6 +268,7 @@ OBATCH_NODE_OUT_HANDLE(obatch_list_t)
 OBATCH_NODE_OUT_HANDLE(obatch_check_t)
 OBATCH_NODE_OUT_HANDLE(obatch_jobs_t)
 OBATCH_NODE_OUT_HANDLE(obatch_estimate_t)
+OBATCH_NODE_OUT_HANDLE(obatch_abort_t)
 
 /* ---- the caller's error buffer: [rc, ..., errstr] ------------------------ */
 %typemap(in, numinputs=0) (char *errstr, size_t errstr_size) (char buf[1024]) {
@@ -556,7 +567,10 @@ static SWIGV8_VALUE obatch_node_queue_stats_to_js(const obatch_queue_stats_t *s)
  * thread-local, and no V8 object is touched off the loop's thread. */
 enum obatch_node_job_kind {
   OBATCH_NODE_QUEUE_OPEN, OBATCH_NODE_QUEUE_PUT, OBATCH_NODE_QUEUE_GET,
-  OBATCH_NODE_QUEUE_WAIT, OBATCH_NODE_QUEUE_WORK, OBATCH_NODE_QUEUE_STATS
+  OBATCH_NODE_QUEUE_WAIT, OBATCH_NODE_QUEUE_WORK, OBATCH_NODE_QUEUE_STATS,
+  /* the calls with a config and an errstr (see the _async shims below) */
+  OBATCH_NODE_LIST, OBATCH_NODE_RETRIEVE, OBATCH_NODE_CANCEL_ID, OBATCH_NODE_CHECK_FILE,
+  OBATCH_NODE_JOBS_OPEN, OBATCH_NODE_JOBS_PRUNE
 };
 
 struct obatch_node_job {
@@ -568,9 +582,15 @@ struct obatch_node_job {
   std::string s1, s2, s3;
   bool has1 = false, has2 = false, has3 = false;
   int timeout_ms = 0;
+  unsigned number = 0; /* list's limit, check_file's max_problems */
   /* out */
   int rc = OBATCH_EINTERNAL;
   obatch_queue_t *opened = nullptr;
+  obatch_list_t *list = nullptr;
+  obatch_check_t *check = nullptr;
+  obatch_jobs_t *jobs = nullptr;
+  uint64_t pruned = 0;
+  char errstr[1024] = "";
   std::string ticket, error;
   bool has_entry = false, has_stats = false;
   obatch_node_entry entry;
@@ -630,9 +650,31 @@ static void obatch_node_job_run(uv_work_t *req) {
       j->rc = obatch_queue_stats(j->q, &j->stats);
       j->has_stats = j->rc == OBATCH_OK;
       break;
+    case OBATCH_NODE_LIST:
+      j->rc = obatch_list(&j->list, j->conf, j->c(1), j->number, j->errstr, sizeof j->errstr);
+      break;
+    case OBATCH_NODE_RETRIEVE:
+      j->rc = obatch_retrieve(&j->list, j->conf, j->c(1), j->errstr, sizeof j->errstr);
+      break;
+    case OBATCH_NODE_CANCEL_ID:
+      j->rc = obatch_cancel_id(&j->list, j->conf, j->c(1), j->errstr, sizeof j->errstr);
+      break;
+    case OBATCH_NODE_CHECK_FILE:
+      j->rc = obatch_check_file(&j->check, j->conf, j->c(1), j->number, j->errstr,
+                                sizeof j->errstr);
+      break;
+    case OBATCH_NODE_JOBS_OPEN:
+      j->rc = obatch_jobs_open(&j->jobs, j->conf, j->errstr, sizeof j->errstr);
+      break;
+    case OBATCH_NODE_JOBS_PRUNE:
+      j->rc = obatch_jobs_prune(j->conf, &j->pruned, j->errstr, sizeof j->errstr);
+      break;
   }
   if (j->has_entry) obatch_node_entry_copy(&e, &j->entry);
-  if (j->rc != OBATCH_OK) j->error = obatch_node_copy(obatch_queue_last_error(j->opened ? j->opened : j->q));
+  if (j->kind >= OBATCH_NODE_LIST)
+    j->error = j->errstr;
+  else if (j->rc != OBATCH_OK)
+    j->error = obatch_node_copy(obatch_queue_last_error(j->opened ? j->opened : j->q));
 }
 
 /* [rc, out, errstr] of a finished job. */
@@ -653,6 +695,20 @@ static SWIGV8_VALUE obatch_node_job_result(obatch_node_job *j) {
     case OBATCH_NODE_QUEUE_WORK:
     case OBATCH_NODE_QUEUE_STATS:
       if (j->has_stats) out = obatch_node_queue_stats_to_js(&j->stats);
+      break;
+    case OBATCH_NODE_LIST:
+    case OBATCH_NODE_RETRIEVE:
+    case OBATCH_NODE_CANCEL_ID:
+      if (j->list) out = SWIG_NewPointerObj(j->list, SWIGTYPE_p_obatch_batch_list, 0);
+      break;
+    case OBATCH_NODE_CHECK_FILE:
+      if (j->check) out = SWIG_NewPointerObj(j->check, SWIGTYPE_p_obatch_check, 0);
+      break;
+    case OBATCH_NODE_JOBS_OPEN:
+      if (j->jobs) out = SWIG_NewPointerObj(j->jobs, SWIGTYPE_p_obatch_jobs, 0);
+      break;
+    case OBATCH_NODE_JOBS_PRUNE:
+      out = obatch_node_u64(j->pruned);
       break;
   }
   SWIGV8_ARRAY_SET(a, 0, SWIGV8_INTEGER_NEW(j->rc));
@@ -679,7 +735,7 @@ static void obatch_node_job_done(uv_work_t *req, int status) {
     (void)resolver->Resolve(context, obatch_node_job_result(j)).IsJust();
   }
   node::EmitAsyncDestroy(isolate, j->async);
-  delete j; /* an opened handle now belongs to the JS layer */
+  delete j; /* an opened or returned handle now belongs to the JS layer */
 }
 
 /* Queues the job and returns its Promise. */
@@ -692,7 +748,7 @@ static SWIGV8_VALUE obatch_node_job_start(obatch_node_job *j) {
   j->context.Reset(isolate, context);
   j->resolver.Reset(isolate, resolver);
   j->resource.Reset(isolate, resource);
-  j->async = node::EmitAsyncInit(isolate, resource, "obatch:queue");
+  j->async = node::EmitAsyncInit(isolate, resource, "obatch:call");
   int rc = uv_queue_work(node::GetCurrentEventLoop(isolate), &j->req, obatch_node_job_run,
                          obatch_node_job_done);
   if (rc != 0) {
@@ -793,6 +849,42 @@ static obatch_node_promise obatch_queue_stats_async(obatch_queue_t *q) {
   obatch_node_job *j = new obatch_node_job(OBATCH_NODE_QUEUE_STATS);
   j->q = q;
   return j;
+}
+
+/* The calls that ask the provider or read a file or the journal, off the
+ * main thread: a Promise of [rc, handle | count | null, errstr]. The config
+ * (and the abort token attached to it, which the JS layer may trigger from
+ * the main thread while the call runs) lives until the Promise settles. */
+static obatch_node_promise obatch_node_conf_job(obatch_node_job_kind kind,
+                                                const obatch_config_t *conf, const char *arg,
+                                                unsigned number) {
+  obatch_node_job *j = new obatch_node_job(kind);
+  j->conf = conf;
+  j->arg(1, arg);
+  j->number = number;
+  return j;
+}
+static obatch_node_promise obatch_list_async(const obatch_config_t *conf, const char *after,
+                                             unsigned limit) {
+  return obatch_node_conf_job(OBATCH_NODE_LIST, conf, after, limit);
+}
+static obatch_node_promise obatch_retrieve_async(const obatch_config_t *conf,
+                                                 const char *batch_id) {
+  return obatch_node_conf_job(OBATCH_NODE_RETRIEVE, conf, batch_id, 0);
+}
+static obatch_node_promise obatch_cancel_id_async(const obatch_config_t *conf,
+                                                  const char *batch_id) {
+  return obatch_node_conf_job(OBATCH_NODE_CANCEL_ID, conf, batch_id, 0);
+}
+static obatch_node_promise obatch_check_file_async(const obatch_config_t *conf, const char *path,
+                                                   unsigned max_problems) {
+  return obatch_node_conf_job(OBATCH_NODE_CHECK_FILE, conf, path, max_problems);
+}
+static obatch_node_promise obatch_jobs_open_async(const obatch_config_t *conf) {
+  return obatch_node_conf_job(OBATCH_NODE_JOBS_OPEN, conf, nullptr, 0);
+}
+static obatch_node_promise obatch_jobs_prune_async(const obatch_config_t *conf) {
+  return obatch_node_conf_job(OBATCH_NODE_JOBS_PRUNE, conf, nullptr, 0);
 }
 %}
 

@@ -77,4 +77,51 @@ async function withConfigAsync(options, fn) {
   }
 }
 
-module.exports = { withConfig, withConfigAsync, configPairs, snakeCase };
+/** Throws (a TypeError) for a `signal` that is not an AbortSignal. */
+function checkSignal(signal) {
+  if (signal != null && !(signal instanceof AbortSignal)) {
+    throw new TypeError('obatch: signal must be an AbortSignal');
+  }
+}
+
+/**
+ * Runs an async call(conf) that the library serves on libuv's thread pool,
+ * with a fresh config made from `options` and, when `signal` is given, an
+ * abort token attached to it that the signal's 'abort' triggers: the C call
+ * in progress (a transfer, a back-off) then ends at once with EABORTED,
+ * which rejects with an ObatchError whose cause is signal.reason. The
+ * config and the token live until the call has settled.
+ */
+async function withCall(options, signal, call) {
+  checkSignal(signal);
+  if (signal && signal.aborted) {
+    throw new ObatchError(raw.OBATCH_EABORTED, 'obatch: the call was aborted', { cause: signal.reason });
+  }
+  const conf = newConfig(options);
+  let abort = null;
+  let onAbort = null;
+  try {
+    if (signal) {
+      const [rc, a] = raw.obatch_abort_new();
+      if (rc !== 0 || !a) throw new ObatchError(rc || -2, 'obatch: cannot make an abort token');
+      abort = a;
+      raw.obatch_config_set_abort(conf, abort);
+      onAbort = () => raw.obatch_abort_trigger(abort);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    try {
+      return await call(conf);
+    } catch (err) {
+      if (signal && signal.aborted && err instanceof ObatchError && err.code === raw.OBATCH_EABORTED) {
+        err.cause = signal.reason;
+      }
+      throw err;
+    }
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    raw.obatch_config_destroy(conf);
+    if (abort) raw.obatch_abort_destroy(abort);
+  }
+}
+
+module.exports = { withConfig, withConfigAsync, withCall, checkSignal, configPairs, snakeCase };

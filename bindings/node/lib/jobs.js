@@ -1,11 +1,11 @@
 'use strict';
 // The local job journal (options.state, else $OBATCH_STATE, else the XDG
-// state directory): its jobs, and forgetting the ended ones. Local SQLite
-// reads, but Promises like the remote calls, so that they can move off the
-// main thread without an API change.
+// state directory): its jobs, and forgetting the ended ones. The journal is
+// opened on libuv's thread pool: a journal locked by another process never
+// holds up the event loop.
 const raw = require('./addon');
 const { ObatchError, codes, strerror } = require('./errors');
-const { withConfig } = require('./config');
+const { withCall } = require('./config');
 
 function fail(rc, errstr, what) {
   const code = rc || codes.EINTERNAL;
@@ -18,8 +18,8 @@ function fail(rc, errstr, what) {
  * seconds; running a boolean). ESTATE when the journal is off.
  */
 async function listJobs(options = {}) {
-  return withConfig(options, (conf) => {
-    const [rc, jobs, errstr] = raw.obatch_jobs_open(conf);
+  return withCall(options, null, async (conf) => {
+    const [rc, jobs, errstr] = await raw.obatch_jobs_open_async(conf);
     if (rc !== 0 || !jobs) {
       if (jobs) raw.obatch_jobs_destroy(jobs);
       throw fail(rc, errstr, 'cannot read the job journal');
@@ -44,8 +44,8 @@ async function listJobs(options = {}) {
  * holds; their result files stay. Resolves with how many were forgotten.
  */
 async function pruneJobs(options = {}) {
-  return withConfig(options, (conf) => {
-    const [rc, pruned, errstr] = raw.obatch_jobs_prune(conf);
+  return withCall(options, null, async (conf) => {
+    const [rc, pruned, errstr] = await raw.obatch_jobs_prune_async(conf);
     if (rc !== 0) throw fail(rc, errstr, 'cannot prune the job journal');
     return pruned;
   });

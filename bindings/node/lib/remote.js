@@ -1,11 +1,10 @@
 'use strict';
-// Calls that ask the provider (or read a file) without a batch handle.
-// Each is one synchronous C call underneath (one HTTP request for the remote
-// ones, bounded by connectTimeoutMs / requestTimeoutMs); they return
-// Promises so that they can move off the main thread without an API change.
+// Calls that ask the provider (or read a file) without a batch handle. Each
+// C call runs on libuv's thread pool, never on the main thread, and takes an
+// AbortSignal ({signal}) that ends it at once (lib/config.js withCall).
 const raw = require('./addon');
 const { ObatchError, codes, codeName, strerror } = require('./errors');
-const { withConfig } = require('./config');
+const { withCall } = require('./config');
 const { toInfo, readParts } = require('./batch');
 
 function fail(rc, errstr, what) {
@@ -28,8 +27,8 @@ function readPage(list) {
   }
 }
 
-function pageCall(what, call) {
-  const [rc, list, errstr] = call();
+async function pageCall(what, call) {
+  const [rc, list, errstr] = await call();
   if (rc !== 0 || !list) {
     if (list) raw.obatch_list_destroy(list);
     throw fail(rc || codes.EINTERNAL, errstr, what);
@@ -39,35 +38,49 @@ function pageCall(what, call) {
 
 /**
  * One page of the provider's batches, newest first: {batches, hasMore, lastId}.
- * options: the config (provider is required); after: a batch id; limit: 1..100 (20).
+ * options: the config (provider is required); after: a batch id; limit:
+ * 1..100 (20); signal: an AbortSignal that ends the call.
  */
-async function listBatches(options = {}, { after, limit } = {}) {
+async function listBatches(options = {}, { after, limit, signal } = {}) {
   if (after != null && typeof after !== 'string') throw new TypeError('obatch: after must be a string');
   const n = limit == null ? 0 : Number(limit);
   if (!Number.isInteger(n) || n < 0) throw new TypeError('obatch: limit must be an integer 1..100');
-  return withConfig(options, (conf) =>
-    pageCall('cannot list the batches', () => raw.obatch_list(conf, after ?? null, n)),
+  return withCall(options, signal, (conf) =>
+    pageCall('cannot list the batches', () => raw.obatch_list_async(conf, after ?? null, n)),
   );
 }
 
-/** One remote batch by id, asked for now: its info. ENOTFOUND when there is none. */
-async function retrieve(batchId, options = {}) {
+/**
+ * Every batch of the provider, newest first, fetching pages of `pageSize`
+ * (100) as the loop goes: `for await (const info of allBatches(options))`.
+ */
+async function* allBatches(options = {}, { pageSize = 100, signal } = {}) {
+  let after = null;
+  for (;;) {
+    const page = await listBatches(options, { after, limit: pageSize, signal });
+    yield* page.batches;
+    if (!page.hasMore || !page.lastId) return;
+    after = page.lastId;
+  }
+}
+
+async function byId(what, batchId, options, signal, call) {
   if (typeof batchId !== 'string') throw new TypeError('obatch: batchId must be a string');
-  return withConfig(options, (conf) => {
-    const page = pageCall(`cannot retrieve ${batchId}`, () => raw.obatch_retrieve(conf, batchId));
+  return withCall(options, signal, async (conf) => {
+    const page = await pageCall(`cannot ${what} ${batchId}`, () => call(conf, batchId));
     if (page.batches.length === 0) throw new ObatchError(codes.ENOTFOUND, `obatch: no batch ${batchId}`);
     return page.batches[0];
   });
 }
 
+/** One remote batch by id, asked for now: its info. ENOTFOUND when there is none. */
+async function retrieve(batchId, options = {}, { signal } = {}) {
+  return byId('retrieve', batchId, options, signal, raw.obatch_retrieve_async);
+}
+
 /** Asks the provider to cancel a remote batch by id; its info after the call. */
-async function cancelBatch(batchId, options = {}) {
-  if (typeof batchId !== 'string') throw new TypeError('obatch: batchId must be a string');
-  return withConfig(options, (conf) => {
-    const page = pageCall(`cannot cancel ${batchId}`, () => raw.obatch_cancel_id(conf, batchId));
-    if (page.batches.length === 0) throw new ObatchError(codes.ENOTFOUND, `obatch: no batch ${batchId}`);
-    return page.batches[0];
-  });
+async function cancelBatch(batchId, options = {}, { signal } = {}) {
+  return byId('cancel', batchId, options, signal, raw.obatch_cancel_id_async);
 }
 
 /**
@@ -76,11 +89,11 @@ async function cancelBatch(batchId, options = {}) {
  * parts: the batches submitting the file would make (config split "auto"),
  * each with its model, requestsAdded, bytesTotal and tokensEstimated.
  */
-async function checkFile(path, options = {}, { maxProblems } = {}) {
+async function checkFile(path, options = {}, { maxProblems, signal } = {}) {
   if (typeof path !== 'string') throw new TypeError('obatch: path must be a string');
   const max = maxProblems == null ? 0 : Number(maxProblems);
-  const run = (conf) => {
-    const [rc, check, errstr] = raw.obatch_check_file(conf, path, max);
+  return withCall(options, signal, async (conf) => {
+    const [rc, check, errstr] = await raw.obatch_check_file_async(conf, path, max);
     if (rc !== 0 || !check) {
       if (check) raw.obatch_check_destroy(check);
       throw fail(rc || codes.EINTERNAL, errstr, `cannot check ${path}`);
@@ -105,8 +118,7 @@ async function checkFile(path, options = {}, { maxProblems } = {}) {
     } finally {
       raw.obatch_check_destroy(check);
     }
-  };
-  return options ? withConfig(options, run) : run(null);
+  });
 }
 
-module.exports = { listBatches, retrieve, cancelBatch, checkFile };
+module.exports = { listBatches, allBatches, retrieve, cancelBatch, checkFile };
