@@ -316,12 +316,38 @@ static void *obatch_rb_jobs_prune_fn(void *p) {
   return NULL;
 }
 
-/* Runs fn without the GVL. No unblocking function: the blocking calls are
- * bounded (poll/wait by their timeout, the synchronous HTTP calls by the
- * library's own timeouts), and the Ruby layer waits in short slices so
- * Thread#raise, Thread#kill and Ctrl-C are served between them. */
+/* Runs fn without the GVL. No unblocking function: these calls are bounded
+ * (poll/wait by their timeout, which the Ruby layer keeps to 50 ms slices so
+ * Thread#raise, Thread#kill and Ctrl-C are served between them; local file
+ * and journal reads). The remote calls use obatch_rb_nogvl_abortable. */
 static int obatch_rb_nogvl(void *(*fn)(void *), struct obatch_rb_call *c) {
   rb_thread_call_without_gvl(fn, c, NULL, NULL);
+  return c->rc;
+}
+
+/* Ruby's unblocking function for a call with an abort token: Ruby calls it
+ * from another thread when Timeout, Thread#raise / #kill or Ctrl-C wants
+ * this thread; the C call then ends at once with OBATCH_EABORTED. */
+static void obatch_rb_ubf(void *abort) { obatch_abort_trigger((obatch_abort_t *)abort); }
+
+/* Runs fn without the GVL with an abort token attached to `conf` (the
+ * caller's fresh config: attached and detached here) and obatch_rb_ubf as
+ * the unblocking function. RB_NOGVL_INTR_FAIL: an interrupt that is already
+ * pending keeps fn from running (EABORTED), and none is raised from inside
+ * this function, so the copies and the token are always freed; Ruby raises
+ * the pending interrupt (Timeout::Error, ...) as soon as the wrapper
+ * returns. */
+static int obatch_rb_nogvl_abortable(void *(*fn)(void *), struct obatch_rb_call *c,
+                                     const obatch_config_t *conf) {
+  obatch_abort_t *abort = NULL;
+  /* The config was made by obatch_config_new for this call: not const. */
+  obatch_config_t *mutable_conf = (obatch_config_t *)conf;
+  if (obatch_abort_new(&abort) != OBATCH_OK) return OBATCH_ENOMEM;
+  obatch_config_set_abort(mutable_conf, abort);
+  c->rc = OBATCH_EABORTED;
+  rb_nogvl(fn, c, obatch_rb_ubf, abort, RB_NOGVL_INTR_FAIL);
+  obatch_config_set_abort(mutable_conf, NULL);
+  obatch_abort_destroy(abort);
   return c->rc;
 }
 
@@ -381,7 +407,7 @@ static int obatch_rb_list(obatch_list_t **out, const obatch_config_t *conf, cons
   int rc;
   c.list_out = out; c.conf = conf; c.n = limit; c.errstr = errstr; c.errstr_size = errstr_size;
   if (!obatch_rb_dup(after, &c.s1)) return OBATCH_ENOMEM;
-  rc = obatch_rb_nogvl(obatch_rb_list_fn, &c);
+  rc = obatch_rb_nogvl_abortable(obatch_rb_list_fn, &c, conf);
   obatch_rb_free_strings(&c);
   return rc;
 }
@@ -392,7 +418,7 @@ static int obatch_rb_retrieve(obatch_list_t **out, const obatch_config_t *conf,
   int rc;
   c.list_out = out; c.conf = conf; c.errstr = errstr; c.errstr_size = errstr_size;
   if (!obatch_rb_dup(batch_id, &c.s1)) return OBATCH_ENOMEM;
-  rc = obatch_rb_nogvl(obatch_rb_retrieve_fn, &c);
+  rc = obatch_rb_nogvl_abortable(obatch_rb_retrieve_fn, &c, conf);
   obatch_rb_free_strings(&c);
   return rc;
 }
@@ -403,7 +429,7 @@ static int obatch_rb_cancel_id(obatch_list_t **out, const obatch_config_t *conf,
   int rc;
   c.list_out = out; c.conf = conf; c.errstr = errstr; c.errstr_size = errstr_size;
   if (!obatch_rb_dup(batch_id, &c.s1)) return OBATCH_ENOMEM;
-  rc = obatch_rb_nogvl(obatch_rb_cancel_id_fn, &c);
+  rc = obatch_rb_nogvl_abortable(obatch_rb_cancel_id_fn, &c, conf);
   obatch_rb_free_strings(&c);
   return rc;
 }

@@ -18,7 +18,7 @@ module Obatch
   class Batch
     # How long one wait step blocks without the GVL (ms): Thread#raise,
     # Thread#kill and Ctrl-C are served between steps.
-    WAIT_STEP_MS = 100
+    WAIT_STEP_MS = 50
 
     # The default model merged into Hash bodies that name none (or nil).
     attr_reader :model

@@ -66,6 +66,9 @@ module Obatch
   class CancelledError < BatchEndedError; CODE = -21; end  # ECANCELLED
 
   class InternalError < Error; CODE = -22; end         # EINTERNAL: please report
+  # EABORTED: the call was ended from another thread (Timeout, Thread#kill,
+  # Ctrl-C); the interrupt itself is what the caller sees.
+  class AbortedError < Error; CODE = -23; end
 
   # obatch_code values by name (:OK, :END, :EINVAL, ...).
   CODES = {
@@ -73,7 +76,7 @@ module Obatch
     EDUPLICATE: -6, ELIMIT: -7, EMODEL: -8, ESTATE: -9, EIO: -10, EPROVIDER: -11,
     EAUTH: -12, ENETWORK: -13, EHTTP: -14, EPROTOCOL: -15, EINSECURE: -16,
     ETIMEOUT: -17, ENOTFOUND: -18, EFAILED: -19, EEXPIRED: -20, ECANCELLED: -21,
-    EINTERNAL: -22
+    EINTERNAL: -22, EABORTED: -23
   }.freeze
   CODE_NAMES = CODES.invert.freeze
 
@@ -84,6 +87,6 @@ module Obatch
     -11 => ProviderError, -12 => AuthError, -13 => NetworkError, -14 => HTTPError,
     -15 => ProtocolError, -16 => InsecureError, -17 => TimeoutError,
     -18 => NotFoundError, -19 => FailedError, -20 => ExpiredError,
-    -21 => CancelledError, -22 => InternalError
+    -21 => CancelledError, -22 => InternalError, -23 => AbortedError
   }.freeze
 end
