@@ -12,9 +12,13 @@ begin
     end
     batch.submit
 
-    info = batch.wait do |progress| # other threads keep running meanwhile
-      warn "#{progress.phase} #{progress.remote_status} " \
-           "#{progress.requests_completed}/#{progress.requests_total}"
+    info = begin
+      batch.wait do |progress| # other threads keep running meanwhile
+        warn "#{progress.phase} #{progress.remote_status} " \
+             "#{progress.requests_completed}/#{progress.requests_total}"
+      end
+    rescue Obatch::ExpiredError, Obatch::CancelledError => e
+      e.info # ended early: the finished results are read below, the rest are missing
     end
     puts "batch #{info.batch_id} #{info.remote_status}; output in #{info.output_path}"
 

@@ -50,8 +50,12 @@ class TestBatch < Minitest::Test
     assert_equal "ruby-test", info.batch.dig("metadata", "project")
     assert_equal info.batch_id, batch.batch_id
 
-    # Every result by custom_id.
+    # Every result by custom_id; a Batch is Enumerable over its results.
     results = batch.each_result.to_h { |r| [r.custom_id, r] }
+    assert_kind_of Enumerable, batch
+    assert_equal ids, batch.map(&:custom_id)
+    assert_equal 4, batch.count(&:succeeded?)
+    assert_equal %w[q3], batch.reject(&:succeeded?).map(&:custom_id)
     assert_equal ids, results.keys, "input order"
     %w[q1 q2 q4 request-5].each do |id|
       r = results.fetch(id)
@@ -87,7 +91,8 @@ class TestBatch < Minitest::Test
     batch = new_batch(server, model: "gpt-4o-mini")
     ids = (1..4).map { |i| batch.add(chat("n#{i}"), custom_id: "e#{i}") }
     batch.submit
-    info = batch.wait
+    err = assert_raises(Obatch::ExpiredError) { batch.wait }
+    info = err.info
     assert info.done?
     assert info.partial?
     refute info.completed?
@@ -143,7 +148,8 @@ class TestBatch < Minitest::Test
     assert_equal :value, value
     assert kept.closed?
     kept.close # idempotent
-    assert_raises(Obatch::StateError) { kept.add(chat("y")) }
+    err = assert_raises(Obatch::ClosedError) { kept.add(chat("y")) }
+    assert_equal(-1, err.code) # EINVAL, as in Node and Go
   end
 
   def test_resume_by_batch_id

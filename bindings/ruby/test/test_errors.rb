@@ -106,7 +106,8 @@ class TestErrors < Minitest::Test
     assert_match(/submitted/, err.message)
     batch.wait
     batch.close
-    assert_raises(Obatch::StateError) { batch.info }
+    assert_raises(Obatch::ClosedError) { batch.info }
+    assert_raises(Obatch::InvalidArgumentError) { batch.wait }
   end
 
   def test_wait_timeout_leaves_the_batch_running
@@ -116,6 +117,16 @@ class TestErrors < Minitest::Test
     batch.submit
     err = assert_raises(Obatch::TimeoutError) { batch.wait(timeout: 0.3) }
     assert_equal(-17, err.code)
+    assert_equal :ETIMEOUT, err.code_name
+    # Ruby's own timeouts' class, and still caught as an Obatch::Error.
+    assert_kind_of ::Timeout::Error, err
+    caught = begin
+      batch.wait(timeout: 0.05)
+    rescue Obatch::Error => e
+      e
+    end
+    assert_instance_of Obatch::TimeoutError, caught
+    refute Obatch::InvalidArgumentError === err
     assert_equal :waiting, batch.info.phase
   end
 

@@ -119,7 +119,7 @@ class TestJobs < Minitest::Test
 
     batch = new_batch(server, state: state)
     batch.add_file(input)
-    info = batch.submit.wait
+    info = assert_raises(Obatch::ExpiredError) { batch.submit.wait }.info
     assert info.partial?
     job_id = info.job_id
     missing = batch.results.select(&:missing?).map(&:custom_id)

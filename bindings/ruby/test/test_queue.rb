@@ -138,7 +138,7 @@ class TestQueue < Minitest::Test
       q.close
       assert q.closed?
       q.close # idempotent
-      assert_error(Obatch::StateError, "closed") { q.get(tickets[0]) }
+      assert_error(Obatch::ClosedError, "closed") { q.get(tickets[0]) }
     end
   end
 

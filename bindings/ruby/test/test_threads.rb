@@ -72,7 +72,7 @@ class TestThreads < Minitest::Test
       sleep 0.1
       server.configure("steps" => 1) # let "cancelling" pass quickly
     end
-    info = batch.wait(timeout: 30)
+    info = assert_raises(Obatch::CancelledError) { batch.wait(timeout: 30) }.info
     canceller.join
     assert_equal "cancelled", info.remote_status
     assert info.partial?

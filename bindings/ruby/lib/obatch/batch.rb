@@ -16,6 +16,8 @@ module Obatch
   # releases the GVL, so other Ruby threads run while it waits. Errors are
   # Obatch::Error subclasses carrying the library's message.
   class Batch
+    include Enumerable
+
     # How long one wait step blocks without the GVL (ms): Thread#raise,
     # Thread#kill and Ctrl-C are served between steps.
     WAIT_STEP_MS = 50
@@ -178,11 +180,12 @@ module Obatch
 
     # Waits until the batch ends; yields an Info each time it moves on
     # (phase, remote status, counts, bytes, parts; in direct mode also the
-    # requests in flight). Returns the final Info when the
-    # results can be read: completed, or expired / cancelled (then
-    # info.partial? and the requests without a result come back :missing).
-    # Raises FailedError (or the error that stopped the batch), or
-    # TimeoutError after timeout seconds (the batch goes on; wait again).
+    # requests in flight). Returns the final Info when the batch completed.
+    # Raises ExpiredError or CancelledError when it ended so (err.info is the
+    # final Info, info.partial? is true; the finished results are read from
+    # the batch as usual and the rest come back :missing), FailedError (or the
+    # error that stopped the batch), or TimeoutError after timeout seconds
+    # (the batch goes on; wait again).
     # Other Ruby threads run while it waits.
     def wait(timeout: nil)
       deadline = timeout && monotonic + timeout
@@ -231,6 +234,10 @@ module Obatch
       end
       self
     end
+
+    # Enumerable: batch.each, batch.select(&:failed?), batch.map(&:body), ...
+    # go over the results as each_result does.
+    alias each each_result
 
     # Every result, in input order (an Array of Result).
     def results
@@ -313,7 +320,7 @@ module Obatch
     end
 
     def handle!
-      @handle or raise StateError, "the batch is closed"
+      @handle or raise ClosedError, "the batch is closed"
     end
 
     # Raises for a negative status (with the handle's last error); returns
@@ -330,10 +337,14 @@ module Obatch
       @lock.synchronize do
         rc, raw = Raw.obatch_wait(handle!, 0)
         info = Info.from_raw(raw)
-        case rc
-        when Raw::OBATCH_OK, Raw::OBATCH_EEXPIRED, Raw::OBATCH_ECANCELLED then info
-        else raise Error.for(rc, Raw.obatch_last_error(@handle))
-        end
+        # As in Node and Go: anything but completed raises, with the final
+        # Info on the error (the finished results of an expired or
+        # cancelled batch are read from the batch as usual).
+        return info if rc == Raw::OBATCH_OK
+
+        err = Error.for(rc, Raw.obatch_last_error(@handle))
+        err.info = info if err.respond_to?(:info=)
+        raise err
       end
     end
 

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require "timeout"
+
 module Obatch
   # Every error obatch raises. #code is the C library's obatch_code (a
   # negative Integer), #code_name its name (:EJSON, :ELIMIT, ...). Rescue a
@@ -28,6 +30,8 @@ module Obatch
   end
 
   class InvalidArgumentError < Error; CODE = -1; end   # EINVAL
+  # A call on a closed Batch or Queue (EINVAL, as in Node and Go).
+  class ClosedError < InvalidArgumentError; CODE = -1; end
   class OutOfMemoryError < Error; CODE = -2; end       # ENOMEM
   class ConfigError < Error; CODE = -3; end            # ECONFIG
 
@@ -52,15 +56,40 @@ module Obatch
 
   class InsecureError < Error; CODE = -16; end         # EINSECURE
   # ETIMEOUT: a wait ran out of time (the batch goes on). From Queue#wait,
-  # #entry is the request as it was then.
-  class TimeoutError < Error
+  # #entry is the request as it was then. A ::Timeout::Error, so code that
+  # rescues Ruby's own timeouts catches it; `rescue Obatch::Error` catches it
+  # too (Error.=== below), though it is not an Obatch::Error subclass (Ruby
+  # has one superclass).
+  class TimeoutError < ::Timeout::Error
     CODE = -17
+    attr_reader :code
     attr_accessor :entry
+
+    def initialize(message = nil, code: nil)
+      @code = code || CODE
+      super(message || Obatch.strerror(@code))
+    end
+
+    def code_name
+      CODE_NAMES[@code]
+    end
+  end
+
+  class Error
+    # `rescue Obatch::Error` also catches Obatch::TimeoutError.
+    def self.===(other)
+      super || (equal?(Error) && other.is_a?(TimeoutError))
+    end
   end
   class NotFoundError < Error; CODE = -18; end         # ENOTFOUND
 
-  # The batch ended without completing.
-  class BatchEndedError < Error; CODE = -19; end
+  # The batch ended without completing. From Batch#wait, #info is the final
+  # Info; after an expired or cancelled batch the finished results are read
+  # from the batch as usual (the rest come back :missing).
+  class BatchEndedError < Error
+    CODE = -19
+    attr_accessor :info
+  end
   class FailedError < BatchEndedError; CODE = -19; end     # EFAILED
   class ExpiredError < BatchEndedError; CODE = -20; end    # EEXPIRED
   class CancelledError < BatchEndedError; CODE = -21; end  # ECANCELLED

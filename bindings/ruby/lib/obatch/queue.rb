@@ -229,7 +229,7 @@ module Obatch
     def call
       Thread.handle_interrupt(Object => :never) do
         handle = @lock.synchronize do
-          raise StateError, "the queue is closed" if @closing || !@handle
+          raise ClosedError, "the queue is closed" if @closing || !@handle
 
           @in_flight += 1
           @handle
