@@ -136,7 +136,7 @@ func TestWaitLeavesTheHandleFree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.Add(map[string]any{"model": "gpt-4o-mini",
+	if _, err := b.Add(map[string]any{"model": "gpt-4o-mini",
 		"messages": []map[string]string{{"role": "user", "content": "x"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func directRun(t *testing.T, srv *fakeServer, n int, fail map[int]bool, opts ...
 		if fail[i+1] {
 			texts[i] += " FAIL400"
 		}
-		if err := b.Add(chat(texts[i]), obatch.CustomID(fmt.Sprintf("d%d", i+1))); err != nil {
+		if _, err := b.Add(chat(texts[i]), obatch.CustomID(fmt.Sprintf("d%d", i+1))); err != nil {
 			t.Fatal(err)
 		}
 	}

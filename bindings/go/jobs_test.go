@@ -28,7 +28,7 @@ func runThree(t *testing.T, opts []obatch.Option) (submitted, final obatch.Info,
 	}
 	defer b.Close()
 	for _, id := range []string{"j1", "j2", "j3"} {
-		if err := b.Add(chat("journal "+id), obatch.CustomID(id)); err != nil {
+		if _, err := b.Add(chat("journal "+id), obatch.CustomID(id)); err != nil {
 			t.Fatal(err)
 		}
 	}

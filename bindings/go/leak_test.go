@@ -62,12 +62,12 @@ func leakLoop(t *testing.T, n int, close bool) growth {
 			t.Fatal(err)
 		}
 		for range 3 {
-			if err := b.Add(map[string]any{"model": "gpt-4o-mini",
+			if _, err := b.Add(map[string]any{"model": "gpt-4o-mini",
 				"messages": []map[string]string{{"role": "user", "content": strings.Repeat("x", 200)}}}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_ = b.Add(`{"bad json`) // the error path too
+		_, _ = b.Add(`{"bad json`) // the error path too
 		if _, err := b.Info(); err != nil {
 			t.Fatal(err)
 		}

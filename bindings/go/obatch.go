@@ -6,7 +6,7 @@
 //	b, err := obatch.New(obatch.WithProvider("openai"))
 //	if err != nil { ... }
 //	defer b.Close()
-//	b.Add(map[string]any{"model": "gpt-4o-mini", "messages": msgs}, obatch.CustomID("q1"))
+//	id, err := b.Add(map[string]any{"model": "gpt-4o-mini", "messages": msgs}, obatch.CustomID("q1"))
 //	b.Submit(ctx)
 //	info, err := b.Wait(ctx, func(i obatch.Info) { fmt.Println(i.Phase, i.RequestsCompleted) })
 //	for r, err := range b.Results() { ... r.CustomID, r.Body ... }
@@ -44,6 +44,27 @@ type Option func(*config)
 type config struct {
 	pairs  [][2]string
 	prices string // EstimateFile's price table (WithPrices); not a config key
+	model  string // Add's default model (WithModel); not a config key
+}
+
+// get is the last value set for key, or fallback.
+func (c *config) get(key, fallback string) string {
+	for i := len(c.pairs) - 1; i >= 0; i-- {
+		if c.pairs[i][0] == key {
+			return c.pairs[i][1]
+		}
+	}
+	return fallback
+}
+
+func parseOptions(opts []Option) config {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
 }
 
 func (c *config) set(key, value string) { c.pairs = append(c.pairs, [2]string{key, value}) }
@@ -69,6 +90,11 @@ func WithEndpoint(endpoint string) Option { return func(c *config) { c.set("endp
 func WithMetadata(key, value string) Option {
 	return func(c *config) { c.set("metadata."+key, value) }
 }
+
+// WithModel sets the model of the map[string]any bodies given to Add that
+// name none (as Node's and Ruby's `model` option). It is not sent as a
+// config key.
+func WithModel(model string) Option { return func(c *config) { c.model = model } }
 
 // WithWorkDir sets where the input and result files are kept (default: a
 // new private directory under $TMPDIR).
@@ -97,12 +123,7 @@ func WithConfig(key, value string) Option { return func(c *config) { c.set(key, 
 
 // newConfig builds an obatch_config_t; the caller destroys it.
 func newConfig(opts []Option) (uintptr, error) {
-	var c config
-	for _, o := range opts {
-		if o != nil {
-			o(&c)
-		}
-	}
+	c := parseOptions(opts)
 	var h uintptr
 	if rc := raw.Obatch_config_new(&h); rc < 0 || h == 0 {
 		return 0, newError(rc, "config", "")
@@ -131,6 +152,8 @@ type Batch struct {
 	mu      sync.Mutex
 	c       *handle // nil once closed
 	cleanup runtime.Cleanup
+	model   string // WithModel: the model of map bodies that name none
+	prefix  string // custom_id_prefix: how Add names a request without an id
 }
 
 // handle is the C memory of a Batch, apart from the Batch so that the
@@ -179,7 +202,14 @@ func construct(op string, opts []Option, call func(conf uintptr, h *uintptr, err
 	if rc := call(conf, &h, errbuf); rc < 0 || h == 0 {
 		return nil, newError(rc, op, cString(errbuf))
 	}
-	return wrap(h)
+	b, err := wrap(h)
+	if err != nil {
+		return nil, err
+	}
+	c := parseOptions(opts)
+	b.model = c.model
+	b.prefix = c.get("custom_id_prefix", "request")
+	return b, nil
 }
 
 // New creates a batch that accepts requests (phase Building).
@@ -270,15 +300,28 @@ func jsonText(op string, v any) (string, error) {
 	return s, nil
 }
 
-// Add appends one request. body is the request body: a map or struct
-// (encoded as JSON), or JSON text as []byte, json.RawMessage or string. The
-// request is checked at once (JSON, custom_id, endpoint, model, the
-// provider's limits); on failure nothing is added and the error says why
-// (errors.Is(err, ErrJSON), ErrLimit, ErrDuplicate, ...).
-func (b *Batch) Add(body any, opts ...AddOption) error {
+// Add appends one request and returns its custom_id: the CustomID given,
+// or the one made for it, "<custom_id_prefix>-N" ("request-1", ...) with N
+// its 1-based position. body is the request body: a map or struct (encoded
+// as JSON), or JSON text as []byte, json.RawMessage or string; a
+// map[string]any without a "model" gets WithModel's. The request is checked
+// at once (JSON, custom_id, endpoint, model, the provider's limits); on
+// failure nothing is added and the error says why (errors.Is(err, ErrJSON),
+// ErrLimit, ErrDuplicate, ...).
+func (b *Batch) Add(body any, opts ...AddOption) (string, error) {
+	if m, ok := body.(map[string]any); ok && b != nil && b.model != "" {
+		if v, named := m["model"]; !named || v == nil {
+			with := make(map[string]any, len(m)+1)
+			for k, v := range m {
+				with[k] = v
+			}
+			with["model"] = b.model
+			body = with
+		}
+	}
 	text, err := jsonText("add", body)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var o addOptions
 	for _, f := range opts {
@@ -287,14 +330,28 @@ func (b *Batch) Add(body any, opts ...AddOption) error {
 		}
 	}
 	if hasNUL(o.customID) || hasNUL(o.endpoint) {
-		return &Error{Code: CodeInvalid, Op: "add", Message: "a NUL byte in custom_id or endpoint"}
+		return "", &Error{Code: CodeInvalid, Op: "add", Message: "a NUL byte in custom_id or endpoint"}
 	}
 	op := "add"
 	if o.customID != "" {
 		op = "add " + o.customID
 	}
+	id := o.customID
 	// "" crosses as NULL: an automatic custom_id, an inferred endpoint.
-	return b.call(op, func(h uintptr) int { return raw.Obatch_add(h, text, o.customID, o.endpoint) })
+	err = b.call(op, func(h uintptr) int {
+		rc := raw.Obatch_add(h, text, o.customID, o.endpoint)
+		if rc == 0 && id == "" {
+			// The request just added is the last one: its position names it.
+			if rc = raw.Obatch_info(h, b.c.info); rc == 0 {
+				id = b.prefix + "-" + strconv.FormatUint(b.c.info.GetRequests_added(), 10)
+			}
+		}
+		return rc
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // AddLine appends one complete input line: {"custom_id","method","url","body"},

@@ -52,7 +52,7 @@ func addAll(t *testing.T, b *obatch.Batch, n int) []string {
 		case 4: // json.RawMessage
 			body = json.RawMessage(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + text + `"}]}`)
 		}
-		if err := b.Add(body, obatch.CustomID(id)); err != nil {
+		if _, err := b.Add(body, obatch.CustomID(id)); err != nil {
 			t.Fatalf("add %s: %v", id, err)
 		}
 	}
@@ -77,10 +77,14 @@ func TestEndToEnd(t *testing.T) {
 	defer b.Close()
 
 	ids := addAll(t, b, 7)
-	if err := b.Add(chat("auto id")); err != nil { // an automatic custom_id
+	id, err := b.Add(chat("auto id")) // an automatic custom_id, returned
+	if err != nil {
 		t.Fatal(err)
 	}
-	ids = append(ids, "request-8")
+	if id != "request-8" {
+		t.Fatalf("Add returned %q, want request-8", id)
+	}
+	ids = append(ids, id)
 	if _, err := os.Stat(b.InputPath()); err != nil {
 		t.Errorf("input file: %v", err)
 	}
@@ -253,19 +257,19 @@ func TestErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer b.Close()
-		err = b.Add(`{"model": "gpt-4o-mini", "messages": [`)
+		_, err = b.Add(`{"model": "gpt-4o-mini", "messages": [`)
 		if !errors.Is(err, obatch.ErrJSON) {
 			t.Errorf("add bad text: %v", err)
 		}
-		err = b.Add(map[string]any{"f": func() {}}) // encoding/json refuses it
+		_, err = b.Add(map[string]any{"f": func() {}}) // encoding/json refuses it
 		var ute *json.UnsupportedTypeError
 		if !errors.Is(err, obatch.ErrJSON) || !errors.As(err, &ute) {
 			t.Errorf("add func: %v", err)
 		}
-		if err := b.Add(nil); !errors.Is(err, obatch.ErrJSON) {
+		if _, err := b.Add(nil); !errors.Is(err, obatch.ErrJSON) {
 			t.Errorf("add nil: %v", err)
 		}
-		if err := b.Add("{\"model\":\"gpt-4o-mini\"}\x00junk"); !errors.Is(err, obatch.ErrJSON) {
+		if _, err := b.Add("{\"model\":\"gpt-4o-mini\"}\x00junk"); !errors.Is(err, obatch.ErrJSON) {
 			t.Errorf("add NUL: %v", err)
 		}
 		if info, _ := b.Info(); info.RequestsAdded != 0 {
@@ -281,7 +285,7 @@ func TestErrors(t *testing.T) {
 		}
 		defer b.Close()
 		addAll(t, b, 2)
-		err = b.Add(chat("one too many"))
+		_, err = b.Add(chat("one too many"))
 		if !errors.Is(err, obatch.ErrLimit) || errors.Is(err, obatch.ErrJSON) {
 			t.Fatalf("third add: %v, want ErrLimit", err)
 		}
@@ -296,7 +300,7 @@ func TestErrors(t *testing.T) {
 		}
 		defer parted.Close()
 		addAll(t, parted, 2)
-		if err := parted.Add(chat("a part of its own")); err != nil {
+		if _, err := parted.Add(chat("a part of its own")); err != nil {
 			t.Errorf("third add with split auto: %v", err)
 		}
 	})
@@ -308,7 +312,7 @@ func TestErrors(t *testing.T) {
 		}
 		defer b.Close()
 		addAll(t, b, 1)
-		if err := b.Add(chat("again"), obatch.CustomID("q1")); !errors.Is(err, obatch.ErrDuplicate) {
+		if _, err := b.Add(chat("again"), obatch.CustomID("q1")); !errors.Is(err, obatch.ErrDuplicate) {
 			t.Errorf("duplicate: %v", err)
 		}
 	})
@@ -317,7 +321,7 @@ func TestErrors(t *testing.T) {
 		b, err := obatch.New(obatch.WithProvider("no-such-provider"), obatch.WithWorkDir(t.TempDir()))
 		if err == nil {
 			defer b.Close()
-			err = b.Add(chat("hi"))
+			_, err = b.Add(chat("hi"))
 		}
 		if !errors.Is(err, obatch.ErrProvider) && !errors.Is(err, obatch.ErrConfig) {
 			t.Errorf("unknown provider: %v", err)
@@ -353,7 +357,7 @@ func TestErrors(t *testing.T) {
 			obatch.WithWorkDir(t.TempDir()))
 		if err == nil {
 			defer b.Close()
-			if err = b.Add(chat("hi")); err == nil {
+			if _, err = b.Add(chat("hi")); err == nil {
 				if err = b.Submit(ctx); err == nil {
 					_, err = b.Wait(ctx, nil)
 				}
@@ -453,7 +457,7 @@ func TestCloseTwiceAndUseAfterClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Add(chat("hi")); err != nil {
+	if _, err := b.Add(chat("hi")); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Close(); err != nil {
@@ -462,7 +466,7 @@ func TestCloseTwiceAndUseAfterClose(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Add(chat("hi")); !errors.Is(err, obatch.ErrInvalid) {
+	if _, err := b.Add(chat("hi")); !errors.Is(err, obatch.ErrInvalid) {
 		t.Errorf("add after close: %v", err)
 	}
 	if _, err := b.Info(); !errors.Is(err, obatch.ErrInvalid) {
@@ -534,7 +538,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			var err error
 			for i := range 25 {
-				if err = b.Add(chat("hi"), obatch.CustomID(fmt.Sprintf("g%d-%d", g, i))); err != nil {
+				if _, err = b.Add(chat("hi"), obatch.CustomID(fmt.Sprintf("g%d-%d", g, i))); err != nil {
 					break
 				}
 				_, _ = b.Info()

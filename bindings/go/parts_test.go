@@ -46,7 +46,7 @@ func TestPartedJob(t *testing.T) {
 	defer b.Close()
 	ids := partIDs(10)
 	for _, id := range ids {
-		if err := b.Add(chat("part "+id), obatch.CustomID(id)); err != nil {
+		if _, err := b.Add(chat("part "+id), obatch.CustomID(id)); err != nil {
 			t.Fatalf("add %s: %v", id, err)
 		}
 	}

@@ -48,7 +48,7 @@ func main() {
 		}
 		t0 := time.Now()
 		for _, body := range bodies[start:end] {
-			if err := b.Add(body); err != nil {
+			if _, err := b.Add(body); err != nil {
 				log.Fatal(err)
 			}
 		}

@@ -30,7 +30,7 @@ func main() {
 	defer b.Close()
 
 	for _, text := range []string{"I love it", "It broke after a day", "Okay, I guess"} {
-		err := b.Add(map[string]any{ // ids: request-1, request-2, ...
+		_, err := b.Add(map[string]any{ // ids: request-1, request-2, ...
 			"model": "gpt-4o-mini",
 			"messages": []map[string]string{
 				{"role": "user", "content": "Positive, negative or neutral? " + text},
