@@ -63,8 +63,10 @@ export interface BatchOptions {
   state?: string;
   /** 1 / "1": submit as a new job even when the journal has one for the same input. */
   forceNew?: string | number;
-  /** Any other config key, camelCase or snake_case; unknown keys are ECONFIG. */
-  [key: string]: string | number | Record<string, string> | null | undefined;
+  /** A PEM file of CA certificates to trust for the server's certificate (a private CA). */
+  caFile?: string;
+  /** One metadata pair, as a key of its own ("metadata.project"): the same as metadata: {project}. */
+  [key: `metadata.${string}`]: string | null | undefined;
 }
 
 export type Phase = 'building' | 'uploading' | 'creating' | 'waiting' | 'downloading' | 'done' | 'failed';
@@ -286,22 +288,69 @@ export type CodeName =
   | 'OK' | 'END' | 'EINVAL' | 'ENOMEM' | 'ECONFIG' | 'EJSON' | 'EREQUEST' | 'EDUPLICATE'
   | 'ELIMIT' | 'EMODEL' | 'ESTATE' | 'EIO' | 'EPROVIDER' | 'EAUTH' | 'ENETWORK' | 'EHTTP'
   | 'EPROTOCOL' | 'EINSECURE' | 'ETIMEOUT' | 'ENOTFOUND' | 'EFAILED' | 'EEXPIRED'
-  | 'ECANCELLED' | 'EINTERNAL';
+  | 'ECANCELLED' | 'EINTERNAL' | 'EABORTED';
 
 export const codes: Readonly<Record<CodeName, number>>;
 
+/** Every failure of the library; the class says the kind (AuthError, ExpiredError, ...). */
 export class ObatchError extends Error {
-  constructor(code: number, message?: string, options?: { info?: Info; entry?: QueueEntry; cause?: unknown });
-  readonly name: 'ObatchError';
-  /** The C API's negative status code: compare with codes.X. */
-  readonly code: number;
-  /** "EEXPIRED", ... */
+  constructor(errno: number, message?: string, options?: { info?: Info; entry?: QueueEntry; cause?: unknown });
+  /** The class's name: "ObatchError", "AuthError", ... */
+  readonly name: string;
+  /** The code's name, as Node's own errors have: "EEXPIRED", ... */
+  readonly code: CodeName | string;
+  /** The C API's negative status code: codes.EEXPIRED, ... */
+  readonly errno: number;
+  /** The same as code. */
   readonly codeName: CodeName | string;
   /** The batch's state, when the error is how a batch ended (wait()). */
   readonly info?: Info;
   /** The request as it is, when Queue#wait ran out of time (ETIMEOUT). */
   readonly entry?: QueueEntry;
 }
+/** EINVAL */
+export class InvalidArgumentError extends ObatchError {}
+/** EINVAL: a call on a closed Batch or Queue. */
+export class ClosedError extends InvalidArgumentError {}
+/** ENOMEM */
+export class OutOfMemoryError extends ObatchError {}
+/** ECONFIG */
+export class ConfigError extends ObatchError {}
+/** A request refused when added: EJSON, EREQUEST, EDUPLICATE, ELIMIT, EMODEL. */
+export class RequestError extends ObatchError {}
+export class JSONError extends RequestError {}
+export class InvalidRequestError extends RequestError {}
+export class DuplicateIdError extends RequestError {}
+export class LimitError extends RequestError {}
+export class ModelError extends RequestError {}
+/** ESTATE */
+export class StateError extends ObatchError {}
+/** EIO */
+export class FileError extends ObatchError {}
+/** EPROVIDER */
+export class ProviderError extends ObatchError {}
+/** EAUTH */
+export class AuthError extends ObatchError {}
+/** Talking to the API went wrong: ENETWORK, EHTTP, EPROTOCOL. */
+export class RemoteError extends ObatchError {}
+export class NetworkError extends RemoteError {}
+export class HTTPError extends RemoteError {}
+export class ProtocolError extends RemoteError {}
+/** EINSECURE */
+export class InsecureError extends ObatchError {}
+/** ETIMEOUT: a wait ran out of time; the batch goes on. */
+export class TimeoutError extends ObatchError {}
+/** ENOTFOUND */
+export class NotFoundError extends ObatchError {}
+/** The batch ended without completing: EFAILED, EEXPIRED, ECANCELLED (with info). */
+export class BatchEndedError extends ObatchError {}
+export class FailedError extends BatchEndedError {}
+export class ExpiredError extends BatchEndedError {}
+export class CancelledError extends BatchEndedError {}
+/** EINTERNAL */
+export class InternalError extends ObatchError {}
+/** EABORTED: an AbortSignal ended the call (cause: the signal's reason). */
+export class AbortError extends ObatchError {}
 
 export function codeName(code: number): CodeName | string;
 export function strerror(code: number): string;

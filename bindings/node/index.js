@@ -18,15 +18,22 @@
  * the C API of libobatch and nothing else.
  */
 const raw = require('./lib/addon');
-const { ObatchError, codes, codeName, strerror } = require('./lib/errors');
+const errors = require('./lib/errors');
+const { ObatchError, codes, codeName, strerror } = errors;
 const { Batch, PHASES, KINDS, JOB_ORIGINS } = require('./lib/batch');
 const { listBatches, allBatches, retrieve, cancelBatch, checkFile } = require('./lib/remote');
 const { listJobs, pruneJobs } = require('./lib/jobs');
 const { countTokens, countTextTokens, estimateFile } = require('./lib/tokens');
 const { Queue, QUEUE_STATES } = require('./lib/queue');
 
+// The error classes, one per kind: AuthError, ExpiredError, ... (lib/errors.js).
+const errorClasses = Object.fromEntries(
+  Object.entries(errors).filter(([name, value]) => typeof value === 'function' && /Error$/.test(name)),
+);
+
 module.exports = {
   Batch,
+  ...errorClasses,
   ObatchError,
   codes,
   codeName,

@@ -4,7 +4,7 @@
 //
 // (OPENAI_BASE_URL=http://127.0.0.1:PORT/v1 points it at a local server.)
 'use strict';
-const { Batch, ObatchError, codes } = require('obatch');
+const { Batch, ObatchError } = require('obatch');
 
 async function main() {
   const texts = ['I love it', 'It broke after a day', 'Okay, I guess'];
@@ -23,7 +23,7 @@ async function main() {
       });
     } catch (err) {
       // Expired or cancelled: the finished results are still there.
-      if (!(err instanceof ObatchError) || (err.code !== codes.EEXPIRED && err.code !== codes.ECANCELLED)) throw err;
+      if (!(err instanceof ObatchError) || (err.code !== 'EEXPIRED' && err.code !== 'ECANCELLED')) throw err;
       console.error(`obatch: ${err.message}`);
       info = err.info;
     }

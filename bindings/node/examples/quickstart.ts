@@ -3,7 +3,7 @@
 //
 //   npx tsc --strict --module node16 --target es2022 --types node --outDir dist quickstart.ts
 //   OPENAI_API_KEY=sk-... node dist/quickstart.js
-import { Batch, Info, ObatchError, Result, codes } from 'obatch';
+import { Batch, Info, ObatchError, Result } from 'obatch';
 
 interface ChatReply {
   choices: { message: { content: string } }[];
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
       });
     } catch (err) {
       // Expired or cancelled: the finished results are still there.
-      if (!(err instanceof ObatchError) || (err.code !== codes.EEXPIRED && err.code !== codes.ECANCELLED) || !err.info) {
+      if (!(err instanceof ObatchError) || (err.code !== 'EEXPIRED' && err.code !== 'ECANCELLED') || !err.info) {
         throw err;
       }
       console.error(`obatch: ${err.message}`);

@@ -1,6 +1,6 @@
 'use strict';
 const raw = require('./addon');
-const { ObatchError, codes, strerror } = require('./errors');
+const { codes, strerror, obatchError, closedError } = require('./errors');
 const { withConfig } = require('./config');
 
 const PHASES = ['building', 'uploading', 'creating', 'waiting', 'downloading', 'done', 'failed'];
@@ -104,13 +104,13 @@ function bodyText(body, model) {
     return JSON.stringify({ model, ...parsed });
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ObatchError(codes.EJSON, 'obatch: a request body is an object or its JSON text');
+    throw obatchError(codes.EJSON, 'obatch: a request body is an object or its JSON text');
   }
   if (model && body.model === undefined) body = { model, ...body };
   try {
     return JSON.stringify(body);
   } catch (err) {
-    throw new ObatchError(codes.EJSON, `obatch: the body cannot be converted to JSON: ${err.message}`, {
+    throw obatchError(codes.EJSON, `obatch: the body cannot be converted to JSON: ${err.message}`, {
       cause: err,
     });
   }
@@ -133,7 +133,7 @@ function newHandle(make, what) {
     // The library's own words (this thread's obatch_last_error(NULL), read at
     // once): "unknown provider 'x' (known: ...)", not only the code's name.
     const message = (rc !== 0 && raw.obatch_last_error(null)) || strerror(code);
-    throw new ObatchError(code, `obatch: ${what}: ${message}`);
+    throw obatchError(code, `obatch: ${what}: ${message}`);
   }
   return handle;
 }
@@ -188,7 +188,7 @@ class Batch {
       if (rc !== 0 || !h) {
         if (h) raw.obatch_destroy(h);
         const code = rc || codes.EINTERNAL;
-        throw new ObatchError(code, `obatch: cannot retry job ${jobId}: ${errstr || strerror(code)}`);
+        throw obatchError(code, `obatch: cannot retry job ${jobId}: ${errstr || strerror(code)}`);
       }
       return h;
     });
@@ -213,12 +213,12 @@ class Batch {
   }
 
   _h() {
-    if (!this._handle) throw new ObatchError(codes.EINVAL, 'obatch: the batch is closed');
+    if (!this._handle) throw closedError('batch');
     return this._handle;
   }
 
   _check(rc, handle = this._handle) {
-    if (rc < 0) throw new ObatchError(rc, raw.obatch_last_error(handle) || strerror(rc));
+    if (rc < 0) throw obatchError(rc, raw.obatch_last_error(handle) || strerror(rc));
     return rc;
   }
 
@@ -335,13 +335,13 @@ class Batch {
             if (wrc === 0) return finish(resolve, final);
             return finish(
               reject,
-              new ObatchError(wrc, raw.obatch_last_error(h) || strerror(wrc), { info: final }),
+              obatchError(wrc, raw.obatch_last_error(h) || strerror(wrc), { info: final }),
             );
           }
           if (Date.now() >= deadline) {
             return finish(
               reject,
-              new ObatchError(codes.ETIMEOUT, 'obatch: wait ran out of time; the batch goes on', { info }),
+              obatchError(codes.ETIMEOUT, 'obatch: wait ran out of time; the batch goes on', { info }),
             );
           }
           timer = setTimeout(step, Math.max(0, Math.min(tick, deadline - Date.now())));

@@ -1,7 +1,7 @@
 'use strict';
 // Options objects -> a C config handle (obatch_config_t).
 const raw = require('./addon');
-const { ObatchError } = require('./errors');
+const { ObatchError, obatchError } = require('./errors');
 
 // Options the binding keeps for itself; never sent as config keys.
 const LOCAL_OPTIONS = new Set(['model']);
@@ -38,11 +38,11 @@ function configPairs(options) {
 function newConfig(options) {
   const pairs = configPairs(options);
   const [rc, conf] = raw.obatch_config_new();
-  if (rc !== 0 || !conf) throw new ObatchError(rc || -2, 'obatch: cannot make a config');
+  if (rc !== 0 || !conf) throw obatchError(rc || -2, 'obatch: cannot make a config');
   try {
     for (const [key, value] of pairs) {
       const [src, err] = raw.obatch_config_set(conf, key, value);
-      if (src !== 0) throw new ObatchError(src, err || `bad configuration key '${key}'`);
+      if (src !== 0) throw obatchError(src, err || `bad configuration key '${key}'`);
     }
   } catch (err) {
     raw.obatch_config_destroy(conf);
@@ -95,7 +95,7 @@ function checkSignal(signal) {
 async function withCall(options, signal, call) {
   checkSignal(signal);
   if (signal && signal.aborted) {
-    throw new ObatchError(raw.OBATCH_EABORTED, 'obatch: the call was aborted', { cause: signal.reason });
+    throw obatchError(raw.OBATCH_EABORTED, 'obatch: the call was aborted', { cause: signal.reason });
   }
   const conf = newConfig(options);
   let abort = null;
@@ -103,7 +103,7 @@ async function withCall(options, signal, call) {
   try {
     if (signal) {
       const [rc, a] = raw.obatch_abort_new();
-      if (rc !== 0 || !a) throw new ObatchError(rc || -2, 'obatch: cannot make an abort token');
+      if (rc !== 0 || !a) throw obatchError(rc || -2, 'obatch: cannot make an abort token');
       abort = a;
       raw.obatch_config_set_abort(conf, abort);
       onAbort = () => raw.obatch_abort_trigger(abort);
@@ -112,7 +112,7 @@ async function withCall(options, signal, call) {
     try {
       return await call(conf);
     } catch (err) {
-      if (signal && signal.aborted && err instanceof ObatchError && err.code === raw.OBATCH_EABORTED) {
+      if (signal && signal.aborted && err instanceof ObatchError && err.errno === raw.OBATCH_EABORTED) {
         err.cause = signal.reason;
       }
       throw err;

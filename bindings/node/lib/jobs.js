@@ -4,12 +4,12 @@
 // opened on libuv's thread pool: a journal locked by another process never
 // holds up the event loop.
 const raw = require('./addon');
-const { ObatchError, codes, strerror } = require('./errors');
+const { codes, strerror, obatchError } = require('./errors');
 const { withCall } = require('./config');
 
 function fail(rc, errstr, what) {
   const code = rc || codes.EINTERNAL;
-  return new ObatchError(code, errstr || `obatch: ${what}: ${strerror(code)}`);
+  return obatchError(code, errstr || `obatch: ${what}: ${strerror(code)}`);
 }
 
 /**

@@ -11,7 +11,7 @@
 // hold a pool thread only that long at a time and a closed queue or an
 // aborted wait is noticed between slices.
 const raw = require('./addon');
-const { ObatchError, codes, strerror } = require('./errors');
+const { codes, strerror, obatchError, closedError } = require('./errors');
 const { withConfigAsync } = require('./config');
 const { bodyText, optionalString } = require('./batch');
 
@@ -55,7 +55,7 @@ const STEP_COUNTS = ['flushed', 'stored', 'requeued', 'takenOver', 'pruned'];
 
 function ticketString(ticket) {
   if (typeof ticket !== 'string') throw new TypeError('obatch: a ticket is a string');
-  if (ticket.includes('\0')) throw new ObatchError(codes.EINVAL, 'obatch: a NUL byte in the ticket');
+  if (ticket.includes('\0')) throw obatchError(codes.EINVAL, 'obatch: a NUL byte in the ticket');
   return ticket;
 }
 
@@ -73,7 +73,7 @@ function sliceUntil(deadline) {
 
 function fail(rc, errstr, options) {
   const code = rc < 0 ? rc : codes.EINTERNAL;
-  return new ObatchError(code, errstr || `obatch: ${strerror(code)}`, options);
+  return obatchError(code, errstr || `obatch: ${strerror(code)}`, options);
 }
 
 // The safety net: a Queue that is garbage collected without close() closes
@@ -122,7 +122,7 @@ class Queue {
   }
 
   _h() {
-    if (!this._handle || this._closing) throw new ObatchError(codes.EINVAL, 'obatch: the queue is closed');
+    if (!this._handle || this._closing) throw closedError('queue');
     return this._handle;
   }
 
@@ -147,11 +147,11 @@ class Queue {
    */
   async put(body, { endpoint, id } = {}) {
     const text = bodyText(body, this._model);
-    if (text.includes('\0')) throw new ObatchError(codes.EJSON, 'obatch: a NUL byte in the JSON text');
+    if (text.includes('\0')) throw obatchError(codes.EJSON, 'obatch: a NUL byte in the JSON text');
     const ep = optionalString(endpoint, 'endpoint');
     const cid = optionalString(id, 'id');
     if ((ep && ep.includes('\0')) || (cid && cid.includes('\0'))) {
-      throw new ObatchError(codes.EINVAL, 'obatch: a NUL byte in the endpoint or id');
+      throw obatchError(codes.EINVAL, 'obatch: a NUL byte in the endpoint or id');
     }
     const [rc, ticket, errstr] = await this._call((h) => raw.obatch_queue_put_async(h, ep, text, cid));
     if (rc !== 0) throw fail(rc, errstr);

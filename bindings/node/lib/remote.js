@@ -3,12 +3,12 @@
 // C call runs on libuv's thread pool, never on the main thread, and takes an
 // AbortSignal ({signal}) that ends it at once (lib/config.js withCall).
 const raw = require('./addon');
-const { ObatchError, codes, codeName, strerror } = require('./errors');
+const { codes, codeName, strerror, obatchError } = require('./errors');
 const { withCall } = require('./config');
 const { toInfo, readParts } = require('./batch');
 
 function fail(rc, errstr, what) {
-  return new ObatchError(rc, errstr || `obatch: ${what}: ${strerror(rc)}`);
+  return obatchError(rc, errstr || `obatch: ${what}: ${strerror(rc)}`);
 }
 
 /** Reads a whole page (obatch_list_next until END) and frees it. */
@@ -68,7 +68,7 @@ async function byId(what, batchId, options, signal, call) {
   if (typeof batchId !== 'string') throw new TypeError('obatch: batchId must be a string');
   return withCall(options, signal, async (conf) => {
     const page = await pageCall(`cannot ${what} ${batchId}`, () => call(conf, batchId));
-    if (page.batches.length === 0) throw new ObatchError(codes.ENOTFOUND, `obatch: no batch ${batchId}`);
+    if (page.batches.length === 0) throw obatchError(codes.ENOTFOUND, `obatch: no batch ${batchId}`);
     return page.batches[0];
   });
 }

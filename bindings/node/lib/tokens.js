@@ -5,12 +5,12 @@
 // estimateFile reads a whole file and returns a Promise, as checkFile does,
 // so that it can move off the main thread without an API change.
 const raw = require('./addon');
-const { ObatchError, codes, strerror } = require('./errors');
+const { codes, strerror, obatchError } = require('./errors');
 const { withConfig } = require('./config');
 
 function fail(rc, errstr, what) {
   const code = rc || codes.EINTERNAL;
-  return new ObatchError(code, errstr || `obatch: ${what}: ${strerror(code)}`);
+  return obatchError(code, errstr || `obatch: ${what}: ${strerror(code)}`);
 }
 
 /**
@@ -26,12 +26,12 @@ function bodyJson(body) {
   try {
     text = JSON.stringify(body);
   } catch (err) {
-    throw new ObatchError(codes.EJSON, `obatch: count tokens: the body cannot be converted to JSON: ${err.message}`, {
+    throw obatchError(codes.EJSON, `obatch: count tokens: the body cannot be converted to JSON: ${err.message}`, {
       cause: err,
     });
   }
   if (text === undefined) {
-    throw new ObatchError(codes.EJSON, `obatch: count tokens: the request body is not a JSON object (${typeof body})`);
+    throw obatchError(codes.EJSON, `obatch: count tokens: the request body is not a JSON object (${typeof body})`);
   }
   return text;
 }
@@ -46,10 +46,10 @@ function bodyJson(body) {
  */
 function countTokens(url, body) {
   if (typeof url !== 'string') throw new TypeError('obatch: url must be a string');
-  if (url.includes('\0')) throw new ObatchError(codes.EINVAL, 'obatch: count tokens: a NUL byte in the url');
+  if (url.includes('\0')) throw obatchError(codes.EINVAL, 'obatch: count tokens: a NUL byte in the url');
   const text = bodyJson(body);
   // Raw NULs are not JSON (JSON.stringify writes \u0000), and C would stop at the first.
-  if (text.includes('\0')) throw new ObatchError(codes.EJSON, 'obatch: count tokens: a NUL byte in the JSON text');
+  if (text.includes('\0')) throw obatchError(codes.EJSON, 'obatch: count tokens: a NUL byte in the JSON text');
   const [rc, tokens, errstr] = raw.obatch_count_tokens(url, text);
   if (rc !== 0 || !tokens) throw fail(rc, errstr, 'count tokens');
   return tokens;
@@ -65,7 +65,7 @@ function countTextTokens(encoding, text) {
   if (Buffer.isBuffer(text)) text = text.toString('utf8');
   if (typeof text !== 'string') throw new TypeError('obatch: text must be a string');
   if (encoding.includes('\0')) {
-    throw new ObatchError(codes.EINVAL, 'obatch: count text tokens: a NUL byte in the encoding name');
+    throw obatchError(codes.EINVAL, 'obatch: count text tokens: a NUL byte in the encoding name');
   }
   const [rc, count] = raw.obatch_count_text_tokens(encoding, text);
   if (rc !== 0) {

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { codes, ObatchError, listBatches, allBatches, retrieve, cancelBatch, checkFile, listJobs, pruneJobs } =
+const { codes, ObatchError, AbortError, listBatches, allBatches, retrieve, cancelBatch, checkFile, listJobs, pruneJobs } =
   require('..');
 
 const BOUND_MS = 100;
@@ -67,7 +67,9 @@ for (const [name, call] of Object.entries(calls)) {
         clearInterval(ticker);
         assert.ok(abortedAt > 0, `returned before the abort: ${err && err.message}`);
         assert.ok(err instanceof ObatchError, String(err));
-        assert.equal(err.code, codes.EABORTED, err.message);
+        assert.equal(err.code, 'EABORTED', err.message);
+        assert.equal(err.errno, codes.EABORTED);
+        assert.ok(err instanceof AbortError);
         assert.equal(err.cause && err.cause.name, 'AbortError');
         assert.ok(took <= BOUND_MS, `rejected ${took.toFixed(1)} ms after the abort`);
         // 300 ms at 10 ms a tick: the loop was free all along.
@@ -83,7 +85,7 @@ test('an aborted signal rejects before anything is sent', async () => {
   const [url, close] = await silentServer();
   try {
     const signal = AbortSignal.abort();
-    await assert.rejects(retrieve('batch_1', options(url), { signal }), (e) => e.code === codes.EABORTED);
+    await assert.rejects(retrieve('batch_1', options(url), { signal }), (e) => e instanceof AbortError && e.code === 'EABORTED');
     await assert.rejects(retrieve('batch_1', options(url), { signal: 'no' }), TypeError);
   } finally {
     close();

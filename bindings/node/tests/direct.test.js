@@ -218,7 +218,7 @@ test('direct-mode options: a bad mode or concurrency is ECONFIG', () => {
   for (const options of [{ mode: 'fast' }, { concurrency: 0 }, { deadline: 'soon' }]) {
     assert.throws(
       () => new Batch({ provider: 'openai', apiKey: 'k', ...options }),
-      (err) => err instanceof ObatchError && err.code === codes.ECONFIG,
+      (err) => err instanceof ObatchError && err.code === 'ECONFIG',
       JSON.stringify(options),
     );
   }

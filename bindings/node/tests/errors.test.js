@@ -10,13 +10,40 @@ const { FakeServer, chat } = require('./fake_server');
 // Needs no server: nothing here is sent.
 const offline = (extra = {}) => ({ provider: 'openai', apiKey: 'test-key', workDir: os.tmpdir(), ...extra });
 
-function isCode(name) {
+// The class of every error code: the same names as Ruby's (lib/obatch/errors.rb).
+const KIND = {
+  EINVAL: obatch.InvalidArgumentError, ENOMEM: obatch.OutOfMemoryError, ECONFIG: obatch.ConfigError,
+  EJSON: obatch.JSONError, EREQUEST: obatch.InvalidRequestError, EDUPLICATE: obatch.DuplicateIdError,
+  ELIMIT: obatch.LimitError, EMODEL: obatch.ModelError, ESTATE: obatch.StateError, EIO: obatch.FileError,
+  EPROVIDER: obatch.ProviderError, EAUTH: obatch.AuthError, ENETWORK: obatch.NetworkError,
+  EHTTP: obatch.HTTPError, EPROTOCOL: obatch.ProtocolError, EINSECURE: obatch.InsecureError,
+  ETIMEOUT: obatch.TimeoutError, ENOTFOUND: obatch.NotFoundError, EFAILED: obatch.FailedError,
+  EEXPIRED: obatch.ExpiredError, ECANCELLED: obatch.CancelledError, EINTERNAL: obatch.InternalError,
+  EABORTED: obatch.AbortError,
+};
+
+test('every error code has its class; families share a parent', () => {
+  for (const [name, Kind] of Object.entries(KIND)) {
+    assert.equal(typeof Kind, 'function', name);
+    assert.ok(Kind.prototype instanceof ObatchError, name);
+  }
+  assert.equal(Object.keys(KIND).length, Object.keys(codes).length - 2); // all but OK and END
+  assert.ok(obatch.LimitError.prototype instanceof obatch.RequestError);
+  assert.ok(obatch.NetworkError.prototype instanceof obatch.RemoteError);
+  assert.ok(obatch.ExpiredError.prototype instanceof obatch.BatchEndedError);
+  assert.ok(obatch.ClosedError.prototype instanceof obatch.InvalidArgumentError);
+});
+
+function isCode(name, Kind = KIND[name]) {
   return (err) => {
     assert.ok(err instanceof ObatchError, `an ObatchError, not ${err && err.name}: ${err && err.message}`);
     assert.ok(err instanceof Error);
-    assert.equal(err.name, 'ObatchError');
+    // The class of its kind (the Ruby binding's names), exported by name.
+    assert.equal(obatch[err.name], err.constructor, `${err.name} is exported`);
+    assert.equal(err.constructor, Kind, `${name} is a ${Kind.name}`);
     assert.equal(err.codeName, name, err.message);
-    assert.equal(err.code, codes[name]);
+    assert.equal(err.code, name);
+    assert.equal(err.errno, codes[name]);
     assert.ok(err.message.length > 0);
     return true;
   };
@@ -139,10 +166,11 @@ test('the phase rules: ESTATE; a closed batch is EINVAL; close is idempotent', a
   b.close();
   assert.equal(b.closed, true);
   assert.equal(b.lastError, '');
-  assert.throws(() => b.add(chat('x')), isCode('EINVAL'));
-  assert.throws(() => b.info(), isCode('EINVAL'));
-  await assert.rejects(b.wait(), isCode('EINVAL'));
-  assert.throws(() => [...b.resultsSync()], isCode('EINVAL'));
+  const closed = isCode('EINVAL', obatch.ClosedError);
+  assert.throws(() => b.add(chat('x')), closed);
+  assert.throws(() => b.info(), closed);
+  await assert.rejects(b.wait(), closed);
+  assert.throws(() => [...b.resultsSync()], closed);
 });
 
 test('closing while a wait() is pending rejects the wait', async (t) => {
@@ -153,7 +181,7 @@ test('closing while a wait() is pending rejects the wait', async (t) => {
   await b.submit();
   const pending = b.wait();
   setTimeout(() => b.close(), 50);
-  await assert.rejects(pending, isCode('EINVAL'));
+  await assert.rejects(pending, isCode('EINVAL', obatch.ClosedError));
 });
 
 test('bad argument types are TypeErrors', () => {

@@ -95,7 +95,7 @@ test('the same input again resumes its job (one batch); the journal lists it, pr
   assert.equal(await pruneJobs({ state }), 1);
   assert.deepEqual((await listJobs({ state })).jobs, []);
   assert.equal(await pruneJobs({ state }), 0);
-  await assert.rejects(listJobs({ state: 'off' }), (e) => e instanceof ObatchError && e.code === codes.ESTATE);
+  await assert.rejects(listJobs({ state: 'off' }), (e) => e instanceof ObatchError && e.code === 'ESTATE');
 });
 
 test('retryMissing: an expired job\'s missing requests become a batch of just those', async (t) => {
@@ -146,7 +146,7 @@ test('retryMissing: an expired job\'s missing requests become a batch of just th
   // The library's own message comes through.
   assert.throws(
     () => Batch.retryMissing(info.jobId, options),
-    (e) => e instanceof ObatchError && e.code === codes.ESTATE && /nothing to retry/.test(e.message),
+    (e) => e instanceof ObatchError && e.code === 'ESTATE' && /nothing to retry/.test(e.message),
   );
   assert.throws(
     () => Batch.retryMissing('ffffffffffff', options),

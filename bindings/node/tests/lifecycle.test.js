@@ -86,7 +86,7 @@ test('a batch runs end to end: progress, results by custom_id, one failing line'
   // By custom_id.
   assert.equal(batch.lookup('q4').body.object, 'chat.completion');
   assert.equal(batch.lookup('q3').statusCode, 400);
-  assert.throws(() => batch.lookup('nope'), (e) => e instanceof ObatchError && e.code === codes.ENOTFOUND);
+  assert.throws(() => batch.lookup('nope'), (e) => e instanceof ObatchError && e.code === 'ENOTFOUND');
 
   // The remote batch is listed.
   const page = await listBatches(server.options(), { limit: 10 });
@@ -111,7 +111,7 @@ test('an expired batch: wait rejects with EEXPIRED, finished results are read, t
     (e) => e,
   );
   assert.ok(err instanceof ObatchError);
-  assert.equal(err.code, codes.EEXPIRED);
+  assert.equal(err.errno, codes.EEXPIRED);
   assert.equal(err.codeName, 'EEXPIRED');
   assert.match(err.message, /expired/);
   assert.equal(err.info.remoteStatus, 'expired');
@@ -154,7 +154,7 @@ test('wait: timeoutMs rejects with ETIMEOUT and the batch goes on; an AbortSigna
   t.after(() => batch.close());
   batch.add(chat('slow'));
   await batch.submit();
-  await assert.rejects(batch.wait({ timeoutMs: 100 }), (e) => e.code === codes.ETIMEOUT && e.info.phase !== 'done');
+  await assert.rejects(batch.wait({ timeoutMs: 100 }), (e) => e.code === 'ETIMEOUT' && e.info.phase !== 'done');
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 50);
   await assert.rejects(batch.wait({ signal: ac.signal }), { name: 'AbortError' });

@@ -39,7 +39,8 @@ async function rejectsWith(promise, name, ...patterns) {
     error = err;
     assert.ok(err instanceof ObatchError, `not an ObatchError: ${err}`);
     assert.equal(err.codeName, name, err.message);
-    assert.equal(err.code, codes[name]);
+    assert.equal(err.code, name);
+    assert.equal(err.errno, codes[name]);
     for (const p of patterns) assert.match(err.message, p);
     return true;
   });

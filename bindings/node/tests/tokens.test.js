@@ -38,7 +38,8 @@ function isCode(name, pattern) {
   return (err) => {
     assert.ok(err instanceof ObatchError, `an ObatchError, not ${err && err.name}: ${err && err.message}`);
     assert.equal(err.codeName, name, err.message);
-    assert.equal(err.code, codes[name]);
+    assert.equal(err.code, name);
+    assert.equal(err.errno, codes[name]);
     if (pattern) assert.match(err.message, pattern);
     return true;
   };

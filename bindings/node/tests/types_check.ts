@@ -1,12 +1,24 @@
 // Compiled (never run) by `tsc --noEmit` to check index.d.ts against real use:
 //   npx -p typescript@5 -p @types/node@20 tsc --noEmit --strict --types node tests/types_check.ts
 import {
-  Batch, ObatchError, codes, listBatches, checkFile, listJobs, pruneJobs, Info, Job, JobOrigin, PartInfo, Result,
+  Batch, ObatchError, ExpiredError, AbortError, AuthError, codes, listBatches, allBatches, retrieve, checkFile, listJobs, pruneJobs, Info, Job, JobOrigin, PartInfo, Result,
   countTokens, countTextTokens, estimateFile, Tokens, Estimate, EstimateRow,
   Queue, QueueEntry, QueueState, QueueStats,
 } from 'obatch';
 
 async function main(): Promise<void> {
+  // Options are typed exactly: a misspelt key does not compile.
+  // @ts-expect-error 'mdoel' is not an option
+  new Batch({ provider: 'openai', mdoel: 'gpt-4o-mini' });
+  new Batch({ provider: 'openai', 'metadata.project': 'x', caFile: '/etc/ca.pem' });
+  const controller = new AbortController();
+  try {
+    await retrieve('batch_1', { provider: 'openai' }, { signal: controller.signal });
+    for await (const b of allBatches({ provider: 'openai' }, { pageSize: 50, signal: controller.signal })) console.log(b.batchId);
+  } catch (err) {
+    if (err instanceof AbortError || err instanceof AuthError) console.log(err.code, err.errno, err.cause);
+  }
+
   const batch = new Batch({ provider: 'openai', model: 'gpt-4o-mini', pollIntervalMs: 500, metadata: { a: 'b' } });
   const id: string = batch.add({ messages: [{ role: 'user', content: 'hi' }] }, { customId: 'q1' });
   batch.add('{"messages": []}');
@@ -15,7 +27,7 @@ async function main(): Promise<void> {
   try {
     info = await batch.wait({ onProgress: (i) => console.log(i.phase, i.requestsCompleted), timeoutMs: 1000 });
   } catch (err) {
-    if (err instanceof ObatchError && err.code === codes.EEXPIRED && err.info) info = err.info;
+    if (err instanceof ExpiredError && err.code === 'EEXPIRED' && err.errno === codes.EEXPIRED && err.info) info = err.info;
     else throw err;
   }
   console.log(info.batchId, id);
@@ -68,7 +80,7 @@ async function main(): Promise<void> {
     const done: QueueEntry<{ choices: { message: { content: string } }[] }> = await q.wait(ticket, { timeoutMs: 50 });
     console.log(done.body?.choices[0].message.content, done.error?.message, done.statusCode);
   } catch (err) {
-    if (err instanceof ObatchError && err.code === codes.ETIMEOUT && err.entry) console.log(err.entry.state);
+    if (err instanceof ObatchError && err.code === 'ETIMEOUT' && err.entry) console.log(err.entry.state);
   }
   q.close();
 }
