@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/obatch/obatch/bindings/go"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // Rows of the behaviour table in bindings/README.md that the other test
@@ -74,7 +75,7 @@ func TestConstructorErrorsCarryTheLibrarysMessage(t *testing.T) {
 	if !errors.Is(err, obatch.ErrProvider) || !containsAll(err.Error(), "nosuch", "openai") {
 		t.Fatalf("unknown provider: %v", err)
 	}
-	_, err = obatch.Open(obatch.ResultFiles{Output: "/nonexistent/out.jsonl"})
+	_, err = obatch.FromFiles(obatch.ResultFiles{Output: "/nonexistent/out.jsonl"})
 	if !errors.Is(err, obatch.ErrIO) || !containsAll(err.Error(), "/nonexistent/out.jsonl") {
 		t.Fatalf("missing file: %v", err)
 	}
@@ -87,4 +88,29 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// The raw layer is the escape hatch: importable, and usable on a Batch's
+// handle for what the package does not wrap.
+func TestRawEscapeHatch(t *testing.T) {
+	if raw.Obatch_version() != obatch.Version() {
+		t.Fatalf("raw version %q", raw.Obatch_version())
+	}
+	b, err := obatch.New(obatch.WithProvider("openai"), obatch.WithWorkDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Raw("add", func(h uintptr) int {
+		return raw.Obatch_add(h, `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`, "via-raw", "")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = b.Raw("add", func(h uintptr) int { return raw.Obatch_add(h, `{"bad`, "x", "") })
+	if !errors.Is(err, obatch.ErrJSON) || !strings.Contains(err.Error(), "JSON") {
+		t.Fatalf("a raw failure: %v", err)
+	}
+	if info, _ := b.Info(); info.RequestsAdded != 1 {
+		t.Fatalf("%d added", info.RequestsAdded)
+	}
 }

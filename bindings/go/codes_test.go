@@ -3,7 +3,7 @@ package obatch
 import (
 	"testing"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // The Go constants must be the header's numbers (SWIG reads them from C).

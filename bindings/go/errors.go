@@ -3,7 +3,7 @@ package obatch
 import (
 	"strings"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // Code is a status code of the C API (obatch_code): 0 is OK, 1 is End, and

@@ -1,6 +1,6 @@
 package obatch
 
-import "github.com/obatch/obatch/bindings/go/internal/raw"
+import "github.com/obatch/obatch/bindings/go/raw"
 
 // LiveHandles is how many batch handles are not freed yet.
 func LiveHandles() int64 { return live.Load() }

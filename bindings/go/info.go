@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // Phase is where a batch is locally (obatch_phase).

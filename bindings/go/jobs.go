@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // The job journal: every Submit is journaled (SQLite) before and after each

@@ -26,7 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // Version is the version of the libobatch loaded at run time ("0.1.0").
@@ -256,6 +256,12 @@ func (b *Batch) call(op string, f func(h uintptr) int) error {
 	}
 	return nil
 }
+
+// Raw runs f with the batch's C handle (an obatch_t *) for a call of the
+// package raw (the C API one to one) that this package does not wrap. The
+// handle is locked while f runs and must not be kept or destroyed; f's
+// negative status becomes an *Error with obatch_last_error's message.
+func (b *Batch) Raw(op string, f func(h uintptr) int) error { return b.call(op, f) }
 
 // AddOption qualifies one request given to Add.
 type AddOption func(*addOptions)

@@ -1,10 +1,10 @@
 /*
  * Go: the typemaps and shims of the raw layer (Go package "raw", generated
- * into bindings/go/internal/raw by the build; see bindings/go/README.md).
+ * into bindings/go/raw by the build; see bindings/go/README.md).
  * Included by ../obatch.i under SWIGGO. Run as:
  *
  *   swig -go -cgo -intgosize 64 -package raw -I<include> \
- *        -outdir internal/raw -o internal/raw/obatch_wrap.c bindings/obatch.i
+ *        -outdir raw -o raw/obatch_wrap.c bindings/obatch.i
  *
  * The raw layer is deliberately plain; the package obatch (obatch.go) makes
  * it idiomatic. Rules kept here:

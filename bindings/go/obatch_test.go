@@ -335,7 +335,7 @@ func TestErrors(t *testing.T) {
 
 	t.Run("open missing files", func(t *testing.T) {
 		missing := filepath.Join(t.TempDir(), "gone.jsonl")
-		_, err := obatch.Open(obatch.ResultFiles{Input: missing, Output: missing})
+		_, err := obatch.FromFiles(obatch.ResultFiles{Input: missing, Output: missing})
 		if !errors.Is(err, obatch.ErrIO) || !strings.Contains(fmt.Sprint(err), missing) {
 			t.Errorf("open: %v, want ErrIO naming %s", err, missing)
 		}

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // Deferred requests: put one request now and get a ticket, ask for its

@@ -4,7 +4,7 @@ import (
 	"context"
 	"iter"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // Remote calls: synchronous C calls that ask the provider now. Each runs
@@ -179,10 +179,10 @@ type ResultFiles struct {
 	Error  string // the error file; may be ""
 }
 
-// Open reads result files that are already on disk (downloaded earlier by
+// FromFiles reads result files that are already on disk (downloaded earlier by
 // obatch or anything else): a Batch in phase Done for Results and Lookup.
 // Nothing is sent.
-func Open(files ResultFiles, opts ...Option) (*Batch, error) {
+func FromFiles(files ResultFiles, opts ...Option) (*Batch, error) {
 	if hasNUL(files.Input) || hasNUL(files.Output) || hasNUL(files.Error) {
 		return nil, &Error{Code: CodeInvalid, Op: "open", Message: "a NUL byte in a path"}
 	}

@@ -6,7 +6,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // ResultKind says how a request ended (obatch_result_kind).

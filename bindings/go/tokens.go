@@ -3,7 +3,7 @@ package obatch
 import (
 	"strconv"
 
-	"github.com/obatch/obatch/bindings/go/internal/raw"
+	"github.com/obatch/obatch/bindings/go/raw"
 )
 
 // Tokens and cost before anything is sent: one request's prompt tokens as

@@ -250,7 +250,7 @@ export class Batch {
    */
   static retryMissing(jobId: string, options?: BatchOptions): Batch;
   /** Opens result files already on disk; nothing is sent. */
-  static open(paths: ResultPaths, options?: BatchOptions): Batch;
+  static fromFiles(paths: ResultPaths, options?: BatchOptions): Batch;
 
   /** Appends one request (an object, or its JSON text); returns its custom_id. */
   add(body: object | string | Buffer, options?: AddOptions): string;
@@ -653,7 +653,7 @@ export class Queue {
 /** QueueEntry.state by obatch_queue_state - 1. */
 export const queueStates: readonly QueueState[];
 
-/** Batch.open(paths, options). */
+/** Batch.fromFiles(paths, options). */
 export function openResults(paths: ResultPaths, options?: BatchOptions): Batch;
 
 export const phases: readonly Phase[];

@@ -49,8 +49,8 @@ module.exports = {
   countTextTokens,
   estimateFile,
   Queue,
-  /** Opens result files already on disk: Batch.open(paths, options). */
-  openResults: (paths, options) => Batch.open(paths, options),
+  /** Opens result files already on disk: Batch.fromFiles(paths, options). */
+  openResults: (paths, options) => Batch.fromFiles(paths, options),
   phases: PHASES,
   resultKinds: KINDS,
   jobOrigins: JOB_ORIGINS,

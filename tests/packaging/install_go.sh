@@ -11,7 +11,7 @@
 #   4. `go build` with it, and the program runs against the fake Batch server
 #      with the prefix's libobatch.
 # The module's files are taken as they are in git (the committed SWIG output in
-# internal/raw): no SWIG run, no network (GOPROXY=off), caches in the project.
+# raw): no SWIG run, no network (GOPROXY=off), caches in the project.
 #
 # Usage: install_go.sh BUILD_DIR SOURCE_DIR GO PYTHON FAKE_SERVER
 # (CMAKE_COMMAND in the environment names cmake.)
@@ -35,10 +35,10 @@ export PKG_CONFIG_PATH="$OBATCH_LIBDIR/pkgconfig"
 export LD_LIBRARY_PATH="$OBATCH_LIBDIR"
 
 # The checkout as a consumer sees it: the files git has. A SWIG run of the
-# build may have rewritten internal/raw; what matters is what is committed.
+# build may have rewritten raw; what matters is what is committed.
 OBATCH_GO=$source/bindings/go
 if git -C "$source" rev-parse --git-dir >/dev/null 2>&1; then
-  for f in internal/raw/obatch.go internal/raw/obatch_wrap.c; do
+  for f in raw/obatch.go raw/obatch_wrap.c; do
     git -C "$source" ls-files --error-unmatch "bindings/go/$f" >/dev/null 2>&1 ||
       fail "bindings/go/$f is not committed: a consumer of the module would not get it"
   done

@@ -200,9 +200,10 @@ class Batch {
 
   /**
    * Opens result files already on disk; nothing is sent. The batch is done
-   * at once: read it with results() / lookup().
+   * at once: read it with results() / lookup(). (Go: obatch.FromFiles, Ruby:
+   * Batch.from_files.)
    */
-  static open({ inputPath, outputPath, errorPath } = {}, options = undefined) {
+  static fromFiles({ inputPath, outputPath, errorPath } = {}, options = undefined) {
     const input = optionalString(inputPath, 'inputPath');
     const output = optionalString(outputPath, 'outputPath');
     const errors = optionalString(errorPath, 'errorPath');

@@ -1,6 +1,10 @@
 // Package raw is the SWIG-generated layer over the C API of libobatch
-// (include/obatch/obatch.h), one Go function per C function. It is internal:
-// use the package obatch one directory up.
+// (include/obatch/obatch.h), one Go function per C function: the escape
+// hatch for what the package obatch one directory up does not cover (as
+// Node's `raw` and Ruby's Obatch::Raw). Handles are uintptr (C memory; free
+// each with its own *_destroy, once), status codes int, strings Go strings.
+// Its names follow SWIG, not Go, and it may change with the C API: prefer
+// the package obatch.
 //
 // The generated files (obatch.go, obatch_wrap.c) are committed: a consumer
 // of the module builds it from its files in git, and Go cannot run SWIG then.
@@ -13,7 +17,7 @@
 // <prefix>/lib/pkgconfig when it is not installed in a standard place.
 package raw
 
-//go:generate swig -go -cgo -intgosize 64 -package raw -I../../../../include -outdir . -o obatch_wrap.c ../../../obatch.i
+//go:generate swig -go -cgo -intgosize 64 -package raw -I../../../include -outdir . -o obatch_wrap.c ../../obatch.i
 
 // #cgo pkg-config: obatch
 import "C"

@@ -6,7 +6,7 @@
  * the SWIG interface file instead.
  * ----------------------------------------------------------------------------- */
 
-// source: ../../../obatch.i
+// source: ../../obatch.i
 
 package raw
 
