@@ -3,6 +3,7 @@ package obatch_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -112,5 +113,36 @@ func TestRawEscapeHatch(t *testing.T) {
 	}
 	if info, _ := b.Info(); info.RequestsAdded != 1 {
 		t.Fatalf("%d added", info.RequestsAdded)
+	}
+}
+
+// FromFiles reads result files already on disk (Node: Batch.fromFiles, Ruby:
+// Batch.from_files); nothing is sent.
+func TestFromFilesReadsResultsOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	out := dir + "/out.jsonl"
+	lines := `{"id":"r1","custom_id":"a","response":{"status_code":200,"request_id":"x","body":{"ok":1}},"error":null}` + "\n" +
+		`{"id":"r2","custom_id":"b","response":{"status_code":200,"request_id":"y","body":{"ok":2}},"error":null}` + "\n"
+	if err := os.WriteFile(out, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := obatch.FromFiles(obatch.ResultFiles{Output: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var ids []string
+	for r, err := range b.Results() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.CustomID)
+	}
+	if strings.Join(ids, ",") != "a,b" {
+		t.Fatalf("results %v", ids)
+	}
+	r, err := b.Lookup("b")
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("lookup b: %+v, %v", r, err)
 	}
 }

@@ -207,3 +207,18 @@ test('addLine and addFile report the bad line', () => {
     b.close();
   }
 });
+
+test('raw is the C API one to one: the escape hatch', () => {
+  const { raw } = obatch;
+  assert.equal(raw.obatch_version(), obatch.version);
+  assert.equal(raw.obatch_strerror(codes.EABORTED), 'the call was aborted');
+  const [rc, conf] = raw.obatch_config_new();
+  assert.equal(rc, 0);
+  try {
+    const [src, err] = raw.obatch_config_set(conf, 'no_such_key', 'x');
+    assert.equal(src, codes.ECONFIG);
+    assert.match(err, /no_such_key/);
+  } finally {
+    raw.obatch_config_destroy(conf);
+  }
+});

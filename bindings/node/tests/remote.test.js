@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { Batch, codes, retrieve, cancelBatch, checkFile, openResults } = require('..');
+const { Batch, codes, retrieve, cancelBatch, checkFile, openResults, allBatches, listBatches } = require('..');
 const { FakeServer, chat } = require('./fake_server');
 
 async function orSkip(t, promise) {
@@ -44,16 +44,32 @@ test('retrieve, cancelBatch, openResults on a finished batch; checkFile', async 
     if (got) assert.equal(got.remoteStatus, 'completed');
   });
 
-  await t.test('openResults', async (t) => {
-    const open = await orSkip(t, (async () =>
-      openResults({ inputPath: batch.inputPath, outputPath: info.outputPath }))());
-    if (!open) return;
-    try {
-      assert.deepEqual([...open.resultsSync()].map((r) => `${r.customId}:${r.kind}`), ['a:succeeded', 'b:succeeded']);
-      assert.equal(open.lookup('b').statusCode, 200);
-    } finally {
-      open.close();
+  await t.test('Batch.fromFiles and openResults', async (t) => {
+    for (const open of [Batch.fromFiles, openResults]) {
+      const opened = await orSkip(t, (async () =>
+        open({ inputPath: batch.inputPath, outputPath: info.outputPath }))());
+      if (!opened) return;
+      try {
+        assert.deepEqual([...opened.resultsSync()].map((r) => `${r.customId}:${r.kind}`), ['a:succeeded', 'b:succeeded']);
+        assert.equal(opened.lookup('b').statusCode, 200);
+      } finally {
+        opened.close();
+      }
     }
+    assert.equal(Batch.open, undefined); // Batch.open is Ruby's block form only
+  });
+
+  await t.test('allBatches: every batch, newest first, a page at a time', async () => {
+    const second = new Batch(server.options());
+    t.after(() => second.close());
+    second.add(chat('c'), { customId: 'c' });
+    await second.submit();
+    const secondInfo = await second.wait();
+    const seen = [];
+    for await (const b of allBatches(server.options(), { pageSize: 1 })) seen.push(b.batchId);
+    assert.deepEqual(seen.slice(0, 2), [secondInfo.batchId, info.batchId]);
+    const page = await listBatches(server.options(), { limit: 1 });
+    assert.equal(page.hasMore, true);
   });
 
   await t.test('checkFile', async (t) => {

@@ -192,4 +192,18 @@ class TestBatch < Minitest::Test
     assert first.has_more?
     assert_equal ids.reverse, Obatch.each_batch(**server.options, limit: 1).map(&:batch_id)
   end
+
+  # Result files already on disk (Node: Batch.fromFiles, Go: FromFiles).
+  def test_from_files_reads_results_on_disk
+    out = File.join(work_dir, "out.jsonl")
+    File.write(out, %w[a b].map.with_index do |id, i|
+      JSON.generate(id: "r#{i}", custom_id: id, error: nil,
+                    response: { status_code: 200, request_id: "x", body: { ok: i } })
+    end.join("\n") + "\n")
+    batch = Obatch::Batch.from_files(output: out)
+    assert_equal %w[a b], batch.map(&:custom_id)
+    assert_equal 200, batch.lookup("b").status_code
+  ensure
+    batch&.close
+  end
 end
