@@ -28,9 +28,7 @@ struct QueueOptions {
   double timeout_s = 0;  // wait: 0 = no limit
   bool json = false;
   // worker
-  uint64_t flush_requests = 0, flush_bytes = 0, max_attempts = 0;
-  std::string flush_age, lease, retention, state;
-  double poll_interval = 0;
+  QueueWorkerOptions worker;
   bool once = false;
 };
 
@@ -50,17 +48,6 @@ class OpenQueue {
  private:
   obatch_queue_t *q_ = nullptr;
 };
-
-void set_queue_config(const QueueOptions &o, Config &conf) {
-  if (o.flush_requests) conf.set("flush_requests", std::to_string(o.flush_requests));
-  if (o.flush_bytes) conf.set("flush_bytes", std::to_string(o.flush_bytes));
-  if (o.max_attempts) conf.set("max_attempts", std::to_string(o.max_attempts));
-  if (!o.flush_age.empty()) conf.set("flush_age", o.flush_age);
-  if (!o.lease.empty()) conf.set("lease", o.lease);
-  if (!o.retention.empty()) conf.set("retention", o.retention);
-  if (!o.state.empty()) conf.set("state", o.state);
-  conf.set_poll_interval(o.poll_interval);
-}
 
 const char *state_name(int state) {
   switch (state) {
@@ -220,7 +207,7 @@ int stats(const QueueOptions &o) {
 // up its leases (another worker takes its batches over at once).
 int worker(const QueueOptions &o) {
   Config conf(o.api);
-  set_queue_config(o, conf);
+  conf.set_queue_worker(o.worker);
   OpenQueue q(o, conf);
   InterruptWatch interrupts;
   if (!o.json)
@@ -279,17 +266,7 @@ void add_queue_command(CLI::App &app, Commands &out) {
 
   CLI::App *k = queue->add_subcommand(
       "worker", "Batch queued requests and store their answers, until SIGTERM");
-  k->add_option("--flush-requests", o->flush_requests, "Make a batch once this many wait (10000)");
-  k->add_option("--flush-bytes", o->flush_bytes, "...or their lines reach this size (100000000)");
-  k->add_option("--flush-age", o->flush_age, "...or the oldest has waited this long (10m)");
-  k->add_option("--lease", o->lease,
-                "How long a stopped worker's batches wait before another takes them (2m)");
-  k->add_option("--retention", o->retention, "Remove ended requests after this long (168h)");
-  k->add_option("--max-attempts", o->max_attempts,
-                "Batches a request is sent in before it expires (3)");
-  k->add_option("--state", o->state, "The job journal of its batches");
-  k->add_option("--poll-interval", o->poll_interval,
-                "The longest wait between status checks of a batch, in seconds (60)");
+  add_queue_worker_options(k, o->worker);
   k->add_flag("--once", o->once, "One step, then exit");
   k->add_flag("--json", o->json, "One JSON object per step that did something");
   store(k);
