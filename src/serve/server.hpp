@@ -1,0 +1,44 @@
+// `obatch serve`'s routes: who is asking (client keys), /healthz, /metrics,
+// the deferred endpoints and, with an upstream, the batch gateway.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "serve/client_keys.hpp"
+#include "serve/http_server.hpp"
+#include "serve/metrics.hpp"
+
+namespace obatch::serve {
+
+class Deferred;
+class Gateway;
+class ServeStore;
+
+class Routes {
+ public:
+  // `gateway` may be NULL (no --upstream: no Batch API here).
+  Routes(ClientKeys keys, Deferred &deferred, Gateway *gateway, ServeStore &store, Metrics &metrics)
+      : keys_(std::move(keys)),
+        deferred_(deferred),
+        gateway_(gateway),
+        store_(store),
+        metrics_(metrics) {}
+
+  // Before the body: refuses a missing or wrong key (401) under /v1/.
+  std::optional<HttpResponse> gate(HttpRequest &req);
+  HttpResponse handle(HttpRequest &req);
+
+ private:
+  HttpResponse route(HttpRequest &req);
+  std::string metrics_text();
+
+  ClientKeys keys_;
+  Deferred &deferred_;
+  Gateway *gateway_;
+  ServeStore &store_;
+  Metrics &metrics_;
+};
+
+}  // namespace obatch::serve
