@@ -41,7 +41,13 @@ class CliServeTest(CliTestCase):
     # ---- the server
 
     def test_healthz_metrics_and_no_open_listen_without_keys(self):
+        # An upload a killed server was receiving is not kept.
+        leftover = os.path.join(self.cwd, "serve-data", "files", "tmp", "upload-AbC123")
+        os.makedirs(os.path.dirname(leftover))
+        with open(leftover, "w") as f:
+            f.write("half an upload")
         serve = Serve(self)
+        self.assertFalse(os.path.exists(leftover))
         status, _, body = serve.call("GET", "/healthz")
         self.assertEqual((status, body), (200, {"status": "ok"}))
         status, _ = serve.upload(chat_jsonl(3))
@@ -62,6 +68,10 @@ class CliServeTest(CliTestCase):
                             os.path.join(self.cwd, "other"))
         self.assert_exit(proc, 2)
         self.assertIn("--client-keys", proc.stderr)
+        # One server per data directory.
+        proc = self.run_cli("serve", "--listen", "127.0.0.1:0", "--data-dir", serve.data_dir)
+        self.assert_exit(proc, 2)
+        self.assertIn("another obatch serve uses", proc.stderr)
         code, _, stderr = serve.stop()
         self.assertEqual(code, 0, stderr)
 

@@ -2,6 +2,9 @@
 // and friends answer 202 with an id, then the completion), and with
 // --upstream a Batch API (/v1/files, /v1/batches) for an OpenAI-compatible
 // server that has none. The pieces are in src/serve/.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +59,25 @@ std::string default_data_dir() {
   throw CliError(kExitUsage, "no --data-dir, and neither XDG_STATE_HOME nor HOME is set");
 }
 
+// One server per data directory: two would run the same batches twice. The
+// lock goes with the process (kill -9 included); the descriptor stays open.
+void lock_data_dir(const std::string &dir) {
+  const std::string path = dir + "/serve.lock";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw CliError(kExitLocalIo, "cannot open " + path);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+    throw CliError(kExitUsage, "another obatch serve uses " + dir + " (--data-dir)");
+}
+
+// Uploads a stopped server was receiving are not files anyone has.
+void remove_partial_uploads(const std::string &dir) {
+  DIR *d = opendir(dir.c_str());
+  if (!d) return;
+  while (const dirent *e = readdir(d))
+    if (std::string(e->d_name).rfind("upload-", 0) == 0) unlink((dir + "/" + e->d_name).c_str());
+  closedir(d);
+}
+
 int add_client(const ServeOptions &o) {
   if (o.client_keys.empty()) throw CliError(kExitUsage, "--add-client needs --client-keys FILE");
   try {
@@ -99,7 +121,9 @@ int serve_until_stopped(const ServeOptions &o) {
 
   const std::string data_dir = o.data_dir.empty() ? default_data_dir() : o.data_dir;
   make_dirs(data_dir);
+  lock_data_dir(data_dir);
   http.upload_dir = data_dir + "/files/tmp";
+  remove_partial_uploads(http.upload_dir);
   try {
     serve::ServeStore store(data_dir + "/serve.db");
     serve::Metrics metrics;
