@@ -13,12 +13,16 @@ The official openai SDK drives the same server in test_cli_serve_sdk.py.
 import json
 import os
 import subprocess
+import threading
+import uuid
 
 from cli_support import CLI, KEY, read_jsonl
 from fault_support import CliTestCase
 from serve_support import Serve, chat_jsonl, check_error_shape
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
+PG_URI = os.environ.get("OBATCH_TEST_PG_URI", "")
+PG_REQUIRED = os.environ.get("OBATCH_TEST_PG_REQUIRED") == "1"
 
 
 class CliServeTest(CliTestCase):
@@ -173,6 +177,58 @@ class CliServeTest(CliTestCase):
         # The request put twice (and polled) went into one batch, once.
         first_batch = self.server.stats()["batches"][0]
         self.assertEqual(first_batch["requests"], 1)
+
+    def test_deferred_on_postgresql_shared_with_a_queue_worker(self):
+        if not PG_URI:
+            if PG_REQUIRED:
+                self.fail("OBATCH_TEST_PG_REQUIRED=1 but OBATCH_TEST_PG_URI is not set")
+            self.skipTest("no PostgreSQL server (set OBATCH_TEST_PG_URI; .ci/run starts one)")
+        name = "obatch_s_" + uuid.uuid4().hex[:12]
+        psql = ["psql", "-X", "-v", "ON_ERROR_STOP=1", PG_URI, "-c"]
+        subprocess.run(psql + ["CREATE DATABASE " + name], check=True, capture_output=True)
+        self.addCleanup(subprocess.run, psql + ["DROP DATABASE IF EXISTS %s WITH (FORCE)" % name],
+                        capture_output=True)
+        store = PG_URI.rsplit("/", 1)[0] + "/" + name
+        serve = Serve(self, "--lease", "2s", upstream=False, store=store)
+        worker = self.start_cli("queue", "worker", "--store", store, "--flush-age", "1s",
+                                "--lease", "2s", "--poll-interval", "0.1", "--state",
+                                os.path.join(self.cwd, "worker-jobs.db"))
+        n, ids, lock = 120, {}, threading.Lock()
+
+        def put(start):
+            for i in range(start, n, 8):
+                body = {"model": "gpt-4o-mini",
+                        "messages": [{"role": "user", "content": "question %d" % i}]}
+                status, _, answer = serve.call("POST", "/v1/chat/completions", body)
+                with lock:
+                    ids[i] = (status, answer.get("id"), body)
+        threads = [threading.Thread(target=put, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(s for s, _, _ in ids.values()), [202] * n)
+        self.assertEqual(len({t for _, t, _ in ids.values()}), n)
+        for i, (_, ticket, body) in ids.items():
+            def answered():
+                status, _, answer = serve.call("POST", "/v1/chat/completions", body)
+                return answer if status == 200 else None
+            answer = self.wait_until(answered, "the answer to %d" % i, serve.proc, timeout=60)
+            self.assertEqual(answer["choices"][0]["message"]["content"], "echo: " + ticket)
+        # Each request in exactly one batch, whichever worker made it.
+        seen = {}
+        for b in self.server.stats()["batches"]:
+            status, raw = self.server.call("GET", "/v1/files/%s/content" % b["input_file_id"],
+                                           auth=KEY)
+            text = raw.decode() if isinstance(raw, bytes) else json.dumps(raw)
+            for line in text.splitlines():
+                cid = json.loads(line)["custom_id"]
+                self.assertNotIn(cid, seen, "%s in two batches" % cid)
+                seen[cid] = b["id"]
+        self.assertEqual(set(seen), {t for _, t, _ in ids.values()})
+        worker.terminate()
+        code, _, stderr = self.finish(worker)
+        self.assertEqual(code, 0, stderr)
 
     def test_deferred_bad_bodies(self):
         serve = Serve(self, upstream=False)
