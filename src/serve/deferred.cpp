@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "queue/state_names.hpp"
 #include "serve/client_keys.hpp"
 #include "serve/serve_store.hpp"
 #include "util/json_write.hpp"
@@ -14,24 +15,13 @@ namespace {
 const char *const kEndpoints[] = {"/v1/chat/completions", "/v1/embeddings", "/v1/responses",
                                   "/v1/completions", "/v1/moderations"};
 
-const char *state_name(int state) {
-  switch (state) {
-    case OBATCH_QUEUE_QUEUED: return "queued";
-    case OBATCH_QUEUE_SUBMITTED: return "submitted";
-    case OBATCH_QUEUE_COMPLETED: return "completed";
-    case OBATCH_QUEUE_FAILED: return "failed";
-    case OBATCH_QUEUE_EXPIRED: return "expired";
-    default: return "unknown";
-  }
-}
-
 std::string seconds(int64_t ms) { return ms ? std::to_string(ms / 1000) : "null"; }
 
 // {"id", "object": "deferred_request", "status", ...} of an entry.
 std::string entry_json(const obatch_queue_entry_t &e) {
   std::string out =
       "{\"id\":" + json_quote(e.ticket) +
-      ",\"object\":\"deferred_request\",\"status\":" + json_quote(state_name(e.state)) +
+      ",\"object\":\"deferred_request\",\"status\":" + json_quote(queue_state_name(e.state)) +
       ",\"endpoint\":" + json_quote(e.endpoint) + ",\"model\":" + json_quote(e.model) +
       ",\"created_at\":" + seconds(e.created_ms) + ",\"submitted_at\":" + seconds(e.submitted_ms) +
       ",\"ended_at\":" + seconds(e.ended_ms) + ",\"response\":";
@@ -72,7 +62,7 @@ HttpResponse answer(const obatch_queue_entry_t &e) {
   }
   r.status = 202;
   r.body = "{\"id\":" + json_quote(e.ticket) +
-           ",\"object\":\"deferred_request\",\"status\":" + json_quote(state_name(e.state)) +
+           ",\"object\":\"deferred_request\",\"status\":" + json_quote(queue_state_name(e.state)) +
            ",\"created_at\":" + seconds(e.created_ms) + "}";
   return r;
 }

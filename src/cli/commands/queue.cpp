@@ -13,6 +13,7 @@
 
 #include "cli/commands/commands.hpp"
 #include "cli/interrupt.hpp"
+#include "queue/state_names.hpp"
 
 namespace obatch::cli {
 
@@ -49,17 +50,6 @@ class OpenQueue {
   obatch_queue_t *q_ = nullptr;
 };
 
-const char *state_name(int state) {
-  switch (state) {
-    case OBATCH_QUEUE_QUEUED: return "queued";
-    case OBATCH_QUEUE_SUBMITTED: return "submitted";
-    case OBATCH_QUEUE_COMPLETED: return "completed";
-    case OBATCH_QUEUE_FAILED: return "failed";
-    case OBATCH_QUEUE_EXPIRED: return "expired";
-    default: return "unknown";
-  }
-}
-
 // completed 0, failed 6, expired 7, not ended yet 10.
 int exit_for_state(int state) {
   switch (state) {
@@ -76,7 +66,7 @@ void print_entry(const obatch_queue_entry_t &e, bool json) {
         "{\"ticket\":%s,\"state\":%s,\"provider\":%s,\"endpoint\":%s,\"model\":%s,"
         "\"status_code\":%d,\"body\":%s,\"error\":%s,\"batch_id\":%s,\"attempts\":%u,"
         "\"created_ms\":%lld,\"submitted_ms\":%lld,\"ended_ms\":%lld}\n",
-        json_quote(e.ticket).c_str(), json_quote(state_name(e.state)).c_str(),
+        json_quote(e.ticket).c_str(), json_quote(queue_state_name(e.state)).c_str(),
         json_quote(e.provider).c_str(), json_quote(e.endpoint).c_str(),
         json_quote(e.model).c_str(), e.status_code, e.body[0] ? e.body : "null",
         e.error_code[0] || e.error_message[0]
@@ -88,7 +78,7 @@ void print_entry(const obatch_queue_entry_t &e, bool json) {
         static_cast<long long>(e.submitted_ms), static_cast<long long>(e.ended_ms));
     return;
   }
-  std::fprintf(stderr, "obatch: %s %s", e.ticket, state_name(e.state));
+  std::fprintf(stderr, "obatch: %s %s", e.ticket, queue_state_name(e.state));
   if (e.batch_id[0]) std::fprintf(stderr, " (batch %s)", e.batch_id);
   if (e.status_code) std::fprintf(stderr, ", HTTP %d", e.status_code);
   if (e.error_message[0]) std::fprintf(stderr, ": %s", e.error_message);
@@ -154,7 +144,7 @@ int wait(const QueueOptions &o) {
     if (rc != OBATCH_ETIMEOUT) q.fail_with(rc);
     if (interrupts.interrupts() || interrupts.terminated()) {
       std::fprintf(stderr, "obatch: %s is still %s; the queue keeps it\n", e.ticket,
-                   state_name(e.state));
+                   queue_state_name(e.state));
       return kExitInterrupted;
     }
     if (o.timeout_s > 0 && slice == 0) break;
