@@ -12,17 +12,13 @@ The official openai SDK drives the same server in test_cli_serve_sdk.py.
 
 import json
 import os
-import subprocess
 import threading
-import uuid
 
 from cli_support import CLI, KEY, read_jsonl
 from fault_support import CliTestCase
 from serve_support import Serve, chat_jsonl, check_error_shape
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}
-PG_URI = os.environ.get("OBATCH_TEST_PG_URI", "")
-PG_REQUIRED = os.environ.get("OBATCH_TEST_PG_REQUIRED") == "1"
 
 
 class CliServeTest(CliTestCase):
@@ -179,16 +175,7 @@ class CliServeTest(CliTestCase):
         self.assertEqual(first_batch["requests"], 1)
 
     def test_deferred_on_postgresql_shared_with_a_queue_worker(self):
-        if not PG_URI:
-            if PG_REQUIRED:
-                self.fail("OBATCH_TEST_PG_REQUIRED=1 but OBATCH_TEST_PG_URI is not set")
-            self.skipTest("no PostgreSQL server (set OBATCH_TEST_PG_URI; .ci/run starts one)")
-        name = "obatch_s_" + uuid.uuid4().hex[:12]
-        psql = ["psql", "-X", "-v", "ON_ERROR_STOP=1", PG_URI, "-c"]
-        subprocess.run(psql + ["CREATE DATABASE " + name], check=True, capture_output=True)
-        self.addCleanup(subprocess.run, psql + ["DROP DATABASE IF EXISTS %s WITH (FORCE)" % name],
-                        capture_output=True)
-        store = PG_URI.rsplit("/", 1)[0] + "/" + name
+        store = self.pg_store()
         serve = Serve(self, "--lease", "2s", upstream=False, store=store)
         worker = self.start_cli("queue", "worker", "--store", store, "--flush-age", "1s",
                                 "--lease", "2s", "--poll-interval", "0.1", "--state",
