@@ -24,11 +24,17 @@ class ClientKeys {
   // 0600) and returns the key.
   static std::string add(const std::string &path, const std::string &name);
 
+  // A key of the server's own, never written anywhere, for the client
+  // `name` (the deferred worker calling the server's own gateway); taken
+  // with or without a keys file.
+  void add_internal(const std::string &name, const std::string &key);
+
  private:
   struct Client {
     std::string name, sha256_hex;
   };
   std::vector<Client> clients_;
+  std::optional<Client> internal_;
 };
 
 // Lower-case hex SHA-256 of `text`.

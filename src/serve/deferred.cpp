@@ -81,10 +81,14 @@ Deferred::Deferred(const obatch_config_t *conf, const char *store, ServeStore &o
 }
 
 Deferred::~Deferred() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
+  stop_worker();
   obatch_queue_close(worker_);
   obatch_queue_close(q_);
+}
+
+void Deferred::stop_worker() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
 }
 
 bool Deferred::is_endpoint(const std::string &path) {

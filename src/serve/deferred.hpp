@@ -24,6 +24,9 @@ class Deferred {
   // queue (NULL: obatch_queue_open's default). Throws std::runtime_error.
   Deferred(const obatch_config_t *conf, const char *store, ServeStore &owners);
   ~Deferred();  // stops the worker (its batches run on; the next worker takes them)
+  // Stops the worker now, ending its step (while the server it may be
+  // calling still answers).
+  void stop_worker();
   Deferred(const Deferred &) = delete;
   Deferred &operator=(const Deferred &) = delete;
 

@@ -55,11 +55,17 @@ HttpResponse Routes::route(HttpRequest &req) {
     r.body = metrics_text();
     return r;
   }
-  if (req.method == "POST" && Deferred::is_endpoint(req.path)) return deferred_.put(req);
   static const std::string kDeferred = "/v1/deferred/";
-  if (req.method == "GET" && req.path.size() > kDeferred.size() &&
-      req.path.compare(0, kDeferred.size(), kDeferred) == 0)
-    return deferred_.get(req, req.path.substr(kDeferred.size()));
+  const bool put = req.method == "POST" && Deferred::is_endpoint(req.path);
+  const bool get = req.method == "GET" && req.path.size() > kDeferred.size() &&
+                   req.path.compare(0, kDeferred.size(), kDeferred) == 0;
+  if (put || get) {
+    Deferred *deferred = deferred_;
+    if (!deferred)
+      return HttpServer::error(503, "The deferred queue is not open yet; try again.",
+                               "server_error");
+    return put ? deferred->put(req) : deferred->get(req, req.path.substr(kDeferred.size()));
+  }
   if (gateway_) {
     if (auto r = gateway_->handle(req)) return *r;
   } else if (req.path.rfind("/v1/files", 0) == 0 || req.path.rfind("/v1/batches", 0) == 0) {
@@ -79,7 +85,8 @@ std::string Routes::metrics_text() {
     out += "obatch_serve_http_responses_total{code=\"" + std::to_string(status) + "\"} " +
            std::to_string(n) + "\n";
   obatch_queue_stats_t s = OBATCH_QUEUE_STATS_INIT;
-  if (deferred_.stats(&s)) {
+  Deferred *deferred = deferred_;
+  if (deferred && deferred->stats(&s)) {
     metric_head(out, "obatch_serve_deferred_requests", "gauge",
                 "Deferred requests in the queue by state.");
     const std::pair<const char *, uint64_t> states[] = {{"queued", s.queued},

@@ -2,6 +2,7 @@
 // the deferred endpoints and, with an upstream, the batch gateway.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,12 +20,12 @@ class ServeStore;
 class Routes {
  public:
   // `gateway` may be NULL (no --upstream: no Batch API here).
-  Routes(ClientKeys keys, Deferred &deferred, Gateway *gateway, ServeStore &store, Metrics &metrics)
-      : keys_(std::move(keys)),
-        deferred_(deferred),
-        gateway_(gateway),
-        store_(store),
-        metrics_(metrics) {}
+  Routes(ClientKeys keys, Gateway *gateway, ServeStore &store, Metrics &metrics)
+      : keys_(std::move(keys)), gateway_(gateway), store_(store), metrics_(metrics) {}
+
+  // The deferred endpoints answer 503 until they are set (the queue may
+  // need the server's own port first).
+  void set_deferred(Deferred *deferred) { deferred_ = deferred; }
 
   // Before the body: refuses a missing or wrong key (401) under /v1/.
   std::optional<HttpResponse> gate(HttpRequest &req);
@@ -35,7 +36,7 @@ class Routes {
   std::string metrics_text();
 
   ClientKeys keys_;
-  Deferred &deferred_;
+  std::atomic<Deferred *> deferred_{nullptr};
   Gateway *gateway_;
   ServeStore &store_;
   Metrics &metrics_;

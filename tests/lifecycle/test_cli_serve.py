@@ -174,6 +174,39 @@ class CliServeTest(CliTestCase):
         first_batch = self.server.stats()["batches"][0]
         self.assertEqual(first_batch["requests"], 1)
 
+    def test_deferred_through_the_gateway_without_a_provider(self):
+        # --defer-to-upstream: the deferred batches go through the server's own
+        # gateway to the upstream; no provider key, no Batch API call upstream.
+        keys_file = os.path.join(self.cwd, "clients")
+        key = self.run_cli("serve", "--client-keys", keys_file, "--add-client", "app").stdout.strip()
+        self.secrets.append(key)
+        serve = Serve(self, "--defer-to-upstream", "--client-keys", keys_file,
+                      env={"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "local"}]}
+        status, _, first = serve.call("POST", "/v1/chat/completions", body, key=key)
+        self.assertEqual(status, 202, first)
+
+        def answered():
+            status, _, answer = serve.call("POST", "/v1/chat/completions", body, key=key)
+            return answer if status == 200 else None
+        answer = self.wait_until(answered, "the deferred answer", serve.proc, timeout=60)
+        # The upstream's normal endpoint answered (it echoes the text, not the custom_id).
+        self.assertEqual(answer["choices"][0]["message"]["content"], "echo: local")
+        stats = self.server.stats()
+        self.assertEqual((stats["batches_created"], stats["uploads"], stats["direct_requests"]),
+                         (0, 0, 1))
+        # The worker's own files and batches are not the client's.
+        status, _, page = serve.call("GET", "/v1/batches", key=key)
+        self.assertEqual((status, page["data"]), (200, []))
+        code, _, stderr = serve.stop()
+        self.assertEqual(code, 0, stderr)
+        # It needs --upstream, and no provider of its own.
+        for extra in ((), ("--upstream", self.server.base_url, "-p", "openai")):
+            proc = self.run_cli("serve", "--defer-to-upstream", "--listen", "127.0.0.1:0",
+                                "--data-dir", os.path.join(self.cwd, "d2"), *extra)
+            self.assert_exit(proc, 2)
+            self.assertIn("--defer-to-upstream", proc.stderr)
+
     def test_deferred_on_postgresql_shared_with_a_queue_worker(self):
         store = self.pg_store()
         serve = Serve(self, "--lease", "2s", upstream=False, store=store)

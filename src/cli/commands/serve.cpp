@@ -33,6 +33,7 @@ struct ServeOptions {
   std::string store, data_dir, upstream, upstream_key_env = "OBATCH_UPSTREAM_API_KEY";
   std::string client_keys, add_client, port_file;
   unsigned threads = 4, concurrency = 0;
+  bool defer_to_upstream = false;
   uint64_t rpm = 0, tpm = 0, max_upload_mb = 200;
   ApiOptions api;
   QueueWorkerOptions worker;
@@ -124,12 +125,31 @@ int serve_until_stopped(const ServeOptions &o) {
   lock_data_dir(data_dir);
   http.upload_dir = data_dir + "/files/tmp";
   remove_partial_uploads(http.upload_dir);
+  // --defer-to-upstream: the queue's worker sends its batches to this
+  // server's own gateway, on loopback, with a key of its own.
+  std::string self_host, internal_key;
+  if (o.defer_to_upstream) {
+    if (o.upstream.empty()) throw CliError(kExitUsage, "--defer-to-upstream needs --upstream");
+    if (!o.api.provider.empty() || !o.api.base_url.empty())
+      throw CliError(kExitUsage,
+                     "--defer-to-upstream sends the deferred requests upstream: "
+                     "leave out -p and --base-url");
+    if (http.host == "0.0.0.0" || (loopback(http.host) && http.host != "::1"))
+      self_host = "127.0.0.1";
+    else if (http.host == "::" || http.host == "::1")
+      self_host = "[::1]";
+    else
+      throw CliError(kExitUsage,
+                     "--defer-to-upstream needs --listen on loopback or a wildcard "
+                     "address (the server calls itself)");
+    internal_key = "obk_" + serve::random_hex(24);
+    keys.add_internal("_deferred", internal_key);
+  }
   try {
     serve::ServeStore store(data_dir + "/serve.db");
     serve::Metrics metrics;
     Config conf(o.api);
     conf.set_queue_worker(o.worker);
-    serve::Deferred deferred(conf.get(), o.store.empty() ? nullptr : o.store.c_str(), store);
     std::unique_ptr<serve::Gateway> gateway;
     if (!o.upstream.empty()) {
       serve::GatewayOptions g;
@@ -144,11 +164,22 @@ int serve_until_stopped(const ServeOptions &o) {
     } else {
       make_dirs(http.upload_dir);
     }
-    serve::Routes routes(std::move(keys), deferred, gateway.get(), store, metrics);
+    serve::Routes routes(std::move(keys), gateway.get(), store, metrics);
     InterruptWatch interrupts;
+    // Declared before the server, so it closes after it: no handler runs
+    // on a closed queue.
+    std::unique_ptr<serve::Deferred> deferred;
     serve::HttpServer server(
         http, [&](serve::HttpRequest &r) { return routes.gate(r); },
         [&](serve::HttpRequest &r) { return routes.handle(r); });
+    if (o.defer_to_upstream) {
+      conf.set("provider", "openai");
+      conf.set("base_url", "http://" + self_host + ":" + std::to_string(server.port()) + "/v1");
+      conf.set("api_key", internal_key);
+    }
+    deferred = std::make_unique<serve::Deferred>(
+        conf.get(), o.store.empty() ? nullptr : o.store.c_str(), store);
+    routes.set_deferred(deferred.get());
     if (gateway) gateway->resume();
     if (!o.port_file.empty()) {
       const std::string tmp = o.port_file + ".tmp";
@@ -163,6 +194,7 @@ int serve_until_stopped(const ServeOptions &o) {
     while (!interrupts.terminated() && !interrupts.interrupts())
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     std::fprintf(stderr, "obatch serve: stopping; running batches go on at the next start\n");
+    deferred->stop_worker();
   } catch (const std::runtime_error &e) {
     if (dynamic_cast<const CliError *>(&e)) throw;
     throw CliError(kExitLocalIo, e.what());
@@ -190,6 +222,9 @@ void add_serve_command(CLI::App &app, Commands &out) {
   cmd->add_option("--upstream", o->upstream,
                   "Base URL of an OpenAI-compatible server (http://127.0.0.1:8000/v1): serve "
                   "/v1/files and /v1/batches, running each batch there in direct mode");
+  cmd->add_flag("--defer-to-upstream", o->defer_to_upstream,
+                "Run the deferred requests' batches through this server's own Batch API on "
+                "--upstream (no provider key needed)");
   cmd->add_option("--upstream-key-env", o->upstream_key_env,
                   "The variable holding the upstream's API key (OBATCH_UPSTREAM_API_KEY)");
   cmd->add_option("--client-keys", o->client_keys,

@@ -68,6 +68,21 @@ static void without_keys_everyone_is_the_anonymous_client(void **) {
   assert_true(none.client_for("anything") == std::optional<std::string>(""));
 }
 
+static void the_internal_key_is_its_own_client(void **) {
+  ClientKeys none;
+  none.add_internal("_deferred", "obk_internal");
+  assert_true(none.client_for("obk_internal") == std::optional<std::string>("_deferred"));
+  assert_true(none.client_for("other") == std::optional<std::string>(""));
+  const std::string path = temp_path("clients");
+  const std::string alice = ClientKeys::add(path, "alice");
+  ClientKeys keys(path);
+  keys.add_internal("_deferred", "obk_internal");
+  assert_true(keys.client_for("obk_internal") == std::optional<std::string>("_deferred"));
+  assert_true(keys.client_for(alice) == std::optional<std::string>("alice"));
+  assert_false(keys.client_for("obk_internalx").has_value());
+  assert_false(keys.client_for("").has_value());
+}
+
 static void bad_files_are_refused_with_the_line(void **) {
   const std::string hash(64, 'a');
   const char *bad[] = {"alice\n",               // no hash
@@ -110,6 +125,7 @@ static void bad_files_are_refused_with_the_line(void **) {
 static const struct CMUnitTest client_keys_tests[] = {
     cmocka_unit_test(added_keys_are_stored_as_hashes),
     cmocka_unit_test(without_keys_everyone_is_the_anonymous_client),
+    cmocka_unit_test(the_internal_key_is_its_own_client),
     cmocka_unit_test(bad_files_are_refused_with_the_line),
 };
 
