@@ -136,6 +136,31 @@ class DurableFile {
   uint64_t lines_ = 0;
 };
 
+// One page of a list, newest first: ?limit (1..max, default def) and the
+// cursor ?after, as OpenAI's list calls take them.
+template <typename Row, typename Fetch, typename ToJson>
+HttpResponse list_page(const HttpRequest &req, unsigned def, unsigned max, Fetch fetch,
+                       ToJson to_json) {
+  unsigned limit = def;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    char *end = nullptr;
+    const unsigned long n = std::strtoul(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end || n < 1 || n > max)
+      return bad("Invalid value for 'limit': 1 to " + std::to_string(max) + ".", "limit");
+    limit = static_cast<unsigned>(n);
+  }
+  const auto after = req.query.find("after");
+  std::vector<Row> rows = fetch(after == req.query.end() ? "" : after->second, limit + 1);
+  const bool more = rows.size() > limit;
+  if (more) rows.pop_back();
+  std::string data;
+  for (const Row &r : rows) data += (data.empty() ? "" : ",") + to_json(r);
+  return ok("{\"object\":\"list\",\"data\":[" + data +
+            "],\"first_id\":" + (rows.empty() ? "null" : json_quote(rows.front().id)) +
+            ",\"last_id\":" + (rows.empty() ? "null" : json_quote(rows.back().id)) +
+            ",\"has_more\":" + (more ? "true" : "false") + "}");
+}
+
 }  // namespace
 
 std::string batch_json(const BatchRow &b) {
@@ -470,6 +495,7 @@ std::optional<HttpResponse> Gateway::handle(HttpRequest &req) {
   if (p == "/v1/files" && m == "POST") return upload(req);
   if (p == "/v1/batches" && m == "POST") return create_batch(req);
   if (p == "/v1/batches" && m == "GET") return list_batches(req);
+  if (p == "/v1/files" && m == "GET") return list_files(req);
   if (std::string id = tail("/v1/files/"); !id.empty()) {
     const bool content = id.size() > 8 && id.compare(id.size() - 8, 8, "/content") == 0;
     if (content) id.resize(id.size() - 8);
@@ -609,25 +635,21 @@ HttpResponse Gateway::create_batch(HttpRequest &req) {
 }
 
 HttpResponse Gateway::list_batches(HttpRequest &req) {
-  unsigned limit = 20;
-  if (auto it = req.query.find("limit"); it != req.query.end()) {
-    char *end = nullptr;
-    const unsigned long n = std::strtoul(it->second.c_str(), &end, 10);
-    if (it->second.empty() || *end || n < 1 || n > 100)
-      return bad("Invalid value for 'limit': 1 to 100.", "limit");
-    limit = static_cast<unsigned>(n);
-  }
-  const auto after = req.query.find("after");
-  std::vector<BatchRow> rows =
-      store_.batches(req.client, after == req.query.end() ? "" : after->second, limit + 1);
-  const bool more = rows.size() > limit;
-  if (more) rows.pop_back();
-  std::string data;
-  for (const BatchRow &b : rows) data += (data.empty() ? "" : ",") + batch_json(b);
-  return ok("{\"object\":\"list\",\"data\":[" + data +
-            "],\"first_id\":" + (rows.empty() ? "null" : json_quote(rows.front().id)) +
-            ",\"last_id\":" + (rows.empty() ? "null" : json_quote(rows.back().id)) +
-            ",\"has_more\":" + (more ? "true" : "false") + "}");
+  return list_page<BatchRow>(
+      req, 20, 100,
+      [&](const std::string &after, unsigned n) { return store_.batches(req.client, after, n); },
+      batch_json);
+}
+
+HttpResponse Gateway::list_files(HttpRequest &req) {
+  const auto purpose = req.query.find("purpose");
+  const std::string only = purpose == req.query.end() ? "" : purpose->second;
+  return list_page<FileRow>(
+      req, 10000, 10000,
+      [&](const std::string &after, unsigned n) {
+        return store_.files(req.client, only, after, n);
+      },
+      file_json);
 }
 
 HttpResponse Gateway::get_batch(HttpRequest &req, const std::string &id) {

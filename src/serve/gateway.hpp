@@ -48,6 +48,7 @@ class Gateway {
 
   HttpResponse upload(HttpRequest &req);
   HttpResponse file_call(HttpRequest &req, const std::string &id, bool content);
+  HttpResponse list_files(HttpRequest &req);
   HttpResponse create_batch(HttpRequest &req);
   HttpResponse list_batches(HttpRequest &req);
   HttpResponse get_batch(HttpRequest &req, const std::string &id);

@@ -30,6 +30,8 @@ const char kSchema[] =
     " cancelled_at INTEGER NOT NULL, total INTEGER NOT NULL, completed INTEGER NOT NULL,"
     " failed INTEGER NOT NULL);";
 
+const char kFileColumns[] = "id, client, filename, purpose, path, bytes, created_at";
+
 const char kBatchColumns[] =
     "id, client, input_file_id, endpoint, completion_window, window_s, metadata, status, errors,"
     " output_file_id, error_file_id, created_at, in_progress_at, expires_at, finalizing_at,"
@@ -63,6 +65,11 @@ struct ServeStore::Stmt {
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st, col))) : "";
   }
   int64_t num(int col) { return sqlite3_column_int64(st, col); }
+
+  FileRow file() {
+    return FileRow{text(0), text(1), text(2), text(3), text(4), static_cast<uint64_t>(num(5)),
+                   num(6)};
+  }
 
   BatchRow batch() {
     BatchRow b;
@@ -135,13 +142,25 @@ std::optional<FileRow> ServeStore::file(const std::optional<std::string> &client
                                         const std::string &id) {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_,
-         "SELECT id, client, filename, purpose, path, bytes, created_at FROM files"
-         " WHERE id = ? AND deleted = 0 AND (? = 0 OR client = ?)",
+         std::string("SELECT ") + kFileColumns +
+             " FROM files WHERE id = ? AND deleted = 0 AND (? = 0 OR client = ?)",
          {id, int64_t{client ? 1 : 0}, client.value_or("")});
   if (!s.row()) return std::nullopt;
-  FileRow f{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), static_cast<uint64_t>(s.num(5)),
-            s.num(6)};
-  return f;
+  return s.file();
+}
+
+std::vector<FileRow> ServeStore::files(const std::string &client, const std::string &purpose,
+                                       const std::string &after, unsigned limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(db_,
+         std::string("SELECT ") + kFileColumns +
+             " FROM files WHERE client = ? AND deleted = 0 AND (? = '' OR purpose = ?) AND"
+             " (? = '' OR rowid < (SELECT rowid FROM files WHERE id = ? AND client = ?))"
+             " ORDER BY rowid DESC LIMIT ?",
+         {client, purpose, purpose, after, after, client, static_cast<int64_t>(limit)});
+  std::vector<FileRow> out;
+  while (s.row()) out.push_back(s.file());
+  return out;
 }
 
 bool ServeStore::delete_file(const std::string &client, const std::string &id) {

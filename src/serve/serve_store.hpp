@@ -48,6 +48,10 @@ class ServeStore {
   // A file of `client` (every client's with client nullopt); deleted ones are gone.
   std::optional<FileRow> file(const std::optional<std::string> &client, const std::string &id);
   bool delete_file(const std::string &client, const std::string &id);
+  // `client`'s files (of `purpose`, "" any), newest first, after the file
+  // `after` ("" from the newest).
+  std::vector<FileRow> files(const std::string &client, const std::string &purpose,
+                             const std::string &after, unsigned limit);
 
   void put_batch(const BatchRow &b);  // insert or replace
   std::optional<BatchRow> batch(const std::optional<std::string> &client, const std::string &id);

@@ -36,11 +36,15 @@ def batch(base_url, key, input_path):
             statuses.append(b.status)
     output = c.files.content(b.output_file_id).text
     listed = [x.id for x in c.batches.list(limit=1)]  # the SDK pages with `after`
+    files = [x.id for x in c.files.list(purpose="batch")]
+    outputs = [x.id for x in c.files.list(purpose="batch_output")]
     deleted = c.files.delete(uploaded.id)
+    files_after = [x.id for x in c.files.list(limit=1)]
     return {"file": uploaded.model_dump(), "created": created.model_dump(),
             "batch": b.model_dump(), "statuses": statuses,
             "output": [json.loads(line) for line in output.splitlines() if line],
-            "listed": listed, "deleted": deleted.deleted}
+            "listed": listed, "files": files, "outputs": outputs, "deleted": deleted.deleted,
+            "files_after": files_after}
 
 
 def deferred(base_url, key, text):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The official `openai` Python SDK against `obatch serve`: a batch through the gateway
-in front of the fake server's normal endpoints (upload, create, poll, download, list,
-delete) and a deferred chat request (create gives the id, the same create the
+in front of the fake server's normal endpoints (upload, create, poll, download, list
+batches and files, delete) and a deferred chat request (create gives the id, the same create the
 completion); the SDK's own errors for a wrong key, another client's batch and a
 too-big upload.
 
@@ -70,7 +70,10 @@ class CliServeSdkTest(CliTestCase):
             self.assertEqual(body["choices"][0]["message"]["content"],
                              "echo: hello " + line["custom_id"].split("-")[1])
         self.assertEqual(seen["listed"], [batch["id"]])
+        self.assertEqual(seen["files"], [seen["file"]["id"]])
+        self.assertEqual(seen["outputs"], [batch["output_file_id"]])
         self.assertTrue(seen["deleted"])
+        self.assertEqual(seen["files_after"], [batch["output_file_id"]])  # paged by one
         stats = self.server.stats()
         self.assertEqual((stats["direct_requests"], stats["batches_created"]), (25, 0))
 

@@ -48,6 +48,17 @@ static void files_belong_to_their_client(void **) {
   assert_true(store.delete_file("alice", "file-1"));
   assert_false(store.file(std::string("alice"), "file-1").has_value());
   assert_false(store.delete_file("alice", "file-1"));
+  store.add_file(FileRow{"file-2", "alice", "a.jsonl", "batch", "/a", 1, 6});
+  store.add_file(FileRow{"file-3", "alice", "out.jsonl", "batch_output", "/o", 1, 7});
+  store.add_file(FileRow{"file-4", "bob", "b.jsonl", "batch", "/b", 1, 8});
+  auto listed = store.files("alice", "", "", 10);  // newest first, deleted ones gone
+  assert_int_equal(listed.size(), 2);
+  assert_string_equal(listed[0].id.c_str(), "file-3");
+  assert_int_equal(store.files("alice", "batch", "", 10).size(), 1);
+  listed = store.files("alice", "", "file-3", 10);
+  assert_int_equal(listed.size(), 1);
+  assert_string_equal(listed[0].id.c_str(), "file-2");
+  assert_int_equal(store.files("alice", "", "file-4", 10).size(), 0);  // bob's is no cursor
   store.add_owner("alice", "obq_1");
   assert_true(store.owns("alice", "obq_1"));
   assert_false(store.owns("bob", "obq_1"));
