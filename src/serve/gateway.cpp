@@ -659,23 +659,28 @@ HttpResponse Gateway::get_batch(HttpRequest &req, const std::string &id) {
 }
 
 HttpResponse Gateway::cancel_batch(HttpRequest &req, const std::string &id) {
-  const auto b = store_.batch(req.client, id);
-  if (!b) return not_found("batch", id);
+  std::optional<BatchRow> row = store_.batch(req.client, id);
+  if (!row) return not_found("batch", id);
+  bool running = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = runners_.find(id);
-    if (it != runners_.end() && !it->second->done()) return ok(batch_json(it->second->cancel()));
+    if (it != runners_.end() && !it->second->done()) {
+      row = it->second->cancel();  // its row as of now: it may just have ended
+      running = true;
+    }
   }
-  const auto now = store_.batch(req.client, id);  // it may have ended meanwhile
-  if (now && !batch_ended(now->status)) {         // not running here (yet): it starts cancelled
-    BatchRow row = *now;
-    row.status = "cancelling";
-    row.cancelling_at = now_s();
-    store_.put_batch(row);
-    start(row, true);
-    return ok(batch_json(row));
+  if (!running) row = store_.batch(req.client, id);  // it may have ended meanwhile
+  if (!row) return not_found("batch", id);
+  if (batch_ended(row->status))
+    return bad("Cannot cancel a batch with status " + json_quote(row->status) + ".");
+  if (!running) {  // not running here (yet): it starts cancelled
+    row->status = "cancelling";
+    row->cancelling_at = now_s();
+    store_.put_batch(*row);
+    start(*row, true);
   }
-  return bad("Cannot cancel a batch with status " + json_quote(now ? now->status : "") + ".");
+  return ok(batch_json(*row));
 }
 
 }  // namespace obatch::serve

@@ -352,8 +352,10 @@ class CliServeTest(CliTestCase):
         serve = Serve(self, "--concurrency", "2")
         status, f = serve.upload(chat_jsonl(40))
         self.assertEqual(status, 200, f)
-        expiring = serve.create_batch(f["id"], window="2s")
-        self.assertEqual(expiring["expires_at"], expiring["created_at"] + 2)
+        # 40 requests at 2 x 300 ms take 6 s: a 3 s window (whole seconds from
+        # created_at: at least 2 s of sending, under a sanitizer too) ends them early.
+        expiring = serve.create_batch(f["id"], window="3s")
+        self.assertEqual(expiring["expires_at"], expiring["created_at"] + 3)
         cancelled = serve.create_batch(f["id"])
         self.wait_until(lambda: serve.call("GET", "/v1/batches/" + cancelled["id"])[2]
                         ["request_counts"]["completed"] >= 2, "two results", serve.proc)
