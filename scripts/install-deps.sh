@@ -16,6 +16,8 @@ packages=(
   # libraries (ARCHITECTURE.md "Dependencies")
   libcurl4-openssl-dev libsimdjson-dev libsqlite3-dev libssl-dev libcli11-dev
   libpcre2-dev zlib1g-dev libpq-dev
+  # `obatch serve`'s HTTP server (src/serve/http_server.cpp)
+  libmicrohttpd-dev
   # tests and bindings (Node 20 with its headers and Go come with the machine;
   # Ruby and its test tools come from Debian: rubygems.org is not reachable)
   libcmocka-dev swig ruby ruby-dev rake ruby-minitest

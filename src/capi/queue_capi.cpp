@@ -9,6 +9,7 @@
 #include "capi/handles.hpp"
 #include "obatch/obatch.h"
 #include "queue/queue.hpp"
+#include "queue/state_names.hpp"
 
 struct obatch_queue {
   std::unique_ptr<obatch::Queue> queue;
@@ -22,18 +23,9 @@ struct ThreadStrings {
 };
 thread_local ThreadStrings t_queue;
 
-int state_code(const std::string &s) {
-  if (s == "queued") return OBATCH_QUEUE_QUEUED;
-  if (s == "submitted") return OBATCH_QUEUE_SUBMITTED;
-  if (s == "completed") return OBATCH_QUEUE_COMPLETED;
-  if (s == "failed") return OBATCH_QUEUE_FAILED;
-  if (s == "expired") return OBATCH_QUEUE_EXPIRED;
-  return 0;
-}
-
 void fill_entry(const obatch::QueueEntry &e, obatch_queue_entry_t *out) {
   out->version = OBATCH_QUEUE_ENTRY_VERSION;
-  out->state = state_code(e.state);
+  out->state = obatch::queue_state_code(e.state);
   out->ticket = e.ticket.c_str();
   out->provider = e.provider.c_str();
   out->endpoint = e.endpoint.c_str();

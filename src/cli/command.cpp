@@ -62,6 +62,31 @@ void Config::set_poll_interval(double seconds) {
   set("poll_interval_ms", std::to_string(std::min(1000L, max_ms)));
 }
 
+void add_queue_worker_options(CLI::App *cmd, QueueWorkerOptions &o) {
+  cmd->add_option("--flush-requests", o.flush_requests, "Make a batch once this many wait (10000)");
+  cmd->add_option("--flush-bytes", o.flush_bytes, "...or their lines reach this size (100000000)");
+  cmd->add_option("--flush-age", o.flush_age, "...or the oldest has waited this long (10m)");
+  cmd->add_option("--lease", o.lease,
+                  "How long a stopped worker's batches wait before another takes them (2m)");
+  cmd->add_option("--retention", o.retention, "Remove ended requests after this long (168h)");
+  cmd->add_option("--max-attempts", o.max_attempts,
+                  "Batches a request is sent in before it expires (3)");
+  cmd->add_option("--state", o.state, "The job journal of its batches");
+  cmd->add_option("--poll-interval", o.poll_interval,
+                  "The longest wait between status checks of a batch, in seconds (60)");
+}
+
+void Config::set_queue_worker(const QueueWorkerOptions &o) {
+  if (o.flush_requests) set("flush_requests", std::to_string(o.flush_requests));
+  if (o.flush_bytes) set("flush_bytes", std::to_string(o.flush_bytes));
+  if (o.max_attempts) set("max_attempts", std::to_string(o.max_attempts));
+  if (!o.flush_age.empty()) set("flush_age", o.flush_age);
+  if (!o.lease.empty()) set("lease", o.lease);
+  if (!o.retention.empty()) set("retention", o.retention);
+  if (!o.state.empty()) set("state", o.state);
+  set_poll_interval(o.poll_interval);
+}
+
 Config::Config() {
   if (obatch_config_new(&conf_) != OBATCH_OK) fail(OBATCH_ENOMEM, "out of memory");
 }

@@ -53,6 +53,16 @@ struct BatchSizeOptions {
 };
 void add_batch_size_options(CLI::App *cmd, BatchSizeOptions &o, bool cuts);
 
+// How a deferred-queue worker batches and keeps requests (config
+// flush_requests, flush_bytes, flush_age, lease, retention, max_attempts,
+// state, and the poll interval): `obatch queue worker` and `obatch serve`.
+struct QueueWorkerOptions {
+  uint64_t flush_requests = 0, flush_bytes = 0, max_attempts = 0;
+  std::string flush_age, lease, retention, state;
+  double poll_interval = 0;
+};
+void add_queue_worker_options(CLI::App *cmd, QueueWorkerOptions &o);
+
 // An obatch_config_t that frees itself; set() throws CliError(usage).
 class Config {
  public:
@@ -66,6 +76,7 @@ class Config {
   // --poll-interval SECONDS: the longest wait between status checks (the
   // first checks come sooner, up to 1 s apart); 0 leaves the default.
   void set_poll_interval(double seconds);
+  void set_queue_worker(const QueueWorkerOptions &o);
   const char *get(const char *key) const { return obatch_config_get(conf_, key); }
   obatch_config_t *get() const { return conf_; }
 

@@ -33,6 +33,7 @@ int main(int argc, char **argv) {
   add_results_command(app, commands);
   add_jobs_command(app, commands);
   add_queue_command(app, commands);
+  add_serve_command(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {

@@ -14,11 +14,17 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 
 import cli_support
 from cli_support import CLI, KEY, KEY_ENV, read_jsonl
 
 POLL = ("--poll-interval", "0.05")
+# The queue's PostgreSQL cases (test_cli_queue, test_cli_serve): a server
+# (.ci/run starts one with scripts/pg-test-server.sh); without it they skip,
+# unless OBATCH_TEST_PG_REQUIRED=1, when they fail.
+PG_URI = os.environ.get("OBATCH_TEST_PG_URI", "")
+PG_REQUIRED = os.environ.get("OBATCH_TEST_PG_REQUIRED") == "1"
 
 # What one test did; printed by its last cleanup (the lead quotes the figures).
 TALLY = {"faults_injected": 0, "holds": 0, "kills": 0, "kills_survived": 0,
@@ -51,6 +57,23 @@ class CliTestCase(cli_support.CliTestCase):
                     TMPDIR=self.tmpdir, XDG_STATE_HOME=self.state_home)
         full.update(env or {})
         return full
+
+    def pg_store(self):
+        """A fresh database on the test server, dropped at the end."""
+        if not PG_URI:
+            if PG_REQUIRED:
+                self.fail("OBATCH_TEST_PG_REQUIRED=1 but OBATCH_TEST_PG_URI is not set")
+            self.skipTest("no PostgreSQL server (set OBATCH_TEST_PG_URI; .ci/run starts one)")
+        name = "obatch_t_" + uuid.uuid4().hex[:12]
+        self.psql(PG_URI, "CREATE DATABASE " + name)
+        self.addCleanup(self.psql, PG_URI, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
+        return PG_URI.rsplit("/", 1)[0] + "/" + name
+
+    def psql(self, uri, sql):
+        proc = subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", uri, "-c", sql],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return [line.split("|") for line in proc.stdout.splitlines() if line]
 
     def start_cli(self, *args, env=None, preexec_fn=None):
         """Starts `obatch ARGS` in the temp dir; its output goes to files (no pipe can

@@ -13,7 +13,7 @@ from cli_support import CliTestCase
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COMMANDS = ("run", "status", "cancel", "download", "list", "create-input", "validate", "results",
-            "jobs", "estimate", "queue")
+            "jobs", "estimate", "queue", "serve")
 # Commands with subcommands: each one's options are documented with it.
 SUBCOMMANDS = ("queue put", "queue get", "queue wait", "queue worker", "queue stats")
 

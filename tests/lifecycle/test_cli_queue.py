@@ -18,14 +18,11 @@ import sqlite3
 import subprocess
 import time
 import unittest
-import uuid
 
 from cli_support import KEY
 from fault_support import CliTestCase
 
 DRIVER = os.environ.get("OBATCH_QUEUE_DRIVER", "")
-PG_URI = os.environ.get("OBATCH_TEST_PG_URI", "")
-PG_REQUIRED = os.environ.get("OBATCH_TEST_PG_REQUIRED") == "1"
 
 
 def chat(text):
@@ -41,23 +38,6 @@ class CliQueueTest(CliTestCase):
         self.sqlite_store = os.path.join(self.cwd, "queue.db")
 
     # ---- stores
-
-    def pg_store(self):
-        """A fresh database on the test server, dropped at the end."""
-        if not PG_URI:
-            if PG_REQUIRED:
-                self.fail("OBATCH_TEST_PG_REQUIRED=1 but OBATCH_TEST_PG_URI is not set")
-            self.skipTest("no PostgreSQL server (set OBATCH_TEST_PG_URI; .ci/run starts one)")
-        name = "obatch_t_" + uuid.uuid4().hex[:12]
-        self.psql(PG_URI, "CREATE DATABASE " + name)
-        self.addCleanup(self.psql, PG_URI, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name)
-        return PG_URI.rsplit("/", 1)[0] + "/" + name
-
-    def psql(self, uri, sql):
-        proc = subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", uri, "-c", sql],
-                              capture_output=True, text=True, timeout=30)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        return [line.split("|") for line in proc.stdout.splitlines() if line]
 
     def store_rows(self, store, sql):
         if store.startswith("postgresql://"):

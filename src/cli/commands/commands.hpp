@@ -16,5 +16,6 @@ void add_results_command(CLI::App &app, Commands &out);
 void add_jobs_command(CLI::App &app, Commands &out);
 void add_estimate_command(CLI::App &app, Commands &out);
 void add_queue_command(CLI::App &app, Commands &out);
+void add_serve_command(CLI::App &app, Commands &out);
 
 }  // namespace obatch::cli

@@ -13,6 +13,7 @@
 
 #include "cli/commands/commands.hpp"
 #include "cli/interrupt.hpp"
+#include "queue/state_names.hpp"
 
 namespace obatch::cli {
 
@@ -28,9 +29,7 @@ struct QueueOptions {
   double timeout_s = 0;  // wait: 0 = no limit
   bool json = false;
   // worker
-  uint64_t flush_requests = 0, flush_bytes = 0, max_attempts = 0;
-  std::string flush_age, lease, retention, state;
-  double poll_interval = 0;
+  QueueWorkerOptions worker;
   bool once = false;
 };
 
@@ -51,28 +50,6 @@ class OpenQueue {
   obatch_queue_t *q_ = nullptr;
 };
 
-void set_queue_config(const QueueOptions &o, Config &conf) {
-  if (o.flush_requests) conf.set("flush_requests", std::to_string(o.flush_requests));
-  if (o.flush_bytes) conf.set("flush_bytes", std::to_string(o.flush_bytes));
-  if (o.max_attempts) conf.set("max_attempts", std::to_string(o.max_attempts));
-  if (!o.flush_age.empty()) conf.set("flush_age", o.flush_age);
-  if (!o.lease.empty()) conf.set("lease", o.lease);
-  if (!o.retention.empty()) conf.set("retention", o.retention);
-  if (!o.state.empty()) conf.set("state", o.state);
-  conf.set_poll_interval(o.poll_interval);
-}
-
-const char *state_name(int state) {
-  switch (state) {
-    case OBATCH_QUEUE_QUEUED: return "queued";
-    case OBATCH_QUEUE_SUBMITTED: return "submitted";
-    case OBATCH_QUEUE_COMPLETED: return "completed";
-    case OBATCH_QUEUE_FAILED: return "failed";
-    case OBATCH_QUEUE_EXPIRED: return "expired";
-    default: return "unknown";
-  }
-}
-
 // completed 0, failed 6, expired 7, not ended yet 10.
 int exit_for_state(int state) {
   switch (state) {
@@ -89,7 +66,7 @@ void print_entry(const obatch_queue_entry_t &e, bool json) {
         "{\"ticket\":%s,\"state\":%s,\"provider\":%s,\"endpoint\":%s,\"model\":%s,"
         "\"status_code\":%d,\"body\":%s,\"error\":%s,\"batch_id\":%s,\"attempts\":%u,"
         "\"created_ms\":%lld,\"submitted_ms\":%lld,\"ended_ms\":%lld}\n",
-        json_quote(e.ticket).c_str(), json_quote(state_name(e.state)).c_str(),
+        json_quote(e.ticket).c_str(), json_quote(queue_state_name(e.state)).c_str(),
         json_quote(e.provider).c_str(), json_quote(e.endpoint).c_str(),
         json_quote(e.model).c_str(), e.status_code, e.body[0] ? e.body : "null",
         e.error_code[0] || e.error_message[0]
@@ -101,7 +78,7 @@ void print_entry(const obatch_queue_entry_t &e, bool json) {
         static_cast<long long>(e.submitted_ms), static_cast<long long>(e.ended_ms));
     return;
   }
-  std::fprintf(stderr, "obatch: %s %s", e.ticket, state_name(e.state));
+  std::fprintf(stderr, "obatch: %s %s", e.ticket, queue_state_name(e.state));
   if (e.batch_id[0]) std::fprintf(stderr, " (batch %s)", e.batch_id);
   if (e.status_code) std::fprintf(stderr, ", HTTP %d", e.status_code);
   if (e.error_message[0]) std::fprintf(stderr, ": %s", e.error_message);
@@ -167,7 +144,7 @@ int wait(const QueueOptions &o) {
     if (rc != OBATCH_ETIMEOUT) q.fail_with(rc);
     if (interrupts.interrupts() || interrupts.terminated()) {
       std::fprintf(stderr, "obatch: %s is still %s; the queue keeps it\n", e.ticket,
-                   state_name(e.state));
+                   queue_state_name(e.state));
       return kExitInterrupted;
     }
     if (o.timeout_s > 0 && slice == 0) break;
@@ -220,7 +197,7 @@ int stats(const QueueOptions &o) {
 // up its leases (another worker takes its batches over at once).
 int worker(const QueueOptions &o) {
   Config conf(o.api);
-  set_queue_config(o, conf);
+  conf.set_queue_worker(o.worker);
   OpenQueue q(o, conf);
   InterruptWatch interrupts;
   if (!o.json)
@@ -279,17 +256,7 @@ void add_queue_command(CLI::App &app, Commands &out) {
 
   CLI::App *k = queue->add_subcommand(
       "worker", "Batch queued requests and store their answers, until SIGTERM");
-  k->add_option("--flush-requests", o->flush_requests, "Make a batch once this many wait (10000)");
-  k->add_option("--flush-bytes", o->flush_bytes, "...or their lines reach this size (100000000)");
-  k->add_option("--flush-age", o->flush_age, "...or the oldest has waited this long (10m)");
-  k->add_option("--lease", o->lease,
-                "How long a stopped worker's batches wait before another takes them (2m)");
-  k->add_option("--retention", o->retention, "Remove ended requests after this long (168h)");
-  k->add_option("--max-attempts", o->max_attempts,
-                "Batches a request is sent in before it expires (3)");
-  k->add_option("--state", o->state, "The job journal of its batches");
-  k->add_option("--poll-interval", o->poll_interval,
-                "The longest wait between status checks of a batch, in seconds (60)");
+  add_queue_worker_options(k, o->worker);
   k->add_flag("--once", o->once, "One step, then exit");
   k->add_flag("--json", o->json, "One JSON object per step that did something");
   store(k);
