@@ -172,6 +172,7 @@ void Batch::submit() {
   if (input_->count() == 0) throw Error(OBATCH_EREQUEST, "submit: the batch has no requests");
   check_result_paths();
   JobSpec spec = job_spec();  // checks key and URL before anything is sent
+  provider_->check_completion_window(conf_.get("completion_window", "24h"));
   input_->finish();
   const ModeChoice choice = choose_mode(conf_, input_->count());
   mode_ = choice.direct ? "direct" : "batch";
