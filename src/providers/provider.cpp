@@ -1,5 +1,6 @@
 #include "providers/provider.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +9,7 @@
 #include "core/config.hpp"
 #include "core/request.hpp"
 #include "obatch/obatch.h"
+#include "providers/anthropic.hpp"
 #include "providers/openai_adapter.hpp"
 #include "util/error.hpp"
 
@@ -84,6 +86,20 @@ InputRules Provider::rules(const Config &conf) const {
   r.one_model = table_.one_model_per_batch != 0;
   r.split = conf.get("split", "auto") != "off";
   r.endpoints = endpoints_;
+  if (conf.get("translate", "off") == "on") {
+    if (std::find(endpoints_.begin(), endpoints_.end(), "/v1/messages") == endpoints_.end())
+      throw Error(OBATCH_ECONFIG, "translate: " + name_ +
+                                      " takes /v1/chat/completions requests as they are; "
+                                      "translation is for Anthropic's /v1/messages");
+    r.translate = [](Request *q) -> std::string {
+      if (q->url != "/v1/chat/completions") return "";
+      std::string why, body = translate_chat_to_messages(q->body, &why);
+      if (body.empty()) return "this chat completion cannot be sent as a Messages request: " + why;
+      q->body = std::move(body);
+      q->url = "/v1/messages";
+      return "";
+    };
+  }
   if (table_.check_request) {
     auto hook = table_.check_request;
     void *payload = table_.payload;

@@ -189,6 +189,31 @@ class CliAnthropicTest(CliTestCase):
         self.assert_messages_output(IDS)
         self.assertEqual(self.server.stats()["batches_created"], 1)
 
+    def test_translate_sends_chat_lines_as_messages(self):
+        chat = [{"custom_id": "c-%d" % i, "method": "POST", "url": "/v1/chat/completions",
+                 "body": {"model": "claude-sonnet-4-5", "max_completion_tokens": 20,
+                          "messages": [{"role": "system", "content": "Be brief."},
+                                       {"role": "user", "content": "q%d" % i}]}}
+                for i in range(3)]
+        self.write_input("input.jsonl", chat)
+        without = self.run_anthropic()
+        self.assert_exit(without, 3)
+        self.assertIn("is not a batch endpoint of anthropic", without.stderr)
+        proc = self.run_anthropic("--translate")
+        self.assert_exit(proc, 0)
+        self.assert_messages_output(["c-0", "c-1", "c-2"])
+
+    def test_translate_refuses_with_the_reason_before_sending(self):
+        line = {"custom_id": "c", "method": "POST", "url": "/v1/chat/completions",
+                "body": {"model": "claude-sonnet-4-5", "max_tokens": 20, "n": 2,
+                         "messages": [{"role": "user", "content": "q"}]}}
+        self.write_input("input.jsonl", [line])
+        proc = self.run_anthropic("--translate")
+        self.assert_exit(proc, 3)
+        self.assertIn("line 1", proc.stderr)
+        self.assertIn("n > 1", proc.stderr)
+        self.assertEqual(self.server.stats()["requests"], [])
+
 
 if __name__ == "__main__":
     unittest.main()
