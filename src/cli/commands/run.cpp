@@ -84,7 +84,9 @@ void add_run_command(CLI::App &app, Commands &out) {
                   "KEY=VALUE metadata for the batch (repeatable; up to 15 pairs, keys <= 64, "
                   "values <= 512 characters)")
       ->type_name("KEY=VALUE");
-  cmd->add_option("--completion-window", o.completion_window, "Completion window (default 24h)");
+  cmd->add_option("--completion-window", o.completion_window,
+                  "Completion window (default 24h; hours or days where the provider takes "
+                  "them, e.g. groq: 24h to 7d)");
   cmd->add_option("--poll-interval", o.poll_interval,
                   "Longest wait between status checks, in seconds (default 60; checks start "
                   "at 1 s and slow down as the batch ages)")
