@@ -39,6 +39,14 @@ Batch::Batch(const Config &conf, const std::string &batch_id) : conf_(conf) {
   check_result_paths();
   JobSpec spec = job_spec();
   spec.batch_id = batch_id;
+  // Custom ids sent as mapped ones come back as the user's when the journal
+  // knows the job (a batch resumed by id has no input to rebuild the map).
+  const std::string journal_file = journal_path(conf_);
+  if (provider_->maps_custom_ids() && !journal_file.empty() &&
+      access(journal_file.c_str(), R_OK) == 0) {
+    JobRecord known;
+    if (Journal(journal_file).find(batch_id, &known)) spec.record.id_map = known.id_map;
+  }
   job_ = std::make_unique<Job>(std::move(spec));
   job_->start();
   last_ = job_->snapshot();

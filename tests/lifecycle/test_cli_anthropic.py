@@ -189,6 +189,25 @@ class CliAnthropicTest(CliTestCase):
         self.assert_messages_output(IDS)
         self.assertEqual(self.server.stats()["batches_created"], 1)
 
+    def test_resume_by_id_gives_the_users_ids_through_the_journal(self):
+        created = self.run_anthropic("-c")
+        self.assert_exit(created, 0)
+        batch_id = created.stdout.strip()
+        self.assertTrue(batch_id.startswith("msgbatch_"), created.stdout)
+        resumed = self.run_cli("run", "--resume", batch_id, "-p", "anthropic", "-o", "r.jsonl",
+                               *POLL, key=None, base_url=False, env=self.anthropic_env())
+        self.assert_exit(resumed, 0)
+        got = sorted(line["custom_id"] for line in read_jsonl(os.path.join(self.cwd, "r.jsonl")))
+        self.assertEqual(got, sorted(IDS))
+        # Without the journal there is no map: the ids come back as they were sent.
+        bare = self.run_cli("run", "--resume", batch_id, "-p", "anthropic", "-o", "s.jsonl",
+                            "--state", "off", *POLL, key=None, base_url=False,
+                            env=self.anthropic_env())
+        self.assert_exit(bare, 0)
+        sent = [line["custom_id"] for line in read_jsonl(os.path.join(self.cwd, "s.jsonl"))]
+        self.assertIn("req-1", sent)
+        self.assertEqual(len([cid for cid in sent if cid.startswith("obm-")]), 4)
+
     def test_translate_sends_chat_lines_as_messages(self):
         chat = [{"custom_id": "c-%d" % i, "method": "POST", "url": "/v1/chat/completions",
                  "body": {"model": "claude-sonnet-4-5", "max_completion_tokens": 20,
