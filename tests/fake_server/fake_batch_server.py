@@ -171,7 +171,8 @@ refused key), "reset" (close with RST instead of the action), "reset_after" / "5
 (perform the action, then RST / answer 500: the lost-answer case), "truncate" (perform the
 action, send the full Content-Length but half the body, then close), "302" / "307" (answer
 that redirect, with an empty body, to config redirect_location), "echo_auth" (answer 500
-with the request's Authorization header inside error.message, as a careless server might).
+with the request's Authorization header, and its x-api-key when it has one, inside
+error.message, as a careless server might).
 Holds, for killing a client at a precise point (each is listed by /_control/held while it
 lasts; it ends after the fault's "seconds", on POST /_control/release, or when the client
 goes away):
@@ -2005,9 +2006,13 @@ class Handler(BaseHTTPRequestHandler):
                                               {"Location": location}))
             return
         if kind == "echo_auth":
-            self._finish_api(record, error_response(
-                500, "Internal error while handling Authorization: %s" % record["authorization"],
-                "server_error"))
+            echoed = "Authorization: %s" % record["authorization"]
+            if record["x_api_key"] is not None:
+                echoed += ", x-api-key: %s" % record["x_api_key"]
+            resp = error_response(500, "Internal error while handling " + echoed, "server_error")
+            if ANTHROPIC_PATH.match(path):
+                resp = as_anthropic_error(resp)
+            self._finish_api(record, resp)
             return
         if kind == "reset":
             self._finish_api(record, None)
