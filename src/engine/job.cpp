@@ -578,49 +578,56 @@ void Job::load_remote_input_order() {
   board_.update([&](JobSnapshot &snap) { snap.requests_added = spec_.input_ids.size(); });
 }
 
+void Job::download_retrying(const std::string &file_id, int fd, const std::string &label,
+                            const std::string &final_path,
+                            const std::function<std::string()> &check) {
+  const int max_retries = client_.settings().max_retries;
+  for (int attempt = 0;; attempt++) {
+    bytes_down_ = 0;
+    HttpResponse resp = client_.download_once(OBATCH_OP_DOWNLOAD, {{"file_id", file_id}}, fd,
+                                              [this](uint64_t, uint64_t down) { bytes_down_ = down; });
+    bool ok = resp.curl_code == 0 && resp.status >= 200 && resp.status < 300;
+    std::string problem = ok ? check() : "";
+    if (ok && problem.empty()) return;
+    if (resp.curl_code == 23)
+      throw Error(OBATCH_EIO, label + ": cannot write " + final_path + ": " +
+                                  errno_text(resp.write_errno ? resp.write_errno : EIO) +
+                                  " (nothing is lost: the batch keeps its results; run the "
+                                  "same command again once there is room)");
+    bool retry = !ok ? (resp.curl_code != 0 || should_retry(resp.status, resp.headers)) : true;
+    if (!retry || attempt >= max_retries) {
+      if (!problem.empty()) throw Error(OBATCH_EPROTOCOL, problem + " (after " +
+                                                             std::to_string(attempt + 1) + " attempts)");
+      throw client_.failure(OBATCH_OP_DOWNLOAD, resp, attempt + 1);
+    }
+    client_.back_off(attempt, resp);
+  }
+}
+
 void Job::download_file(const std::string &file_id, const std::string &final_path,
                         const std::string &label, bool into_results) {
   Remote info = client_.call(OBATCH_OP_FILE_INFO, {{"file_id", file_id}});
   const std::string expect = info.get("file_bytes");
   int fd = -1;
   std::string temp = make_temp_beside(final_path, &fd);
-  const int max_retries = client_.settings().max_retries;
   try {
-    for (int attempt = 0;; attempt++) {
-      bytes_down_ = 0;
-      HttpResponse resp = client_.download_once(OBATCH_OP_DOWNLOAD, {{"file_id", file_id}}, fd,
-                                                [this](uint64_t, uint64_t down) { bytes_down_ = down; });
-      bool ok = resp.curl_code == 0 && resp.status >= 200 && resp.status < 300;
-      std::string problem;
+    download_retrying(file_id, fd, label, final_path, [&]() -> std::string {
       // What counts is what reached the disk, not what curl reported.
-      uint64_t on_disk = ok ? file_size(temp) : 0;
-      if (ok && !expect.empty() && std::to_string(on_disk) != expect)
-        problem = label + ": got " + std::to_string(on_disk) + " of " + expect + " bytes";
-      if (ok && problem.empty() && into_results) {
-        try {
-          if (spec_.add_results)
-            spec_.add_results(temp, label, label.rfind("error file", 0) == 0);
-          else
-            results_->add_file(temp, label);
-        } catch (const Error &e) {
-          if (e.code() != OBATCH_EPROTOCOL) throw;
-          problem = e.what();  // a corrupt or cut download: fetch it again
-        }
+      uint64_t on_disk = file_size(temp);
+      if (!expect.empty() && std::to_string(on_disk) != expect)
+        return label + ": got " + std::to_string(on_disk) + " of " + expect + " bytes";
+      if (!into_results) return "";
+      try {
+        if (spec_.add_results)
+          spec_.add_results(temp, label, label.rfind("error file", 0) == 0);
+        else
+          results_->add_file(temp, label);
+      } catch (const Error &e) {
+        if (e.code() != OBATCH_EPROTOCOL) throw;
+        return e.what();  // a corrupt or cut download: fetch it again
       }
-      if (ok && problem.empty()) break;
-      if (resp.curl_code == 23)
-        throw Error(OBATCH_EIO, label + ": cannot write " + final_path + ": " +
-                                    errno_text(resp.write_errno ? resp.write_errno : EIO) +
-                                    " (nothing is lost: the batch keeps its results; run the "
-                                    "same command again once there is room)");
-      bool retry = !ok ? (resp.curl_code != 0 || should_retry(resp.status, resp.headers)) : true;
-      if (!retry || attempt >= max_retries) {
-        if (!problem.empty()) throw Error(OBATCH_EPROTOCOL, problem + " (after " +
-                                                               std::to_string(attempt + 1) + " attempts)");
-        throw client_.failure(OBATCH_OP_DOWNLOAD, resp, attempt + 1);
-      }
-      client_.back_off(attempt, resp);
-    }
+      return "";
+    });
     int done_fd = fd;
     fd = -1;  // publish_file closes it, also when it fails
     publish_file(done_fd, temp, final_path);
@@ -657,35 +664,15 @@ void Job::download_converted(std::string *out_path, std::string *err_path) {
     args["raw_path"] = raw;
     args["output_path"] = out;
     args["error_path"] = err;
-    const int max_retries = client_.settings().max_retries;
-    for (int attempt = 0;; attempt++) {
-      bytes_down_ = 0;
-      HttpResponse resp = client_.download_once(
-          OBATCH_OP_DOWNLOAD, {{"file_id", output_file_id_}}, raw_fd,
-          [this](uint64_t, uint64_t down) { bytes_down_ = down; });
-      bool ok = resp.curl_code == 0 && resp.status >= 200 && resp.status < 300;
-      std::string problem;
-      if (ok) {
-        try {
-          spec_.provider->convert_results(args);
-        } catch (const Error &e) {
-          if (e.code() != OBATCH_EPROTOCOL) throw;
-          problem = label + ": " + e.what();  // a cut download: fetch it again
-        }
+    download_retrying(output_file_id_, raw_fd, label, final_out, [&]() -> std::string {
+      try {
+        spec_.provider->convert_results(args);
+      } catch (const Error &e) {
+        if (e.code() != OBATCH_EPROTOCOL) throw;
+        return label + ": " + e.what();  // a cut download: fetch it again
       }
-      if (ok && problem.empty()) break;
-      if (resp.curl_code == 23)
-        throw Error(OBATCH_EIO, label + ": cannot write beside " + final_out + ": " +
-                                    errno_text(resp.write_errno ? resp.write_errno : EIO));
-      bool retry = !ok ? (resp.curl_code != 0 || should_retry(resp.status, resp.headers)) : true;
-      if (!retry || attempt >= max_retries) {
-        if (!problem.empty())
-          throw Error(OBATCH_EPROTOCOL,
-                      problem + " (after " + std::to_string(attempt + 1) + " attempts)");
-        throw client_.failure(OBATCH_OP_DOWNLOAD, resp, attempt + 1);
-      }
-      client_.back_off(attempt, resp);
-    }
+      return "";
+    });
     drop(raw_fd, raw);
     // A file with no line is not written (as a provider sends no file).
     const bool has_out = file_size(out) > 0, has_err = file_size(err) > 0;

@@ -99,6 +99,11 @@ class Job : public Runner {
   void download_results();
   void download_file(const std::string &file_id, const std::string &final_path,
                      const std::string &label, bool into_results);
+  // Downloads `file_id` into `fd` with the retries of a download: `check`
+  // reads what arrived and returns "" or what is wrong with it (then it is
+  // fetched again); `final_path` names where it goes, for messages.
+  void download_retrying(const std::string &file_id, int fd, const std::string &label,
+                         const std::string &final_path, const std::function<std::string()> &check);
   // Results in the provider's own format: downloaded, then converted into
   // the output and error files (either path "" when it has no line).
   void download_converted(std::string *out_path, std::string *err_path);

@@ -92,25 +92,36 @@ void read_batch(object o, Fields &f) {
   f["batch_json"] = simdjson::minify(o);
 }
 
+// Calls fn(custom_id, object) with each line's custom_id and its object
+// `field` (the lines of our input file, or of Anthropic's results); throws
+// Error(EPROTOCOL) naming `what` and the line for anything else.
+template <class F>
+void each_line(std::istream &in, const std::string &what, const char *field, F &&fn) {
+  simdjson::dom::parser parser;
+  std::string line;
+  for (uint64_t no = 1; std::getline(in, line); no++) {
+    if (line.empty() || line == "\r") continue;
+    const std::string where = what + " line " + std::to_string(no);
+    element doc, value;
+    if (parser.parse(line).get(doc) || !doc.is_object())
+      throw Error(OBATCH_EPROTOCOL, where + ": not a JSON object (cut short?)");
+    object o = doc.get_object().value_unsafe();
+    std::string id = str_field(o, "custom_id");
+    if (id.empty() || o[field].get(value) != simdjson::SUCCESS || !value.is_object())
+      throw Error(OBATCH_EPROTOCOL, where + ": no custom_id or " + field);
+    fn(id, value);
+  }
+}
+
 void add_headers(HttpRequest *req) { req->headers.emplace_back("anthropic-version", kVersion); }
 
 // {"requests":[{"custom_id":..,"params":body},...]} from the input file.
 std::string create_body(const std::string &input_path, const IdMap &user_to_sent) {
   std::ifstream in(input_path, std::ios::binary);
   if (!in) throw Error(OBATCH_EIO, "cannot read the input file " + input_path);
-  simdjson::dom::parser parser;
-  std::string out = "{\"requests\":[", line;
+  std::string out = "{\"requests\":[";
   bool first = true;
-  for (uint64_t no = 1; std::getline(in, line); no++) {
-    if (line.empty()) continue;
-    element doc, body;
-    std::string where = input_path + " line " + std::to_string(no);
-    if (parser.parse(line).get(doc) || !doc.is_object())
-      throw Error(OBATCH_EPROTOCOL, where + ": not a JSON object");
-    object o = doc.get_object().value_unsafe();
-    std::string id = str_field(o, "custom_id");
-    if (id.empty() || o["body"].get(body) != simdjson::SUCCESS || !body.is_object())
-      throw Error(OBATCH_EPROTOCOL, where + ": no custom_id or body");
+  each_line(in, input_path, "body", [&](const std::string &id, element body) {
     auto mapped = user_to_sent.find(id);
     out += first ? "{\"custom_id\":" : ",{\"custom_id\":";
     first = false;
@@ -118,7 +129,7 @@ std::string create_body(const std::string &input_path, const IdMap &user_to_sent
     out += ",\"params\":";
     out += simdjson::minify(body);
     out += "}";
-  }
+  });
   if (in.bad()) throw Error(OBATCH_EIO, "cannot read the input file " + input_path);
   return out + "]}";
 }
@@ -350,19 +361,8 @@ ConvertCounts convert_anthropic_results(const std::string &raw_path, const std::
   std::ofstream out(output_path, std::ios::binary | std::ios::trunc),
       err(error_path, std::ios::binary | std::ios::trunc);
   if (!out || !err) throw Error(OBATCH_EIO, "cannot write " + output_path + " or " + error_path);
-  simdjson::dom::parser parser;
   ConvertCounts n;
-  std::string line;
-  for (uint64_t no = 1; std::getline(in, line); no++) {
-    if (line.empty() || line == "\r") continue;
-    const std::string where = "results line " + std::to_string(no);
-    element doc, result;
-    if (parser.parse(line).get(doc) || !doc.is_object())
-      throw Error(OBATCH_EPROTOCOL, where + ": not a JSON object (a cut download?)");
-    object o = doc.get_object().value_unsafe();
-    std::string sent = str_field(o, "custom_id");
-    if (sent.empty() || o["result"].get(result) != simdjson::SUCCESS || !result.is_object())
-      throw Error(OBATCH_EPROTOCOL, where + ": no custom_id or result");
+  each_line(in, "results", "result", [&](const std::string &sent, element result) {
     auto back = sent_to_user.find(sent);
     const std::string id = back == sent_to_user.end() ? sent : back->second;
     object r = result.get_object().value_unsafe();
@@ -408,7 +408,7 @@ ConvertCounts convert_anthropic_results(const std::string &raw_path, const std::
       err << l;
       n.errored++;
     }
-  }
+  });
   if (in.bad()) throw Error(OBATCH_EIO, "cannot read the downloaded results " + raw_path);
   out.flush();
   err.flush();

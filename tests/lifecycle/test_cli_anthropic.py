@@ -113,6 +113,18 @@ class CliAnthropicTest(CliTestCase):
         downloads = [r for r in self.server.stats()["requests"] if r["path"].endswith("/results")]
         self.assertEqual(downloads, [])
 
+    def test_cut_results_download_is_fetched_again(self):
+        # Full Content-Length, half the body: the cut last line is caught while
+        # converting, and the results are fetched again.
+        self.server.config(faults=[{"method": "GET", "path_suffix": "/results",
+                                    "kind": "truncate"}])
+        proc = self.run_anthropic()
+        self.assert_exit(proc, 0)
+        self.assert_messages_output(IDS)
+        fetched = [r for r in self.server.stats()["requests"] if r["path"].endswith("/results")]
+        self.assertEqual(len(fetched), 2)
+        self.no_temp_files(os.path.join(self.cwd, "out"))
+
     def test_key_missing_names_the_variable(self):
         proc = self.run_anthropic(env={"ANTHROPIC_API_KEY": ""})
         self.assertEqual(proc.returncode, 4, proc.stderr)
