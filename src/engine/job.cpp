@@ -422,7 +422,8 @@ std::optional<Remote> Job::find_created_without_tag(int64_t sent_at) {
                     " has " + std::to_string(candidates.size()) + " batches of " + count +
                     " requests created since then (" + ids + "); it keeps no metadata to tell "
                     "which is this job's, so none is created again (a second batch is paid "
-                    "twice): follow the right one with obatch resume BATCH_ID, or cancel them "
+                    "twice): follow the right one (obatch run --resume BATCH_ID -p " +
+                    spec_.provider->name() + "), or cancel them "
                     "and run again with --force-new");
   }
   Remote found;
