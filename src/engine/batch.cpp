@@ -150,8 +150,9 @@ void Batch::flush_input() {
 JobSpec Batch::job_spec() {
   JobSpec spec;
   spec.provider = provider_;
-  spec.base_url = check_base_url(provider_->base_url(conf_));
+  // The key first, as for a listing: no key means "not this provider".
   spec.api_key = provider_->api_key(conf_);
+  spec.base_url = check_base_url(provider_->base_url(conf_));
   spec.config = conf_;
   spec.work_dir = work_dir_;
   spec.tag = tag_;
