@@ -182,8 +182,19 @@ void Batch::submit() {
   check_result_paths();
   JobSpec spec = job_spec();  // checks key and URL before anything is sent
   provider_->check_completion_window(conf_.get("completion_window", "24h"));
+  ModeChoice choice = choose_mode(conf_, input_->count());
+  // Direct mode sends OpenAI-style requests and writes their answers as
+  // they come: a provider with results of its own format (Anthropic) is
+  // reached through its batch API only.
+  if (choice.direct && provider_->converts_results()) {
+    if (conf_.get("mode", "batch") == "direct")
+      throw Error(OBATCH_ECONFIG, "mode direct: " + provider_->name() +
+                                      " is reached through its batch API only; use mode batch "
+                                      "(or auto)");
+    choice = {false, choice.reason + ", but " + provider_->name() +
+                         " has no direct mode: its batch API"};
+  }
   input_->finish();
-  const ModeChoice choice = choose_mode(conf_, input_->count());
   mode_ = choice.direct ? "direct" : "batch";
   mode_reason_ = choice.reason;
   // An input over the limits of one batch: a file per part (and the

@@ -125,6 +125,18 @@ class CliAnthropicTest(CliTestCase):
         self.assertEqual(len(fetched), 2)
         self.no_temp_files(os.path.join(self.cwd, "out"))
 
+    def test_direct_mode_is_not_offered(self):
+        proc = self.run_anthropic("--mode", "direct")
+        self.assertEqual(proc.returncode, 4, proc.stderr)
+        self.assertIn("batch API only", proc.stderr)
+        self.assertEqual(self.server.stats()["requests"], [])
+        # auto would pick direct for so few requests: Anthropic's batch API it is.
+        proc = self.run_anthropic("--mode", "auto")
+        self.assert_exit(proc, 0)
+        self.assert_messages_output(IDS)
+        self.assertEqual(self.server.stats()["batches_created"], 1)
+        self.assertEqual(self.server.stats()["direct_requests"], 0)
+
     def test_key_missing_names_the_variable(self):
         proc = self.run_anthropic(env={"ANTHROPIC_API_KEY": ""})
         self.assertEqual(proc.returncode, 4, proc.stderr)
