@@ -105,7 +105,9 @@ OBATCH_API const char *obatch_strerror(int code);
  * A set of string key/value settings. Thread safety: one thread at a time.
  *
  * Keys (values are strings; times in milliseconds):
- *   provider            "openai", "parasail", a registered name, or "" (auto:
+ *   provider            "openai", "parasail", "anthropic", "azure",
+ *                       "azure-v1", "groq", "deepinfra", a name registered or
+ *                       declared in a providers file, or "" (auto:
  *                       chosen from the first request's model)
  *   base_url            API base, e.g. "https://api.openai.com/v1". Default:
  *                       the provider's *_BASE_URL variable, else its default.
@@ -117,12 +119,15 @@ OBATCH_API const char *obatch_strerror(int code);
  *                       host names are always verified: no key, variable or
  *                       option turns that off.
  *   api_key             the key; default: the provider's own variable
- *                       (OPENAI_API_KEY, PARASAIL_API_KEY). Never logged.
+ *                       (OPENAI_API_KEY, PARASAIL_API_KEY, ANTHROPIC_API_KEY,
+ *                       ...). Never logged.
  *                       Needs `provider`: a key is not sent to a provider
  *                       chosen by model.
  *   endpoint            the batch endpoint, e.g. "/v1/embeddings"; default:
  *                       inferred from the requests
- *   completion_window   default "24h"
+ *   completion_window   default "24h"; hours or days ("48h", "7d") where the
+ *                       provider takes them (groq: 24h to 7d), checked at
+ *                       submit
  *   metadata.KEY        a metadata pair sent with the batch (<= 16 pairs,
  *                       keys <= 64 chars, values <= 512 chars)
  *   work_dir            where the input and result files are kept; default: a
@@ -158,6 +163,11 @@ OBATCH_API const char *obatch_strerror(int code);
  *                       learned from a batch that fails with
  *                       token_limit_exceeded (which is created again later)
  *   max_running_batches at most this many parts run at once (0: no cap)
+ *   translate           "on": with anthropic, /v1/chat/completions requests
+ *                       are sent as Messages requests (system, roles,
+ *                       max_tokens, stop, temperature, top_p, function
+ *                       tools); one that cannot be is refused at add with
+ *                       the reason. "off" (default)
  *   state               the job journal (see "the job journal" below);
  *                       "off": none
  *   force_new           "1": submit as a new job even when the journal has

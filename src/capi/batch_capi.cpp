@@ -23,14 +23,19 @@ bool ended(const obatch::JobSnapshot &s) {
   return s.phase == OBATCH_PHASE_DONE || s.phase == OBATCH_PHASE_FAILED;
 }
 
-// Why the last obatch_create / obatch_resume / obatch_open of this thread
-// failed: there is no handle to keep it on (obatch_last_error(NULL)).
-thread_local std::string t_create_error;
+}  // namespace
+
+std::string &obatch::thread_last_error() {
+  thread_local std::string message;
+  return message;
+}
+
+namespace {
 
 // Makes a handle around the Batch `make` returns.
 template <class F>
 int new_handle(obatch_t **out, F &&make) {
-  std::string &msg = t_create_error;
+  std::string &msg = obatch::thread_last_error();
   msg.clear();
   obatch_t *b = nullptr;
   int rc = guarded(&msg, [&] {
@@ -193,7 +198,10 @@ int obatch_cancel(obatch_t *b) {
 }
 
 const char *obatch_last_error(const obatch_t *b) {
-  if (!b) return t_create_error.empty() ? "NULL handle" : t_create_error.c_str();
+  if (!b) {
+    const std::string &msg = obatch::thread_last_error();
+    return msg.empty() ? "NULL handle" : msg.c_str();
+  }
   return b->last_error.c_str();
 }
 

@@ -18,6 +18,11 @@ inline void copy_errstr(char *errstr, size_t size, const std::string &msg) {
   errstr[n] = '\0';
 }
 
+// Why the calling thread's last call without a handle failed (an
+// obatch_create, obatch_resume, obatch_open, obatch_provider_load_file):
+// what obatch_last_error(NULL) says.
+std::string &thread_last_error();
+
 // Runs `f`; turns any exception into a code, with its message in `*message`.
 template <class F>
 int guarded(std::string *message, F &&f) {

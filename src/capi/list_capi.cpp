@@ -31,8 +31,11 @@ struct SyncClient {
       throw obatch::Error(OBATCH_EPROVIDER,
                           std::string(what) + ": say which provider to ask (provider)");
     provider = obatch::find_provider(c.get("provider"));
+    // The key first: a provider without one is "not this one" to a caller
+    // that asks each (a declared host may have no base URL either).
+    std::string key = provider->api_key(c);
     base_url = obatch::check_base_url(provider->base_url(c));
-    client = std::make_unique<obatch::ApiClient>(provider, base_url, provider->api_key(c),
+    client = std::make_unique<obatch::ApiClient>(provider, base_url, std::move(key),
                                                  obatch::client_settings(c), &transport);
   }
 

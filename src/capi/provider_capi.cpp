@@ -84,7 +84,8 @@ int obatch_remote_next_item(obatch_remote_t *remote) {
 
 int obatch_provider_init(obatch_provider_t *provider, unsigned version) {
   if (!provider || version < 1 || version > OBATCH_PROVIDER_VERSION) return OBATCH_EINVAL;
-  std::memset(provider, 0, sizeof *provider);
+  // A caller built against an older header has a shorter struct.
+  std::memset(provider, 0, obatch::provider_table_size(version));
   provider->version = version;
   return OBATCH_OK;
 }
@@ -92,6 +93,15 @@ int obatch_provider_init(obatch_provider_t *provider, unsigned version) {
 int obatch_provider_register(const obatch_provider_t *provider) {
   if (!provider) return OBATCH_EINVAL;
   return guarded(nullptr, [&] { obatch::register_provider(*provider); });
+}
+
+int obatch_provider_load_file(const char *path) {
+  std::string &msg = obatch::thread_last_error();
+  if (!path) {
+    msg = "obatch_provider_load_file: path is NULL";
+    return OBATCH_EINVAL;
+  }
+  return guarded(&msg, [&] { obatch::load_providers_file(path); });
 }
 
 const char *obatch_provider_names(void) {

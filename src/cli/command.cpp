@@ -23,7 +23,9 @@ void fail(int obatch_code, const std::string &message) {
 
 void add_api_options(CLI::App *cmd, ApiOptions &o) {
   cmd->add_option("-p,--provider", o.provider,
-                  "openai or parasail (default: chosen by model, or found by asking each)");
+                  "openai, parasail, anthropic, azure, azure-v1, groq, deepinfra, or one "
+                  "declared with --providers (default: chosen by model, or found by asking "
+                  "each)");
   cmd->add_option("--base-url", o.base_url,
                   "API base URL (default: the provider's *_BASE_URL variable, else its own)");
   // Certificates are always verified; this only says which CA to trust.

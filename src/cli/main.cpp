@@ -5,6 +5,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "obatch/obatch.h"
+#include "obatch/sys/provider.h"
 
 static const char kFooter[] =
     "Exit codes: 0 completed, 1 internal error, 2 usage, 3 bad input (nothing sent),\n"
@@ -12,7 +13,10 @@ static const char kFooter[] =
     "7 batch expired, 8 batch cancelled (7 and 8 still save partial results),\n"
     "9 local file error, 10 batch not ended yet (download), 130 interrupted\n"
     "(the batch keeps running; resume it).\n"
-    "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, PARASAIL_API_KEY, PARASAIL_BASE_URL.\n"
+    "Environment: OPENAI_API_KEY, OPENAI_BASE_URL, PARASAIL_API_KEY, PARASAIL_BASE_URL,\n"
+    "ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, and each declared provider's own variables\n"
+    "(AZURE_OPENAI_API_KEY, GROQ_API_KEY, DEEPINFRA_API_KEY, ...); OBATCH_PROVIDERS names a\n"
+    "providers file, read as well as $XDG_CONFIG_HOME/obatch/providers.json.\n"
     "Run `obatch COMMAND --help` for a command's options; `man obatch` for examples.";
 
 int main(int argc, char **argv) {
@@ -21,6 +25,13 @@ int main(int argc, char **argv) {
   app.footer(kFooter);
   app.set_version_flag("-V,--version", std::string("obatch ") + obatch_version());
   app.require_subcommand(1);
+  // Options of the app may follow the command's name too.
+  app.fallthrough();
+  std::string providers_file;
+  app.add_option("--providers", providers_file,
+                 "JSON file declaring more OpenAI-compatible providers (README: \"Providers "
+                 "declared in a file\")")
+      ->type_name("FILE");
   Commands commands;
   add_run_command(app, commands);
   add_status_command(app, commands);
@@ -44,6 +55,11 @@ int main(int argc, char **argv) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
     app.exit(e);
+    return kExitUsage;
+  }
+  if (!providers_file.empty() &&
+      obatch_provider_load_file(providers_file.c_str()) != OBATCH_OK) {
+    std::fprintf(stderr, "obatch: error: %s\n", obatch_last_error(nullptr));
     return kExitUsage;
   }
   for (const Command &c : commands) {

@@ -164,6 +164,10 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
     prefixed_ids_ = true;  // set for good: a rollback keeps it (only slower)
   }
 
+  if (rules_.translate) {
+    std::string problem = rules_.translate(&r);
+    if (!problem.empty()) throw Error(OBATCH_EREQUEST, where + ": " + problem);
+  }
   if (!rules_.endpoints.empty() && std::find(rules_.endpoints.begin(), rules_.endpoints.end(),
                                              r.url) == rules_.endpoints.end()) {
     std::string list;

@@ -19,7 +19,7 @@ const std::set<std::string> kStringKeys = {
     "provider",   "base_url",    "api_key",          "endpoint",
     "completion_window", "work_dir", "results_dir", "output_path",
     "error_path", "custom_id_prefix", "state", "ca_file", "split", "mode", "deadline",
-    "flush_age", "lease", "retention"};
+    "flush_age", "lease", "retention", "translate"};
 
 const std::set<std::string> kNumberKeys = {
     "poll_interval_ms", "poll_max_interval_ms", "max_retries",
@@ -90,11 +90,18 @@ void Config::set(const std::string &key, const char *value) {
       if (p.first == mk) p.second = v;
     check_metadata(md);
   }
-  if (key == "completion_window" && v != "24h")
+  // Hours or days; which windows a provider takes is checked at submit
+  // (OpenAI's Batch API: only 24h; Groq: 24h to 7d).
+  if (key == "completion_window" &&
+      (v.size() < 2 || (v.back() != 'h' && v.back() != 'd') ||
+       v.find_first_not_of("0123456789") != v.size() - 1 || v[0] == '0'))
     throw Error(OBATCH_ECONFIG,
-                "completion_window must be \"24h\" (the only window the Batch "
-                "API offers), not '" + v + "'");
+                "completion_window must be a number of hours or days such as \"24h\" (the "
+                "only window OpenAI's Batch API offers) or \"7d\", not '" + v + "'");
   if (key == "ca_file" && !v.empty()) check_ca_file(v);
+  if (key == "translate" && v != "on" && v != "off")
+    throw Error(OBATCH_ECONFIG, "translate is \"on\" (send /v1/chat/completions requests to "
+                                "Anthropic as Messages requests) or \"off\", not '" + v + "'");
   if (key == "split" && v != "auto" && v != "off")
     throw Error(OBATCH_ECONFIG, "split is \"auto\" (cut an input the provider's limits do not "
                                 "take into several batches) or \"off\" (one batch; a larger "

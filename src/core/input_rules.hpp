@@ -8,6 +8,8 @@
 
 namespace obatch {
 
+struct Request;
+
 struct InputRules {
   std::string provider;               // for messages: "OpenAI allows ..."
   uint64_t max_requests = 0;          // 0: no limit
@@ -20,6 +22,10 @@ struct InputRules {
   std::vector<std::string> endpoints;  // accepted line urls; empty: any
   // Provider-specific checks: returns "" or what is wrong.
   std::function<std::string(const std::string &url, const std::string &body)> check;
+  // Rewrites a request before the checks above (config translate: a chat
+  // completion as an Anthropic Messages request); returns "" or why it
+  // cannot be rewritten.
+  std::function<std::string(Request *r)> translate;
 };
 
 // The messages of the limits, as a batch input and `obatch validate` say

@@ -132,7 +132,7 @@ void check_body(element body, std::string_view body_text, Request *r, const std:
            "or \"prompt\" field); pass the endpoint explicitly");
   }
   const std::string &url = r->url;
-  if (url == "/v1/chat/completions") {
+  if (url == "/v1/chat/completions" || url == "/v1/messages") {
     if (!has_messages) fail(OBATCH_EREQUEST, where, "a chat request needs \"messages\"");
     if (!messages.is_array() || messages.get_array().value_unsafe().size() == 0)
       fail(OBATCH_EREQUEST, where, "\"messages\" must be a non-empty array");
@@ -169,7 +169,8 @@ const std::vector<std::string> &openai_endpoints() {
 
 std::string infer_endpoint(bool has_messages, bool has_input, bool has_prompt,
                            const std::string &model) {
-  if (has_messages) return "/v1/chat/completions";
+  // Claude models take "messages" at Anthropic's Messages API.
+  if (has_messages) return model.rfind("claude-", 0) == 0 ? "/v1/messages" : "/v1/chat/completions";
   if (has_input) {
     if (contains(model, "embed")) return "/v1/embeddings";
     if (contains(model, "moderation")) return "/v1/moderations";

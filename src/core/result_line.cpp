@@ -127,11 +127,14 @@ void string_field(simdjson::dom::object obj, const char *key, std::string *out) 
 }
 
 // code + message of an {"code","message"} object (code may be a number).
+// An error object without a "code" key at all (Anthropic's {"type",
+// "message"}) gives its "type" as the code.
 void read_error(element err, ResultLine *r) {
   if (!err.is_object()) return;
   auto obj = err.get_object().value_unsafe();
   element code;
-  if (obj["code"].get(code) == simdjson::SUCCESS) {
+  if (obj["code"].get(code) == simdjson::SUCCESS ||
+      (obj["type"].get(code) == simdjson::SUCCESS && code.is_string())) {
     if (code.is_string()) {
       std::string_view s = code.get_string().value_unsafe();
       r->error_code.assign(s.data(), s.size());

@@ -116,6 +116,7 @@ HttpResponse ApiClient::perform(int op, const Fields &args, const TransferOption
                                       ": the provider asked to send the key to another host");
   TransferOptions with_ca = opts;
   with_ca.ca_file = settings_.ca_file;
+  with_ca.auth_header = provider_->auth_header();
   HttpResponse resp = transport_->perform(req, url, api_key_, with_ca);
   if (resp.interrupted) throw Stopped{};
   return resp;

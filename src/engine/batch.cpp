@@ -39,6 +39,14 @@ Batch::Batch(const Config &conf, const std::string &batch_id) : conf_(conf) {
   check_result_paths();
   JobSpec spec = job_spec();
   spec.batch_id = batch_id;
+  // Custom ids sent as mapped ones come back as the user's when the journal
+  // knows the job (a batch resumed by id has no input to rebuild the map).
+  const std::string journal_file = journal_path(conf_);
+  if (provider_->maps_custom_ids() && !journal_file.empty() &&
+      access(journal_file.c_str(), R_OK) == 0) {
+    JobRecord known;
+    if (Journal(journal_file).find(batch_id, &known)) spec.record.id_map = known.id_map;
+  }
   job_ = std::make_unique<Job>(std::move(spec));
   job_->start();
   last_ = job_->snapshot();
@@ -142,8 +150,9 @@ void Batch::flush_input() {
 JobSpec Batch::job_spec() {
   JobSpec spec;
   spec.provider = provider_;
-  spec.base_url = check_base_url(provider_->base_url(conf_));
+  // The key first, as for a listing: no key means "not this provider".
   spec.api_key = provider_->api_key(conf_);
+  spec.base_url = check_base_url(provider_->base_url(conf_));
   spec.config = conf_;
   spec.work_dir = work_dir_;
   spec.tag = tag_;
@@ -172,8 +181,20 @@ void Batch::submit() {
   if (input_->count() == 0) throw Error(OBATCH_EREQUEST, "submit: the batch has no requests");
   check_result_paths();
   JobSpec spec = job_spec();  // checks key and URL before anything is sent
+  provider_->check_completion_window(conf_.get("completion_window", "24h"));
+  ModeChoice choice = choose_mode(conf_, input_->count());
+  // Direct mode sends OpenAI-style requests and writes their answers as
+  // they come: a provider with results of its own format (Anthropic) is
+  // reached through its batch API only.
+  if (choice.direct && provider_->converts_results()) {
+    if (conf_.get("mode", "batch") == "direct")
+      throw Error(OBATCH_ECONFIG, "mode direct: " + provider_->name() +
+                                      " is reached through its batch API only; use mode batch "
+                                      "(or auto)");
+    choice = {false, choice.reason + ", but " + provider_->name() +
+                         " has no direct mode: its batch API"};
+  }
   input_->finish();
-  const ModeChoice choice = choose_mode(conf_, input_->count());
   mode_ = choice.direct ? "direct" : "batch";
   mode_reason_ = choice.reason;
   // An input over the limits of one batch: a file per part (and the

@@ -478,6 +478,7 @@ DirectJob::DirectJob(JobSpec spec) : spec_(std::move(spec)) {
   opts.connect_timeout_ms = cs.connect_timeout_ms;
   opts.timeout_ms = spec_.config.get_int("request_timeout_ms", kDirectTimeoutMs);
   opts.ca_file = cs.ca_file;
+  opts.auth_header = spec_.provider->auth_header();
   const size_t concurrency = static_cast<size_t>(spec_.config.get_int("concurrency", 64));
   pool_ = std::make_unique<RequestPool>(spec_.api_key, opts, concurrency);
   // Where the results go: the config's paths, else those of the job taken

@@ -4,8 +4,11 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
+#include <tuple>
 
+#include "core/id_map.hpp"
 #include "engine/input_twin.hpp"
 #include "engine/poll_schedule.hpp"
 #include "engine/remote_status.hpp"
@@ -21,6 +24,9 @@ namespace {
 constexpr const char *kTagKey = "obatch_job";
 constexpr const char *kPartKey = "obatch_part";  // a part's index (and try)
 constexpr int kReconcilePages = 5;  // newest 500 files / batches
+// A provider's clock and ours may differ: a batch made by a create sent at
+// T is looked for among those created from T - this on.
+constexpr int64_t kClockSkewSeconds = 300;
 
 // A failure an upload would meet as well (a refused key, an unsafe
 // transport, a cancel, no memory): a failed lookup before one ends the job
@@ -125,7 +131,9 @@ void Job::run() {
   try {
     // A part's PartedJob follows for the whole job.
     if (spec_.origin == OBATCH_JOB_FOLLOWING && !spec_.is_part()) follow();
-    if (spec_.batch_id.empty() && spec_.look_for_twin) take_up_twin();
+    // A twin is found by its tag: a provider without metadata has none.
+    if (spec_.batch_id.empty() && spec_.look_for_twin && !spec_.provider->no_metadata())
+      take_up_twin();
     if (spec_.batch_id.empty()) {
       if (spec_.record.input_file_id.empty()) upload();
       if (cancel_requested_) {
@@ -349,11 +357,21 @@ void Job::create() {
               {"completion_window", spec_.config.get("completion_window", "24h")},
               {"metadata", metadata}};
   if (args["input_file_id"].empty()) args.erase("input_file_id");
+  const std::string id_map = custom_id_map();
+  if (!id_map.empty()) {
+    args["id_map"] = id_map;
+    if (!spec_.is_part()) journal({{"id_map", id_map}});
+  }
 
   // A create whose answer was lost may have made the batch (and the user
-  // would pay twice): find it by the tag in its metadata first. Unlike the
-  // upload's, this lookup never gives way: when it fails, so does the job.
-  auto find_existing = [&] {
+  // would pay twice): find it by the tag in its metadata first (without
+  // metadata: by its request count and time). Unlike the upload's, this
+  // lookup never gives way: when it fails, so does the job.
+  const int64_t sent_at = spec_.record.step == step::kCreating && spec_.record.updated_at > 0
+                              ? spec_.record.updated_at
+                              : static_cast<int64_t>(std::time(nullptr));
+  auto find_existing = [&]() -> std::optional<Remote> {
+    if (spec_.provider->no_metadata()) return find_created_without_tag(sent_at);
     return find_listed(OBATCH_OP_LIST, {}, [&](Fields &b) {
       auto it = b.find(std::string("metadata.") + kTagKey);
       if (it == b.end() || it->second != spec_.tag) return false;
@@ -374,6 +392,56 @@ void Job::create() {
     throw Error(OBATCH_EPROTOCOL, "create batch: the answer has no batch id");
   journal({{"step", step::kCreated}, {"batch_id", batch_id}});
   adopt_batch(r.page);
+}
+
+std::optional<Remote> Job::find_created_without_tag(int64_t sent_at) {
+  const std::string count = std::to_string(spec_.input_ids.size() ? spec_.input_ids.size()
+                                                                  : spec_.record.requests);
+  std::vector<Fields> candidates;
+  find_listed(OBATCH_OP_LIST, {}, [&](Fields &b) {
+    auto created = b.find("created_at");
+    auto total = b.find("requests_total");
+    if (created == b.end() || total == b.end() || total->second != count) return false;
+    if (std::strtoll(created->second.c_str(), nullptr, 10) < sent_at - kClockSkewSeconds)
+      return false;
+    // A batch the journal knows belongs to another job, or another part.
+    JobRecord known;
+    if (spec_.journal && spec_.journal->find(b["batch_id"], &known)) return false;
+    if (spec_.journal)
+      for (const PartRecord &p : spec_.journal->parts(spec_.tag))
+        if (p.batch_id == b["batch_id"]) return false;
+    candidates.push_back(b);
+    return false;  // look at every page: two candidates must not pass for one
+  });
+  if (candidates.empty()) return std::nullopt;
+  if (candidates.size() > 1) {
+    std::string ids;
+    for (auto &c : candidates) ids += (ids.empty() ? "" : ", ") + c["batch_id"];
+    throw Error(OBATCH_ESTATE,
+                "the answer to the create call was lost, and " + spec_.provider->name() +
+                    " has " + std::to_string(candidates.size()) + " batches of " + count +
+                    " requests created since then (" + ids + "); it keeps no metadata to tell "
+                    "which is this job's, so none is created again (a second batch is paid "
+                    "twice): follow the right one (obatch run --resume BATCH_ID -p " +
+                    spec_.provider->name() + "), or cancel them "
+                    "and run again with --force-new");
+  }
+  Remote found;
+  found.page = candidates.front();
+  return found;
+}
+
+std::string Job::custom_id_map() {
+  if (!spec_.provider->maps_custom_ids()) return "";
+  if (!spec_.is_part() && !spec_.record.id_map.empty()) return spec_.record.id_map;
+  IdIndex loaded;
+  const IdIndex *ids = &spec_.input_ids;
+  if (ids->size() == 0 && !spec_.input_path.empty()) {
+    load_input_order(spec_.input_path, spec_.input_path, &loaded);
+    ids = &loaded;
+  }
+  return id_map_json(map_custom_ids(
+      *ids, [&](const std::string &id) { return spec_.provider->accepts_custom_id(id); }));
 }
 
 void Job::adopt_batch(const Fields &f) {
@@ -511,49 +579,56 @@ void Job::load_remote_input_order() {
   board_.update([&](JobSnapshot &snap) { snap.requests_added = spec_.input_ids.size(); });
 }
 
+void Job::download_retrying(const std::string &file_id, int fd, const std::string &label,
+                            const std::string &final_path,
+                            const std::function<std::string()> &check) {
+  const int max_retries = client_.settings().max_retries;
+  for (int attempt = 0;; attempt++) {
+    bytes_down_ = 0;
+    HttpResponse resp = client_.download_once(OBATCH_OP_DOWNLOAD, {{"file_id", file_id}}, fd,
+                                              [this](uint64_t, uint64_t down) { bytes_down_ = down; });
+    bool ok = resp.curl_code == 0 && resp.status >= 200 && resp.status < 300;
+    std::string problem = ok ? check() : "";
+    if (ok && problem.empty()) return;
+    if (resp.curl_code == 23)
+      throw Error(OBATCH_EIO, label + ": cannot write " + final_path + ": " +
+                                  errno_text(resp.write_errno ? resp.write_errno : EIO) +
+                                  " (nothing is lost: the batch keeps its results; run the "
+                                  "same command again once there is room)");
+    bool retry = !ok ? (resp.curl_code != 0 || should_retry(resp.status, resp.headers)) : true;
+    if (!retry || attempt >= max_retries) {
+      if (!problem.empty()) throw Error(OBATCH_EPROTOCOL, problem + " (after " +
+                                                             std::to_string(attempt + 1) + " attempts)");
+      throw client_.failure(OBATCH_OP_DOWNLOAD, resp, attempt + 1);
+    }
+    client_.back_off(attempt, resp);
+  }
+}
+
 void Job::download_file(const std::string &file_id, const std::string &final_path,
                         const std::string &label, bool into_results) {
   Remote info = client_.call(OBATCH_OP_FILE_INFO, {{"file_id", file_id}});
   const std::string expect = info.get("file_bytes");
   int fd = -1;
   std::string temp = make_temp_beside(final_path, &fd);
-  const int max_retries = client_.settings().max_retries;
   try {
-    for (int attempt = 0;; attempt++) {
-      bytes_down_ = 0;
-      HttpResponse resp = client_.download_once(OBATCH_OP_DOWNLOAD, {{"file_id", file_id}}, fd,
-                                                [this](uint64_t, uint64_t down) { bytes_down_ = down; });
-      bool ok = resp.curl_code == 0 && resp.status >= 200 && resp.status < 300;
-      std::string problem;
+    download_retrying(file_id, fd, label, final_path, [&]() -> std::string {
       // What counts is what reached the disk, not what curl reported.
-      uint64_t on_disk = ok ? file_size(temp) : 0;
-      if (ok && !expect.empty() && std::to_string(on_disk) != expect)
-        problem = label + ": got " + std::to_string(on_disk) + " of " + expect + " bytes";
-      if (ok && problem.empty() && into_results) {
-        try {
-          if (spec_.add_results)
-            spec_.add_results(temp, label, label.rfind("error file", 0) == 0);
-          else
-            results_->add_file(temp, label);
-        } catch (const Error &e) {
-          if (e.code() != OBATCH_EPROTOCOL) throw;
-          problem = e.what();  // a corrupt or cut download: fetch it again
-        }
+      uint64_t on_disk = file_size(temp);
+      if (!expect.empty() && std::to_string(on_disk) != expect)
+        return label + ": got " + std::to_string(on_disk) + " of " + expect + " bytes";
+      if (!into_results) return "";
+      try {
+        if (spec_.add_results)
+          spec_.add_results(temp, label, label.rfind("error file", 0) == 0);
+        else
+          results_->add_file(temp, label);
+      } catch (const Error &e) {
+        if (e.code() != OBATCH_EPROTOCOL) throw;
+        return e.what();  // a corrupt or cut download: fetch it again
       }
-      if (ok && problem.empty()) break;
-      if (resp.curl_code == 23)
-        throw Error(OBATCH_EIO, label + ": cannot write " + final_path + ": " +
-                                    errno_text(resp.write_errno ? resp.write_errno : EIO) +
-                                    " (nothing is lost: the batch keeps its results; run the "
-                                    "same command again once there is room)");
-      bool retry = !ok ? (resp.curl_code != 0 || should_retry(resp.status, resp.headers)) : true;
-      if (!retry || attempt >= max_retries) {
-        if (!problem.empty()) throw Error(OBATCH_EPROTOCOL, problem + " (after " +
-                                                               std::to_string(attempt + 1) + " attempts)");
-        throw client_.failure(OBATCH_OP_DOWNLOAD, resp, attempt + 1);
-      }
-      client_.back_off(attempt, resp);
-    }
+      return "";
+    });
     int done_fd = fd;
     fd = -1;  // publish_file closes it, also when it fails
     publish_file(done_fd, temp, final_path);
@@ -562,6 +637,67 @@ void Job::download_file(const std::string &file_id, const std::string &final_pat
       close(fd);
       unlink(temp.c_str());
     }
+    throw;
+  }
+}
+
+void Job::download_converted(std::string *out_path, std::string *err_path) {
+  const JobSnapshot s = snapshot();
+  const std::string dir = spec_.config.get("results_dir", spec_.work_dir);
+  const std::string final_out =
+      spec_.config.get("output_path", path_join(dir, s.batch_id + "-output.jsonl"));
+  const std::string final_err =
+      spec_.config.get("error_path", path_join(dir, s.batch_id + "-errors.jsonl"));
+  const std::string label = "results of batch " + s.batch_id;
+  Fields args{{"id_map", custom_id_map()}};
+  int raw_fd = -1, out_fd = -1, err_fd = -1;
+  std::string raw, out, err;
+  auto drop = [](int &fd, const std::string &path) {
+    if (fd < 0) return;
+    close(fd);
+    unlink(path.c_str());
+    fd = -1;
+  };
+  try {
+    raw = make_temp_beside(final_out, &raw_fd);
+    out = make_temp_beside(final_out, &out_fd);
+    err = make_temp_beside(final_err, &err_fd);
+    args["raw_path"] = raw;
+    args["output_path"] = out;
+    args["error_path"] = err;
+    download_retrying(output_file_id_, raw_fd, label, final_out, [&]() -> std::string {
+      try {
+        spec_.provider->convert_results(args);
+      } catch (const Error &e) {
+        if (e.code() != OBATCH_EPROTOCOL) throw;
+        return label + ": " + e.what();  // a cut download: fetch it again
+      }
+      return "";
+    });
+    drop(raw_fd, raw);
+    // A file with no line is not written (as a provider sends no file).
+    const bool has_out = file_size(out) > 0, has_err = file_size(err) > 0;
+    for (auto [has, path, label_of, fd, final_path, kept] :
+         {std::make_tuple(has_out, out, "output of batch ", &out_fd, final_out, out_path),
+          std::make_tuple(has_err, err, "errors of batch ", &err_fd, final_err, err_path)}) {
+      if (!has) {
+        drop(*fd, path);
+        continue;
+      }
+      const std::string name = label_of + s.batch_id;
+      if (spec_.add_results)
+        spec_.add_results(path, name, fd == &err_fd);
+      else
+        results_->add_file(path, name);
+      int done_fd = *fd;
+      *fd = -1;  // publish_file closes it, also when it fails
+      publish_file(done_fd, path, final_path);
+      *kept = final_path;
+    }
+  } catch (...) {
+    drop(raw_fd, raw);
+    drop(out_fd, out);
+    drop(err_fd, err);
     throw;
   }
 }
@@ -575,11 +711,13 @@ void Job::download_results() {
   const std::string dir = spec_.config.get("results_dir", spec_.work_dir);
   if (!spec_.config.get("results_dir").empty()) ensure_dir(dir);
   std::string out_path, err_path;
-  if (!output_file_id_.empty()) {
+  if (spec_.provider->converts_results()) {
+    if (!output_file_id_.empty()) download_converted(&out_path, &err_path);
+  } else if (!output_file_id_.empty()) {
     out_path = spec_.config.get("output_path", path_join(dir, s.batch_id + "-output.jsonl"));
     download_file(output_file_id_, out_path, "output file " + output_file_id_, true);
   }
-  if (!error_file_id_.empty()) {
+  if (!error_file_id_.empty() && !spec_.provider->converts_results()) {
     err_path = spec_.config.get("error_path", path_join(dir, s.batch_id + "-errors.jsonl"));
     download_file(error_file_id_, err_path, "error file " + error_file_id_, true);
   }

@@ -99,6 +99,20 @@ class Job : public Runner {
   void download_results();
   void download_file(const std::string &file_id, const std::string &final_path,
                      const std::string &label, bool into_results);
+  // Downloads `file_id` into `fd` with the retries of a download: `check`
+  // reads what arrived and returns "" or what is wrong with it (then it is
+  // fetched again); `final_path` names where it goes, for messages.
+  void download_retrying(const std::string &file_id, int fd, const std::string &label,
+                         const std::string &final_path, const std::function<std::string()> &check);
+  // Results in the provider's own format: downloaded, then converted into
+  // the output and error files (either path "" when it has no line).
+  void download_converted(std::string *out_path, std::string *err_path);
+  // The custom_id map of this batch as JSON ("" when nothing is mapped).
+  std::string custom_id_map();
+  // For a provider without metadata: the one listed batch that a create
+  // sent at `sent_at` (unix seconds) may have made; throws when several can
+  // be it (a second create could be paid twice).
+  std::optional<Remote> find_created_without_tag(int64_t sent_at);
   void load_remote_input_order();
   void adopt_batch(const Fields &f);
   void send_cancel(const std::string &batch_id);

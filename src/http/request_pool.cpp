@@ -46,7 +46,7 @@ RequestPool::RequestPool(const std::string &bearer, TransferOptions opts, size_t
   // Keep a connection per request in flight open between requests.
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(max_));
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
-  std::string auth = "Authorization: Bearer " + bearer;
+  std::string auth = auth_header_line(opts_.auth_header, bearer);
   headers_ = curl_slist_append(headers_, auth.c_str());
   std::fill(auth.begin(), auth.end(), '\0');
   headers_ = curl_slist_append(headers_, "Content-Type: application/json");

@@ -120,6 +120,10 @@ bool Transport::sleep_ms(long ms, const std::function<bool()> &done) {
   return false;
 }
 
+std::string auth_header_line(const std::string &auth_header, const std::string &key) {
+  return auth_header.empty() ? "Authorization: Bearer " + key : auth_header + ": " + key;
+}
+
 HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
                                 const std::string &bearer, const TransferOptions &opts) {
   HttpResponse resp;
@@ -140,8 +144,9 @@ HttpResponse Transport::perform(const HttpRequest &req, const std::string &url,
   curl_easy_setopt(e, CURLOPT_XFERINFODATA, &st);
 
   struct curl_slist *hdrs = nullptr;
-  std::string auth = "Authorization: Bearer " + bearer;
+  std::string auth = auth_header_line(opts.auth_header, bearer);
   hdrs = curl_slist_append(hdrs, auth.c_str());
+  std::fill(auth.begin(), auth.end(), '\0');
   hdrs = curl_slist_append(hdrs, "Expect:");  // no 1 s wait for 100 Continue
   for (auto &h : req.headers) hdrs = curl_slist_append(hdrs, (h.first + ": " + h.second).c_str());
   if (!req.content_type.empty())

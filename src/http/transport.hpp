@@ -45,7 +45,13 @@ struct TransferOptions {
   // (config ca_file), for a server with a private CA. Certificates and host
   // names are always verified: nothing turns that off.
   std::string ca_file;
+  // The header that carries the key as is ("x-api-key"); "" for
+  // "Authorization: Bearer KEY".
+  std::string auth_header;
 };
+
+// The header line that carries `key` (see TransferOptions::auth_header).
+std::string auth_header_line(const std::string &auth_header, const std::string &key);
 
 class Transport {
  public:
@@ -54,8 +60,8 @@ class Transport {
   Transport(const Transport &) = delete;
   Transport &operator=(const Transport &) = delete;
 
-  // Performs `req` against `url`, with the Authorization header `bearer`
-  // (a key: never logged, never sent anywhere but `url`).
+  // Performs `req` against `url`, with the key `bearer` in the header
+  // opts.auth_header names (never logged, never sent anywhere but `url`).
   HttpResponse perform(const HttpRequest &req, const std::string &url,
                        const std::string &bearer, const TransferOptions &opts);
 

@@ -1,11 +1,15 @@
 #include "providers/provider.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "core/config.hpp"
 #include "core/request.hpp"
 #include "obatch/obatch.h"
+#include "providers/anthropic.hpp"
 #include "providers/openai_adapter.hpp"
 #include "util/error.hpp"
 
@@ -15,15 +19,23 @@ namespace {
 std::string str(const char *s) { return s ? s : ""; }
 }  // namespace
 
-Provider::Provider(const obatch_provider_t &table) : table_(table) {
+size_t provider_table_size(unsigned version) {
+  return version == 1 ? offsetof(obatch_provider_t, auth_header) : sizeof(obatch_provider_t);
+}
+
+Provider::Provider(const obatch_provider_t &table, ProviderExtras extras)
+    : table_{}, extras_(std::move(extras)) {
   if (table.version < 1 || table.version > OBATCH_PROVIDER_VERSION)
     throw Error(OBATCH_EINVAL, "provider table version " + std::to_string(table.version) +
                                    " is not supported (this library knows 1.." +
                                    std::to_string(OBATCH_PROVIDER_VERSION) + ")");
+  // A version 1 table ends before the version 2 fields: they stay unset.
+  std::memcpy(&table_, &table, provider_table_size(table.version));
   name_ = str(table.name);
   default_base_url_ = str(table.default_base_url);
   api_key_env_ = str(table.api_key_env);
   base_url_env_ = str(table.base_url_env);
+  auth_header_ = str(table_.auth_header);
   if (name_.empty()) throw Error(OBATCH_EINVAL, "a provider needs a name");
   if (api_key_env_.empty())
     throw Error(OBATCH_EINVAL, "provider " + name_ + " needs api_key_env");
@@ -33,6 +45,7 @@ Provider::Provider(const obatch_provider_t &table) : table_(table) {
     endpoints_ = openai_endpoints();
   // The copy must not point into the caller's memory.
   table_.name = table_.default_base_url = table_.api_key_env = table_.base_url_env = nullptr;
+  table_.auth_header = nullptr;
   table_.endpoints = nullptr;
 }
 
@@ -73,6 +86,20 @@ InputRules Provider::rules(const Config &conf) const {
   r.one_model = table_.one_model_per_batch != 0;
   r.split = conf.get("split", "auto") != "off";
   r.endpoints = endpoints_;
+  if (conf.get("translate", "off") == "on") {
+    if (std::find(endpoints_.begin(), endpoints_.end(), "/v1/messages") == endpoints_.end())
+      throw Error(OBATCH_ECONFIG, "translate: " + name_ +
+                                      " takes /v1/chat/completions requests as they are; "
+                                      "translation is for Anthropic's /v1/messages");
+    r.translate = [](Request *q) -> std::string {
+      if (q->url != "/v1/chat/completions") return "";
+      std::string why, body = translate_chat_to_messages(q->body, &why);
+      if (body.empty()) return "this chat completion cannot be sent as a Messages request: " + why;
+      q->body = std::move(body);
+      q->url = "/v1/messages";
+      return "";
+    };
+  }
   if (table_.check_request) {
     auto hook = table_.check_request;
     void *payload = table_.payload;
@@ -106,6 +133,52 @@ void Provider::parse(int op, int http_status, std::string_view body, Remote *out
   *out = std::move(r.remote);
 }
 
+int window_hours(const std::string &window) {
+  if (window.size() < 2 || window.size() > 5) return -1;
+  int n = 0;
+  for (size_t i = 0; i + 1 < window.size(); i++) {
+    if (window[i] < '0' || window[i] > '9') return -1;
+    n = n * 10 + (window[i] - '0');
+  }
+  char unit = window.back();
+  if (n == 0 || (unit != 'h' && unit != 'd')) return -1;
+  return unit == 'd' ? n * 24 : n;
+}
+
+void Provider::check_completion_window(const std::string &window) const {
+  const int hours = window_hours(window);
+  std::string accepted;
+  if (extras_.windows.empty()) {
+    if (window == "24h") return;
+    accepted = "24h";
+  }
+  for (auto &w : extras_.windows) {
+    if (hours >= w.first && hours <= w.second) return;
+    auto text = [](int h) { return h % 24 == 0 && h > 24 ? std::to_string(h / 24) + "d"
+                                                         : std::to_string(h) + "h"; };
+    accepted += (accepted.empty() ? "" : ", ") + text(w.first) +
+                (w.second != w.first ? " to " + text(w.second) : "");
+  }
+  throw Error(OBATCH_ECONFIG, "completion_window '" + window + "': " + name_ + " accepts " +
+                                  accepted);
+}
+
+bool Provider::accepts_custom_id(const std::string &custom_id) const {
+  return !table_.accepts_custom_id || table_.accepts_custom_id(custom_id.c_str(), table_.payload);
+}
+
+void Provider::convert_results(const Fields &args) const {
+  if (!table_.convert_results)
+    throw Error(OBATCH_EINTERNAL, "provider " + name_ + " has no results to convert");
+  obatch_op_args a{args};
+  char buf[512] = "";
+  int rc = table_.convert_results(&a, buf, sizeof buf, table_.payload);
+  if (rc != 0)
+    throw Error(rc < 0 ? rc : OBATCH_EPROTOCOL,
+                "provider " + name_ + " could not read the results: " +
+                    (buf[0] ? buf : "no reason given"));
+}
+
 // ---- registry --------------------------------------------------------------
 
 namespace {
@@ -113,9 +186,35 @@ namespace {
 struct Registry {
   std::mutex mu;
   std::vector<std::shared_ptr<const Provider>> providers;
+  std::string load_error;  // a declarations file that could not be used
   Registry() {
     providers.push_back(std::make_shared<Provider>(openai_provider_table()));
     providers.push_back(std::make_shared<Provider>(parasail_provider_table()));
+    providers.push_back(std::make_shared<Provider>(anthropic_provider_table()));
+    for (auto &p : declared_providers(shipped_declarations(), "obatch's own declarations"))
+      providers.push_back(p);
+    // A user's file that cannot be used fails every lookup, naming it: a
+    // provider that silently went missing would be worse.
+    try {
+      for (const std::string &path : default_provider_files()) add(declared_providers_file(path));
+    } catch (const Error &e) {
+      load_error = e.what();
+    }
+  }
+  // Adds `fresh` (all or none); the caller holds `mu` or is the constructor.
+  void add(std::vector<std::shared_ptr<const Provider>> fresh) {
+    for (size_t i = 0; i < fresh.size(); i++) {
+      const std::string &name = fresh[i]->name();
+      bool taken = false;
+      for (auto &q : providers) taken = taken || q->name() == name;
+      for (size_t j = 0; j < i; j++) taken = taken || fresh[j]->name() == name;
+      if (taken)
+        throw Error(OBATCH_EINVAL, "a provider named '" + name + "' is already registered");
+    }
+    for (auto &p : fresh) providers.push_back(std::move(p));
+  }
+  void check_loaded() const {
+    if (!load_error.empty()) throw Error(OBATCH_ECONFIG, load_error);
   }
 };
 
@@ -129,6 +228,7 @@ Registry &registry() {
 std::shared_ptr<const Provider> find_provider(const std::string &name) {
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
+  r.check_loaded();
   for (auto &p : r.providers)
     if (p->name() == name) return p;
   std::string known;
@@ -139,6 +239,7 @@ std::shared_ptr<const Provider> find_provider(const std::string &name) {
 std::shared_ptr<const Provider> provider_for_model(const std::string &model) {
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
+  r.check_loaded();
   // Providers registered later are asked first: a user's provider may claim
   // what a built-in would.
   for (auto it = r.providers.rbegin(); it != r.providers.rend(); ++it)
@@ -162,13 +263,17 @@ std::shared_ptr<const Provider> provider_for_batch(const Config &conf, const std
 }
 
 void register_provider(const obatch_provider_t &table) {
-  auto p = std::make_shared<Provider>(table);
+  register_providers({std::make_shared<Provider>(table)});
+}
+
+void register_providers(std::vector<std::shared_ptr<const Provider>> fresh) {
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
-  for (auto &q : r.providers)
-    if (q->name() == p->name())
-      throw Error(OBATCH_EINVAL, "a provider named '" + p->name() + "' is already registered");
-  r.providers.push_back(std::move(p));
+  r.add(std::move(fresh));
+}
+
+void load_providers_file(const std::string &path) {
+  register_providers(declared_providers_file(path));
 }
 
 std::string provider_names() {

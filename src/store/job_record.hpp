@@ -40,6 +40,9 @@ struct JobRecord {
   uint64_t parts = 0;         // computed on read: rows in the parts table (0: one batch)
   std::string mode;           // "batch" or "direct" (requests sent one by one)
   uint64_t results_done = 0;  // direct: results durably written so far
+  // Custom ids sent as others ({"user's id":"id sent"}; "" for none): a
+  // provider that refuses some ids (Anthropic) gets mapped ones.
+  std::string id_map;
 };
 
 // One part of a job of several batches: its own batch's life, with the same

@@ -18,7 +18,7 @@ namespace obatch {
 
 namespace {
 
-constexpr int kSchemaVersion = 3;  // 2: parts; 3: direct mode (mode, results_done)
+constexpr int kSchemaVersion = 4;  // 2: parts; 3: direct mode (mode, results_done); 4: id_map
 constexpr int kBusyTimeoutMs = 30000;  // another process's step is short
 
 const char kSchema[] =
@@ -37,7 +37,8 @@ const char kSchema[] =
     " error TEXT NOT NULL DEFAULT '',"
     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     " owner_pid INTEGER NOT NULL DEFAULT 0, owner_start TEXT NOT NULL DEFAULT '',"
-    " mode TEXT NOT NULL DEFAULT 'batch', results_done INTEGER NOT NULL DEFAULT 0);"
+    " mode TEXT NOT NULL DEFAULT 'batch', results_done INTEGER NOT NULL DEFAULT 0,"
+    " id_map TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX IF NOT EXISTS jobs_by_input ON jobs (digest, provider, base_url, endpoint);"
     "CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs (batch_id);"
     "CREATE TABLE IF NOT EXISTS parts ("
@@ -60,7 +61,8 @@ const char kColumns[] =
     " requests,"
     " input_bytes, step, input_file_id, batch_id, remote_status, output_file_id,"
     " error_file_id, output_path, error_path, error, created_at, updated_at, owner_pid,"
-    " owner_start, (SELECT COUNT(*) FROM parts WHERE parts.job_id = jobs.id), mode, results_done";
+    " owner_start, (SELECT COUNT(*) FROM parts WHERE parts.job_id = jobs.id), mode, results_done,"
+    " id_map";
 
 const char kPartColumns[] =
     "job_id, idx, model, requests, input_bytes, tokens, attempt, step, input_file_id, batch_id,"
@@ -69,7 +71,7 @@ const char kPartColumns[] =
 // Columns update() may set: text written by the engine as a job moves on.
 const std::set<std::string> kUpdatable = {
     "step",        "input_file_id", "batch_id", "remote_status", "output_file_id", "error_file_id",
-    "output_path", "error_path",    "error",    "model",         "results_done"};
+    "output_path", "error_path",    "error",    "model",         "results_done", "id_map"};
 const std::set<std::string> kPartUpdatable = {
     "step",          "input_file_id", "batch_id",   "remote_status", "output_file_id",
     "error_file_id", "output_path",   "error_path", "error",         "attempt",
@@ -176,6 +178,11 @@ Journal::Journal(std::string path) : path_(std::move(path)) {
     if (missing)
       exec("ALTER TABLE jobs ADD COLUMN mode TEXT NOT NULL DEFAULT 'batch';"
            "ALTER TABLE jobs ADD COLUMN results_done INTEGER NOT NULL DEFAULT 0;");
+    {
+      Stmt has_map(this, "SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name = 'id_map'");
+      missing = has_map.step() && has_map.integer(0) == 0;
+    }
+    if (missing) exec("ALTER TABLE jobs ADD COLUMN id_map TEXT NOT NULL DEFAULT '';");
     exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
     t.commit();
   } catch (...) {
@@ -234,6 +241,7 @@ std::vector<JobRecord> Journal::select(const std::string &where,
     r.parts = static_cast<uint64_t>(s.integer(c++));
     r.mode = s.text(c++);
     r.results_done = static_cast<uint64_t>(s.integer(c++));
+    r.id_map = s.text(c++);
     r.running = process_alive({r.owner_pid, r.owner_start});
     out.push_back(std::move(r));
   }

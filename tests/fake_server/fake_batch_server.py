@@ -139,12 +139,40 @@ duration rounded up to ms: "0s", "120ms", "1s", "1m30.5s", "6m0s"), and the same
 Besides the OpenAI calls, POST /v1/inline_batches?endpoint=E takes the JSONL requests as
 the body (Content-Type application/jsonl) and creates a batch without an upload.
 
+Anthropic's Message Batches (paths /v1/messages/batches...): headers x-api-key (the same key)
+and anthropic-version: 2023-06-01 are required, and an Authorization header is refused (401:
+a key sent the OpenAI way); errors are {"type": "error", "error": {"type", "message"}}.
+POST /v1/messages/batches {"requests": [{"custom_id", "params"}]} checks every request
+(custom_id ^[a-zA-Z0-9_-]{1,64}$ and unique, params an object with "model", non-empty
+"messages" and an integer "max_tokens" >= 1; at most 100,000 requests and 256 MB) and answers
+400 naming the first bad one, else the new batch: {"id": "msgbatch_..", "type":
+"message_batch", "processing_status", "request_counts": {processing, succeeded, errored,
+canceled, expired}, "ended_at", "created_at", "expires_at", "archived_at",
+"cancel_initiated_at", "results_url"} with RFC 3339 times. It lives the OpenAI lifecycle
+underneath (validating, in_progress, finalizing are "in_progress"; cancelling is "canceling";
+the terminal ones are "ended"; final_status "failed" is not used with it). GET
+/v1/messages/batches/{id}, POST .../{id}/cancel, GET /v1/messages/batches?limit&after_id
+(newest first, Anthropic batches only; {"data", "has_more", "first_id", "last_id"}), and
+GET .../{id}/results (JSONL, shuffled like output files; 400 before the batch ends): one line
+per request, {"custom_id", "result": {"type": "succeeded", "message"} | {"type": "errored",
+"error": {"type": "error", "error": {"type": "invalid_request_error", "message"}}} |
+{"type": "canceled"} | {"type": "expired"}}; failing requests (fail_custom_ids, fail_every)
+are errored, those past partial_fraction of an expired or cancelled batch expired or
+canceled. results_url is this server's own (from the Host header), or config
+anthropic_results_base + the path when set (to test a results_url on another host).
+
+A host of the OpenAI API with its own auth (a provider declared in a file): config
+auth_header "api-key" (or any header name) takes the key in that header instead of
+Authorization: Bearer, and required_query {"name": "value"} answers 404 to every /v1
+request without those query parameters (as Azure does without api-version).
+
 Fault kinds: "429", "500", "503", "401" (that answer instead of the action; 401 as for a
 refused key), "reset" (close with RST instead of the action), "reset_after" / "500_after"
 (perform the action, then RST / answer 500: the lost-answer case), "truncate" (perform the
 action, send the full Content-Length but half the body, then close), "302" / "307" (answer
 that redirect, with an empty body, to config redirect_location), "echo_auth" (answer 500
-with the request's Authorization header inside error.message, as a careless server might).
+with the request's Authorization header, and its x-api-key when it has one, inside
+error.message, as a careless server might).
 Holds, for killing a client at a precise point (each is listed by /_control/held while it
 lasts; it ends after the fault's "seconds", on POST /_control/release, or when the client
 goes away):
@@ -259,6 +287,9 @@ DEFAULT_CONFIG = {
     "direct_tpm": 0,
     "rate_burst_seconds": 2,
     "direct_headers": True,
+    "anthropic_results_base": None,
+    "auth_header": "bearer",
+    "required_query": {},
 }
 ORGANIZATION = "org-fake"  # named by the token_limit_exceeded and rate limit messages
 WINDOW_SECONDS = 60  # the sliding window of direct_rpm / direct_tpm
@@ -411,6 +442,13 @@ def merged_config(base, update):
         check(is_int(cfg[key]) and cfg[key] >= 0, key, "integer >= 0 (0 = no limit)")
     check(is_number(cfg["rate_burst_seconds"]) and cfg["rate_burst_seconds"] > 0,
           "rate_burst_seconds", "number > 0")
+    check(cfg["anthropic_results_base"] is None or isinstance(cfg["anthropic_results_base"], str),
+          "anthropic_results_base", "string or null")
+    check(isinstance(cfg["auth_header"], str) and cfg["auth_header"], "auth_header",
+          "\"bearer\" or a header name")
+    check(isinstance(cfg["required_query"], dict)
+          and all(isinstance(v, str) for v in cfg["required_query"].values()),
+          "required_query", "object of strings")
     if "faults" in update:
         cfg["faults"] = [validate_fault(f) for f in cfg["faults"]]
     return cfg
@@ -591,6 +629,15 @@ def fake_result_body(endpoint, custom_id, request_body):
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                       "total_tokens": prompt + completion},
         }
+        return body, prompt, completion
+    if endpoint == "/v1/messages":
+        content = f"echo: {custom_id}"
+        prompt = estimate_tokens(request_body.get("messages"))
+        completion = len(content.split())
+        body = {"id": new_id("msg_"), "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": content}], "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": prompt, "output_tokens": completion}}
         return body, prompt, completion
     if endpoint == "/v1/embeddings":
         prompt = estimate_tokens(request_body.get("input"))
@@ -825,7 +872,7 @@ class StoredFile:
 
 @dataclass
 class BatchRecord:
-    obj: dict
+    obj: dict  # the OpenAI batch object (an Anthropic batch is shown from it)
     requests: list            # parsed input lines, in input order
     seq: int
     seen: int = 0             # retrieves that observed the current stage
@@ -833,6 +880,7 @@ class BatchRecord:
     tokens: int = 0           # prompt tokens, for enqueued_token_limit
     created_seq: int = 0      # 1, 2, ... among batches since the reset
     admitted: bool = False    # passed validating: counts in its model's enqueued tokens
+    anthropic: bool = False   # made by POST /v1/messages/batches
 
 
 class State:
@@ -896,7 +944,8 @@ class State:
         key = None
         if method == "POST" and path == "/v1/files":
             key = "upload_attempts"
-        elif method == "POST" and path in ("/v1/batches", "/v1/inline_batches"):
+        elif method == "POST" and path in ("/v1/batches", "/v1/inline_batches",
+                                           "/v1/messages/batches"):
             key = "create_attempts"
         if key:
             self.count(key)
@@ -1160,7 +1209,7 @@ class State:
 
     # ---- batches
 
-    def create_batch(self, input_file_id, endpoint, metadata):
+    def create_batch(self, input_file_id, endpoint, metadata, anthropic=False):
         with self.lock:
             stored = self.files.get(input_file_id)
             if stored is None:
@@ -1171,7 +1220,8 @@ class State:
             requests = parse_batch_lines(stored.data)
             now = int(time.time())
             model = requests[0]["body"].get("model")
-            obj = {"id": new_id("batch_"), "object": "batch", "endpoint": endpoint,
+            obj = {"id": new_id("msgbatch_" if anthropic else "batch_"), "object": "batch",
+                   "endpoint": endpoint,
                    "input_file_id": input_file_id, "completion_window": "24h",
                    "status": "validating", "created_at": now}
             obj.update({key: None for key in BATCH_OPTIONAL_FIELDS})
@@ -1187,7 +1237,7 @@ class State:
             batch = BatchRecord(obj, requests, self._next_seq(),
                                 errors=limit_errors(requests, self.config) + url_errors,
                                 tokens=sum(prompt_tokens(r["body"]) for r in requests),
-                                created_seq=len(self.batches) + 1)
+                                created_seq=len(self.batches) + 1, anthropic=anthropic)
             self.batches[obj["id"]] = batch
             self.stats["batches_created"] += 1
             return copy.deepcopy(obj)
@@ -1217,11 +1267,104 @@ class State:
             self.stats["cancels"] += 1
             return copy.deepcopy(batch.obj)
 
-    def list_batches(self, after, limit):
+    def list_batches(self, after, limit, anthropic=False):
+        """Newest first; OpenAI's listing and Anthropic's each show their own batches."""
         with self.lock:
             self.stats["list_calls"] += 1
-            newest_first = sorted(self.batches.values(), key=lambda b: b.seq, reverse=True)
+            newest_first = sorted((b for b in self.batches.values() if b.anthropic == anthropic),
+                                  key=lambda b: b.seq, reverse=True)
             return paginate([copy.deepcopy(b.obj) for b in newest_first], after, limit)
+
+    # ---- Anthropic's view of the same batches
+
+    def anthropic_batch(self, batch_id):
+        batch = self.batches.get(batch_id)
+        if batch is None or not batch.anthropic:
+            raise ApiError(404, f"No batch found with id '{batch_id}'.", type_="not_found_error")
+        return batch
+
+    def anthropic_outcomes(self, batch):
+        """[(request, "succeeded" | "errored" | "canceled" | "expired")] of an ended batch."""
+        status = batch.obj["status"]
+        done = len(batch.requests)
+        if status in ("expired", "cancelled"):
+            done = int(len(batch.requests) * self.config["partial_fraction"])
+        missing = "expired" if status == "expired" else "canceled"
+        return [(r, missing if i >= done else "errored" if self._is_failing(r) else "succeeded")
+                for i, r in enumerate(batch.requests)]
+
+    def anthropic_view(self, batch, results_base):
+        obj = batch.obj
+        status = obj["status"]
+        ended = status in TERMINAL
+        counts = {"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0}
+        if ended:
+            for _, outcome in self.anthropic_outcomes(batch):
+                counts[outcome] += 1
+        else:
+            counts["processing"] = len(batch.requests)
+        ended_at = next((obj[f"{s}_at"] for s in TERMINAL if obj.get(f"{s}_at")), None)
+        return {"id": obj["id"], "type": "message_batch",
+                "processing_status": "ended" if ended else
+                "canceling" if status == "cancelling" else "in_progress",
+                "request_counts": counts,
+                "ended_at": rfc3339(ended_at) if ended else None,
+                "created_at": rfc3339(obj["created_at"], micros=True),
+                "expires_at": rfc3339(obj["expires_at"]),
+                "archived_at": None,
+                "cancel_initiated_at": rfc3339(obj["cancelling_at"]) if obj["cancelling_at"]
+                else None,
+                "results_url": f"{results_base}/v1/messages/batches/{obj['id']}/results"
+                if ended else None}
+
+    def create_anthropic_batch(self, requests, results_base):
+        data = "".join(json.dumps(r) + "\n" for r in requests).encode()
+        with self.lock:
+            file_id = self._store_file("anthropic-requests.jsonl", "batch", data)["id"]
+            obj = self.create_batch(file_id, "/v1/messages", None, anthropic=True)
+            return self.anthropic_view(self.batches[obj["id"]], results_base)
+
+    def retrieve_anthropic(self, batch_id, results_base):
+        with self.lock:
+            batch = self.anthropic_batch(batch_id)
+            self.stats["retrieves"] += 1
+            self._tick(batch)
+            return self.anthropic_view(batch, results_base)
+
+    def cancel_anthropic(self, batch_id, results_base):
+        with self.lock:
+            self.anthropic_batch(batch_id)
+            self.cancel_batch(batch_id)
+            return self.anthropic_view(self.batches[batch_id], results_base)
+
+    def list_anthropic(self, after_id, limit, results_base):
+        with self.lock:
+            page = self.list_batches(after_id, limit, anthropic=True)
+            return {"data": [self.anthropic_view(self.batches[b["id"]], results_base)
+                             for b in page["data"]],
+                    "has_more": page["has_more"], "first_id": page["first_id"],
+                    "last_id": page["last_id"]}
+
+    def anthropic_results(self, batch_id):
+        with self.lock:
+            batch = self.anthropic_batch(batch_id)
+            if batch.obj["status"] not in TERMINAL:
+                raise bad_request(f"Batch '{batch_id}' has not ended yet; results are not "
+                                  "available.")
+            lines = []
+            for request, outcome in self.anthropic_outcomes(batch):
+                cid = request["custom_id"]
+                result = {"type": outcome}
+                if outcome == "succeeded":
+                    result["message"] = fake_result_body("/v1/messages", cid, request["body"])[0]
+                elif outcome == "errored":
+                    result["error"] = {"type": "error", "error": {
+                        "type": "invalid_request_error", "message": f"fake failure for {cid}"}}
+                lines.append({"custom_id": cid, "result": result})
+            rng = random.Random(f"{self.config['seed']}:shuffle:{batch.seq}")
+            lines = reorder(lines, rng, self.config["shuffle"])
+            self.stats["downloads"] += 1
+            return "".join(json.dumps(line) + "\n" for line in lines).encode()
 
     def advance_batch(self, batch_id, status):
         with self.lock:
@@ -1470,7 +1613,129 @@ def route_direct(state, req):
     return json_response(direct_answer(req["path"], body, text))
 
 
+# ---- Anthropic's Message Batches
+
+ANTHROPIC_VERSION = "2023-06-01"
+ANTHROPIC_PATH = re.compile(r"/v1/messages/batches(/|\Z)")
+ANTHROPIC_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}\Z")
+ANTHROPIC_MAX_REQUESTS = 100_000
+ANTHROPIC_MAX_BYTES = 256 * 1000 * 1000
+ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
+                         403: "permission_error", 404: "not_found_error",
+                         413: "request_too_large", 429: "rate_limit_error", 500: "api_error",
+                         503: "overloaded_error"}
+
+
+def rfc3339(t, micros=False):
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
+    return text + (".%06dZ" % (int(t * 1_000_000) % 1_000_000) if micros else "Z")
+
+
+def anthropic_error(status, message, type_=None):
+    body = {"type": "error", "error": {"type": type_ or ANTHROPIC_ERROR_TYPES.get(status, "api_error"),
+                                       "message": message}}
+    return json_response(body, status)
+
+
+def as_anthropic_error(resp):
+    """An OpenAI-shaped error answer (a fault, a 404) in Anthropic's shape."""
+    if resp is None or resp.status < 400 or resp.is_download:
+        return resp
+    try:
+        message = json.loads(resp.body)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        return resp
+    out = anthropic_error(resp.status, message)
+    out.headers = resp.headers
+    return out
+
+
+def anthropic_auth_failure(headers, api_key):
+    """None when the headers are what Anthropic requires, else the answer."""
+    if headers.get("Authorization") is not None:
+        return anthropic_error(401, "Authorization is not accepted here: send the key in "
+                                    "x-api-key")
+    given = (headers.get("x-api-key") or "").encode("utf-8", "replace")
+    if not hmac.compare_digest(given, api_key.encode()):
+        return anthropic_error(401, "invalid x-api-key")
+    if headers.get("anthropic-version") != ANTHROPIC_VERSION:
+        return anthropic_error(400, f"anthropic-version: {ANTHROPIC_VERSION} is required")
+    return None
+
+
+def check_anthropic_requests(body):
+    if len(body) > ANTHROPIC_MAX_BYTES:
+        raise bad_request(f"the request is {len(body)} bytes; a batch may have at most "
+                          f"{ANTHROPIC_MAX_BYTES}")
+    requests = parse_json_body(body).get("requests")
+    if not isinstance(requests, list) or not requests:
+        raise bad_request("requests: a non-empty list is required")
+    if len(requests) > ANTHROPIC_MAX_REQUESTS:
+        raise bad_request(f"requests: at most {ANTHROPIC_MAX_REQUESTS} per batch")
+    out, seen = [], set()
+    for i, request in enumerate(requests):
+        where = f"requests.{i}"
+        cid = request.get("custom_id") if isinstance(request, dict) else None
+        if not isinstance(cid, str) or not ANTHROPIC_ID.match(cid):
+            raise bad_request(f"{where}.custom_id: String should match pattern "
+                              f"'^[a-zA-Z0-9_-]{{1,64}}$' (got {cid!r})")
+        if cid in seen:
+            raise bad_request(f"{where}.custom_id: duplicate custom_id {cid!r}")
+        seen.add(cid)
+        params = request.get("params")
+        if not isinstance(params, dict):
+            raise bad_request(f"{where}.params: an object is required")
+        if not isinstance(params.get("model"), str):
+            raise bad_request(f"{where}.params.model: Field required")
+        if not isinstance(params.get("messages"), list) or not params["messages"]:
+            raise bad_request(f"{where}.params.messages: a non-empty list is required")
+        tokens = params.get("max_tokens")
+        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 1:
+            raise bad_request(f"{where}.params.max_tokens: Field required (an integer >= 1)")
+        out.append({"line": i + 1, "position": i + 1, "custom_id": cid, "method": "POST",
+                    "url": "/v1/messages", "body": params})
+    return out
+
+
+def results_base(state, req):
+    base = state.config["anthropic_results_base"]
+    if base:
+        return base.rstrip("/")
+    return f"{req['scheme']}://{req['headers'].get('Host')}"
+
+
+def route_anthropic_create(state, req):
+    return json_response(state.create_anthropic_batch(check_anthropic_requests(req["body"]),
+                                                      results_base(state, req)))
+
+
+def route_anthropic_list(state, req):
+    limit = query_int(req["query"], "limit", 20, 1, 1000)
+    return json_response(state.list_anthropic(req["query"].get("after_id", [None])[0], limit,
+                                              results_base(state, req)))
+
+
+def route_anthropic_retrieve(state, req):
+    return json_response(state.retrieve_anthropic(req["params"]["batch_id"],
+                                                  results_base(state, req)))
+
+
+def route_anthropic_cancel(state, req):
+    return json_response(state.cancel_anthropic(req["params"]["batch_id"],
+                                                results_base(state, req)))
+
+
+def route_anthropic_results(state, req):
+    data = state.anthropic_results(req["params"]["batch_id"])
+    return Response(200, data, "application/binary", is_download=True)
+
+
 ROUTES = [
+    ("POST", r"/v1/messages/batches", route_anthropic_create),
+    ("GET", r"/v1/messages/batches", route_anthropic_list),
+    ("GET", r"/v1/messages/batches/(?P<batch_id>[^/]+)", route_anthropic_retrieve),
+    ("POST", r"/v1/messages/batches/(?P<batch_id>[^/]+)/cancel", route_anthropic_cancel),
+    ("GET", r"/v1/messages/batches/(?P<batch_id>[^/]+)/results", route_anthropic_results),
     ("POST", r"/v1/files", route_upload_file),
     ("GET", r"/v1/files", route_list_files),
     ("GET", r"/v1/files/(?P<file_id>[^/]+)", route_get_file),
@@ -1663,17 +1928,22 @@ class Handler(BaseHTTPRequestHandler):
         self.direct_entry = None  # set below for an authorized direct request
         record = {"method": method, "path": path, "query": query, "status": None,
                   "authorization": self.headers.get("Authorization"),
+                  "x_api_key": self.headers.get("x-api-key"),
+                  "api_key_header": None,
                   "host": self.headers.get("Host"),
                   "user_agent": self.headers.get("User-Agent"), "fault": None,
                   "acted": False, "abandoned": False}
-        expected = f"Bearer {self.server.api_key}".encode()
-        given = (record["authorization"] or "").encode("utf-8", "replace")
-        if not hmac.compare_digest(given, expected):
+        config = state.config
+        if ANTHROPIC_PATH.match(path):
+            refused = anthropic_auth_failure(self.headers, self.server.api_key)
+        else:
+            refused = self._openai_auth_failure(config, query, record)
+        if refused is not None:
             try:
                 self._read_body()
             except (ValueError, OSError):
                 self.close_connection = True
-            self._finish_api(record, error_response(401, *AUTH_ERROR))
+            self._finish_api(record, refused)
             return
         fault = state.pick_fault_spec(method, path)
         record["fault"] = fault["kind"] if fault else None
@@ -1686,6 +1956,26 @@ class Handler(BaseHTTPRequestHandler):
             self._act_api(method, path, query, record, fault)
         finally:
             state.direct_leave()  # whatever happened, it is no longer in flight
+
+    def _openai_auth_failure(self, config, query, record):
+        """None when the key and query are as config wants them, else the answer."""
+        if config["auth_header"] == "bearer":
+            expected = f"Bearer {self.server.api_key}".encode()
+            given = (record["authorization"] or "").encode("utf-8", "replace")
+        else:
+            expected = self.server.api_key.encode()
+            record["api_key_header"] = self.headers.get(config["auth_header"])
+            given = (record["api_key_header"] or "").encode("utf-8", "replace")
+            if record["authorization"] is not None:
+                given = b""  # a host with its own header: a Bearer key went the wrong way
+        if not hmac.compare_digest(given, expected):
+            return error_response(401, *AUTH_ERROR)
+        args = parse_qs(query)
+        for name, value in config["required_query"].items():
+            if args.get(name) != [value]:
+                return error_response(404, f"Resource not found (query {name}={value} is "
+                                           "required)")
+        return None
 
     def _act_api(self, method, path, query, record, fault):
         """An authorized /v1 request with its fault (or None) picked: read, act, answer."""
@@ -1716,15 +2006,22 @@ class Handler(BaseHTTPRequestHandler):
                                               {"Location": location}))
             return
         if kind == "echo_auth":
-            self._finish_api(record, error_response(
-                500, "Internal error while handling Authorization: %s" % record["authorization"],
-                "server_error"))
+            echoed = "Authorization: %s" % record["authorization"]
+            if record["x_api_key"] is not None:
+                echoed += ", x-api-key: %s" % record["x_api_key"]
+            resp = error_response(500, "Internal error while handling " + echoed, "server_error")
+            if ANTHROPIC_PATH.match(path):
+                resp = as_anthropic_error(resp)
+            self._finish_api(record, resp)
             return
         if kind == "reset":
             self._finish_api(record, None)
             return
-        req = {"headers": self.headers, "body": body, "query": parse_qs(query), "path": path}
+        req = {"headers": self.headers, "body": body, "query": parse_qs(query), "path": path,
+               "scheme": "https" if self.server.tls_context is not None else "http"}
         resp = handle_api(state, method, path, req)
+        if ANTHROPIC_PATH.match(path):
+            resp = as_anthropic_error(resp)
         record["acted"] = resp.status == 200
         if kind == "reset_after":
             resp = None

@@ -1301,6 +1301,117 @@ def test_direct_config_validation(c):
     c.config(rate_burst_seconds=2, direct_latency_ms=0)
 
 
+# ---- Anthropic's Message Batches and hosts with their own auth
+
+ANTHROPIC = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+
+
+def messages_requests(n, prefix="req"):
+    return [{"custom_id": f"{prefix}-{i}",
+             "params": {"model": "claude-test", "max_tokens": 16,
+                        "messages": [{"role": "user", "content": f"hi {i}"}]}}
+            for i in range(1, n + 1)]
+
+
+def anthropic(c, method, path, body=None, expect=200, headers=None):
+    return c.json(method, path, body, expect, auth=False, headers=dict(ANTHROPIC, **(headers or {})))
+
+
+def test_anthropic_headers(c):
+    path = "/v1/messages/batches"
+    for headers, status in (({}, 401), ({"x-api-key": "wrong"}, 401),
+                            ({"x-api-key": KEY}, 400),
+                            (dict(ANTHROPIC, Authorization=f"Bearer {KEY}"), 401)):
+        got, _, data = c.request("GET", path, auth=False, headers=headers)
+        err = json.loads(data)
+        assert got == status and err["type"] == "error", (headers, got, err)
+        assert set(err["error"]) == {"type", "message"}, err
+    # The OpenAI way is refused on Anthropic's paths, and the other way round.
+    got, _, _ = c.request("GET", path)
+    assert got == 401
+    got, _, _ = c.request("GET", "/v1/batches", auth=False, headers=ANTHROPIC)
+    assert got == 401
+
+
+def test_anthropic_validation(c):
+    before = c.stats()["batches_created"]
+    good = messages_requests(2)
+    for change, words in (
+            (lambda r: r[0].update(custom_id="has space"), "requests.0.custom_id"),
+            (lambda r: r[1].update(custom_id="x" * 65), "requests.1.custom_id"),
+            (lambda r: r[1].update(custom_id=r[0]["custom_id"]), "duplicate"),
+            (lambda r: r[0]["params"].pop("max_tokens"), "max_tokens"),
+            (lambda r: r[0]["params"].update(messages=[]), "messages")):
+        requests = json.loads(json.dumps(good))
+        change(requests)
+        err = anthropic(c, "POST", "/v1/messages/batches", {"requests": requests}, expect=400)
+        assert err["error"]["type"] == "invalid_request_error" and words in err["error"]["message"], err
+    assert c.stats()["batches_created"] == before
+
+
+def test_anthropic_lifecycle(c):
+    c.config(fail_custom_ids=["req-2"])
+    try:
+        batch = anthropic(c, "POST", "/v1/messages/batches", {"requests": messages_requests(4)})
+        assert batch["id"].startswith("msgbatch_") and batch["type"] == "message_batch"
+        assert batch["processing_status"] == "in_progress" and batch["results_url"] is None
+        assert batch["request_counts"] == {"processing": 4, "succeeded": 0, "errored": 0,
+                                           "canceled": 0, "expired": 0}
+        assert batch["created_at"].endswith("Z") and "." in batch["created_at"]
+        seen = []
+        for _ in range(10):
+            batch = anthropic(c, "GET", f"/v1/messages/batches/{batch['id']}")
+            seen.append(batch["processing_status"])
+            if batch["processing_status"] == "ended":
+                break
+        assert seen[-1] == "ended" and set(seen[:-1]) == {"in_progress"}, seen
+        assert batch["request_counts"]["succeeded"] == 3 and batch["request_counts"]["errored"] == 1
+        assert batch["ended_at"] and batch["results_url"].endswith(f"/{batch['id']}/results")
+        status, resp, data = c.request("GET", batch["results_url"].split("//", 1)[1].split("/", 1)[1]
+                                       .join(["/", ""]), auth=False, headers=ANTHROPIC)
+        assert status == 200, data
+        lines = [json.loads(line) for line in data.decode().splitlines()]
+        by_id = {line["custom_id"]: line["result"] for line in lines}
+        assert by_id["req-2"]["type"] == "errored" and by_id["req-1"]["type"] == "succeeded"
+        assert by_id["req-1"]["message"]["content"][0]["text"] == "echo: req-1"
+        listed = anthropic(c, "GET", "/v1/messages/batches?limit=1")
+        assert listed["data"][0]["id"] == batch["id"] and "has_more" in listed
+        assert all(b["id"].startswith("msgbatch_") for b in listed["data"])
+    finally:
+        c.config(fail_custom_ids=[])
+
+
+def test_anthropic_cancel_and_expire(c):
+    c.config(steps=3)
+    try:
+        batch = anthropic(c, "POST", "/v1/messages/batches", {"requests": messages_requests(4)})
+        cancelled = anthropic(c, "POST", f"/v1/messages/batches/{batch['id']}/cancel")
+        assert cancelled["processing_status"] == "canceling" and cancelled["cancel_initiated_at"]
+        c.json("POST", f"/_control/advance/{batch['id']}", {"status": "cancelled"}, auth=False)
+        ended = anthropic(c, "GET", f"/v1/messages/batches/{batch['id']}")
+        assert ended["processing_status"] == "ended"
+        assert ended["request_counts"]["canceled"] == 2 and ended["request_counts"]["succeeded"] == 2
+        other = anthropic(c, "POST", "/v1/messages/batches", {"requests": messages_requests(2)})
+        c.json("POST", f"/_control/advance/{other['id']}", {"status": "expired"}, auth=False)
+        got = anthropic(c, "GET", f"/v1/messages/batches/{other['id']}")
+        assert got["request_counts"]["expired"] == 1 and got["cancel_initiated_at"] is None
+    finally:
+        c.config(steps=1)
+
+
+def test_own_auth_header_and_query(c):
+    c.config(auth_header="api-key", required_query={"api-version": "2024-10-21"})
+    try:
+        got, _, _ = c.request("GET", "/v1/batches?api-version=2024-10-21")  # Bearer: refused
+        assert got == 401
+        got, _, _ = c.request("GET", "/v1/batches", auth=False, headers={"api-key": KEY})
+        assert got == 404
+        c.json("GET", "/v1/batches?api-version=2024-10-21", auth=False, headers={"api-key": KEY})
+        assert c.stats()["requests"][-1]["api_key_header"] == KEY
+    finally:
+        c.config(auth_header="bearer", required_query={})
+
+
 TESTS = [test_auth, test_full_lifecycle, test_fail_every, test_expired,
          test_failed_and_invalid_url, test_cancel, test_list_paging, test_embeddings,
          test_upload_validation, test_metadata_limit, test_reset_fault, test_429_fault,
@@ -1316,6 +1427,9 @@ TESTS += [test_limit_config_validation, test_max_bytes_per_file, test_max_reques
           test_one_model_per_batch, test_enqueued_token_limit, test_stats_batches]
 
 TESTS += [test_redirect_faults, test_echo_auth_fault, test_tls]
+
+TESTS += [test_anthropic_headers, test_anthropic_validation, test_anthropic_lifecycle,
+          test_anthropic_cancel_and_expire, test_own_auth_header_and_query]
 
 TESTS += [test_go_duration, test_direct_echo, test_direct_markers, test_direct_latency,
           test_direct_rpm, test_direct_tpm, test_direct_headers_off, test_no_batch_api,

@@ -24,7 +24,8 @@ SERVER = os.environ.get("OBATCH_FAKE_SERVER", "")
 PYTHON = os.environ.get("OBATCH_PYTHON") or sys.executable
 KEY = "test-key"  # the fake server's key
 KEY_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PARASAIL_API_KEY", "PARASAIL_BASE_URL",
-           "OBATCH_STATE")
+           "OBATCH_STATE", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OBATCH_PROVIDERS",
+           "XDG_CONFIG_HOME")
 
 
 class FakeServer:

@@ -365,6 +365,39 @@ class CliSecretsTest(CliTestCase):
         self.assert_server_saw_only(self.server, self.key)
         self.assert_server_saw_only(parasail, parasail_key)
 
+    def test_anthropic_key_goes_only_in_its_header_to_its_host(self):
+        anthropic_key = new_key()
+        self.secrets.append(anthropic_key)
+        anthropic = FakeServer(api_key=anthropic_key)
+        self.addCleanup(anthropic.stop)
+        env = {"ANTHROPIC_API_KEY": anthropic_key, "ANTHROPIC_BASE_URL": anthropic.root}
+        self.write_input("claude.jsonl", [
+            {"custom_id": "c %d" % i, "method": "POST", "url": "/v1/messages",
+             "body": {"model": "claude-sonnet-4-5", "max_tokens": 8,
+                      "messages": [{"role": "user", "content": "hi"}]}} for i in range(2)])
+        self.chat_input(2)
+        poll = ["--poll-interval", "0.01"]
+        for args in (["run", "claude.jsonl"] + poll,  # chosen by model
+                     ["run", "input.jsonl", "-p", "openai"] + poll, ["list"]):
+            with self.subTest(args=args):
+                self.assert_exit(self.obatch(*args, env=env), 0)
+        # Asked about the Anthropic batch without -p: each provider with its own key.
+        claude_batch = anthropic.stats()["batches"][0]["id"]
+        self.assert_exit(self.obatch("status", claude_batch, env=env), 0)
+        self.assert_server_saw_only(self.server, self.key)
+        requests = anthropic.stats()["requests"]
+        self.assertTrue(requests)
+        for r in requests:
+            self.assertIsNone(r["authorization"], r)
+            self.assertEqual(r["x_api_key"], anthropic_key, r)
+        # A server echoing the header it got: the message is shown, the key is not.
+        anthropic.config(faults=[{"method": "GET", "path": "/v1/messages/batches",
+                                  "kind": "echo_auth", "count": 100}])
+        proc = self.obatch("list", "-p", "anthropic", env=env)
+        self.assert_exit(proc, 5)
+        self.assertIn("x-api-key: [redacted]", proc.stderr)
+        self.assert_no_key_anywhere(proc)
+
     # ---- TLS
 
     def tls_server(self):

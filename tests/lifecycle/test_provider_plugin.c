@@ -4,6 +4,7 @@
  * own request checks, and hooks that try to send the key elsewhere. */
 #define _GNU_SOURCE
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,10 @@ static obatch_t *batch_for(fixture_t *f, const char *provider) {
   obatch_config_t *conf = NULL;
   char err[256];
   assert_int_equal(obatch_config_new(&conf), OBATCH_OK);
-  assert_int_equal(obatch_config_set(conf, "base_url", f->server.base_url, err, sizeof err), 0);
+  /* Anthropic's paths start at the root (/v1/messages/batches). */
+  const char *base = provider && strcmp(provider, "anthropic") == 0 ? f->server.root_url
+                                                                     : f->server.base_url;
+  assert_int_equal(obatch_config_set(conf, "base_url", base, err, sizeof err), 0);
   if (provider) {
     assert_int_equal(obatch_config_set(conf, "provider", provider, err, sizeof err), 0);
     assert_int_equal(obatch_config_set(conf, "api_key", "test-key", err, sizeof err), 0);
@@ -260,12 +264,134 @@ static void registration_is_checked(void **state) {
   assert_null(strstr(names, "late-fake"));
 }
 
+#define MESSAGE(text) \
+  "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":16,\"messages\":[{\"role\":" \
+  "\"user\",\"content\":\"" text "\"}]}"
+
+/* The built-in Anthropic provider from the C API: inline create, x-api-key,
+ * ids outside Anthropic's alphabet mapped and given back as they were,
+ * errored results in the error file, the order of the input kept. */
+static void anthropic_common_scenario(void **state) {
+  fixture_t *f = *state;
+  assert_int_equal(fake_server_config(&f->server, "{\"fail_custom_ids\":[\"fails\"],\"steps\":1}"), 0);
+  obatch_t *b = batch_for(f, "anthropic");
+  static const char *const ids[] = {"a b", "fails", "ok-1", "semi;colon"};
+  for (int i = 0; i < 4; i++) assert_int_equal(obatch_add(b, MESSAGE("hi"), ids[i], NULL), OBATCH_OK);
+  /* No max_tokens: refused at add, as Anthropic would refuse the batch. */
+  assert_int_equal(obatch_add(b, CHAT("claude-sonnet-4-5", "x"), "nope", NULL), OBATCH_EREQUEST);
+  assert_non_null(strstr(obatch_last_error(b), "max_tokens"));
+  assert_int_equal(obatch_submit(b), OBATCH_OK);
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_wait(b, 30000, &info), OBATCH_OK);
+  assert_string_equal(info.provider, "anthropic");
+  assert_string_equal(info.remote_status, "completed");
+  assert_int_equal(strncmp(info.batch_id, "msgbatch_", 9), 0);
+  assert_non_null(strstr(info.batch_json, "\"processing_status\":\"ended\""));
+  assert_int_equal(info.requests_completed, 3);
+  assert_int_equal(info.requests_failed, 1);
+  obatch_result_t r = OBATCH_RESULT_INIT;
+  for (int i = 0; i < 4; i++) {
+    assert_int_equal(obatch_fetch(b, &r), OBATCH_OK);
+    assert_string_equal(r.custom_id, ids[i]);
+    if (i == 1) {
+      assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
+      assert_int_equal(r.status_code, 400);
+      assert_string_equal(r.error_code, "invalid_request_error");
+    } else {
+      assert_int_equal(r.kind, OBATCH_RESULT_SUCCEEDED);
+      assert_non_null(strstr(r.body, "\"type\":\"message\""));
+    }
+  }
+  assert_int_equal(obatch_fetch(b, &r), OBATCH_END);
+  assert_int_equal(obatch_lookup(b, "semi;colon", &r), OBATCH_OK);
+  assert_int_equal(r.status_code, 200);
+  /* Inline: no upload; the key went in x-api-key only. */
+  long all = fake_server_count_requests(&f->server, NULL, NULL, NULL);
+  assert_true(all >= 3);
+  assert_int_equal(fake_server_count_requests(&f->server, NULL, NULL, "\"authorization\": null"), all);
+  assert_int_equal(fake_server_count_requests(&f->server, NULL, NULL, "\"x_api_key\": \"test-key\""), all);
+  assert_int_equal(fake_server_count_requests(&f->server, "POST", "/v1/files", NULL), 0);
+  assert_int_equal(fake_server_stats_int(&f->server, "batches_created"), 1);
+}
+
+static int v1_claims(const char *model, void *payload) {
+  (void)payload;
+  return strncmp(model, "v1only/", 7) == 0;
+}
+
+/* A table built against version 1 of the header is shorter: the library
+ * must neither read nor write past it. */
+static void version_1_tables_still_work(void **state) {
+  fixture_t *f = *state;
+  const size_t v1_size = offsetof(obatch_provider_t, auth_header);
+  unsigned char *mem = malloc(v1_size + 64);
+  assert_non_null(mem);
+  memset(mem + v1_size, 0xAB, 64);
+  obatch_provider_t *t = (obatch_provider_t *)mem;
+  assert_int_equal(obatch_provider_init(t, 1), OBATCH_OK);
+  for (size_t i = 0; i < 64; i++) assert_int_equal(mem[v1_size + i], 0xAB);
+  t->name = "v1-table";
+  t->api_key_env = "V1_TABLE_KEY";
+  t->claims_model = v1_claims;
+  assert_int_equal(obatch_provider_register(t), OBATCH_OK);
+  free(mem); /* copied: the library keeps nothing of it */
+  setenv("V1_TABLE_KEY", "test-key", 1);
+  obatch_config_t *conf = NULL;
+  char err[256];
+  assert_int_equal(obatch_config_new(&conf), OBATCH_OK);
+  assert_int_equal(obatch_config_set(conf, "base_url", f->server.base_url, err, sizeof err), 0);
+  assert_int_equal(obatch_config_set(conf, "work_dir", f->work_dir, err, sizeof err), 0);
+  assert_int_equal(obatch_config_set(conf, "poll_interval_ms", "5", err, sizeof err), 0);
+  assert_int_equal(obatch_create(&f->b, conf), OBATCH_OK);
+  obatch_config_destroy(conf);
+  assert_int_equal(obatch_add(f->b, CHAT("v1only/m", "x"), "x", NULL), OBATCH_OK);
+  assert_int_equal(obatch_submit(f->b), OBATCH_OK);
+  obatch_info_t info = OBATCH_INFO_INIT;
+  assert_int_equal(obatch_wait(f->b, 30000, &info), OBATCH_OK);
+  assert_string_equal(info.provider, "v1-table");
+  /* Its unset version 2 fields mean the defaults: Bearer, OpenAI results. */
+  long all = fake_server_count_requests(&f->server, NULL, NULL, NULL);
+  assert_int_equal(fake_server_count_requests(&f->server, NULL, NULL, "Bearer test-key"), all);
+}
+
+static void providers_file_from_the_c_api(void **state) {
+  fixture_t *f = *state;
+  char path[200];
+  snprintf(path, sizeof path, "%s/providers.json", f->work_dir);
+  FILE *out = fopen(path, "w");
+  assert_non_null(out);
+  fputs("{\"providers\": [{\"name\": \"c-declared\", \"base_url\": \"https://x.invalid/v1\", "
+        "\"api_key_env\": \"C_DECLARED_KEY\"}]}", out);
+  fclose(out);
+  assert_int_equal(obatch_provider_load_file(path), OBATCH_OK);
+  assert_non_null(strstr(obatch_provider_names(), "c-declared"));
+  assert_int_equal(obatch_provider_load_file(path), OBATCH_EINVAL); /* the name is taken */
+  assert_non_null(strstr(obatch_last_error(NULL), "already registered"));
+  out = fopen(path, "w");
+  assert_non_null(out);
+  fputs("{\"providers\": [{\"name\": \"c-broken\"}]}", out);
+  fclose(out);
+  assert_int_equal(obatch_provider_load_file(path), OBATCH_ECONFIG);
+  assert_non_null(strstr(obatch_last_error(NULL), "providers.json"));
+  assert_non_null(strstr(obatch_last_error(NULL), "api_key_env"));
+  assert_null(strstr(obatch_provider_names(), "c-broken"));
+  assert_int_equal(obatch_provider_load_file(NULL), OBATCH_EINVAL);
+  const char *names = obatch_provider_names();
+  assert_non_null(strstr(names, "anthropic"));
+  assert_non_null(strstr(names, "azure"));
+  assert_non_null(strstr(names, "groq"));
+  assert_non_null(strstr(names, "deepinfra"));
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(inline_provider_needs_no_upload, setup, teardown),
     cmocka_unit_test_setup_teardown(provider_checks_run_at_add, setup, teardown),
     cmocka_unit_test_setup_teardown(key_never_leaves_its_host, setup, teardown),
     cmocka_unit_test_setup_teardown(api_key_setting_needs_a_named_provider, setup, teardown),
     cmocka_unit_test(registration_is_checked),
+    cmocka_unit_test_setup_teardown(anthropic_common_scenario, setup, teardown),
+    cmocka_unit_test_setup_teardown(version_1_tables_still_work, setup, teardown),
+    cmocka_unit_test_setup_teardown(providers_file_from_the_c_api, setup, teardown),
 };
 
 OBATCH_TEST_MAIN(tests, register_providers, NULL)

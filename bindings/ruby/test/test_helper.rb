@@ -20,7 +20,8 @@ require "minitest/autorun"
 
 # The library's private work dirs go into a directory of our own, and no key
 # or base URL of the caller's environment leaks into a test.
-KEY_ENV = %w[OPENAI_API_KEY OPENAI_BASE_URL PARASAIL_API_KEY PARASAIL_BASE_URL].freeze
+KEY_ENV = %w[OPENAI_API_KEY OPENAI_BASE_URL PARASAIL_API_KEY PARASAIL_BASE_URL
+             ANTHROPIC_API_KEY ANTHROPIC_BASE_URL OBATCH_PROVIDERS].freeze
 KEY_ENV.each { |k| ENV.delete(k) }
 TEST_TMP = Dir.mktmpdir("obatch-ruby-test-")
 ENV["TMPDIR"] = TEST_TMP

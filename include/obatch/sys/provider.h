@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define OBATCH_PROVIDER_VERSION 1
+#define OBATCH_PROVIDER_VERSION 2
 
 /* What the engine asks a provider to build a request for. */
 typedef enum obatch_op {
@@ -55,7 +55,8 @@ OBATCH_API const char *obatch_op_arg(const obatch_op_args_t *args,
 typedef struct obatch_http_request obatch_http_request_t;
 /* `target` is a path appended to the base URL ("/batches") or, for a
  * provider whose results live elsewhere, an absolute https URL of the same
- * host. The engine adds the Authorization header itself. */
+ * host (any other host is refused: the key never goes there). The engine
+ * adds the key's header itself (see auth_header). */
 OBATCH_API int obatch_http_request_set(obatch_http_request_t *req,
                                        const char *method,
                                        const char *target);
@@ -137,10 +138,35 @@ typedef struct obatch_provider {
   int (*parse_response)(int op, int http_status, const char *body,
                         size_t body_len, obatch_remote_t *remote,
                         void *payload);
+
+  /* -- version 2 -- */
+  /* The header that carries the key, as is ("x-api-key", "api-key"); NULL:
+   * "Authorization: Bearer KEY". */
+  const char *auth_header;
+  /* 1: the provider keeps no batch metadata, so a create whose answer was
+   * lost is found by the batch's request count and creation time instead
+   * of obatch's tag (README: "Crash safety without metadata"). */
+  int no_metadata;
+  /* 1 if the provider takes `custom_id` as it is; NULL: every id. The
+   * others are sent as ids obatch makes ("obm-" and 16 hex digits) and
+   * mapped back in the results; only for inline_requests providers, which
+   * get the map as CREATE's argument id_map. */
+  int (*accepts_custom_id)(const char *custom_id, void *payload);
+  /* Results in the provider's own format. NULL: the output and error files
+   * are OpenAI's batch output files. Otherwise output_file_id names the
+   * results (an id or a URL given to OBATCH_OP_DOWNLOAD; no FILE_INFO is
+   * asked) and this hook reads them from `raw_path` and writes
+   * `output_path` and `error_path` as OpenAI batch output lines with the
+   * user's custom_ids. Args: raw_path, output_path, error_path, id_map (a
+   * JSON object: user's id -> id sent; absent when none was mapped).
+   * Return 0, or a negative obatch_code with a message in errstr. */
+  int (*convert_results)(const obatch_op_args_t *args, char *errstr,
+                         size_t errstr_size, void *payload);
 } obatch_provider_t;
 
 /* Zeroes `provider` and sets its version: call it before filling the
- * fields you need (every NULL hook and 0 limit means the default). */
+ * fields you need (every NULL hook and 0 limit means the default). A
+ * version 1 table is still accepted: its version 2 fields count as unset. */
 OBATCH_API int obatch_provider_init(obatch_provider_t *provider, unsigned version);
 
 /*
@@ -150,6 +176,19 @@ OBATCH_API int obatch_provider_init(obatch_provider_t *provider, unsigned versio
  * already registered.
  */
 OBATCH_API int obatch_provider_register(const obatch_provider_t *provider);
+
+/*
+ * Registers the providers declared in a JSON file (README: "Providers
+ * declared in a file"): OpenAI-compatible hosts, each with its name, base
+ * URL, key variable, auth header, query parameters, limits, endpoints,
+ * completion windows and model patterns. All or nothing: on an error none
+ * of the file's providers is registered. OBATCH_ECONFIG (with
+ * obatch_last_error() naming the file and what is wrong) for a file that
+ * cannot be read or declares something wrong, OBATCH_EINVAL for a name
+ * already registered. The files named by $OBATCH_PROVIDERS and
+ * $XDG_CONFIG_HOME/obatch/providers.json are loaded without this call.
+ */
+OBATCH_API int obatch_provider_load_file(const char *path);
 
 /* Names of the registered providers, comma separated. Lives until the
  * calling thread calls this again. */

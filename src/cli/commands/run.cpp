@@ -40,6 +40,7 @@ struct RunOptions {
   BatchSizeOptions sizes;
   uint64_t max_enqueued_tokens = 0, max_running_batches = 0;
   bool one_batch = false;
+  bool translate = false;
   // Direct mode.
   std::string mode, deadline;
   uint64_t direct_below = 0, concurrency = 0, rpm = 0, tpm = 0;
@@ -83,7 +84,9 @@ void add_run_command(CLI::App &app, Commands &out) {
                   "KEY=VALUE metadata for the batch (repeatable; up to 15 pairs, keys <= 64, "
                   "values <= 512 characters)")
       ->type_name("KEY=VALUE");
-  cmd->add_option("--completion-window", o.completion_window, "Completion window (default 24h)");
+  cmd->add_option("--completion-window", o.completion_window,
+                  "Completion window (default 24h; hours or days where the provider takes "
+                  "them, e.g. groq: 24h to 7d)");
   cmd->add_option("--poll-interval", o.poll_interval,
                   "Longest wait between status checks, in seconds (default 60; checks start "
                   "at 1 s and slow down as the batch ages)")
@@ -108,6 +111,10 @@ void add_run_command(CLI::App &app, Commands &out) {
                   "Run at most N of the job's batches at once (default: no cap)")
       ->type_name("N")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--translate", o.translate,
+                "With -p anthropic: send /v1/chat/completions lines as Messages requests "
+                "(system, roles, max_tokens, stop, temperature, top_p, function tools); a "
+                "line that cannot be translated is refused with the reason");
   cmd->add_flag("--one-batch", o.one_batch,
                 "Never cut the input: one batch, and an input over the provider's limits is "
                 "refused");
@@ -201,6 +208,7 @@ void apply_options(const RunOptions &o, Config &conf, const TempDir *tmp) {
   count("max_enqueued_tokens", o.max_enqueued_tokens);
   count("max_running_batches", o.max_running_batches);
   if (o.one_batch) conf.set("split", "off");
+  if (o.translate) conf.set("translate", "on");
   if (!o.mode.empty()) conf.set("mode", o.mode);
   if (!o.deadline.empty()) conf.set("deadline", o.deadline);
   count("direct_below", o.direct_below);

@@ -137,13 +137,17 @@ static void removing_metadata_frees_a_slot(void **) {
   assert_int_equal(c.metadata().size(), 15);
 }
 
-static void completion_window_must_be_24h(void **) {
+// Which windows a provider takes is its own (checked at submit): the
+// setting only has to be a number of hours or days.
+static void completion_window_is_hours_or_days(void **) {
   Config c;
   c.set("completion_window", "24h");
   assert_str_eq(c.get("completion_window"), "24h");
-  EXPECT_ERROR(OBATCH_ECONFIG, "not '48h'", c.set("completion_window", "48h"));
-  EXPECT_ERROR(OBATCH_ECONFIG, "\"24h\"", c.set("completion_window", "1d"));
-  assert_str_eq(c.get("completion_window"), "24h");
+  c.set("completion_window", "7d");
+  assert_str_eq(c.get("completion_window"), "7d");
+  for (const char *bad : {"48", "h", "0h", "24 h", "1w", "-24h", "24hh"})
+    EXPECT_ERROR(OBATCH_ECONFIG, std::string("not '") + bad + "'", c.set("completion_window", bad));
+  assert_str_eq(c.get("completion_window"), "7d");
 }
 
 static void custom_id_prefix_not_empty(void **) {
@@ -198,7 +202,7 @@ static const struct CMUnitTest config_tests[] = {
     cmocka_unit_test(metadata_comes_in_key_order),
     cmocka_unit_test(null_value_removes_key),
     cmocka_unit_test(removing_metadata_frees_a_slot),
-    cmocka_unit_test(completion_window_must_be_24h),
+    cmocka_unit_test(completion_window_is_hours_or_days),
     cmocka_unit_test(custom_id_prefix_not_empty),
     cmocka_unit_test(check_metadata_directly),
     cmocka_unit_test(ca_file_must_be_a_readable_file),

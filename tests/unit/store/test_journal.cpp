@@ -291,6 +291,27 @@ static void schema_1_journal_is_upgraded(void **) {
   assert_int_equal(j.parts("aaaa1111").size(), 0);
 }
 
+// A journal of schema 3 (before id_map) gains the column; the map is kept.
+static void schema_3_journal_gains_the_id_map(void **) {
+  unit::TempDir tmp;
+  {
+    Journal j(tmp.file("jobs.db"));
+    JobRecord out;
+    j.claim(fresh("aaaa1111"), false, "", &out);
+  }
+  int rc = std::system(("sqlite3 " + tmp.file("jobs.db") +
+                        " 'ALTER TABLE jobs DROP COLUMN id_map; PRAGMA user_version=3' 2>/dev/null")
+                           .c_str());
+  if (rc != 0) skip();  // the sqlite3 command is not installed (or too old)
+  Journal j(tmp.file("jobs.db"));
+  JobRecord r;
+  assert_true(j.find("aaaa1111", &r));
+  assert_str_eq(r.id_map, "");
+  j.update("aaaa1111", {{"id_map", "{\"a b\":\"obm-0123456789abcdef\"}"}});
+  assert_true(j.find("aaaa1111", &r));
+  assert_str_eq(r.id_map, "{\"a b\":\"obm-0123456789abcdef\"}");
+}
+
 static void newer_schema_is_refused(void **) {
   unit::TempDir tmp;
   { Journal j(tmp.file("jobs.db")); }
@@ -352,6 +373,7 @@ static const struct CMUnitTest journal_tests[] = {
     cmocka_unit_test(prune_forgets_ended_jobs_only),
     cmocka_unit_test(parts_of_a_job),
     cmocka_unit_test(schema_1_journal_is_upgraded),
+    cmocka_unit_test(schema_3_journal_gains_the_id_map),
     cmocka_unit_test(newer_schema_is_refused),
     cmocka_unit_test(unwritable_place_is_a_clear_error),
     cmocka_unit_test(path_rules),
