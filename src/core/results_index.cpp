@@ -134,31 +134,45 @@ void load_input_order(const std::string &path, const std::string &display_name, 
   uint64_t lineno = 0;
   const uint64_t first = ids->size();
   std::vector<uint64_t> line_of;  // of each id added here, for the duplicate message
-  auto take = [&](std::string_view id) {
+  auto take = [&](std::string_view id, uint64_t line) {
     if (!ids->add(id)) {
       uint64_t at = ids->find(id);
       std::string earlier =
           at >= first ? "line " + std::to_string(line_of[at - first]) : "an earlier request";
-      throw Error(OBATCH_EDUPLICATE, display_name + " line " + std::to_string(lineno) +
+      throw Error(OBATCH_EDUPLICATE, display_name + " line " + std::to_string(line) +
                                          ": custom_id \"" + std::string(id) +
                                          "\" is already used by " + earlier);
     }
-    line_of.push_back(lineno);
+    line_of.push_back(line);
+  };
+  // A streamed id is added once the next one is parsed: its table slot,
+  // asked for when it was read, is in the cache by then (a cache miss per
+  // id otherwise). Anything else settles it first, so the order of the
+  // checks (and of their errors) is unchanged.
+  std::string held;
+  uint64_t held_line = 0;
+  auto settle = [&] {
+    if (held_line) take(held, held_line);
+    held_line = 0;
   };
   auto streamed_id = [&](std::string_view id) {
     lineno++;
-    take(id);
+    ids->prefetch(id);
+    settle();
+    held.assign(id.data(), id.size());
+    held_line = lineno;
   };
   simdjson::dom::parser stream_parser;
   try {
     for_each_run(fd, path, [&](uint64_t offset, std::string_view text, bool complete) {
       const size_t streamed = complete ? stream_custom_ids(stream_parser, text, streamed_id) : 0;
+      settle();
       split_run(offset + streamed, text.substr(streamed), complete,
                 [&](uint64_t, std::string_view line, bool) {
                   lineno++;
                   if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
                   auto where = [&] { return display_name + " line " + std::to_string(lineno); };
-                  take(result_line_custom_id_view(line, where, true));
+                  take(result_line_custom_id_view(line, where, true), lineno);
                 });
     });
   } catch (...) {

@@ -390,6 +390,21 @@ static void input_order_stream_and_lines_agree(void **) {
     IdIndex some;
     EXPECT_ERROR(c.code, c.message, obatch::load_input_order(path, "input file", &some));
   }
+  // Two bad lines in a row: the first one's error, though a streamed id is
+  // added only after the next line is read.
+  std::string bad = text;
+  for (uint64_t k : {12000, 12001}) {
+    const std::string old = line(k) + "\n";
+    bad.replace(bad.find(old), old.size(),
+                k == 12000 ? R"({"custom_id":"id-1"})"
+                             "\n"
+                           : "{oops\n");
+  }
+  unit::write_all(path, bad);
+  IdIndex two;
+  EXPECT_ERROR(OBATCH_EDUPLICATE,
+               "input file line 12001: custom_id \"id-1\" is already used by line 2",
+               obatch::load_input_order(path, "input file", &two));
 }
 
 static const struct CMUnitTest results_index_tests[] = {
