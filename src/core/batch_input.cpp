@@ -153,9 +153,12 @@ std::string BatchInput::origin(uint64_t index) const {
   return file.path + " " + line;
 }
 
-void BatchInput::append(Request r, const std::string &where, uint64_t line_in_file) {
+void BatchInput::append(Request &r, const std::string &where, uint64_t line_in_file) {
   if (finished_) throw Error(OBATCH_ESTATE, where + ": the input is already closed");
   const uint64_t n = ids_.size() + 1;  // this request's 1-based position
+  // A generated id is new by construction until a caller's own id looks
+  // like one (see next_custom_id): it needs no duplicate check.
+  const bool new_by_construction = r.custom_id.empty() && !prefixed_ids_;
   if (r.custom_id.empty()) {
     r.custom_id = next_custom_id();
   } else if (!prefixed_ids_ && r.custom_id.size() > id_prefix_.size() &&
@@ -220,7 +223,9 @@ void BatchInput::append(Request r, const std::string &where, uint64_t line_in_fi
   if (!split && rules_.max_bytes && bytes_ + line.size() > rules_.max_bytes)
     throw Error(OBATCH_ELIMIT, bytes_limit_message(where, bytes_ + line.size(), rules_.provider,
                                                    rules_.max_bytes));
-  if (!ids_.add(r.custom_id))
+  if (new_by_construction)
+    ids_.add_new(r.custom_id);
+  else if (!ids_.add(r.custom_id))
     throw Error(OBATCH_EDUPLICATE, where + ": custom_id " + message_quote(r.custom_id) +
                                        " is already used by " + origin(ids_.find(r.custom_id)));
   try {
@@ -275,7 +280,7 @@ std::string BatchInput::append_file(const std::string &path) {
       std::string where = path + " line " + std::to_string(lineno);
       if (!check_jsonl_framing(line, lineno, in.peek() == EOF, where)) break;
       Request r = parse_request_line(line, where);
-      append(std::move(r), where, lineno);
+      append(r, where, lineno);
       any = true;
     }
     if (in.bad()) throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));

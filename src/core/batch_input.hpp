@@ -46,8 +46,10 @@ class BatchInput {
   // writes it. `where` starts every error message ("request 3", "in.jsonl
   // line 3"). `line`: the request's line in its file, if it comes from one
   // (later messages then point at "line N" rather than "request N").
-  // Nothing is written when it throws.
-  void append(Request r, const std::string &where, uint64_t line = 0);
+  // Nothing is written when it throws. An empty r.custom_id is filled in
+  // with the one generated (r is the caller's: its buffers are reused).
+  void append(Request &r, const std::string &where, uint64_t line = 0);
+  void append(Request &&r, const std::string &where, uint64_t line = 0) { append(r, where, line); }
 
   // Adds every line of a JSONL file, all or nothing. Returns the SHA-256
   // (hex) of the bytes it read: the file as added, even if it changes later.
@@ -93,6 +95,7 @@ class BatchInput {
     files_.clear();
     part_of_.clear();
     part_of_.shrink_to_fit();
+    ids_.place_pending();
     return std::move(ids_);
   }
   // The custom_id the next request gets when the caller gives none.

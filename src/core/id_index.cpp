@@ -39,14 +39,9 @@ void IdIndex::grow() {
     if (t != 0) place(static_cast<uint32_t>(t >> 32), static_cast<uint32_t>(t) - 1);
 }
 
-bool IdIndex::add(std::string_view id) {
+void IdIndex::append(std::string_view id) {
   if (entries_.size() >= UINT32_MAX - 1 || id.size() > UINT32_MAX)
     throw std::length_error("too many custom_ids");
-  // Keep the table at most half full: probes stay short.
-  if ((entries_.size() + 1) * 2 > table_.size()) grow();
-  const uint32_t h = hash_of(id);
-  const size_t slot = slot_of(id, h);
-  if (table_[slot] != 0) return false;
   if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < id.size()) {
     // Blocks double from 4 kB up to kBlockBytes: a batch of ten requests
     // must not cost a megabyte (programs keep many small batches open).
@@ -59,19 +54,53 @@ bool IdIndex::add(std::string_view id) {
   entries_.push_back({static_cast<uint32_t>(blocks_.size() - 1),
                       static_cast<uint32_t>(block.size()), static_cast<uint32_t>(id.size())});
   block.insert(block.end(), id.begin(), id.end());
+}
+
+void IdIndex::place_pending() {
+  if (pending_ == 0) return;
+  // Keep the table at most half full: probes stay short.
+  while (entries_.size() * 2 > table_.size()) grow();
+  const uint64_t first = entries_.size() - pending_;
+  const size_t mask = table_.size() - 1;
+  uint32_t hashes[kPending];
+  for (uint32_t k = 0; k < pending_; k++) {
+    hashes[k] = hash_of(view(first + k));
+    __builtin_prefetch(&table_[hashes[k] & mask]);
+  }
+  for (uint32_t k = 0; k < pending_; k++) place(hashes[k], first + k);
+  pending_ = 0;
+}
+
+uint64_t IdIndex::find_pending(std::string_view id) const {
+  for (uint64_t p = entries_.size() - pending_; p < entries_.size(); p++)
+    if (view(p) == id) return p;
+  return npos;
+}
+
+bool IdIndex::add(std::string_view id) {
+  place_pending();
+  if ((entries_.size() + 1) * 2 > table_.size()) grow();
+  const uint32_t h = hash_of(id);
+  const size_t slot = slot_of(id, h);
+  if (table_[slot] != 0) return false;
+  append(id);
   table_[slot] = slot_value(h, entries_.size() - 1);
   return true;
 }
 
+void IdIndex::add_new(std::string_view id) {
+  append(id);
+  if (++pending_ == kPending) place_pending();
+}
+
 uint64_t IdIndex::find(std::string_view id) const {
-  if (table_.empty()) return npos;
-  const uint64_t t = table_[slot_of(id, hash_of(id))];
-  return t == 0 ? npos : static_cast<uint32_t>(t) - 1;
+  const uint64_t t = table_.empty() ? 0 : table_[slot_of(id, hash_of(id))];
+  return t == 0 ? find_pending(id) : static_cast<uint32_t>(t) - 1;
 }
 
 void IdIndex::find_many(const std::string_view *ids, size_t n, uint64_t *pos) const {
   if (table_.empty()) {
-    for (size_t k = 0; k < n; k++) pos[k] = npos;
+    for (size_t k = 0; k < n; k++) pos[k] = find_pending(ids[k]);
     return;
   }
   constexpr size_t kGroup = 32;
@@ -99,7 +128,7 @@ void IdIndex::find_many(const std::string_view *ids, size_t n, uint64_t *pos) co
     }
     for (size_t k = 0; k < m; k++) {
       const uint64_t t = table_[slot_of(ids[base + k], hashes[k])];
-      pos[base + k] = t == 0 ? npos : static_cast<uint32_t>(t) - 1;
+      pos[base + k] = t == 0 ? find_pending(ids[base + k]) : static_cast<uint32_t>(t) - 1;
     }
   }
 }
@@ -116,8 +145,12 @@ void IdIndex::truncate(uint64_t n) {
   blocks_.resize(last.block + 1);
   blocks_.back().resize(last.offset + last.length);
   entries_.resize(n);
+  pending_ = 0;  // the table is rebuilt from every entry
   // Rare (a rolled-back file): rebuild the table rather than delete from it.
-  std::fill(table_.begin(), table_.end(), 0);
+  // (It may hold fewer slots than the entries need: ids add_new kept back.)
+  size_t slots = std::max<size_t>(table_.size(), 64);
+  while (entries_.size() * 2 > slots) slots *= 2;
+  table_.assign(slots, 0);
   for (uint64_t p = 0; p < entries_.size(); p++) place(hash_of(view(p)), p);
 }
 
@@ -125,6 +158,7 @@ void IdIndex::clear() {
   blocks_.clear();
   entries_.clear();
   table_.clear();
+  pending_ = 0;
 }
 
 }  // namespace obatch

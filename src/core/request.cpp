@@ -17,6 +17,23 @@ using simdjson::dom::object;
 
 bool contains(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
 
+// infer_endpoint without a string made per call.
+std::string_view inferred_endpoint(bool has_messages, bool has_input, bool has_prompt,
+                                   const std::string &model) {
+  // Claude models take "messages" at Anthropic's Messages API.
+  if (has_messages) return model.rfind("claude-", 0) == 0 ? "/v1/messages" : "/v1/chat/completions";
+  if (has_input) {
+    if (contains(model, "embed")) return "/v1/embeddings";
+    if (contains(model, "moderation")) return "/v1/moderations";
+    return "/v1/responses";
+  }
+  if (has_prompt) {
+    if (contains(model, "image") || contains(model, "dall-e")) return "/v1/images/generations";
+    return "/v1/completions";
+  }
+  return "";
+}
+
 std::string type_name(element_type t) {
   switch (t) {
     case element_type::ARRAY: return "an array";
@@ -117,7 +134,7 @@ void check_body(element body, std::string_view body_text, Request *r, const std:
            "body field \"model\" must be a string, not " + type_name(model.type()));
     std::string_view name = model.get_string().value_unsafe();
     if (name.empty()) fail(OBATCH_EREQUEST, where, "body field \"model\" is empty");
-    r->model = std::string(name);
+    r->model.assign(name.data(), name.size());
   }
   if (has_stream && !stream.is_null() && !(stream.is_bool() && !stream.get_bool().value_unsafe()))
     fail(OBATCH_EREQUEST, where,
@@ -125,7 +142,7 @@ void check_body(element body, std::string_view body_text, Request *r, const std:
          "(remove it)");
 
   if (r->url.empty()) {
-    r->url = infer_endpoint(has_messages, has_input, has_prompt, r->model);
+    r->url.assign(inferred_endpoint(has_messages, has_input, has_prompt, r->model));
     if (r->url.empty())
       fail(OBATCH_EREQUEST, where,
            "cannot tell the endpoint from the body (no \"messages\", \"input\" "
@@ -149,6 +166,7 @@ void check_body(element body, std::string_view body_text, Request *r, const std:
     fail(OBATCH_EREQUEST, where, "the body has no \"model\"");
 
   // One line per request: drop the whitespace a pretty-printed body has.
+  // (resize of a reused buffer: no allocation once it is large enough.)
   r->body.resize(body_text.size());
   size_t out_len = 0;
   if (simdjson::minify(body_text.data(), body_text.size(), r->body.data(), out_len))
@@ -169,18 +187,7 @@ const std::vector<std::string> &openai_endpoints() {
 
 std::string infer_endpoint(bool has_messages, bool has_input, bool has_prompt,
                            const std::string &model) {
-  // Claude models take "messages" at Anthropic's Messages API.
-  if (has_messages) return model.rfind("claude-", 0) == 0 ? "/v1/messages" : "/v1/chat/completions";
-  if (has_input) {
-    if (contains(model, "embed")) return "/v1/embeddings";
-    if (contains(model, "moderation")) return "/v1/moderations";
-    return "/v1/responses";
-  }
-  if (has_prompt) {
-    if (contains(model, "image") || contains(model, "dall-e")) return "/v1/images/generations";
-    return "/v1/completions";
-  }
-  return "";
+  return std::string(inferred_endpoint(has_messages, has_input, has_prompt, model));
 }
 
 void check_custom_id(std::string_view id, const std::string &where) {
@@ -207,12 +214,20 @@ std::string message_quote(std::string_view s, size_t max) {
 Request parse_request_body(std::string_view body_json, const std::string &custom_id,
                            const std::string &endpoint, const std::string &where) {
   Request r;
+  parse_request_body(body_json, custom_id, endpoint, where, &r);
+  return r;
+}
+
+void parse_request_body(std::string_view body_json, std::string_view custom_id,
+                        std::string_view endpoint, const std::string &where, Request *out) {
+  Request &r = *out;
   if (!custom_id.empty()) check_custom_id(custom_id, where);
-  r.custom_id = custom_id;
-  r.url = endpoint;
+  r.custom_id.assign(custom_id.data(), custom_id.size());
+  r.url.assign(endpoint.data(), endpoint.size());
+  r.model.clear();
+  r.embedding_inputs = 0;
   element body = parse_json(tl_parser, body_json, where, "the body");
   check_body(body, body_json, &r, where);
-  return r;
 }
 
 Request parse_request_line(std::string_view line, const std::string &where) {

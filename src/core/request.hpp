@@ -29,6 +29,10 @@ const std::vector<std::string> &openai_endpoints();
 // Throws Error(EJSON / EREQUEST) with a message that starts with `where`.
 Request parse_request_body(std::string_view body_json, const std::string &custom_id,
                            const std::string &endpoint, const std::string &where);
+// The same into `out`, reusing its buffers: one request after another
+// without an allocation each (obatch_add).
+void parse_request_body(std::string_view body_json, std::string_view custom_id,
+                        std::string_view endpoint, const std::string &where, Request *out);
 
 // Validates a whole input line {"custom_id","method","url","body"}.
 Request parse_request_line(std::string_view line, const std::string &where);

@@ -1,7 +1,9 @@
 #include "core/result_line.hpp"
 
+#include <emmintrin.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <climits>
 #include <cstring>
@@ -102,6 +104,132 @@ void append_minified(std::string &out, element e) {
     case element_type::BOOL: out.append(e.get_bool().value_unsafe() ? "true" : "false"); return;
     case element_type::NULL_VALUE: out.append("null", 4); return;
   }
+}
+
+// ---- a body handed back as it is in the line ----------------------------
+// append_minified walks every element of a body to write it again; for a
+// body that is already byte for byte what it would write, the line's own
+// bytes are the answer. Two cheap proofs decide it, else the walk runs:
+// openai_body_text() finds the body's text in a line of OpenAI's layout,
+// canonical_text() checks that text has nothing append_minified changes.
+
+// Bit i set where byte i of the 64 in v is one the classifier picks.
+template <class F>
+inline uint64_t mask_of(const __m128i v[4], F &&pick) {
+  auto m = [&](int j) { return uint64_t(static_cast<uint32_t>(_mm_movemask_epi8(pick(v[j])))); };
+  return m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48;
+}
+
+inline __m128i eq(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+
+// Bit i: an odd number of set bits in m[0..i].
+inline uint64_t prefix_xor(uint64_t m) {
+  m ^= m << 1;
+  m ^= m << 2;
+  m ^= m << 4;
+  m ^= m << 8;
+  m ^= m << 16;
+  m ^= m << 32;
+  return m;
+}
+
+// True when `text`, a JSON value that parsed and holds no backslash, is what
+// append_minified writes for it: strings without escapes come back as they
+// are, so only what lies outside strings can differ: whitespace (dropped),
+// a number with a fraction or exponent (written as simdjson prints a
+// double), -0 (written 0) and an integer of 16 digits or more (beyond
+// int64 it is a double). The same bytes otherwise: keys, literals, plain
+// integers and structure are copied in order.
+bool canonical_text(std::string_view text) {
+  uint64_t in_string = 0;                   // all ones when a string runs over from the last block
+  uint64_t last_minus = 0, last_digit = 0;  // bit 0: the last block's last byte
+  unsigned digits_run = 0;                  // digits ending the last block, outside strings
+  char tail[64];
+  for (size_t at = 0; at < text.size(); at += 64) {
+    const char *p = text.data() + at;
+    const size_t n = std::min<size_t>(64, text.size() - at);
+    if (n < 64) {  // never read past the text: the last block is copied
+      std::memset(tail, 'a', sizeof tail);
+      std::memcpy(tail, p, n);
+      p = tail;
+    }
+    const __m128i *q = reinterpret_cast<const __m128i *>(p);
+    const __m128i v[4] = {_mm_loadu_si128(q), _mm_loadu_si128(q + 1), _mm_loadu_si128(q + 2),
+                          _mm_loadu_si128(q + 3)};
+    const uint64_t quotes = mask_of(v, [](__m128i x) { return eq(x, '"'); });
+    const uint64_t inside = prefix_xor(quotes) ^ in_string;
+    in_string = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
+    const uint64_t out = ~inside & ~quotes;
+    // Whitespace and '.', which never stand outside strings in canonical text.
+    const uint64_t never = mask_of(v, [](__m128i x) {
+      return _mm_or_si128(_mm_or_si128(_mm_or_si128(eq(x, ' '), eq(x, '\t')),
+                                       _mm_or_si128(eq(x, '\n'), eq(x, '\r'))),
+                          eq(x, '.'));
+    });
+    const uint64_t digit = out & mask_of(v, [](__m128i x) {
+                             const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+                             return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+                           });
+    const uint64_t exponent = (digit << 1 | last_digit) & mask_of(v, [](__m128i x) {
+                                return _mm_or_si128(eq(x, 'e'), eq(x, 'E'));
+                              });
+    const uint64_t minus = out & mask_of(v, [](__m128i x) { return eq(x, '-'); });
+    const uint64_t minus_zero =
+        (minus << 1 | last_minus) & mask_of(v, [](__m128i x) { return eq(x, '0'); });
+    if (((never | exponent) & out) | minus_zero) return false;
+    // 16 digits in a row, within the block or across its start.
+    uint64_t run = digit & digit >> 1;  // bit i: digits i .. i+1
+    run &= run >> 2;                    // i .. i+3
+    run &= run >> 4;                    // i .. i+7
+    run &= run >> 8;                    // i .. i+15
+    if (run) return false;
+    const unsigned lead = digit == ~uint64_t(0) ? 64 : __builtin_ctzll(~digit);
+    if (digits_run + lead >= 16) return false;
+    digits_run = lead == 64 ? digits_run + 64 : (digit >> 63 ? __builtin_clzll(~digit) : 0);
+    last_minus = minus >> 63;
+    last_digit = digit >> 63;
+  }
+  return true;
+}
+
+// The text of the body in a line written as OpenAI writes result lines,
+// {"id":"..","custom_id":"..","response":{"status_code":N,"request_id":"..",
+// "body":BODY},"error":null}, with no backslash anywhere; false otherwise.
+// The caller has parsed the line and checked it has four keys and its
+// response three: then BODY is exactly the body's value (the final "}"
+// closes the line, "null" is its last key's value, the "}" before closes
+// the response, whose last key is "body").
+bool openai_body_text(std::string_view line, std::string_view *body) {
+  static constexpr std::string_view kSuffix = "},\"error\":null}";
+  const size_t n = line.size();
+  if (n < kSuffix.size() || line.substr(n - kSuffix.size()) != kSuffix) return false;
+  if (std::memchr(line.data(), '\\', n)) return false;
+  size_t i = 0;
+  auto lit = [&](std::string_view s) {
+    if (line.compare(i, s.size(), s) != 0) return false;
+    i += s.size();
+    return true;
+  };
+  auto str = [&] {  // no escapes: it ends at the next quote
+    if (i >= n || line[i] != '"') return false;
+    const size_t end = line.find('"', i + 1);
+    if (end == std::string_view::npos) return false;
+    i = end + 1;
+    return true;
+  };
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < n && line[i] >= '0' && line[i] <= '9') i++;
+    return i > start;
+  };
+  if (!(lit("{\"id\":") && str() && lit(",\"custom_id\":") && str() &&
+        lit(",\"response\":{\"status_code\":") && digits() && lit(",\"request_id\":") && str() &&
+        lit(",\"body\":")))
+    return false;
+  const size_t end = n - kSuffix.size();
+  if (i >= end) return false;
+  *body = line.substr(i, end - i);
+  return true;
 }
 
 simdjson::dom::object parse_object(std::string_view line, const WhereFn &where,
@@ -284,7 +412,12 @@ void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *
     if (resp["body"].get(body) == simdjson::SUCCESS && !body.is_null()) {
       // The body is at most as long as the line.
       if (r.body.capacity() < line.size()) r.body.reserve(line.size());
-      append_minified(r.body, body);
+      std::string_view text;
+      if (obj.size() == 4 && resp.size() == 3 && openai_body_text(line, &text) &&
+          canonical_text(text))
+        r.body.assign(text.data(), text.size());
+      else
+        append_minified(r.body, body);
       r.has_body = true;
       element body_error;
       if (r.status_code >= 300 && body.is_object() &&

@@ -27,6 +27,7 @@ Batch::Batch(const Config &conf) : conf_(conf) {
   input_path_ = path_join(work_dir_, "obatch-" + tag_ + ".jsonl");
   input_ = std::make_unique<BatchInput>(input_path_, conf_.get("custom_id_prefix", "request"));
   if (provider_) input_->set_rules(provider_->rules(conf_));
+  default_endpoint_ = conf_.get("endpoint");
   last_.phase = OBATCH_PHASE_BUILDING;
 }
 
@@ -109,10 +110,12 @@ void Batch::check_building(const char *what) const {
 void Batch::add(const char *body_json, const char *custom_id, const char *endpoint) {
   check_building("add");
   std::string where = "request " + std::to_string(input_->count() + 1);
-  std::string ep = endpoint ? endpoint : conf_.get("endpoint");
-  Request r = parse_request_body(body_json, custom_id ? custom_id : "", ep, where);
+  Request &r = request_;  // reused: no allocation per request
+  parse_request_body(body_json, custom_id ? custom_id : "",
+                     endpoint ? std::string_view(endpoint) : std::string_view(default_endpoint_),
+                     where, &r);
   resolve_provider(r.model);
-  input_->append(std::move(r), where);
+  input_->append(r, where);
   source_path_.clear();
 }
 
@@ -121,7 +124,7 @@ void Batch::add_line(const char *line) {
   std::string where = "request " + std::to_string(input_->count() + 1);
   Request r = parse_request_line(line, where);
   resolve_provider(r.model);
-  input_->append(std::move(r), where);
+  input_->append(r, where);
   source_path_.clear();
 }
 
@@ -168,11 +171,11 @@ void Batch::check_result_paths() const {
     std::string dir = dir_of(conf_.get(key));
     struct stat st;
     if (stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
-      throw Error(OBATCH_EIO, std::string(key) + ": cannot write into " + dir +
-                                  ": it is not a directory");
+      throw Error(OBATCH_EIO,
+                  std::string(key) + ": cannot write into " + dir + ": it is not a directory");
     if (access(dir.c_str(), W_OK | X_OK) != 0)
-      throw Error(OBATCH_EIO, std::string(key) + ": cannot write into " + dir + ": " +
-                                  errno_text(errno));
+      throw Error(OBATCH_EIO,
+                  std::string(key) + ": cannot write into " + dir + ": " + errno_text(errno));
   }
 }
 

@@ -74,6 +74,8 @@ class Batch {
   std::string source_path_, source_digest_;
   std::string retry_of_;
   std::unique_ptr<BatchInput> input_;
+  std::string default_endpoint_;  // the config's "endpoint" (read once, not per add)
+  Request request_;               // obatch_add's, reused
   std::unique_ptr<Runner> job_;  // a Job, or a PartedJob for an input cut into parts
   std::vector<std::string> part_paths_;  // the parts' input files (ours)
   JobSnapshot last_;

@@ -83,13 +83,8 @@ void InputCheck::check_line(const std::string &line, uint64_t lineno, bool last,
     set_rules(provider_->rules(conf_));
   }
   const uint64_t inputs = r.url == "/v1/embeddings" ? r.embedding_inputs : 0;
-  if (on_request_) {
-    const Request kept = r;  // append takes its own
-    input_.append(std::move(r), where, lineno);
-    on_request_(kept);
-  } else {
-    input_.append(std::move(r), where, lineno);
-  }
+  input_.append(r, where, lineno);  // a line's custom_id is never empty: r is unchanged
+  if (on_request_) on_request_(r);
 
   // A good line: it counts toward the limits, in the order append checks
   // them, with append's messages (validate and run say the same).

@@ -134,6 +134,58 @@ static void find_many_agrees_with_find(void **) {
   assert_true(pos[0] == IdIndex::npos && pos[1] == IdIndex::npos);
 }
 
+// Ids added with add_new enter the table a group at a time; until then
+// every call still sees them: find, find_many, add's duplicate check,
+// truncate (across the group and the table) and a move.
+static void ids_added_new_are_seen_at_once(void **) {
+  IdIndex ids;
+  std::vector<std::string> names;
+  for (int i = 0; i < 1000; i++) names.push_back("request-" + std::to_string(i + 1));
+  for (int i = 0; i < 1000; i++) {
+    ids.add_new(names[i]);
+    assert_int_equal(ids.size(), i + 1);
+    // The one just added and one from an earlier group.
+    assert_int_equal(ids.find(names[i]), i);
+    assert_int_equal(ids.find(names[i / 2]), i / 2);
+  }
+  assert_true(ids.find("request-1001") == IdIndex::npos);
+  // 1000 = 15 groups of 64 and 40 not yet in the table.
+  assert_false(ids.add("request-1000"));
+  assert_false(ids.add("request-3"));
+  assert_true(ids.add("mine"));
+  assert_int_equal(ids.find("mine"), 1000);
+
+  for (int i = 1001; i < 1030; i++) ids.add_new("request-" + std::to_string(i));
+  std::vector<std::string_view> views = {"request-1029", "request-1", "nope", "mine",
+                                         "request-1010"};
+  std::vector<uint64_t> pos(views.size());
+  ids.find_many(views.data(), views.size(), pos.data());
+  assert_int_equal(pos[0], 1028 + 1);
+  assert_int_equal(pos[1], 0);
+  assert_true(pos[2] == IdIndex::npos);
+  assert_int_equal(pos[3], 1000);
+  assert_int_equal(pos[4], 1009 + 1);
+
+  // Dropping ids some of which wait for the table.
+  ids.truncate(1020);
+  assert_int_equal(ids.size(), 1020);
+  assert_true(ids.find("request-1025") == IdIndex::npos);
+  assert_int_equal(ids.find("request-1015"), 1015);
+  assert_true(ids.add("request-1025"));
+  // An index of only waiting ids, truncated and moved.
+  IdIndex few;
+  for (int i = 0; i < 10; i++) few.add_new(names[i]);
+  few.truncate(5);
+  assert_true(few.find(names[7]) == IdIndex::npos);
+  assert_int_equal(few.find(names[4]), 4);
+  few.add_new(names[5]);
+  few.place_pending();
+  IdIndex moved = std::move(few);
+  assert_int_equal(moved.size(), 6);
+  assert_int_equal(moved.find(names[5]), 5);
+  assert_false(moved.add(names[0]));
+}
+
 static const struct CMUnitTest id_index_tests[] = {
     cmocka_unit_test(find_many_agrees_with_find),
     cmocka_unit_test(truncate_across_blocks),
@@ -144,6 +196,7 @@ static const struct CMUnitTest id_index_tests[] = {
     cmocka_unit_test(clear_empties),
     cmocka_unit_test(views_stay_valid_after_many_adds),
     cmocka_unit_test(moved_index_keeps_working),
+    cmocka_unit_test(ids_added_new_are_seen_at_once),
 };
 
 OBATCH_TEST_MAIN(id_index_tests, nullptr, nullptr)

@@ -3,6 +3,9 @@
 
 #include <simdjson.h>
 
+#include <string>
+#include <vector>
+
 #include "unit_support.hpp"
 
 using obatch::parse_result_line;
@@ -170,6 +173,65 @@ static void body_minified_as_simdjson_does(void **) {
   }
 }
 
+// A body in a line of OpenAI's own layout is handed back as its own bytes
+// when they are already what re-serialising writes; every body, handed
+// back so or written again, is simdjson::minify's (numbers, spaces,
+// escapes, long digit runs, each also across the 64-byte blocks the check
+// reads), and a line not in that layout is written again.
+static void body_in_openai_layout_as_simdjson_does(void **) {
+  const std::string pad(61, 'x');  // puts what follows across a block boundary
+  const std::vector<std::string> bodies = {
+      R"({"id":"c","n":[1,-2,0,123456789012345],"t":true,"f":false,"z":null,"s":"1e5 -0 . \u00e9"})",
+      R"({"a":"é漢😀","b":{},"c":[],"d":[{}],"e":"\u007f"})",
+      R"({"x":1.5})",
+      R"({"x":1e5})",
+      R"({"x":1E5})",
+      R"({"x":-0})",
+      R"({"x":-0.0})",
+      R"({"x":1234567890123456})",
+      R"({"x":18446744073709551615})",
+      R"({"x":-9223372036854775808})",
+      R"({"x": 1})",
+      R"({"x":1 })",
+      "{\"x\":\n1}",
+      R"({"x":"a\/b"})",
+      R"({"x":"\u0041"})",
+      R"({"x":"tab\there"})",
+      R"("just a string")",
+      R"(42)",
+      R"([1,2,3])",
+      R"(true)",
+      R"({")" + pad + R"(":1.5})",
+      R"({")" + pad + R"(":-0})",
+      R"({")" + pad + R"(":1e2})",
+      R"({")" + pad + R"(":12345678901234567890})",
+      R"({")" + pad + R"(a":123456789012345678})",
+      R"({")" + std::string(55, 'y') + R"(":"1234567890123456"})",
+      R"({")" + std::string(50, 'y') + R"(":123456789012345678})",
+      R"({"k":")" + std::string(200, 'q') + R"(","n":[-1,)" + std::string(15, '7') + "]}"};
+  for (const std::string &body : bodies) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element e = parser.parse(body).value();
+    const std::string want = simdjson::minify(e);
+    for (
+        const std::string &line :
+        {R"({"id":"batch_req_1","custom_id":"q","response":{"status_code":200,"request_id":"r","body":)" +
+             body + "},\"error\":null}",
+         R"({"custom_id":"q","response":{"status_code":200,"body":)" + body +
+             "},\"error\":null}"}) {
+      ResultLine r = parse_result_line(line, "x");
+      assert_true(r.has_body);
+      assert_str_eq(r.body, want);
+    }
+  }
+  // The layout with a body that is not the response's (a fifth key, a
+  // second "response") is written again from the parse, not cut from the line.
+  const std::string tricky =
+      R"({"id":"i","custom_id":"q","response":{"status_code":200,"request_id":"r","body":{"a":1}},"response":{"x":{}},"error":null})";
+  ResultLine r = parse_result_line(tricky, "x");
+  assert_str_eq(r.body, R"({"a":1})");
+}
+
 // A line in OpenAI's own form is indexed without a parse; the id must be
 // the one the parse (or the scan of a broken line) finds.
 static void plain_custom_id_agrees_with_the_parse(void **) {
@@ -194,6 +256,7 @@ static void plain_custom_id_agrees_with_the_parse(void **) {
 
 static const struct CMUnitTest result_line_tests[] = {
     cmocka_unit_test(body_minified_as_simdjson_does),
+    cmocka_unit_test(body_in_openai_layout_as_simdjson_does),
     cmocka_unit_test(plain_custom_id_agrees_with_the_parse),
     cmocka_unit_test(scan_finds_the_id_of_broken_lines),
     cmocka_unit_test(success_line),

@@ -318,8 +318,98 @@ static void input_order_from_a_file(void **) {
                obatch::load_input_order(tmp.file("nope"), "x", &none));
 }
 
+// The input's ids are read as a document stream while each line is one
+// plain object, and line by line from the first line that is not (to the
+// end of that 1 MB read): both ways take the same ids and give the same
+// errors on the same lines. ~1.8 MB: the first read is all stream unless a
+// case breaks it, the second has odd lines, one line is cut by a read.
+static void input_order_stream_and_lines_agree(void **) {
+  unit::TempDir tmp;
+  const std::string path = tmp.file("in.jsonl");
+  auto line = [](uint64_t i) {
+    return R"({"custom_id":"id-)" + std::to_string(i) + R"(","method":"POST","url":"/v1/x"})";
+  };
+  std::string text;
+  std::vector<std::string> want;
+  const uint64_t n = 30000;
+  for (uint64_t i = 0; i < n; i++) {
+    // Odd lines the stream leaves to the per-line reading: leading blanks,
+    // CR LF, blank lines.
+    if (i == 25000) text += "  ";
+    text += line(i);
+    text += i == 25100 ? "\r\n" : "\n";
+    if (i == 25200) text += "\n \t\n";
+    want.push_back("id-" + std::to_string(i));
+  }
+  assert_true(text.find(line(18000)) < (size_t(1) << 20));
+  unit::write_all(path, text);
+  IdIndex ids;
+  obatch::load_input_order(path, "input file", &ids);
+  assert_int_equal(ids.size(), n);
+  for (uint64_t i = 0; i < n; i++) assert_str_eq(ids.at(i), want[i]);
+
+  // Request k is on line k + 1 (k + 3 after the two blank lines).
+  struct Case {
+    uint64_t at;  // the request replaced
+    std::string text;
+    int code;
+    std::string message;
+  };
+  const Case cases[] = {
+      {5000,
+       R"({"custom_id":)"
+       "\n"
+       R"("id-5000"})",
+       OBATCH_EPROTOCOL, "input file line 5001:"},
+      {6000, R"({"custom_id":"id-6000"} {"custom_id":"z"})", OBATCH_EPROTOCOL,
+       "input file line 6001:"},
+      {7000, R"({"custom_id":7000})", OBATCH_EPROTOCOL, "input file line 7001:"},
+      {8000, R"(["custom_id","id-8000"])", OBATCH_EPROTOCOL, "input file line 8001:"},
+      {9000, R"({"custom_id":"id-10"})", OBATCH_EDUPLICATE,
+       "input file line 9001: custom_id \"id-10\" is already used by line 11"},
+      {10000,
+       R"({"custom_id":"id-)"
+       "\xff"
+       R"("})",
+       OBATCH_EPROTOCOL, "input file line 10001:"},
+      {26000, R"({"custom_id":"id-25300"})", OBATCH_EDUPLICATE,
+       "input file line 26003: custom_id \"id-25300\" is already used by line 25303"},
+      {n - 1,
+       R"({"custom_id":)"
+       "\n"
+       R"("id-x"})",
+       OBATCH_EPROTOCOL, "input file line 30002:"},
+  };
+  for (const Case &c : cases) {
+    std::string bad = text;
+    const std::string old = line(c.at) + "\n";
+    const size_t pos = bad.find(old);
+    assert_true(pos != std::string::npos);
+    bad.replace(pos, old.size(), c.text + "\n");
+    unit::write_all(path, bad);
+    IdIndex some;
+    EXPECT_ERROR(c.code, c.message, obatch::load_input_order(path, "input file", &some));
+  }
+  // Two bad lines in a row: the first one's error, though a streamed id is
+  // added only after the next line is read.
+  std::string bad = text;
+  for (uint64_t k : {12000, 12001}) {
+    const std::string old = line(k) + "\n";
+    bad.replace(bad.find(old), old.size(),
+                k == 12000 ? R"({"custom_id":"id-1"})"
+                             "\n"
+                           : "{oops\n");
+  }
+  unit::write_all(path, bad);
+  IdIndex two;
+  EXPECT_ERROR(OBATCH_EDUPLICATE,
+               "input file line 12001: custom_id \"id-1\" is already used by line 2",
+               obatch::load_input_order(path, "input file", &two));
+}
+
 static const struct CMUnitTest results_index_tests[] = {
     cmocka_unit_test(input_order_from_a_file),
+    cmocka_unit_test(input_order_stream_and_lines_agree),
     cmocka_unit_test(merged_in_input_order),
     cmocka_unit_test(missing_ids_come_back_missing),
     cmocka_unit_test(ids_not_in_input_come_after),
