@@ -65,6 +65,8 @@ export interface BatchOptions {
   forceNew?: string | number;
   /** A PEM file of CA certificates to trust for the server's certificate (a private CA). */
   caFile?: string;
+  /** "on": /v1/chat/completions lines go to Anthropic as Messages requests (refused where they cannot). */
+  translate?: 'on' | 'off';
   /** One metadata pair, as a key of its own ("metadata.project"): the same as metadata: {project}. */
   [key: `metadata.${string}`]: string | null | undefined;
 }

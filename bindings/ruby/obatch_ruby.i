@@ -319,7 +319,8 @@ static void *obatch_rb_jobs_prune_fn(void *p) {
 /* Runs fn without the GVL. No unblocking function: these calls are bounded
  * (poll/wait by their timeout, which the Ruby layer keeps to 50 ms slices so
  * Thread#raise, Thread#kill and Ctrl-C are served between them; local file
- * and journal reads). The remote calls use obatch_rb_nogvl_abortable. */
+ * and journal reads). The remote calls and check_file use
+ * obatch_rb_nogvl_abortable. */
 static int obatch_rb_nogvl(void *(*fn)(void *), struct obatch_rb_call *c) {
   rb_thread_call_without_gvl(fn, c, NULL, NULL);
   return c->rc;
@@ -442,7 +443,7 @@ static int obatch_rb_check_file(obatch_check_t **out, const obatch_config_t *con
   c.check_out = out; c.conf = conf; c.n = max_problems;
   c.errstr = errstr; c.errstr_size = errstr_size;
   if (!obatch_rb_dup(path, &c.s1)) return OBATCH_ENOMEM;
-  rc = obatch_rb_nogvl(obatch_rb_check_file_fn, &c);
+  rc = obatch_rb_nogvl_abortable(obatch_rb_check_file_fn, &c, conf);
   obatch_rb_free_strings(&c);
   return rc;
 }

@@ -217,8 +217,9 @@ OBATCH_API void obatch_config_destroy(obatch_config_t *conf);
  * Every call that may wait on the network or on time can be ended from
  * another thread by an abort token attached to the config it runs with:
  *   obatch_list, obatch_retrieve, obatch_cancel_id (a transfer in flight is
- *   cut, a back-off between retries ends), and obatch_wait on a handle made
- *   from that config (the batch itself goes on: obatch_cancel stops it).
+ *   cut, a back-off between retries ends), obatch_check_file (looked at
+ *   every 4096 lines), and obatch_wait on a handle made from that config
+ *   (the batch itself goes on: obatch_cancel stops it).
  * Such a call returns OBATCH_EABORTED within 100 ms of
  * obatch_abort_trigger, and so does every later one until
  * obatch_abort_reset. A create that was cut may or may not have reached the

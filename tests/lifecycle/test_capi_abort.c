@@ -19,12 +19,13 @@
 #include "test_main.h"
 
 typedef enum { SILENT, REFUSED } server_kind;
-typedef enum { CALL_LIST, CALL_RETRIEVE, CALL_CANCEL, CALL_WAIT } call_kind;
+typedef enum { CALL_LIST, CALL_RETRIEVE, CALL_CANCEL, CALL_WAIT, CALL_CHECK } call_kind;
 
 typedef struct {
   call_kind kind;
   obatch_config_t *conf;
   obatch_t *batch; /* CALL_WAIT */
+  char path[300];  /* CALL_CHECK */
   int rc;
   char err[512];
   atomic_int done;
@@ -91,6 +92,12 @@ static void *run_call(void *arg) {
       c->rc = obatch_wait(c->batch, -1, NULL);
       snprintf(c->err, sizeof c->err, "%s", obatch_last_error(c->batch));
       break;
+    case CALL_CHECK: {
+      obatch_check_t *check = NULL;
+      c->rc = obatch_check_file(&check, c->conf, c->path, 0, c->err, sizeof c->err);
+      if (check) obatch_check_destroy(check);
+      break;
+    }
   }
   if (list) obatch_list_destroy(list);
   atomic_store(&c->done, 1);
@@ -180,6 +187,44 @@ static void wait_ends_on_a_silent_server(void **s) {
   check_abort(SILENT, CALL_WAIT);
 }
 
+/* A long obatch_check_file ends too: the check looks at the token every
+ * 4096 lines. The file is big enough that the check is still running
+ * 20 ms in (checked below). */
+static void check_file_ends_when_triggered(void **s) {
+  (void)s;
+  char work_dir[] = "/tmp/obatch-abort-XXXXXX";
+  assert_non_null(mkdtemp(work_dir));
+  obatch_abort_t *abort = NULL;
+  assert_int_equal(obatch_abort_new(&abort), OBATCH_OK);
+  call_t c = {.kind = CALL_CHECK, .rc = 12345};
+  c.conf = conf_for(1, abort, work_dir);
+  snprintf(c.path, sizeof c.path, "%s/big.jsonl", work_dir);
+  FILE *f = fopen(c.path, "w");
+  assert_non_null(f);
+  for (int i = 0; i < 400000; i++)
+    fprintf(f,
+            "{\"custom_id\":\"r%d\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\","
+            "\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\","
+            "\"content\":\"%0300d\"}]}}\n",
+            i, 0);
+  assert_int_equal(fclose(f), 0);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, run_call, &c), 0);
+  usleep(20 * 1000);
+  assert_int_equal(atomic_load(&c.done), 0); /* still checking */
+  double t0 = now_ms();
+  obatch_abort_trigger(abort);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  double took = now_ms() - t0;
+  print_message("      check_file: returned %.1f ms after the trigger (%s)\n", took, c.err);
+  assert_int_equal(c.rc, OBATCH_EABORTED);
+  if (took > bound_ms()) fail_msg("took %.1f ms after the trigger (bound %.0f)", took, bound_ms());
+  obatch_abort_destroy(abort);
+  obatch_config_destroy(c.conf);
+  remove(c.path);
+  rmdir(work_dir);
+}
+
 /* No token, or an untriggered one: the call behaves as before. */
 static void a_token_never_triggered_changes_nothing(void **s) {
   (void)s;
@@ -215,6 +260,7 @@ static const struct CMUnitTest abort_tests[] = {
     cmocka_unit_test(cancel_id_ends_on_a_silent_server),
     cmocka_unit_test(cancel_id_ends_in_its_back_off),
     cmocka_unit_test(wait_ends_on_a_silent_server),
+    cmocka_unit_test(check_file_ends_when_triggered),
     cmocka_unit_test(a_token_never_triggered_changes_nothing),
 };
 

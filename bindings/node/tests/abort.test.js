@@ -118,3 +118,32 @@ test('checkFile, listJobs and pruneJobs run off the main thread', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('checkFile: an AbortSignal ends a long check', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obatch-node-abort-'));
+  try {
+    const file = path.join(dir, 'big.jsonl');
+    const line = (i) =>
+      JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions',
+        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'y'.repeat(300) }] } });
+    const fd = fs.openSync(file, 'w');
+    const chunk = Array.from({ length: 10000 }, (_, i) => line(i)).join('\n') + '\n';
+    for (let k = 0; k < 40; k++) fs.writeSync(fd, chunk.replace(/"r(\d+)"/g, (_, n) => `"r${k}-${n}"`));
+    fs.closeSync(fd);
+    const controller = new AbortController();
+    let abortedAt = 0;
+    setTimeout(() => {
+      abortedAt = performance.now();
+      controller.abort();
+    }, 20);
+    const err = await checkFile(file, { provider: 'openai' }, { signal: controller.signal }).then(
+      () => assert.fail('400,000 lines were checked within 20 ms'),
+      (e) => e,
+    );
+    const took = performance.now() - abortedAt;
+    assert.ok(err instanceof AbortError, String(err));
+    assert.ok(took <= BOUND_MS, `rejected ${took.toFixed(1)} ms after the abort`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -127,4 +127,20 @@ class TestAbort < Minitest::Test
     assert_match(/127\.0\.0\.1/, err.message)
     refute_includes err.message, "test-key"
   end
+
+  # A long check of a file ends too (the library looks at the token every
+  # 4096 lines).
+  def test_timeout_ends_a_long_check_file
+    path = File.join(Dir.mktmpdir("obatch-abort-", TEST_TMP), "big.jsonl")
+    File.open(path, "w") do |f|
+      400_000.times do |i|
+        f.puts JSON.generate(custom_id: "r#{i}", method: "POST", url: "/v1/chat/completions",
+                             body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "y" * 300 }] })
+      end
+    end
+    t0 = now
+    assert_raises(Timeout::Error) { Timeout.timeout(0.02) { Obatch.check_file(path, provider: "openai") } }
+    took = now - t0 - 0.02
+    assert_operator took, :<=, BOUND, "Timeout acted #{(took * 1000).round} ms late"
+  end
 end
