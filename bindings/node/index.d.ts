@@ -530,7 +530,7 @@ export function countTextTokens(encoding: string, text: string | Buffer): number
  * What an input file will cost, per model and in total, before anything is sent. The file gets
  * every check of addFile first: a file with a problem rejects (checkFile lists them).
  */
-export function estimateFile(path: string, options?: EstimateOptions): Promise<Estimate>;
+export function estimateFile(path: string, options?: EstimateOptions, call?: CallOptions): Promise<Estimate>;
 
 /** Options of Queue.open(): the store, the flush rules and any config key of a batch. */
 export interface QueueOptions extends BatchOptions {

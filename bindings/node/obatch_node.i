@@ -55,6 +55,8 @@
  *   obatch_check_file_async(conf, path, max) -> Promise [rc, check | null, errstr]
  *   obatch_jobs_open_async(conf) -> Promise [rc, jobs | null, errstr]
  *   obatch_jobs_prune_async(conf) -> Promise [rc, pruned, errstr]
+ *   obatch_estimate_file_async(conf, path, prices | null)
+ *                                -> Promise [rc, estimate | null, errstr]
  *
  * The hand-written layer (index.js) turns codes into ObatchError. Handles are
  * plain pointers that SWIG does not own: only the JS layer destroys them,
@@ -570,7 +572,7 @@ enum obatch_node_job_kind {
   OBATCH_NODE_QUEUE_WAIT, OBATCH_NODE_QUEUE_WORK, OBATCH_NODE_QUEUE_STATS,
   /* the calls with a config and an errstr (see the _async shims below) */
   OBATCH_NODE_LIST, OBATCH_NODE_RETRIEVE, OBATCH_NODE_CANCEL_ID, OBATCH_NODE_CHECK_FILE,
-  OBATCH_NODE_JOBS_OPEN, OBATCH_NODE_JOBS_PRUNE
+  OBATCH_NODE_JOBS_OPEN, OBATCH_NODE_JOBS_PRUNE, OBATCH_NODE_ESTIMATE_FILE
 };
 
 struct obatch_node_job {
@@ -589,6 +591,7 @@ struct obatch_node_job {
   obatch_list_t *list = nullptr;
   obatch_check_t *check = nullptr;
   obatch_jobs_t *jobs = nullptr;
+  obatch_estimate_t *estimate = nullptr;
   uint64_t pruned = 0;
   char errstr[1024] = "";
   std::string ticket, error;
@@ -669,6 +672,10 @@ static void obatch_node_job_run(uv_work_t *req) {
     case OBATCH_NODE_JOBS_PRUNE:
       j->rc = obatch_jobs_prune(j->conf, &j->pruned, j->errstr, sizeof j->errstr);
       break;
+    case OBATCH_NODE_ESTIMATE_FILE:
+      j->rc = obatch_estimate_file(&j->estimate, j->conf, j->c(1), j->c(2), j->errstr,
+                                   sizeof j->errstr);
+      break;
   }
   if (j->has_entry) obatch_node_entry_copy(&e, &j->entry);
   if (j->kind >= OBATCH_NODE_LIST)
@@ -709,6 +716,9 @@ static SWIGV8_VALUE obatch_node_job_result(obatch_node_job *j) {
       break;
     case OBATCH_NODE_JOBS_PRUNE:
       out = obatch_node_u64(j->pruned);
+      break;
+    case OBATCH_NODE_ESTIMATE_FILE:
+      if (j->estimate) out = SWIG_NewPointerObj(j->estimate, SWIGTYPE_p_obatch_estimate, 0);
       break;
   }
   SWIGV8_ARRAY_SET(a, 0, SWIGV8_INTEGER_NEW(j->rc));
@@ -885,6 +895,12 @@ static obatch_node_promise obatch_jobs_open_async(const obatch_config_t *conf) {
 }
 static obatch_node_promise obatch_jobs_prune_async(const obatch_config_t *conf) {
   return obatch_node_conf_job(OBATCH_NODE_JOBS_PRUNE, conf, nullptr, 0);
+}
+static obatch_node_promise obatch_estimate_file_async(const obatch_config_t *conf,
+                                                      const char *path, const char *prices_path) {
+  obatch_node_job *j = obatch_node_conf_job(OBATCH_NODE_ESTIMATE_FILE, conf, path, 0);
+  j->arg(2, prices_path);
+  return j;
 }
 %}
 

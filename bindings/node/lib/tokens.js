@@ -2,11 +2,11 @@
 // Tokens and cost before anything is sent: one request's prompt tokens as
 // OpenAI counts them, a text's tokens, and what an input file will cost.
 // The counts are local CPU work (no file, no network) and synchronous;
-// estimateFile reads a whole file and returns a Promise, as checkFile does,
-// so that it can move off the main thread without an API change.
+// estimateFile reads a whole file on libuv's thread pool, as checkFile does,
+// and takes an AbortSignal ({signal}).
 const raw = require('./addon');
 const { codes, strerror, obatchError } = require('./errors');
-const { withConfig } = require('./config');
+const { withCall } = require('./config');
 
 function fail(rc, errstr, what) {
   const code = rc || codes.EINTERNAL;
@@ -95,14 +95,14 @@ function countTextTokens(encoding, text) {
  * other options are the config. The file gets every check of addFile first:
  * a file with a problem rejects (checkFile lists them).
  */
-async function estimateFile(path, options = {}) {
+async function estimateFile(path, options = {}, { signal } = {}) {
   if (typeof path !== 'string') throw new TypeError('obatch: path must be a string');
   const { prices = null, ...config } = options || {};
   if (prices !== null && prices !== undefined && typeof prices !== 'string') {
     throw new TypeError('obatch: options.prices must be a path (a string)');
   }
-  return withConfig(config, (conf) => {
-    const [rc, e, errstr] = raw.obatch_estimate_file(conf, path, prices ?? null);
+  return withCall(config, signal, async (conf) => {
+    const [rc, e, errstr] = await raw.obatch_estimate_file_async(conf, path, prices ?? null);
     if (rc !== 0 || !e) {
       if (e) raw.obatch_estimate_destroy(e);
       throw fail(rc, errstr, `cannot estimate ${path}`);

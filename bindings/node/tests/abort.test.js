@@ -9,7 +9,8 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { codes, ObatchError, AbortError, listBatches, allBatches, retrieve, cancelBatch, checkFile, listJobs, pruneJobs } =
+const { codes, ObatchError, AbortError, listBatches, allBatches, retrieve, cancelBatch, checkFile, listJobs, pruneJobs,
+  estimateFile } =
   require('..');
 
 const BOUND_MS = 100;
@@ -143,6 +144,26 @@ test('checkFile: an AbortSignal ends a long check', async () => {
     const took = performance.now() - abortedAt;
     assert.ok(err instanceof AbortError, String(err));
     assert.ok(took <= BOUND_MS, `rejected ${took.toFixed(1)} ms after the abort`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('estimateFile runs off the main thread and ends on a signal', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obatch-node-abort-'));
+  try {
+    const file = path.join(dir, 'in.jsonl');
+    const line = (i) =>
+      JSON.stringify({ custom_id: `e${i}`, method: 'POST', url: '/v1/chat/completions',
+        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }] } });
+    fs.writeFileSync(file, Array.from({ length: 100 }, (_, i) => line(i)).join('\n') + '\n');
+    const pending = estimateFile(file, { provider: 'openai' });
+    let settled = false;
+    pending.then(() => { settled = true; }, () => { settled = true; });
+    assert.equal(settled, false); // nothing ran on this thread yet
+    const est = await pending;
+    assert.equal(est.total.requests, 100);
+    await assert.rejects(estimateFile(file, { provider: 'openai' }, { signal: AbortSignal.abort() }), AbortError);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
