@@ -218,7 +218,7 @@ OBATCH_API void obatch_config_destroy(obatch_config_t *conf);
  * another thread by an abort token attached to the config it runs with:
  *   obatch_list, obatch_retrieve, obatch_cancel_id (a transfer in flight is
  *   cut, a back-off between retries ends), obatch_check_file (looked at
- *   every 4096 lines), and obatch_wait on a handle made from that config
+ *   every 64 lines), and obatch_wait on a handle made from that config
  *   (the batch itself goes on: obatch_cancel stops it).
  * Such a call returns OBATCH_EABORTED within 100 ms of
  * obatch_abort_trigger, and so does every later one until

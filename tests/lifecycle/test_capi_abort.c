@@ -188,7 +188,7 @@ static void wait_ends_on_a_silent_server(void **s) {
 }
 
 /* A long obatch_check_file ends too: the check looks at the token every
- * 4096 lines. The file is big enough that the check is still running
+ * 64 lines. The file is big enough that the check is still running
  * 20 ms in (checked below). */
 static void check_file_ends_when_triggered(void **s) {
   (void)s;

@@ -129,7 +129,7 @@ class TestAbort < Minitest::Test
   end
 
   # A long check of a file ends too (the library looks at the token every
-  # 4096 lines).
+  # 64 lines).
   def test_timeout_ends_a_long_check_file
     path = File.join(Dir.mktmpdir("obatch-abort-", TEST_TMP), "big.jsonl")
     File.open(path, "w") do |f|
