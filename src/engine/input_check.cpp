@@ -1,7 +1,5 @@
 #include "engine/input_check.hpp"
 
-#include "util/abort_token.hpp"
-
 #include <cerrno>
 #include <fstream>
 
