@@ -13,6 +13,9 @@
 //   - the body is byte for byte what simdjson::minify writes for it;
 //   - plain_custom_id's id is scan_custom_id's, and the parse's when the
 //     line parses;
+//   - stream_result_lines takes a line as a result line exactly when
+//     check_result_line accepts it, with its id, and a line it calls plain
+//     is read by read_plain_result as the parse reads it;
 //   - ResultsIndex::get returns, for a line that parses, that parse.
 #include <simdjson.h>
 
@@ -101,6 +104,34 @@ void check_line(std::string_view line, ResultLine *reused) {
     if (fresh.has_body) {
       std::string want = reference_body(line);
       FUZZ_CHECK(fresh.body == want, "body " + fresh.body + "\n  simdjson::minify " + want);
+    }
+  }
+
+  // The line alone as a run of the stream reading (padded, as indexing
+  // hands it over).
+  std::string run(line);
+  run.push_back('\n');
+  run.reserve(run.size() + simdjson::SIMDJSON_PADDING);
+  bool streamed = false;
+  obatch::StreamedLine got;
+  std::string got_id;
+  obatch::stream_result_lines(run, [&](const obatch::StreamedLine &s) {
+    streamed = true;
+    got = s;
+    got_id.assign(s.custom_id.data(), s.custom_id.size());
+  });
+  if (streamed) {
+    FUZZ_CHECK(got.result_line == checked,
+               std::string("the stream ") + (got.result_line ? "takes" : "leaves") +
+                   " the line, check " + (checked ? "accepts" : "refuses") + " it");
+    if (got.result_line && checked)
+      FUZZ_CHECK(got_id == check_id, "the stream's id " + got_id + ", check's " + check_id);
+    if (got.plain) {
+      ResultLine plain_read;
+      FUZZ_CHECK(parsed && obatch::read_plain_result(line, &plain_read),
+                 "a plain line that read_plain_result cannot read");
+      FUZZ_CHECK(same_result(plain_read, fresh),
+                 "plain " + describe(plain_read) + "\n  parsed " + describe(fresh));
     }
   }
 

@@ -1,6 +1,5 @@
 #include "core/result_line.hpp"
 
-#include <emmintrin.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -110,96 +109,93 @@ void append_minified(std::string &out, element e) {
 // append_minified walks every element of a body to write it again; for a
 // body that is already byte for byte what it would write, the line's own
 // bytes are the answer. Two cheap proofs decide it, else the walk runs:
-// openai_body_text() finds the body's text in a line of OpenAI's layout,
+// openai_layout() finds the body's text in a line of OpenAI's layout,
 // canonical_text() checks that text has nothing append_minified changes.
 
-// Bit i set where byte i of the 64 in v is one the classifier picks.
-template <class F>
-inline uint64_t mask_of(const __m128i v[4], F &&pick) {
-  auto m = [&](int j) { return uint64_t(static_cast<uint32_t>(_mm_movemask_epi8(pick(v[j])))); };
-  return m(0) | m(1) << 16 | m(2) << 32 | m(3) << 48;
+size_t decimal_digits(uint64_t v) {
+  size_t n = 1;
+  while (v >= 10000) v /= 10000, n += 4;
+  return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
-inline __m128i eq(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
-
-// Bit i: an odd number of set bits in m[0..i].
-inline uint64_t prefix_xor(uint64_t m) {
-  m ^= m << 1;
-  m ^= m << 2;
-  m ^= m << 4;
-  m ^= m << 8;
-  m ^= m << 16;
-  m ^= m << 32;
-  return m;
-}
-
-// True when `text`, a JSON value that parsed and holds no backslash, is what
-// append_minified writes for it: strings without escapes come back as they
-// are, so only what lies outside strings can differ: whitespace (dropped),
-// a number with a fraction or exponent (written as simdjson prints a
-// double), -0 (written 0) and an integer of 16 digits or more (beyond
-// int64 it is a double). The same bytes otherwise: keys, literals, plain
-// integers and structure are copied in order.
-bool canonical_text(std::string_view text) {
-  uint64_t in_string = 0;                   // all ones when a string runs over from the last block
-  uint64_t last_minus = 0, last_digit = 0;  // bit 0: the last block's last byte
-  unsigned digits_run = 0;                  // digits ending the last block, outside strings
-  char tail[64];
-  for (size_t at = 0; at < text.size(); at += 64) {
-    const char *p = text.data() + at;
-    const size_t n = std::min<size_t>(64, text.size() - at);
-    if (n < 64) {  // never read past the text: the last block is copied
-      std::memset(tail, 'a', sizeof tail);
-      std::memcpy(tail, p, n);
-      p = tail;
+// How long append_minified writes `e` when the text `e` was parsed from has
+// no backslash, or SIZE_MAX once that passes `limit` or `e` holds a double.
+// Equal to the text's length exactly when the text is what append_minified
+// writes: in such a text every string is written as it stands (there is
+// nothing to escape: a raw quote or control character in a string is not
+// JSON), and so are literals and punctuation; an integer is written as its
+// own digits (JSON has no leading zeros or '+'), except -0, written 0; a
+// double may be written otherwise and is not counted. So no token is
+// written longer than it stands and whitespace is dropped: the lengths are
+// equal only when nothing is dropped or shortened. (Counted from the parse
+// rather than by scanning the text: a body is mostly long strings, a few
+// dozen elements.)
+size_t minified_length(element e, size_t limit) {
+  constexpr size_t kNo = SIZE_MAX;
+  size_t n = 0;
+  switch (e.type()) {
+    case element_type::ARRAY: {
+      n = 2;
+      bool first = true;
+      simdjson::dom::array array = e.get_array().value_unsafe();
+      for (element child : array) {
+        n += !first;
+        first = false;
+        if (n > limit) return kNo;
+        const size_t c = minified_length(child, limit - n);
+        if (c == kNo) return kNo;
+        n += c;
+      }
+      break;
     }
-    const __m128i *q = reinterpret_cast<const __m128i *>(p);
-    const __m128i v[4] = {_mm_loadu_si128(q), _mm_loadu_si128(q + 1), _mm_loadu_si128(q + 2),
-                          _mm_loadu_si128(q + 3)};
-    const uint64_t quotes = mask_of(v, [](__m128i x) { return eq(x, '"'); });
-    const uint64_t inside = prefix_xor(quotes) ^ in_string;
-    in_string = static_cast<uint64_t>(static_cast<int64_t>(inside) >> 63);
-    const uint64_t out = ~inside & ~quotes;
-    // Whitespace and '.', which never stand outside strings in canonical text.
-    const uint64_t never = mask_of(v, [](__m128i x) {
-      return _mm_or_si128(_mm_or_si128(_mm_or_si128(eq(x, ' '), eq(x, '\t')),
-                                       _mm_or_si128(eq(x, '\n'), eq(x, '\r'))),
-                          eq(x, '.'));
-    });
-    const uint64_t digit = out & mask_of(v, [](__m128i x) {
-                             const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
-                             return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-                           });
-    const uint64_t exponent = (digit << 1 | last_digit) & mask_of(v, [](__m128i x) {
-                                return _mm_or_si128(eq(x, 'e'), eq(x, 'E'));
-                              });
-    const uint64_t minus = out & mask_of(v, [](__m128i x) { return eq(x, '-'); });
-    const uint64_t minus_zero =
-        (minus << 1 | last_minus) & mask_of(v, [](__m128i x) { return eq(x, '0'); });
-    if (((never | exponent) & out) | minus_zero) return false;
-    // 16 digits in a row, within the block or across its start.
-    uint64_t run = digit & digit >> 1;  // bit i: digits i .. i+1
-    run &= run >> 2;                    // i .. i+3
-    run &= run >> 4;                    // i .. i+7
-    run &= run >> 8;                    // i .. i+15
-    if (run) return false;
-    const unsigned lead = digit == ~uint64_t(0) ? 64 : __builtin_ctzll(~digit);
-    if (digits_run + lead >= 16) return false;
-    digits_run = lead == 64 ? digits_run + 64 : (digit >> 63 ? __builtin_clzll(~digit) : 0);
-    last_minus = minus >> 63;
-    last_digit = digit >> 63;
+    case element_type::OBJECT: {
+      n = 2;
+      bool first = true;
+      simdjson::dom::object object = e.get_object().value_unsafe();
+      for (auto field : object) {
+        n += !first + field.key.size() + 3;  // "key":
+        first = false;
+        if (n > limit) return kNo;
+        const size_t c = minified_length(field.value, limit - n);
+        if (c == kNo) return kNo;
+        n += c;
+      }
+      break;
+    }
+    case element_type::STRING: n = e.get_string().value_unsafe().size() + 2; break;
+    case element_type::INT64: {
+      const int64_t v = e.get_int64().value_unsafe();
+      n = v < 0 ? 1 + decimal_digits(0 - static_cast<uint64_t>(v))
+                : decimal_digits(static_cast<uint64_t>(v));
+      break;
+    }
+    case element_type::UINT64: n = decimal_digits(e.get_uint64().value_unsafe()); break;
+    case element_type::DOUBLE: return kNo;
+    case element_type::BOOL: n = e.get_bool().value_unsafe() ? 4 : 5; break;
+    case element_type::NULL_VALUE: n = 4; break;
   }
-  return true;
+  return n > limit ? kNo : n;
 }
 
-// The text of the body in a line written as OpenAI writes result lines,
+// True when `text`, with no backslash, is byte for byte what
+// append_minified writes for `e`, the value parsed from it.
+bool canonical_text(element e, std::string_view text) {
+  return minified_length(e, text.size()) == text.size();
+}
+
+// The parts of a line written as OpenAI writes result lines,
 // {"id":"..","custom_id":"..","response":{"status_code":N,"request_id":"..",
 // "body":BODY},"error":null}, with no backslash anywhere; false otherwise.
 // The caller has parsed the line and checked it has four keys and its
 // response three: then BODY is exactly the body's value (the final "}"
 // closes the line, "null" is its last key's value, the "}" before closes
-// the response, whose last key is "body").
-bool openai_body_text(std::string_view line, std::string_view *body) {
+// the response, whose last key is "body"), and the strings, having no
+// escapes, are their own text.
+struct OpenaiLayout {
+  std::string_view custom_id, status_code, request_id, body;
+};
+
+bool openai_layout(std::string_view line, OpenaiLayout *out) {
   static constexpr std::string_view kSuffix = "},\"error\":null}";
   const size_t n = line.size();
   if (n < kSuffix.size() || line.substr(n - kSuffix.size()) != kSuffix) return false;
@@ -210,26 +206,35 @@ bool openai_body_text(std::string_view line, std::string_view *body) {
     i += s.size();
     return true;
   };
-  auto str = [&] {  // no escapes: it ends at the next quote
+  auto str = [&](std::string_view *text) {  // no escapes: it ends at the next quote
     if (i >= n || line[i] != '"') return false;
-    const size_t end = line.find('"', i + 1);
-    if (end == std::string_view::npos) return false;
+    const char *q = static_cast<const char *>(std::memchr(line.data() + i + 1, '"', n - i - 1));
+    if (!q) return false;
+    const size_t end = static_cast<size_t>(q - line.data());
+    if (text) *text = line.substr(i + 1, end - i - 1);
     i = end + 1;
     return true;
   };
-  auto digits = [&] {
+  auto digits = [&](std::string_view *text) {
     const size_t start = i;
     while (i < n && line[i] >= '0' && line[i] <= '9') i++;
+    *text = line.substr(start, i - start);
     return i > start;
   };
-  if (!(lit("{\"id\":") && str() && lit(",\"custom_id\":") && str() &&
-        lit(",\"response\":{\"status_code\":") && digits() && lit(",\"request_id\":") && str() &&
-        lit(",\"body\":")))
+  if (!(lit("{\"id\":") && str(nullptr) && lit(",\"custom_id\":") && str(&out->custom_id) &&
+        lit(",\"response\":{\"status_code\":") && digits(&out->status_code) &&
+        lit(",\"request_id\":") && str(&out->request_id) && lit(",\"body\":")))
     return false;
   const size_t end = n - kSuffix.size();
   if (i >= end) return false;
-  *body = line.substr(i, end - i);
+  out->body = line.substr(i, end - i);
   return true;
+}
+
+// A 2xx status of at most three digits (what a plain line has), else 0.
+int success_status(std::string_view digits) {
+  if (digits.size() != 3 || digits[0] != '2') return 0;
+  return 200 + (digits[1] - '0') * 10 + (digits[2] - '0');
 }
 
 simdjson::dom::object parse_object(std::string_view line, const WhereFn &where,
@@ -412,10 +417,10 @@ void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *
     if (resp["body"].get(body) == simdjson::SUCCESS && !body.is_null()) {
       // The body is at most as long as the line.
       if (r.body.capacity() < line.size()) r.body.reserve(line.size());
-      std::string_view text;
-      if (obj.size() == 4 && resp.size() == 3 && openai_body_text(line, &text) &&
-          canonical_text(text))
-        r.body.assign(text.data(), text.size());
+      OpenaiLayout layout;
+      if (obj.size() == 4 && resp.size() == 3 && openai_layout(line, &layout) &&
+          canonical_text(body, layout.body))
+        r.body.assign(layout.body.data(), layout.body.size());
       else
         append_minified(r.body, body);
       r.has_body = true;
@@ -436,6 +441,76 @@ void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *
     r.kind = OBATCH_RESULT_SUCCEEDED;
   else
     r.kind = OBATCH_RESULT_HTTP_ERROR;
+}
+
+namespace {
+thread_local simdjson::dom::parser tl_stream_parser;
+}  // namespace
+
+size_t stream_result_lines(std::string_view text,
+                           const std::function<void(const StreamedLine &)> &take) {
+  simdjson::dom::document_stream stream;
+  // The whole run as one batch: no document is cut at a batch's end.
+  if (tl_stream_parser.parse_many(text.data(), text.size(), std::max(text.size(), size_t(1) << 16))
+          .get(stream))
+    return 0;
+  size_t at = 0;  // where the next line starts
+  StreamedLine s;
+  for (auto it = stream.begin(); it != stream.end(); ++it) {
+    element doc;
+    if ((*it).get(doc) != simdjson::SUCCESS) break;
+    const std::string_view src = it.source();
+    const size_t nl = text.find('\n', at);
+    // Exactly one line: from here on the per-line reading decides.
+    if (src.data() != text.data() + at || nl != at + src.size()) break;
+    const std::string_view line = text.substr(at, src.size());
+    s = StreamedLine{};
+    s.offset = at;
+    s.length = line.size();
+    // What check_result_line accepts, and no more.
+    simdjson::dom::object obj;
+    element id, response, error, body, status;
+    if (doc.get_object().get(obj) == simdjson::SUCCESS &&
+        obj["custom_id"].get(id) == simdjson::SUCCESS && id.is_string()) {
+      const bool has_response =
+          obj["response"].get(response) == simdjson::SUCCESS && response.is_object();
+      const bool has_error = obj["error"].get(error) == simdjson::SUCCESS && !error.is_null();
+      if (has_response || has_error) {
+        s.result_line = true;
+        s.custom_id = id.get_string().value_unsafe();
+        // Plain: what parse_result_line would hand back is the line's own
+        // text (see openai_layout and canonical_text), a 2xx without error.
+        OpenaiLayout layout;
+        if (has_response && !has_error && obj.size() == 4) {
+          simdjson::dom::object resp = response.get_object().value_unsafe();
+          s.plain = resp.size() == 3 && resp["status_code"].get(status) == simdjson::SUCCESS &&
+                    status.is_int64() && resp["body"].get(body) == simdjson::SUCCESS &&
+                    !body.is_null() && openai_layout(line, &layout) &&
+                    success_status(layout.status_code) != 0 && canonical_text(body, layout.body);
+        }
+      }
+    }
+    take(s);
+    at = nl + 1;
+  }
+  return at;
+}
+
+bool read_plain_result(std::string_view line, ResultLine *out) {
+  OpenaiLayout layout;
+  if (!openai_layout(line, &layout) || layout.body == "null") return false;
+  const int status = success_status(layout.status_code);
+  if (!status) return false;
+  ResultLine &r = *out;
+  reset_result_line(&r);
+  r.kind = OBATCH_RESULT_SUCCEEDED;
+  r.custom_id.assign(layout.custom_id.data(), layout.custom_id.size());
+  r.status_code = status;
+  r.request_id.assign(layout.request_id.data(), layout.request_id.size());
+  r.has_request_id = true;
+  r.body.assign(layout.body.data(), layout.body.size());
+  r.has_body = true;
+  return true;
 }
 
 }  // namespace obatch

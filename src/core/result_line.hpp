@@ -64,4 +64,32 @@ std::string check_result_line(std::string_view line, const std::string &where);
 // parse. Returns false when the line does not start so.
 bool plain_custom_id(std::string_view line, std::string_view *id);
 
+// One line of a run read by stream_result_lines.
+struct StreamedLine {
+  size_t offset = 0, length = 0;  // in the run; the line without its newline
+  // check_result_line accepts the line; custom_id is then its id (valid
+  // during the call). When false, the line needs the per-line reading.
+  bool result_line = false;
+  std::string_view custom_id;
+  // read_plain_result reads the line exactly as parse_result_line would,
+  // from its text alone: a 2xx result in OpenAI's layout whose body is
+  // already in the form parse_result_line writes.
+  bool plain = false;
+};
+
+// Reads the whole lines of `text` (each ending in '\n', followed by
+// SIMDJSON_PADDING readable bytes) as one document stream, parsing and
+// checking each line once, and calls take() for each. Returns the bytes
+// read: it stops at the first line that is not exactly one JSON document
+// (not valid JSON, blank, indented, two documents), which the caller reads
+// line by line from there, so what such a line gets is the per-line
+// reading's.
+size_t stream_result_lines(std::string_view text,
+                           const std::function<void(const StreamedLine &)> &take);
+
+// For a line stream_result_lines found plain: fills `out` as
+// parse_result_line would, without a parse. False (`out` untouched) when
+// the line is not in that layout after all: then parse it.
+bool read_plain_result(std::string_view line, ResultLine *out);
+
 }  // namespace obatch

@@ -19,14 +19,14 @@ namespace obatch {
 namespace {
 
 constexpr size_t kReadChunk = 1 << 20;
+// A regular file is read through a map of this much at a time (no copy
+// into a buffer: that was a tenth of reading results), unmapped as it goes,
+// so indexing a large file does not hold it all in the process's memory.
+constexpr size_t kMapWindow = 16 << 20;
 
-// Calls f(offset, text, complete) for runs of whole lines, in file order:
-// `text` is one or more lines each ending in '\n' (complete), or the last
-// line of a file that does not end in one (complete false). Every text is
-// followed by simdjson::SIMDJSON_PADDING readable bytes (the parser reads
-// it in place).
+// for_each_run's reading by read(2), for files that cannot be mapped.
 template <class F>
-void for_each_run(int fd, const std::string &path, F &&f) {
+void for_each_run_read(int fd, const std::string &path, F &&f) {
   std::string buf(kReadChunk + simdjson::SIMDJSON_PADDING, '\0');
   std::string carry;  // a line that spans two reads
   uint64_t carry_offset = 0, pos = 0;
@@ -69,6 +69,109 @@ void for_each_run(int fd, const std::string &path, F &&f) {
   }
 }
 
+// The runs of whole lines of one mapped window, [base, base + len) at file
+// offset `pos`, for for_each_run. Runs are cut at about kReadChunk (a
+// stream parse of a run sizes its buffers to it). A run is handed over in
+// place when SIMDJSON_PADDING bytes of the window follow it; the lines near
+// the window's end are copied into `tail`, a padded buffer, and a line
+// that goes on past the window is left in `carry` (from `carry_offset`),
+// which holds the start of a line begun in an earlier window.
+template <class F>
+void runs_of_window(const char *base, size_t len, uint64_t pos, std::string &carry,
+                    uint64_t &carry_offset, std::string &tail, F &&f) {
+  constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
+  const char *p = base, *end = base + len;
+  auto at = [&](const char *q) { return pos + static_cast<uint64_t>(q - base); };
+  if (!carry.empty()) {
+    const char *nl = static_cast<const char *>(std::memchr(p, '\n', len));
+    if (!nl) {
+      carry.append(p, len);
+      return;
+    }
+    carry.append(p, static_cast<size_t>(nl + 1 - p));
+    carry.reserve(carry.size() + kPad);
+    f(carry_offset, std::string_view(carry), true);
+    carry.clear();
+    p = nl + 1;
+  }
+  const char *last = static_cast<const char *>(memrchr(p, '\n', static_cast<size_t>(end - p)));
+  if (last) {
+    const char *const stop = last + 1;                           // whole lines end here
+    const char *const safe = end - std::min<size_t>(kPad, len);  // in place up to here
+    while (p < stop) {
+      const char *limit = std::min(p + kReadChunk, std::min(stop, safe));
+      const char *cut =
+          limit == stop
+              ? stop
+              : static_cast<const char *>(memrchr(p, '\n', static_cast<size_t>(limit - p)));
+      if (!cut && limit < safe)  // one line longer than kReadChunk
+        cut =
+            static_cast<const char *>(std::memchr(limit, '\n', static_cast<size_t>(safe - limit)));
+      if (!cut) break;  // the rest ends within kPad of the window's end
+      if (cut != stop) cut++;
+      f(at(p), std::string_view(p, static_cast<size_t>(cut - p)), true);
+      p = cut;
+    }
+    if (p < stop) {
+      tail.assign(p, static_cast<size_t>(stop - p));
+      tail.reserve(tail.size() + kPad);
+      f(at(p), std::string_view(tail), true);
+      p = stop;
+    }
+  }
+  if (p < end) {
+    carry_offset = at(p);
+    carry.assign(p, static_cast<size_t>(end - p));
+  }
+}
+
+// The last line of a file that does not end in a newline, for for_each_run.
+template <class F>
+void run_of_carry(std::string &carry, uint64_t carry_offset, F &&f) {
+  if (carry.empty()) return;
+  carry.reserve(carry.size() + simdjson::SIMDJSON_PADDING);
+  f(carry_offset, std::string_view(carry), false);
+}
+
+// for_each_run's reading through a map, a window at a time, each unmapped
+// when read (indexing a large file does not hold it all in the process's
+// memory); false (nothing called) when the file cannot be mapped.
+template <class F>
+bool for_each_run_mapped(int fd, uint64_t size, const std::string &path, F &&f) {
+  std::string carry, tail;
+  uint64_t carry_offset = 0;
+  for (uint64_t pos = 0; pos < size; pos += kMapWindow) {
+    const size_t len = static_cast<size_t>(std::min<uint64_t>(kMapWindow, size - pos));
+    void *m = mmap(nullptr, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, static_cast<off_t>(pos));
+    if (m == MAP_FAILED) {
+      if (pos == 0) return false;
+      throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
+    }
+    struct Unmap {
+      void *m;
+      size_t len;
+      ~Unmap() { munmap(m, len); }
+    } unmap{m, len};
+    runs_of_window(static_cast<const char *>(m), len, pos, carry, carry_offset, tail, f);
+  }
+  run_of_carry(carry, carry_offset, f);
+  return true;
+}
+
+// Calls f(offset, text, complete) for runs of whole lines, in file order:
+// `text` is one or more lines each ending in '\n' (complete), or the last
+// line of a file that does not end in one (complete false). Every text is
+// followed by simdjson::SIMDJSON_PADDING readable bytes (the parser reads
+// it in place). The text lives until f returns.
+template <class F>
+void for_each_run(int fd, const std::string &path, F &&f) {
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+      for_each_run_mapped(fd, static_cast<uint64_t>(st.st_size), path, f))
+    return;
+  for_each_run_read(fd, path, f);
+}
+
 // Calls f(offset, line_without_newline, ends_with_newline) for each line of
 // a run of for_each_run.
 template <class F>
@@ -80,15 +183,6 @@ void split_run(uint64_t offset, std::string_view text, bool complete, F &&f) {
     f(offset + at, text.substr(at, nl - at), true);
     at = nl + 1;
   }
-}
-
-// Calls f(offset, line_without_newline, ends_with_newline) for each line.
-// Every line is followed by simdjson::SIMDJSON_PADDING readable bytes.
-template <class F>
-void for_each_line(int fd, const std::string &path, F &&f) {
-  for_each_run(fd, path, [&](uint64_t offset, std::string_view text, bool complete) {
-    split_run(offset, text, complete, f);
-  });
 }
 
 // The custom_ids of the whole lines of `text` (each ending in '\n'), read
@@ -193,13 +287,23 @@ ResultsIndex::~ResultsIndex() {
   }
 }
 
-// Maps the file at its first read. A file that shrank since it was indexed
-// stays unmapped: its lines then come back as "changed on disk".
+// Maps the file at its first read, or keeps the map made when it was
+// indexed. A file that shrank since it was indexed is not read through a
+// map (a page past its end would be SIGBUS): its lines then come back as
+// "changed on disk".
 void ResultsIndex::map(const File &f) const {
   f.mapped = true;
   if (f.size == 0) return;
   struct stat st;
-  if (fstat(f.fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < f.size) return;
+  const bool intact = fstat(f.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) >= f.size;
+  if (f.map) {
+    if (!intact) {
+      munmap(const_cast<char *>(f.map), f.size);
+      f.map = nullptr;
+    }
+    return;
+  }
+  if (!intact) return;
   void *m = mmap(nullptr, f.size, PROT_READ, MAP_SHARED, f.fd, 0);
   if (m == MAP_FAILED) return;  // then pread, as without a map
   f.map = static_cast<const char *>(m);
@@ -234,32 +338,74 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
     pending = 0;
   };
   uint32_t lineno = 0;
+  auto queue = [&](std::string_view id, uint64_t offset, size_t length, bool plain) {
+    pending_ids[pending].assign(id.data(), id.size());
+    pending_locs[pending] = Loc{file_no, lineno, offset, length, plain};
+    if (++pending == kGroup) resolve();
+  };
+  // A line the stream did not take, read on its own.
+  auto one_line = [&](uint64_t offset, std::string_view line, bool complete) {
+    if (line.empty()) return;
+    std::string_view plain;
+    if (complete && plain_custom_id(line, &plain)) {
+      // The id is the same whether the line turns out to be a result line
+      // or not; fetching it parses (and checks) it.
+      return queue(plain, offset, line.size(), false);
+    }
+    std::string where = display_name + " line " + std::to_string(lineno);
+    std::string id;
+    try {
+      id = check_result_line(line, where);
+    } catch (const Error &) {
+      if (!complete)
+        throw Error(OBATCH_EPROTOCOL, where + ": the last line is cut off; the file is truncated");
+      id = scan_custom_id(line);  // kept: it comes back as an error result
+    }
+    queue(id, offset, line.size(), false);
+  };
+  // Whole lines are parsed (and checked) here, as one document stream,
+  // rather than one by one when fetched.
+  auto on_run = [&](uint64_t offset, std::string_view text, bool complete) {
+    const size_t streamed =
+        complete ? stream_result_lines(text,
+                                       [&](const StreamedLine &s) {
+                                         lineno++;
+                                         if (s.result_line)
+                                           queue(s.custom_id, offset + s.offset, s.length, s.plain);
+                                         else
+                                           one_line(offset + s.offset,
+                                                    text.substr(s.offset, s.length), true);
+                                       })
+                 : 0;
+    split_run(offset + streamed, text.substr(streamed), complete,
+              [&](uint64_t at, std::string_view line, bool whole) {
+                lineno++;
+                one_line(at, line, whole);
+              });
+  };
+  // For fetching, the whole file is mapped now and the map kept: its pages
+  // are set up once, not once to index and again to fetch. Without mapping
+  // (one pass over every result) it is read a window at a time.
+  struct stat st;
+  const char *whole = nullptr;
+  uint64_t size = 0;
+  if (mapping_ && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    size = static_cast<uint64_t>(st.st_size);
+    void *m = mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (m != MAP_FAILED) whole = static_cast<const char *>(m);
+  }
   try {
-    for_each_line(fd, path, [&](uint64_t offset, std::string_view line, bool complete) {
-      lineno++;
-      if (line.empty()) return;
-      std::string &id = pending_ids[pending];
-      std::string_view plain;
-      if (complete && plain_custom_id(line, &plain)) {
-        // The id is the same whether the line turns out to be a result line
-        // or not; fetching it parses (and checks) it.
-        id.assign(plain.data(), plain.size());
-      } else {
-        std::string where = display_name + " line " + std::to_string(lineno);
-        try {
-          id = check_result_line(line, where);
-        } catch (const Error &) {
-          if (!complete)
-            throw Error(OBATCH_EPROTOCOL,
-                        where + ": the last line is cut off; the file is truncated");
-          id = scan_custom_id(line);  // kept: it comes back as an error result
-        }
-      }
-      pending_locs[pending] = Loc{file_no, lineno, offset, line.size()};
-      if (++pending == kGroup) resolve();
-    });
+    if (whole) {
+      std::string carry, tail;
+      uint64_t carry_offset = 0;
+      runs_of_window(whole, size, 0, carry, carry_offset, tail, on_run);
+      run_of_carry(carry, carry_offset, on_run);
+    } else {
+      for_each_run(fd, path, on_run);
+    }
     resolve();
   } catch (...) {
+    if (whole) munmap(const_cast<char *>(whole), size);
     close(fd);
     throw;
   }
@@ -275,8 +421,33 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
     extras_.push_back(e.second);
     extra_names_.push_back(e.first);
   }
-  struct stat st;
-  files_.push_back({fd, display_name, fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0});
+  File f;
+  f.fd = fd;
+  f.name = display_name;
+  if (whole) {
+    f.size = size;
+    f.map = whole;
+  } else {
+    f.size = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  }
+  files_.push_back(std::move(f));
+}
+
+// Results are read in input order from a file in another order: each line
+// is a cache miss (and a TLB miss) of its own. The line a few results on
+// is asked for now, so that it arrives while this one is read.
+void ResultsIndex::prefetch_ahead(uint64_t i) const {
+  constexpr uint64_t kAhead = 6;
+  constexpr uint64_t kMaxBytes = 4096;
+  const uint64_t j = i + kAhead;
+  if (j >= by_input_.size()) return;
+  const Loc &next = by_input_[j];
+  if (next.file == UINT32_MAX) return;
+  const File &f = files_[next.file];
+  if (!f.map || next.offset + next.length > f.size) return;
+  const char *p = f.map + next.offset;
+  const uint64_t n = std::min<uint64_t>(next.length, kMaxBytes);
+  for (uint64_t k = 0; k < n; k += 64) __builtin_prefetch(p + k);
 }
 
 uint64_t ResultsIndex::size() const { return by_input_.size() + extras_.size(); }
@@ -318,7 +489,10 @@ void ResultsIndex::get(uint64_t i, ResultLine *out, uint64_t *input_index,
   if (file.map && loc.offset + loc.length <= file.size) {
     // From the map: no system call per result (a pread each was a third of
     // the time of reading shuffled results).
+    prefetch_ahead(i);
     line->assign(file.map + loc.offset, loc.length);
+    // Parsed and checked when indexed: no second parse.
+    if (loc.plain && read_plain_result(*line, out)) return;
     got = static_cast<ssize_t>(loc.length);
   } else {
     line->resize(loc.length);
@@ -347,7 +521,7 @@ bool ResultsIndex::raw(uint64_t i, std::string_view *line, uint32_t *file_no,
   const Loc &loc = i < by_input_.size() ? by_input_[i] : extras_[i - by_input_.size()];
   if (loc.file == UINT32_MAX) return false;
   const File &file = files_[loc.file];
-  if (!file.mapped && mapping_) map(file);
+  if (!file.mapped && (mapping_ || file.map)) map(file);
   *file_no = loc.file;
   if (file.map && loc.offset + loc.length <= file.size) {
     *line = std::string_view(file.map + loc.offset, loc.length);

@@ -1,11 +1,13 @@
 // The downloaded output and error files, indexed by custom_id, read back in
-// input order. Only an offset per result is kept in memory. Indexing reads a
-// file through a small buffer (verifying a download costs no memory); the
-// first fetch maps it, and lines are read from the map: results come
-// shuffled, and a pread per line cost more than its parse. A file that
-// shrank before that first fetch gives "changed on disk" error results;
-// one truncated in place while it is mapped is undefined (SIGBUS), which is
-// why obatch only ever replaces files by rename.
+// input order. Only an offset per result is kept in memory. Indexing maps
+// the whole file and keeps the map for fetching (results come shuffled, and
+// a pread per line cost more than its parse); it parses and checks every
+// line once, as a document stream, so that fetching a plain line (a 2xx in
+// OpenAI's layout) needs no parse at all. Without mapping (set_mapping) a
+// file is read a window at a time and lines with pread. A file that shrank
+// before the first fetch gives "changed on disk" error results; one
+// truncated in place while it is mapped is undefined (SIGBUS), which is why
+// obatch only ever replaces files by rename.
 #pragma once
 
 #include <cstdint>
@@ -58,16 +60,24 @@ class ResultsIndex {
   // Error(EIO) when the file changed on disk.
   bool raw(uint64_t i, std::string_view *line, uint32_t *file, std::string *buf) const;
 
-  // Off: lines are read with pread, never mapped. For one pass over every
+  // Off: files added from now on are indexed a window at a time and not
+  // kept mapped, and lines are read with pread. For one pass over every
   // result (merging a job's parts): mapped pages of files that big would
-  // count in the process's memory, read ones stay in the page cache.
+  // count in the process's memory, read ones stay in the page cache. A map
+  // made before is kept.
   void set_mapping(bool on) { mapping_ = on; }
 
  private:
   struct Loc {
     uint32_t file = UINT32_MAX;  // UINT32_MAX: no result line
     uint32_t line_no = 0;        // 1-based, for messages
-    uint64_t offset = 0, length = 0;
+    uint64_t offset = 0;
+    uint64_t length : 63;
+    // Checked when indexed: read_plain_result reads it without a parse.
+    uint64_t plain : 1;
+    Loc() : length(0), plain(0) {}
+    Loc(uint32_t f, uint32_t l, uint64_t o, uint64_t n, bool p)
+        : file(f), line_no(l), offset(o), length(n), plain(p) {}
   };
   struct File {
     int fd = -1;
@@ -77,6 +87,7 @@ class ResultsIndex {
     mutable const char *map = nullptr;
   };
   void map(const File &f) const;
+  void prefetch_ahead(uint64_t i) const;
 
   const IdIndex *order_;
   bool mapping_ = true;

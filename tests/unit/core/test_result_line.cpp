@@ -1,11 +1,10 @@
 // One line of a batch output or error file.
-#include "core/result_line.hpp"
-
 #include <simdjson.h>
 
 #include <string>
 #include <vector>
 
+#include "core/result_line.hpp"
 #include "unit_support.hpp"
 
 using obatch::parse_result_line;
@@ -102,15 +101,16 @@ static void non_2xx_without_error_body(void **) {
 // A status_code beyond int used to be cast to int: 4294967496 (2^32 + 200)
 // read as 200, a success.
 static void out_of_range_status_is_no_success(void **) {
-  for (const char *status : {"4294967496", "18446744073709551615", "-4294967096", "1e3", "\"200\""}) {
+  for (const char *status :
+       {"4294967496", "18446744073709551615", "-4294967096", "1e3", "\"200\""}) {
     ResultLine r = parse_result_line(
         std::string(R"({"custom_id":"q","response":{"status_code":)") + status + R"(,"body":{}}})",
         "x");
     assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
     assert_int_equal(r.status_code, 0);
   }
-  ResultLine r = parse_result_line(
-      R"({"custom_id":"q","response":{"status_code":-7,"body":{}}})", "x");
+  ResultLine r =
+      parse_result_line(R"({"custom_id":"q","response":{"status_code":-7,"body":{}}})", "x");
   assert_int_equal(r.kind, OBATCH_RESULT_HTTP_ERROR);
   assert_int_equal(r.status_code, -7);
 }
@@ -254,7 +254,139 @@ static void plain_custom_id_agrees_with_the_parse(void **) {
   assert_false(obatch::plain_custom_id("", &id));
 }
 
+// ---- the stream reading of indexing, and plain lines read without a parse
+
+static std::string openai_line(const std::string &id, int status, const std::string &body) {
+  return R"({"id":"batch_req_)" + id + R"(","custom_id":")" + id +
+         R"(","response":{"status_code":)" + std::to_string(status) + R"(,"request_id":"req_)" +
+         id + R"(","body":)" + body + R"(},"error":null})";
+}
+
+// Every line of `lines` as one run, read by stream_result_lines.
+struct Streamed {
+  size_t read = 0;
+  std::vector<obatch::StreamedLine> lines;
+  std::vector<std::string> ids;
+};
+
+static Streamed stream(const std::vector<std::string> &lines) {
+  std::string run;
+  for (const std::string &l : lines) run += l + "\n";
+  run.reserve(run.size() + simdjson::SIMDJSON_PADDING);
+  Streamed out;
+  out.read = obatch::stream_result_lines(run, [&](const obatch::StreamedLine &s) {
+    out.lines.push_back(s);
+    out.ids.emplace_back(s.custom_id);
+  });
+  return out;
+}
+
+static bool same(const ResultLine &a, const ResultLine &b) {
+  return a.kind == b.kind && a.custom_id == b.custom_id && a.status_code == b.status_code &&
+         a.body == b.body && a.request_id == b.request_id && a.error_code == b.error_code &&
+         a.error_message == b.error_message && a.has_body == b.has_body &&
+         a.has_request_id == b.has_request_id && a.has_error == b.has_error;
+}
+
+static void plain_lines_read_as_the_parse_reads_them(void **) {
+  // A body is plain exactly when it is already what the parse writes for
+  // it (simdjson::minify): no whitespace outside strings, no double, no -0.
+  const std::vector<std::string> bodies = {
+      R"({"id":"chatcmpl-1","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there"}}],"usage":{"prompt_tokens":22}})",
+      R"({})",
+      R"([])",
+      R"({"a":[1,-2,0,true,false,null,"x y",[],{}]})",
+      R"({"big":9223372036854775807,"min":-9223372036854775808,"u":18446744073709551615})",
+      R"({"n":1234567890123456789})",
+      R"({"space outside": 1})",
+      "{\"tab\":\t1}",
+      R"({"a":1 })",
+      R"({"d":0.5})",
+      R"({"e":1e5})",
+      R"({"z":-0})",
+      R"({"n":12345678901234567890})",
+      R"({"s":"a:b,c{d}[e] f"})",
+      R"("text")",
+      R"(42)",
+      R"(null)",
+  };
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < bodies.size(); i++)
+    lines.push_back(openai_line("q" + std::to_string(i), 200, bodies[i]));
+  // Never plain: not 2xx, an error, another layout, a backslash, more keys.
+  lines.push_back(openai_line("h", 404, R"({"error":{"message":"no","code":"x"}})"));
+  lines.push_back(openai_line("i", 199, R"({})"));
+  lines.push_back(
+      R"({"id":"r","custom_id":"e","response":null,"error":{"code":"batch_expired","message":"m"}})");
+  lines.push_back(R"({"custom_id":"o","response":{"status_code":200,"body":{}},"error":null})");
+  lines.push_back(openai_line("b\\\"s", 200, R"({})"));
+  lines.push_back(openai_line("t", 200, R"({"x":"a\nb"})"));
+  lines.push_back(
+      R"({"id":"r","custom_id":"k","response":{"status_code":200,"request_id":"q","body":{},"extra":1},"error":null})");
+  Streamed got = stream(lines);
+  assert_int_equal(got.lines.size(), lines.size());
+  size_t plain = 0;
+  for (size_t i = 0; i < lines.size(); i++) {
+    const obatch::StreamedLine &s = got.lines[i];
+    assert_true(s.result_line);
+    ResultLine parsed = parse_result_line(lines[i], "x");
+    assert_str_eq(got.ids[i], parsed.custom_id);
+    // Plain only when the body is its own minified form; a body with a
+    // double (0.5 is written as it stands, but not every double is) never.
+    bool want_plain = false;
+    if (i < bodies.size()) {
+      simdjson::dom::parser p;
+      simdjson::dom::element e = p.parse(bodies[i]).value();
+      want_plain = bodies[i] != "null" && simdjson::minify(e) == bodies[i] &&
+                   bodies[i].find('.') == std::string::npos;
+    }
+    if (s.plain != want_plain) fail_msg("line %zu: plain %d, want %d", i, s.plain, want_plain);
+    if (!s.plain) continue;
+    plain++;
+    ResultLine read;
+    assert_true(obatch::read_plain_result(lines[i], &read));
+    if (!same(read, parsed)) fail_msg("line %zu read otherwise than parsed", i);
+  }
+  assert_true(plain >= 9);
+  // A line that is not plain is not read as one.
+  ResultLine untouched;
+  untouched.custom_id = "kept";
+  assert_false(obatch::read_plain_result(lines[bodies.size()], &untouched));
+  assert_str_eq(untouched.custom_id, "kept");
+}
+
+static void the_stream_leaves_odd_lines_to_the_line_reading(void **) {
+  // A JSON line that is no result line is taken, marked so; the stream
+  // stops at the first line that is not exactly one document.
+  std::vector<std::string> lines = {openai_line("a", 200, "{}"),
+                                    R"({"custom_id":"b"})",
+                                    R"([1,2])",
+                                    openai_line("c", 200, "{}"),
+                                    "{oops",
+                                    openai_line("d", 200, "{}")};
+  Streamed got = stream(lines);
+  assert_int_equal(got.lines.size(), 4);
+  assert_true(got.lines[0].result_line && got.lines[0].plain);
+  assert_false(got.lines[1].result_line);
+  assert_false(got.lines[2].result_line);
+  assert_true(got.lines[3].result_line);
+  size_t at = 0;
+  for (size_t i = 0; i < 4; i++) at += lines[i].size() + 1;
+  assert_int_equal(got.read, at);
+  assert_int_equal(got.lines[3].offset, at - lines[3].size() - 1);
+  assert_int_equal(got.lines[3].length, lines[3].size());
+  // Blank, indented and CR LF lines, and two documents on a line.
+  for (const std::string &odd : {std::string(""), std::string("  ") + lines[0], lines[0] + "\r",
+                                 lines[0] + " " + lines[3]}) {
+    Streamed s = stream({lines[0], odd, lines[3]});
+    assert_int_equal(s.lines.size(), 1);
+    assert_int_equal(s.read, lines[0].size() + 1);
+  }
+}
+
 static const struct CMUnitTest result_line_tests[] = {
+    cmocka_unit_test(plain_lines_read_as_the_parse_reads_them),
+    cmocka_unit_test(the_stream_leaves_odd_lines_to_the_line_reading),
     cmocka_unit_test(body_minified_as_simdjson_does),
     cmocka_unit_test(body_in_openai_layout_as_simdjson_does),
     cmocka_unit_test(plain_custom_id_agrees_with_the_parse),

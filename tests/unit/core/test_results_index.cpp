@@ -239,6 +239,66 @@ static void many_shuffled_results_find_their_requests(void **) {
   assert_str_eq(get(idx, n).r.custom_id, "stranger");
 }
 
+// Files larger than the 16 MB a file is read through at a time, with lines
+// across the windows' ends, read kept mapped and read a window at a time:
+// the same input order, and every result what a parse of its line gives
+// (plain lines are read without one).
+static void big_files_across_map_windows(void **) {
+  unit::TempDir tmp;
+  const int n = 24000;
+  const std::string filler(900, 'x');
+  std::string input;
+  for (int i = 0; i < n; i++)
+    input += R"({"custom_id":"id-)" + std::to_string(i) +
+             R"(","method":"POST","url":"/v1/x","body":{"p":")" + filler.substr(i % 97) + "\"}}\n";
+  assert_true(input.size() > (size_t(17) << 20));
+  std::string output;
+  for (int k = 0; k < n; k++) {
+    const int i = static_cast<int>((static_cast<int64_t>(k) * 7919) % n);
+    const std::string id = "id-" + std::to_string(i);
+    if (i % 11 == 0)
+      output += err_line(id);
+    else if (i % 7 == 0)  // not plain: whitespace in the body
+      output +=
+          R"({"id":"r","custom_id":")" + id +
+          R"(","response":{"status_code":200,"request_id":"q","body":{"a": 1}},"error":null})";
+    else if (i % 13 == 0)  // not plain: an escape
+      output += ok_line(id, "tab\\t" + filler.substr(i % 89));
+    else
+      output += ok_line(id, filler.substr(i % 89));
+    output += "\n";
+  }
+  output.pop_back();  // the last line without its newline
+  assert_true(output.size() > (size_t(17) << 20));
+  unit::write_all(tmp.file("in.jsonl"), input);
+  unit::write_all(tmp.file("out.jsonl"), output);
+  IdIndex order;
+  obatch::load_input_order(tmp.file("in.jsonl"), "input file", &order);
+  assert_int_equal(order.size(), n);
+  for (int i = 0; i < n; i += 997) assert_str_eq(order.at(i), "id-" + std::to_string(i));
+  for (bool mapped : {true, false}) {
+    ResultsIndex idx(&order);
+    idx.set_mapping(mapped);
+    idx.add_file(tmp.file("out.jsonl"), "output file");
+    assert_int_equal(idx.size(), n);
+    assert_int_equal(idx.missing(), 0);
+    for (int i = 0; i < n; i++) {
+      Got g = get(idx, static_cast<uint64_t>(i));
+      assert_int_equal(g.input_index, i);
+      const ResultLine want = obatch::parse_result_line(g.line, "line");
+      assert_str_eq(g.r.custom_id, "id-" + std::to_string(i));
+      assert_int_equal(g.r.kind, want.kind);
+      assert_int_equal(g.r.status_code, want.status_code);
+      assert_str_eq(g.r.body, want.body);
+      assert_str_eq(g.r.request_id, want.request_id);
+      assert_str_eq(g.r.error_code, want.error_code);
+      assert_int_equal(g.r.has_body, want.has_body);
+      assert_int_equal(g.r.has_request_id, want.has_request_id);
+      assert_int_equal(g.r.has_error, want.has_error);
+    }
+  }
+}
+
 static void line_without_response_or_error_is_an_error_result(void **) {
   unit::TempDir tmp;
   IdIndex order = input_ids({"a", "b"});
@@ -421,6 +481,7 @@ static const struct CMUnitTest results_index_tests[] = {
     cmocka_unit_test(result_file_changed_on_disk_is_an_error_result),
     cmocka_unit_test(result_file_replaced_by_rename_keeps_its_results),
     cmocka_unit_test(many_shuffled_results_find_their_requests),
+    cmocka_unit_test(big_files_across_map_windows),
     cmocka_unit_test(line_without_response_or_error_is_an_error_result),
     cmocka_unit_test(blank_lines_and_empty_files),
     cmocka_unit_test(missing_file_is_eio),
