@@ -467,27 +467,35 @@ size_t stream_result_lines(std::string_view text,
     s = StreamedLine{};
     s.offset = at;
     s.length = line.size();
-    // What check_result_line accepts, and no more.
     simdjson::dom::object obj;
-    element id, response, error, body, status;
-    if (doc.get_object().get(obj) == simdjson::SUCCESS &&
-        obj["custom_id"].get(id) == simdjson::SUCCESS && id.is_string()) {
-      const bool has_response =
-          obj["response"].get(response) == simdjson::SUCCESS && response.is_object();
-      const bool has_error = obj["error"].get(error) == simdjson::SUCCESS && !error.is_null();
-      if (has_response || has_error) {
+    OpenaiLayout layout;
+    if (doc.get_object().get(obj) != simdjson::SUCCESS) {
+      // Not a result line.
+    } else if (obj.size() == 4 && openai_layout(line, &layout)) {
+      // The keys are the layout's, in its order (four of them, and the
+      // response's three: see openai_layout), so they need no lookup. The
+      // custom_id has no escape: its text is its value.
+      auto field = obj.begin();
+      ++ ++field;  // "response"
+      simdjson::dom::object resp = field.value().get_object().value_unsafe();
+      s.result_line = true;
+      s.custom_id = layout.custom_id;
+      // Plain: what parse_result_line would hand back is the line's own
+      // text (see canonical_text), a 2xx without error.
+      if (resp.size() == 3 && success_status(layout.status_code) != 0) {
+        auto last = resp.begin();
+        ++ ++last;  // "body"
+        const element body = last.value();
+        s.plain = !body.is_null() && canonical_text(body, layout.body);
+      }
+    } else {
+      // What check_result_line accepts, and no more.
+      element id, response, error;
+      if (obj["custom_id"].get(id) == simdjson::SUCCESS && id.is_string() &&
+          ((obj["response"].get(response) == simdjson::SUCCESS && response.is_object()) ||
+           (obj["error"].get(error) == simdjson::SUCCESS && !error.is_null()))) {
         s.result_line = true;
         s.custom_id = id.get_string().value_unsafe();
-        // Plain: what parse_result_line would hand back is the line's own
-        // text (see openai_layout and canonical_text), a 2xx without error.
-        OpenaiLayout layout;
-        if (has_response && !has_error && obj.size() == 4) {
-          simdjson::dom::object resp = response.get_object().value_unsafe();
-          s.plain = resp.size() == 3 && resp["status_code"].get(status) == simdjson::SUCCESS &&
-                    status.is_int64() && resp["body"].get(body) == simdjson::SUCCESS &&
-                    !body.is_null() && openai_layout(line, &layout) &&
-                    success_status(layout.status_code) != 0 && canonical_text(body, layout.body);
-        }
       }
     }
     take(s);

@@ -437,7 +437,7 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
 // is a cache miss (and a TLB miss) of its own. The line a few results on
 // is asked for now, so that it arrives while this one is read.
 void ResultsIndex::prefetch_ahead(uint64_t i) const {
-  constexpr uint64_t kAhead = 6;
+  constexpr uint64_t kAhead = 8;
   constexpr uint64_t kMaxBytes = 4096;
   const uint64_t j = i + kAhead;
   if (j >= by_input_.size()) return;
