@@ -1,6 +1,7 @@
 // One line of a batch output or error file.
 #include <simdjson.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -384,9 +385,92 @@ static void the_stream_leaves_odd_lines_to_the_line_reading(void **) {
   }
 }
 
+// Random bodies (a fixed seed): nested values of every kind, integers at
+// the edges of int64 and uint64, -0, doubles, whitespace in and out of
+// strings. A plain line is always read as the parse reads it, and a body
+// that is its own minified form and holds no double is always plain.
+static void random_bodies_read_plain_as_parsed(void **) {
+  uint64_t state = 0x9E3779B97F4A7C15u;
+  auto next = [&] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state;
+  };
+  const char *const numbers[] = {"0",
+                                 "-0",
+                                 "7",
+                                 "-7",
+                                 "9223372036854775807",
+                                 "-9223372036854775808",
+                                 "18446744073709551615",
+                                 "1.5",
+                                 "1e3",
+                                 "-2.25E-2",
+                                 "100",
+                                 "1234567890123456"};
+  const char *const spaces[] = {"", "", "", " ", "\t", " \r "};
+  bool has_double = false;
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    const uint64_t k = next() % (depth > 3 ? 4 : 6);
+    auto sp = [&] { return std::string(spaces[next() % 6]); };
+    switch (k) {
+      case 0: {
+        std::string n = numbers[next() % 12];
+        if (n.find_first_of(".eE") != std::string::npos) has_double = true;
+        return n;
+      }
+      case 1: return next() % 2 ? "\"a b:c,{d}\"" : "\"\"";
+      case 2: return next() % 3 == 0 ? "null" : next() % 2 ? "true" : "false";
+      case 3: return "\"w" + std::to_string(next() % 1000) + "\"";
+      case 4: {
+        std::string out = "[" + sp();
+        const int n = static_cast<int>(next() % 4);
+        for (int i = 0; i < n; i++) out += (i ? "," + sp() : "") + value(depth + 1) + sp();
+        return out + "]";
+      }
+      default: {
+        std::string out = "{" + sp();
+        const int n = static_cast<int>(next() % 4);
+        for (int i = 0; i < n; i++)
+          out += (i ? "," : "") + sp() + "\"k" + std::to_string(i) + "\"" + sp() + ":" + sp() +
+                 value(depth + 1);
+        return out + sp() + "}";
+      }
+    }
+  };
+  std::vector<std::string> lines, bodies;
+  std::vector<bool> doubles;
+  for (int i = 0; i < 3000; i++) {
+    has_double = false;
+    std::string body = value(next() % 2 ? 0 : 2);
+    bodies.push_back(body);
+    doubles.push_back(has_double);
+    lines.push_back(openai_line("r" + std::to_string(i), 200, body));
+  }
+  Streamed got = stream(lines);
+  assert_int_equal(got.lines.size(), lines.size());
+  size_t plain = 0;
+  for (size_t i = 0; i < lines.size(); i++) {
+    const ResultLine parsed = parse_result_line(lines[i], "x");
+    simdjson::dom::parser p;
+    const std::string minified = simdjson::minify(p.parse(bodies[i]).value());
+    if (got.lines[i].plain) {
+      plain++;
+      ResultLine read;
+      assert_true(obatch::read_plain_result(lines[i], &read));
+      if (!same(read, parsed)) fail_msg("body %s read as %s", bodies[i].c_str(), read.body.c_str());
+      if (minified != bodies[i])
+        fail_msg("plain, but %s minifies to %s", bodies[i].c_str(), minified.c_str());
+    } else if (minified == bodies[i] && !doubles[i] && bodies[i] != "null") {
+      fail_msg("not plain: %s", bodies[i].c_str());
+    }
+  }
+  assert_true(plain > 300);
+}
+
 static const struct CMUnitTest result_line_tests[] = {
     cmocka_unit_test(plain_lines_read_as_the_parse_reads_them),
     cmocka_unit_test(the_stream_leaves_odd_lines_to_the_line_reading),
+    cmocka_unit_test(random_bodies_read_plain_as_parsed),
     cmocka_unit_test(body_minified_as_simdjson_does),
     cmocka_unit_test(body_in_openai_layout_as_simdjson_does),
     cmocka_unit_test(plain_custom_id_agrees_with_the_parse),
