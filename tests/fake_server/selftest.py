@@ -1048,14 +1048,16 @@ def test_direct_latency(c):
         started = time.monotonic()
         assert direct(c, "/v1/chat/completions", chat_body("slow"))[0] == 200
         took = time.monotonic() - started
-        assert 0.15 <= took < 1.0, took
+        # Upper bounds are loose: a loaded CI machine (sanitizers, two jobs)
+        # stretches any request; the lower bounds are what shows the latency.
+        assert 0.15 <= took < 3.0, took
         c.config(direct_latency_ms=50, direct_jitter_ms=100, seed=3)
         took = []
         for _ in range(4):
             started = time.monotonic()
             direct(c, "/v1/embeddings", {"input": "x"})
             took.append(time.monotonic() - started)
-        assert all(0.05 <= t < 0.6 for t in took), took
+        assert all(0.05 <= t < 3.0 for t in took), took
         assert max(took) - min(took) > 0.005, f"no jitter: {took}"
         # A rate-limit 429 is answered at once, without the latency.
         c.json("POST", "/_control/reset", auth=False)
