@@ -287,23 +287,13 @@ ResultsIndex::~ResultsIndex() {
   }
 }
 
-// Maps the file at its first read, or keeps the map made when it was
-// indexed. A file that shrank since it was indexed is not read through a
-// map (a page past its end would be SIGBUS): its lines then come back as
-// "changed on disk".
+// Maps the file at its first read. A file that shrank since it was indexed
+// stays unmapped: its lines then come back as "changed on disk".
 void ResultsIndex::map(const File &f) const {
   f.mapped = true;
   if (f.size == 0) return;
   struct stat st;
-  const bool intact = fstat(f.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) >= f.size;
-  if (f.map) {
-    if (!intact) {
-      munmap(const_cast<char *>(f.map), f.size);
-      f.map = nullptr;
-    }
-    return;
-  }
-  if (!intact) return;
+  if (fstat(f.fd, &st) != 0 || static_cast<uint64_t>(st.st_size) < f.size) return;
   void *m = mmap(nullptr, f.size, PROT_READ, MAP_SHARED, f.fd, 0);
   if (m == MAP_FAILED) return;  // then pread, as without a map
   f.map = static_cast<const char *>(m);
@@ -383,29 +373,12 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
                 one_line(at, line, whole);
               });
   };
-  // For fetching, the whole file is mapped now and the map kept: its pages
-  // are set up once, not once to index and again to fetch. Without mapping
-  // (one pass over every result) it is read a window at a time.
-  struct stat st;
-  const char *whole = nullptr;
-  uint64_t size = 0;
-  if (mapping_ && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    size = static_cast<uint64_t>(st.st_size);
-    void *m = mmap(nullptr, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
-    if (m != MAP_FAILED) whole = static_cast<const char *>(m);
-  }
+  // Read a window of a map at a time: verifying a download (which may
+  // never be fetched from) does not hold the file in the process's memory.
   try {
-    if (whole) {
-      std::string carry, tail;
-      uint64_t carry_offset = 0;
-      runs_of_window(whole, size, 0, carry, carry_offset, tail, on_run);
-      run_of_carry(carry, carry_offset, on_run);
-    } else {
-      for_each_run(fd, path, on_run);
-    }
+    for_each_run(fd, path, on_run);
     resolve();
   } catch (...) {
-    if (whole) munmap(const_cast<char *>(whole), size);
     close(fd);
     throw;
   }
@@ -421,15 +394,11 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
     extras_.push_back(e.second);
     extra_names_.push_back(e.first);
   }
+  struct stat st;
   File f;
   f.fd = fd;
   f.name = display_name;
-  if (whole) {
-    f.size = size;
-    f.map = whole;
-  } else {
-    f.size = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  }
+  f.size = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   files_.push_back(std::move(f));
 }
 
@@ -521,7 +490,7 @@ bool ResultsIndex::raw(uint64_t i, std::string_view *line, uint32_t *file_no,
   const Loc &loc = i < by_input_.size() ? by_input_[i] : extras_[i - by_input_.size()];
   if (loc.file == UINT32_MAX) return false;
   const File &file = files_[loc.file];
-  if (!file.mapped && (mapping_ || file.map)) map(file);
+  if (!file.mapped && mapping_) map(file);
   *file_no = loc.file;
   if (file.map && loc.offset + loc.length <= file.size) {
     *line = std::string_view(file.map + loc.offset, loc.length);

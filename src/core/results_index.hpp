@@ -1,10 +1,11 @@
 // The downloaded output and error files, indexed by custom_id, read back in
-// input order. Only an offset per result is kept in memory. Indexing maps
-// the whole file and keeps the map for fetching (results come shuffled, and
-// a pread per line cost more than its parse); it parses and checks every
-// line once, as a document stream, so that fetching a plain line (a 2xx in
-// OpenAI's layout) needs no parse at all. Without mapping (set_mapping) a
-// file is read a window at a time and lines with pread. A file that shrank
+// input order. Only an offset per result is kept in memory. Indexing reads
+// a file through a map a window at a time (verifying a download costs no
+// memory) and parses and checks every line once, as a document stream, so
+// that fetching a plain line (a 2xx in OpenAI's layout) needs no parse at
+// all. The first fetch maps the file, and lines are read from the map:
+// results come shuffled, and a pread per line cost more than its parse
+// (without mapping, set_mapping, lines are read with pread). A file that shrank
 // before the first fetch gives "changed on disk" error results; one
 // truncated in place while it is mapped is undefined (SIGBUS), which is why
 // obatch only ever replaces files by rename.
@@ -60,11 +61,9 @@ class ResultsIndex {
   // Error(EIO) when the file changed on disk.
   bool raw(uint64_t i, std::string_view *line, uint32_t *file, std::string *buf) const;
 
-  // Off: files added from now on are indexed a window at a time and not
-  // kept mapped, and lines are read with pread. For one pass over every
+  // Off: lines are read with pread, never mapped. For one pass over every
   // result (merging a job's parts): mapped pages of files that big would
-  // count in the process's memory, read ones stay in the page cache. A map
-  // made before is kept.
+  // count in the process's memory, read ones stay in the page cache.
   void set_mapping(bool on) { mapping_ = on; }
 
  private:

@@ -379,12 +379,7 @@ void PartedJob::start_part(Part &p) {
 
 void PartedJob::add_part_results(const std::string &path, const std::string &label, bool errors) {
   std::lock_guard<std::mutex> lock(results_mu_);
-  if (!part_results_) {
-    part_results_ = std::make_unique<ResultsIndex>(&spec_.input_ids);
-    // Not kept mapped while the parts come in and are merged: every part's
-    // download would count in the process's memory.
-    part_results_->set_mapping(false);
-  }
+  if (!part_results_) part_results_ = std::make_unique<ResultsIndex>(&spec_.input_ids);
   part_results_->add_file(path, label);  // all or nothing
   error_file_.push_back(errors);
 }
