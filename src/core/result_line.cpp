@@ -118,19 +118,37 @@ size_t decimal_digits(uint64_t v) {
   return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
-// How long append_minified writes `e` when the text `e` was parsed from has
-// no backslash, or SIZE_MAX once that passes `limit` or `e` holds a double.
-// Equal to the text's length exactly when the text is what append_minified
-// writes: in such a text every string is written as it stands (there is
-// nothing to escape: a raw quote or control character in a string is not
-// JSON), and so are literals and punctuation; an integer is written as its
-// own digits (JSON has no leading zeros or '+'), except -0, written 0; a
-// double may be written otherwise and is not counted. So no token is
-// written longer than it stands and whitespace is dropped: the lengths are
-// equal only when nothing is dropped or shortened. (Counted from the parse
-// rather than by scanning the text: a body is mostly long strings, a few
-// dozen elements.)
-size_t minified_length(element e, size_t limit) {
+// What append_json_string adds to a string's length beyond its quotes: an
+// escape of two bytes for '"', '\\' and \b \t \n \f \r, of six for the other
+// control characters.
+size_t escape_bytes(std::string_view s) {
+  size_t extra = 0;
+  for (size_t i = json_first_escape(s.data(), s.size()); i < s.size();
+       i += 1 + json_first_escape(s.data() + i + 1, s.size() - i - 1)) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    extra += c == '"' || c == '\\' || c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
+                 ? 1
+                 : 5;
+  }
+  return extra;
+}
+
+// How long append_minified writes `e`, parsed from a text in which every
+// string escape (`escaped`: there are some) is "\u" with lowercase hex or
+// one of two bytes; SIZE_MAX once that passes `limit` or `e` holds a
+// double. Equal to the text's length exactly when the text is what
+// append_minified writes: every string is written no longer than it
+// stands (what needs no escape is written as it is; an escape is written
+// as the same two bytes, or as the same "\u00xx" for a control character
+// without a short one, or shorter: "\/", "\u00e9", "\u000a" ...), and so
+// are literals and punctuation; an integer is written as its own digits
+// (JSON has no leading zeros or '+'), except -0, written 0; a double may be
+// written otherwise and is not counted. So no token is written longer than
+// it stands and whitespace is dropped: the lengths are equal only when
+// nothing is dropped or shortened. (Counted from the parse rather than by
+// scanning the text: a body is mostly long strings, a few dozen elements,
+// and without escapes a string's length is all it takes.)
+size_t minified_length(element e, size_t limit, bool escaped) {
   constexpr size_t kNo = SIZE_MAX;
   size_t n = 0;
   switch (e.type()) {
@@ -142,7 +160,7 @@ size_t minified_length(element e, size_t limit) {
         n += !first;
         first = false;
         if (n > limit) return kNo;
-        const size_t c = minified_length(child, limit - n);
+        const size_t c = minified_length(child, limit - n, escaped);
         if (c == kNo) return kNo;
         n += c;
       }
@@ -154,15 +172,20 @@ size_t minified_length(element e, size_t limit) {
       simdjson::dom::object object = e.get_object().value_unsafe();
       for (auto field : object) {
         n += !first + field.key.size() + 3;  // "key":
+        if (escaped) n += escape_bytes(field.key);
         first = false;
         if (n > limit) return kNo;
-        const size_t c = minified_length(field.value, limit - n);
+        const size_t c = minified_length(field.value, limit - n, escaped);
         if (c == kNo) return kNo;
         n += c;
       }
       break;
     }
-    case element_type::STRING: n = e.get_string().value_unsafe().size() + 2; break;
+    case element_type::STRING: {
+      const std::string_view v = e.get_string().value_unsafe();
+      n = v.size() + 2 + (escaped ? escape_bytes(v) : 0);
+      break;
+    }
     case element_type::INT64: {
       const int64_t v = e.get_int64().value_unsafe();
       n = v < 0 ? 1 + decimal_digits(0 - static_cast<uint64_t>(v))
@@ -177,29 +200,37 @@ size_t minified_length(element e, size_t limit) {
   return n > limit ? kNo : n;
 }
 
-// True when `text`, with no backslash, is byte for byte what
-// append_minified writes for `e`, the value parsed from it.
-bool canonical_text(element e, std::string_view text) {
-  return minified_length(e, text.size()) == text.size();
+// True when `text` is byte for byte what append_minified writes for `e`,
+// the value parsed from it. `escaped`: the text holds a backslash; a "\u"
+// escape with uppercase hex ("\u001B", written "\u001b") is the one kind
+// that is written as long as it stands but otherwise, so it never passes.
+bool canonical_text(element e, std::string_view text, bool escaped) {
+  if (escaped)
+    for (size_t i = text.find("\\u"); i != std::string_view::npos; i = text.find("\\u", i + 2))
+      for (size_t k = i + 2; k < i + 6 && k < text.size(); k++)
+        if (text[k] >= 'A' && text[k] <= 'F') return false;
+  return minified_length(e, text.size(), escaped) == text.size();
 }
 
 // The parts of a line written as OpenAI writes result lines,
 // {"id":"..","custom_id":"..","response":{"status_code":N,"request_id":"..",
-// "body":BODY},"error":null}, with no backslash anywhere; false otherwise.
-// The caller has parsed the line and checked it has four keys and its
-// response three: then BODY is exactly the body's value (the final "}"
-// closes the line, "null" is its last key's value, the "}" before closes
-// the response, whose last key is "body"), and the strings, having no
-// escapes, are their own text.
+// "body":BODY},"error":null}, with no backslash before BODY; false
+// otherwise. The caller has parsed the line and checked it has four keys
+// and its response three: then BODY is exactly the body's value (the line
+// ends in "}", closing it, after "null", the value of a last key "error"
+// (its quotes are not escaped: a comma stands before it); the "}" before
+// closes the third key's value, the response, whose last key is "body";
+// a body that closed the response early would give it or the line more
+// keys), and the strings before it, having no escapes, are their own text.
 struct OpenaiLayout {
   std::string_view custom_id, status_code, request_id, body;
+  bool escaped = false;  // the body holds a backslash
 };
 
 bool openai_layout(std::string_view line, OpenaiLayout *out) {
   static constexpr std::string_view kSuffix = "},\"error\":null}";
   const size_t n = line.size();
   if (n < kSuffix.size() || line.substr(n - kSuffix.size()) != kSuffix) return false;
-  if (std::memchr(line.data(), '\\', n)) return false;
   size_t i = 0;
   auto lit = [&](std::string_view s) {
     if (line.compare(i, s.size(), s) != 0) return false;
@@ -225,9 +256,12 @@ bool openai_layout(std::string_view line, OpenaiLayout *out) {
         lit(",\"response\":{\"status_code\":") && digits(&out->status_code) &&
         lit(",\"request_id\":") && str(&out->request_id) && lit(",\"body\":")))
     return false;
+  // A string with an escape was read wrongly above: none before the body.
+  if (std::memchr(line.data(), '\\', i)) return false;
   const size_t end = n - kSuffix.size();
   if (i >= end) return false;
   out->body = line.substr(i, end - i);
+  out->escaped = std::memchr(out->body.data(), '\\', out->body.size()) != nullptr;
   return true;
 }
 
@@ -419,7 +453,7 @@ void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *
       if (r.body.capacity() < line.size()) r.body.reserve(line.size());
       OpenaiLayout layout;
       if (obj.size() == 4 && resp.size() == 3 && openai_layout(line, &layout) &&
-          canonical_text(body, layout.body))
+          canonical_text(body, layout.body, layout.escaped))
         r.body.assign(layout.body.data(), layout.body.size());
       else
         append_minified(r.body, body);
@@ -486,7 +520,7 @@ size_t stream_result_lines(std::string_view text,
         auto last = resp.begin();
         ++ ++last;  // "body"
         const element body = last.value();
-        s.plain = !body.is_null() && canonical_text(body, layout.body);
+        s.plain = !body.is_null() && canonical_text(body, layout.body, layout.escaped);
       }
     } else {
       // What check_result_line accepts, and no more.

@@ -307,6 +307,12 @@ static void plain_lines_read_as_the_parse_reads_them(void **) {
       R"({"z":-0})",
       R"({"n":12345678901234567890})",
       R"({"s":"a:b,c{d}[e] f"})",
+      R"({"x":"a\nb \"q\" \\ \t\b\f\r \u001b"})",
+      R"({"k\"ey":"v"})",
+      R"({"x":"\u001B"})",
+      R"({"x":"\/"})",
+      R"({"x":"\u00e9 \ud83d\ude00"})",
+      R"({"x":"\u000a"})",
       R"("text")",
       R"(42)",
       R"(null)",
@@ -314,14 +320,14 @@ static void plain_lines_read_as_the_parse_reads_them(void **) {
   std::vector<std::string> lines;
   for (size_t i = 0; i < bodies.size(); i++)
     lines.push_back(openai_line("q" + std::to_string(i), 200, bodies[i]));
-  // Never plain: not 2xx, an error, another layout, a backslash, more keys.
+  // Never plain: not 2xx, an error, another layout, an escape before the
+  // body, more keys.
   lines.push_back(openai_line("h", 404, R"({"error":{"message":"no","code":"x"}})"));
   lines.push_back(openai_line("i", 199, R"({})"));
   lines.push_back(
       R"({"id":"r","custom_id":"e","response":null,"error":{"code":"batch_expired","message":"m"}})");
   lines.push_back(R"({"custom_id":"o","response":{"status_code":200,"body":{}},"error":null})");
   lines.push_back(openai_line("b\\\"s", 200, R"({})"));
-  lines.push_back(openai_line("t", 200, R"({"x":"a\nb"})"));
   lines.push_back(
       R"({"id":"r","custom_id":"k","response":{"status_code":200,"request_id":"q","body":{},"extra":1},"error":null})");
   Streamed got = stream(lines);
@@ -418,7 +424,12 @@ static void random_bodies_read_plain_as_parsed(void **) {
         if (n.find_first_of(".eE") != std::string::npos) has_double = true;
         return n;
       }
-      case 1: return next() % 2 ? "\"a b:c,{d}\"" : "\"\"";
+      case 1: {
+        const char *const strings[] = {"\"a b:c,{d}\"", "\"\"",        "\"l1\\nl2\"",
+                                       "\"\\\"q\\\"\"", "\"\\\\\"",    "\"\\u001b\\u001F\"",
+                                       "\"\\/\"",       "\"\\u00e9\"", "\"\\t\\b\\f\\r\""};
+        return strings[next() % 9];
+      }
       case 2: return next() % 3 == 0 ? "null" : next() % 2 ? "true" : "false";
       case 3: return "\"w" + std::to_string(next() % 1000) + "\"";
       case 4: {
@@ -431,8 +442,8 @@ static void random_bodies_read_plain_as_parsed(void **) {
         std::string out = "{" + sp();
         const int n = static_cast<int>(next() % 4);
         for (int i = 0; i < n; i++)
-          out += (i ? "," : "") + sp() + "\"k" + std::to_string(i) + "\"" + sp() + ":" + sp() +
-                 value(depth + 1);
+          out += (i ? "," : "") + sp() + "\"k" + std::string(next() % 4 ? "" : "\\n") +
+                 std::to_string(i) + "\"" + sp() + ":" + sp() + value(depth + 1);
         return out + sp() + "}";
       }
     }
@@ -448,13 +459,14 @@ static void random_bodies_read_plain_as_parsed(void **) {
   }
   Streamed got = stream(lines);
   assert_int_equal(got.lines.size(), lines.size());
-  size_t plain = 0;
+  size_t plain = 0, plain_escaped = 0;
   for (size_t i = 0; i < lines.size(); i++) {
     const ResultLine parsed = parse_result_line(lines[i], "x");
     simdjson::dom::parser p;
     const std::string minified = simdjson::minify(p.parse(bodies[i]).value());
     if (got.lines[i].plain) {
       plain++;
+      plain_escaped += bodies[i].find('\\') != std::string::npos;
       ResultLine read;
       assert_true(obatch::read_plain_result(lines[i], &read));
       if (!same(read, parsed)) fail_msg("body %s read as %s", bodies[i].c_str(), read.body.c_str());
@@ -465,6 +477,7 @@ static void random_bodies_read_plain_as_parsed(void **) {
     }
   }
   assert_true(plain > 300);
+  assert_true(plain_escaped > 100);
 }
 
 static const struct CMUnitTest result_line_tests[] = {
