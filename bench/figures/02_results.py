@@ -7,7 +7,9 @@ results_driver.c) vs a Python json.loads loop that merges by custom_id
 
 Rows: MB/s of output file (timed inside each process: open + every fetch;
 medians of OBATCH_BENCH_REPEATS runs), peak RSS, plus the in-process Google
-Benchmark BM_OpenFetch numbers.
+Benchmark BM_OpenFetch numbers, and obatch again over the same output with
+its answers' text in lines (escaped newlines in every body, as real
+completions have; gen_results.py --escapes).
 """
 import json
 import os
@@ -38,6 +40,18 @@ def main():
             if m.out["n"] != n or m.out["succeeded"] != n:
                 raise RuntimeError("results_driver: %s, expected %d results" % (m.stdout, n))
             ob.append(m)
+        bl.log("fig02: obatch over the output with escaped newlines")
+        esc_dir = os.path.join(scratch, "escaped")
+        m = bl.measure([sys.executable, gen, esc_dir, SIZE_MB, "--escapes"])
+        esc_info = json.loads(m.stdout)
+        esc = []
+        for _ in range(bl.ENV.repeats):
+            m = bl.measure([drv, os.path.join(esc_dir, "input.jsonl"),
+                            os.path.join(esc_dir, "output.jsonl")])
+            m.out = json.loads(m.stdout)
+            if m.out["succeeded"] != esc_info["n"]:
+                raise RuntimeError("results_driver (escaped): %s" % m.stdout)
+            esc.append(m)
         bl.log("fig02: peer json.loads loop (%s)" % bl.ENV.python)
         pe = []
         for _ in range(bl.ENV.repeats):
@@ -76,6 +90,10 @@ def main():
            "the limit: simdjson parsing both files from memory, every line fully, nothing "
            "else (output bytes / its time, as for obatch); ratio < 1 is the share of it "
            "obatch reaches")
+    esc_mbps = bl.median([esc_info["output_bytes"] / r.out["total_s"] / 1e6 for r in esc])
+    bl.row(FIG, "MB/s, text with escaped newlines", esc_mbps, None, None, True, None, None,
+           "the same results with every tenth space of each answer an escaped newline "
+           "(gen_results.py --escapes), obatch only")
     bl.row(FIG, "peak RSS MB", bl.median([r.maxrss_bytes for r in ob]) / 1e6,
            bl.median([r.maxrss_bytes for r in pe]) / 1e6, peer_name, False, None, None,
            "whole process")
