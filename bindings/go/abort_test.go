@@ -99,7 +99,9 @@ func TestRemoteCallsHonourCtx(t *testing.T) {
 				if took > abortBound {
 					t.Fatalf("returned %v after the cancel (bound %v)", took, abortBound)
 				}
-				if ticks.Load() < 10 {
+				// Other goroutines ran while the call waited (not 30 ticks:
+				// a loaded machine, as CI with two jobs is, runs this far less).
+				if ticks.Load() < 3 {
 					t.Fatalf("the ticker ticked %d times in 300 ms", ticks.Load())
 				}
 				t.Logf("returned %v after the cancel", took)

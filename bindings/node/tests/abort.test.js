@@ -73,8 +73,10 @@ for (const [name, call] of Object.entries(calls)) {
         assert.ok(err instanceof AbortError);
         assert.equal(err.cause && err.cause.name, 'AbortError');
         assert.ok(took <= BOUND_MS, `rejected ${took.toFixed(1)} ms after the abort`);
-        // 300 ms at 10 ms a tick: the loop was free all along.
-        assert.ok(ticks >= 20, `the ticker ticked ${ticks} times`);
+        // The loop ran while the call waited: a call that held it would let
+        // the ticker fire at most once, after it. (Not 30 ticks: a loaded
+        // machine, as CI with two jobs is, runs this process far less.)
+        assert.ok(ticks >= 3, `the ticker ticked ${ticks} times`);
       } finally {
         close();
       }

@@ -74,7 +74,10 @@ class TestAbort < Minitest::Test
         end
         took = now - t0 - 0.3
         assert_operator took, :<=, BOUND, "Timeout acted #{(took * 1000).round} ms late"
-        assert_operator ticks, :>=, 15, "the ticker ticked #{ticks} times in 300 ms"
+        # The GVL was free while the call waited: a call that held it would
+        # let the ticker run at most once. (Not 30: a loaded machine, as CI
+        # with two jobs is, runs this process far less.)
+        assert_operator ticks, :>=, 3, "the ticker ticked #{ticks} times in 300 ms"
       end
 
       define_method("test_thread_kill_ends_#{name}_on_a_#{kind}_server") do
