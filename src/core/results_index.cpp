@@ -19,14 +19,14 @@ namespace obatch {
 namespace {
 
 constexpr size_t kReadChunk = 1 << 20;
-// A regular file is read through a map of this much at a time (no copy
-// into a buffer: that was a tenth of reading results), unmapped as it goes,
-// so indexing a large file does not hold it all in the process's memory.
-constexpr size_t kMapWindow = 16 << 20;
 
-// for_each_run's reading by read(2), for files that cannot be mapped.
+// Calls f(offset, text, complete) for runs of whole lines, in file order:
+// `text` is one or more lines each ending in '\n' (complete), or the last
+// line of a file that does not end in one (complete false). Every text is
+// followed by simdjson::SIMDJSON_PADDING readable bytes (the parser reads
+// it in place).
 template <class F>
-void for_each_run_read(int fd, const std::string &path, F &&f) {
+void for_each_run(int fd, const std::string &path, F &&f) {
   std::string buf(kReadChunk + simdjson::SIMDJSON_PADDING, '\0');
   std::string carry;  // a line that spans two reads
   uint64_t carry_offset = 0, pos = 0;
@@ -67,109 +67,6 @@ void for_each_run_read(int fd, const std::string &path, F &&f) {
     carry.reserve(carry.size() + simdjson::SIMDJSON_PADDING);
     f(carry_offset, std::string_view(carry), false);
   }
-}
-
-// The runs of whole lines of one mapped window, [base, base + len) at file
-// offset `pos`, for for_each_run. Runs are cut at about kReadChunk (a
-// stream parse of a run sizes its buffers to it). A run is handed over in
-// place when SIMDJSON_PADDING bytes of the window follow it; the lines near
-// the window's end are copied into `tail`, a padded buffer, and a line
-// that goes on past the window is left in `carry` (from `carry_offset`),
-// which holds the start of a line begun in an earlier window.
-template <class F>
-void runs_of_window(const char *base, size_t len, uint64_t pos, std::string &carry,
-                    uint64_t &carry_offset, std::string &tail, F &&f) {
-  constexpr size_t kPad = simdjson::SIMDJSON_PADDING;
-  const char *p = base, *end = base + len;
-  auto at = [&](const char *q) { return pos + static_cast<uint64_t>(q - base); };
-  if (!carry.empty()) {
-    const char *nl = static_cast<const char *>(std::memchr(p, '\n', len));
-    if (!nl) {
-      carry.append(p, len);
-      return;
-    }
-    carry.append(p, static_cast<size_t>(nl + 1 - p));
-    carry.reserve(carry.size() + kPad);
-    f(carry_offset, std::string_view(carry), true);
-    carry.clear();
-    p = nl + 1;
-  }
-  const char *last = static_cast<const char *>(memrchr(p, '\n', static_cast<size_t>(end - p)));
-  if (last) {
-    const char *const stop = last + 1;                           // whole lines end here
-    const char *const safe = end - std::min<size_t>(kPad, len);  // in place up to here
-    while (p < stop) {
-      const char *limit = std::min(p + kReadChunk, std::min(stop, safe));
-      const char *cut =
-          limit == stop
-              ? stop
-              : static_cast<const char *>(memrchr(p, '\n', static_cast<size_t>(limit - p)));
-      if (!cut && limit < safe)  // one line longer than kReadChunk
-        cut =
-            static_cast<const char *>(std::memchr(limit, '\n', static_cast<size_t>(safe - limit)));
-      if (!cut) break;  // the rest ends within kPad of the window's end
-      if (cut != stop) cut++;
-      f(at(p), std::string_view(p, static_cast<size_t>(cut - p)), true);
-      p = cut;
-    }
-    if (p < stop) {
-      tail.assign(p, static_cast<size_t>(stop - p));
-      tail.reserve(tail.size() + kPad);
-      f(at(p), std::string_view(tail), true);
-      p = stop;
-    }
-  }
-  if (p < end) {
-    carry_offset = at(p);
-    carry.assign(p, static_cast<size_t>(end - p));
-  }
-}
-
-// The last line of a file that does not end in a newline, for for_each_run.
-template <class F>
-void run_of_carry(std::string &carry, uint64_t carry_offset, F &&f) {
-  if (carry.empty()) return;
-  carry.reserve(carry.size() + simdjson::SIMDJSON_PADDING);
-  f(carry_offset, std::string_view(carry), false);
-}
-
-// for_each_run's reading through a map, a window at a time, each unmapped
-// when read (indexing a large file does not hold it all in the process's
-// memory); false (nothing called) when the file cannot be mapped.
-template <class F>
-bool for_each_run_mapped(int fd, uint64_t size, const std::string &path, F &&f) {
-  std::string carry, tail;
-  uint64_t carry_offset = 0;
-  for (uint64_t pos = 0; pos < size; pos += kMapWindow) {
-    const size_t len = static_cast<size_t>(std::min<uint64_t>(kMapWindow, size - pos));
-    void *m = mmap(nullptr, len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, static_cast<off_t>(pos));
-    if (m == MAP_FAILED) {
-      if (pos == 0) return false;
-      throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
-    }
-    struct Unmap {
-      void *m;
-      size_t len;
-      ~Unmap() { munmap(m, len); }
-    } unmap{m, len};
-    runs_of_window(static_cast<const char *>(m), len, pos, carry, carry_offset, tail, f);
-  }
-  run_of_carry(carry, carry_offset, f);
-  return true;
-}
-
-// Calls f(offset, text, complete) for runs of whole lines, in file order:
-// `text` is one or more lines each ending in '\n' (complete), or the last
-// line of a file that does not end in one (complete false). Every text is
-// followed by simdjson::SIMDJSON_PADDING readable bytes (the parser reads
-// it in place). The text lives until f returns.
-template <class F>
-void for_each_run(int fd, const std::string &path, F &&f) {
-  struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-      for_each_run_mapped(fd, static_cast<uint64_t>(st.st_size), path, f))
-    return;
-  for_each_run_read(fd, path, f);
 }
 
 // Calls f(offset, line_without_newline, ends_with_newline) for each line of
@@ -373,8 +270,6 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
                 one_line(at, line, whole);
               });
   };
-  // Read a window of a map at a time: verifying a download (which may
-  // never be fetched from) does not hold the file in the process's memory.
   try {
     for_each_run(fd, path, on_run);
     resolve();
@@ -395,11 +290,7 @@ void ResultsIndex::add_file(const std::string &path, const std::string &display_
     extra_names_.push_back(e.first);
   }
   struct stat st;
-  File f;
-  f.fd = fd;
-  f.name = display_name;
-  f.size = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
-  files_.push_back(std::move(f));
+  files_.push_back({fd, display_name, fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0});
 }
 
 // Results are read in input order from a file in another order: each line

@@ -1,14 +1,13 @@
 // The downloaded output and error files, indexed by custom_id, read back in
-// input order. Only an offset per result is kept in memory. Indexing reads
-// a file through a map a window at a time (verifying a download costs no
-// memory) and parses and checks every line once, as a document stream, so
-// that fetching a plain line (a 2xx in OpenAI's layout) needs no parse at
-// all. The first fetch maps the file, and lines are read from the map:
-// results come shuffled, and a pread per line cost more than its parse
-// (without mapping, set_mapping, lines are read with pread). A file that shrank
-// before the first fetch gives "changed on disk" error results; one
-// truncated in place while it is mapped is undefined (SIGBUS), which is why
-// obatch only ever replaces files by rename.
+// input order. Only an offset per result is kept in memory. Indexing reads a
+// file through a small buffer (verifying a download costs no memory) and
+// parses and checks every line once, as a document stream, so that fetching
+// a plain line (a 2xx in OpenAI's layout) needs no parse at all; the first
+// fetch maps the file, and lines are read from the map: results come
+// shuffled, and a pread per line cost more than its parse. A file that
+// shrank before that first fetch gives "changed on disk" error results;
+// one truncated in place while it is mapped is undefined (SIGBUS), which is
+// why obatch only ever replaces files by rename.
 #pragma once
 
 #include <cstdint>

@@ -239,11 +239,10 @@ static void many_shuffled_results_find_their_requests(void **) {
   assert_str_eq(get(idx, n).r.custom_id, "stranger");
 }
 
-// Files larger than the 16 MB a file is read through at a time, with lines
-// across the windows' ends, read kept mapped and read a window at a time:
-// the same input order, and every result what a parse of its line gives
-// (plain lines are read without one).
-static void big_files_across_map_windows(void **) {
+// Files of many 1 MB reads, with lines across the reads' ends, fetched from
+// a map and by pread: the same input order, and every result what a parse
+// of its line gives (plain lines are read without one).
+static void big_files_read_both_ways(void **) {
   unit::TempDir tmp;
   const int n = 24000;
   const std::string filler(900, 'x');
@@ -481,7 +480,7 @@ static const struct CMUnitTest results_index_tests[] = {
     cmocka_unit_test(result_file_changed_on_disk_is_an_error_result),
     cmocka_unit_test(result_file_replaced_by_rename_keeps_its_results),
     cmocka_unit_test(many_shuffled_results_find_their_requests),
-    cmocka_unit_test(big_files_across_map_windows),
+    cmocka_unit_test(big_files_read_both_ways),
     cmocka_unit_test(line_without_response_or_error_is_an_error_result),
     cmocka_unit_test(blank_lines_and_empty_files),
     cmocka_unit_test(missing_file_is_eio),
