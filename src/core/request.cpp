@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/json_escape.hpp"
+#include "core/one_line_json.hpp"
 #include "obatch/obatch.h"
 #include "util/error.hpp"
 #include "util/json_write.hpp"
@@ -99,8 +101,8 @@ element parse_json(simdjson::dom::parser &parser, std::string_view text, const s
   return doc;
 }
 
-// Checks the body object and fills the request's url, model and body.
-void check_body(element body, std::string_view body_text, Request *r, const std::string &where) {
+// Checks the body object and fills the request's url and model.
+void check_body(element body, Request *r, const std::string &where) {
   if (!body.is_object())
     fail(OBATCH_EREQUEST, where, "the body must be a JSON object, not " + type_name(body.type()));
   object obj = body.get_object().value_unsafe();
@@ -164,17 +166,95 @@ void check_body(element body, std::string_view body_text, Request *r, const std:
   bool model_optional = url == "/v1/moderations";
   if (r->model.empty() && !model_optional)
     fail(OBATCH_EREQUEST, where, "the body has no \"model\"");
+}
 
-  // One line per request: drop the whitespace a pretty-printed body has.
-  // (resize of a reused buffer: no allocation once it is large enough.)
-  r->body.resize(body_text.size());
-  size_t out_len = 0;
-  if (simdjson::minify(body_text.data(), body_text.size(), r->body.data(), out_len))
-    fail(OBATCH_EJSON, where, "the body could not be minified");
-  r->body.resize(out_len);
+// One line per request: the body text without the whitespace a
+// pretty-printed body has; the text itself when it has none, else its
+// minified copy in r->body.
+std::string_view body_one_line(std::string_view body_text, Request *r, const std::string &where) {
+  std::string_view body = one_line_json(body_text, &r->body);
+  if (body.empty()) fail(OBATCH_EJSON, where, "the body could not be minified");
+  return body;
+}
+
+// The body of a line checked by check_line, as one line of text. A line in
+// the layout obatch writes ({"custom_id":"ID","method":"POST","url":"URL",
+// "body":BODY}, no escape in ID or URL) holds BODY's text as it is: its
+// slice (the parse checked it); any other line has its body element
+// serialised (minified by construction).
+std::string_view line_body_text(std::string_view line, element body, Request *r,
+                                const std::string &where) {
+  static constexpr std::string_view k1 = "{\"custom_id\":\"",
+                                    k2 = "\",\"method\":\"POST\",\"url\":\"", k3 = "\",\"body\":";
+  const std::string &id = r->custom_id, &url = r->url;
+  const size_t head = k1.size() + id.size() + k2.size() + url.size() + k3.size();
+  if (line.size() > head + 1 && line.back() == '}' &&
+      json_first_escape(id.data(), id.size()) == id.size() &&
+      json_first_escape(url.data(), url.size()) == url.size()) {
+    const char *p = line.data();
+    if (line.compare(0, k1.size(), k1) == 0 && line.compare(k1.size(), id.size(), id) == 0 &&
+        line.compare(k1.size() + id.size(), k2.size(), k2) == 0 &&
+        line.compare(k1.size() + id.size() + k2.size(), url.size(), url) == 0 &&
+        line.compare(head - k3.size(), k3.size(), k3) == 0)
+      return body_one_line(std::string_view(p + head, line.size() - 1 - head), r, where);
+  }
+  r->body = simdjson::minify(body);
+  return r->body;
+}
+
+// Checks a whole input line's object {"custom_id","method","url","body"}
+// into `r` and returns its body as one line of text.
+std::string_view check_line(element doc, std::string_view line, Request *r,
+                            const std::string &where) {
+  if (!doc.is_object())
+    fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " + type_name(doc.type()));
+  object obj = doc.get_object().value_unsafe();
+  element v;
+  if (obj["custom_id"].get(v) != simdjson::SUCCESS)
+    fail(OBATCH_EREQUEST, where, "field \"custom_id\" is missing");
+  if (!v.is_string())
+    fail(OBATCH_EREQUEST, where,
+         "field \"custom_id\" must be a string, not " + type_name(v.type()));
+  const std::string_view id = v.get_string().value_unsafe();
+  r->custom_id.assign(id.data(), id.size());
+  check_custom_id(r->custom_id, where);
+  if (obj["method"].get(v) != simdjson::SUCCESS)
+    fail(OBATCH_EREQUEST, where, "field \"method\" is missing (it must be \"POST\")");
+  if (!v.is_string() || v.get_string().value_unsafe() != "POST")
+    fail(OBATCH_EREQUEST, where, "field \"method\" must be \"POST\"");
+  if (obj["url"].get(v) != simdjson::SUCCESS)
+    fail(OBATCH_EREQUEST, where, "field \"url\" is missing");
+  if (!v.is_string() || v.get_string().value_unsafe().empty())
+    fail(OBATCH_EREQUEST, where, "field \"url\" must be a non-empty string");
+  const std::string_view url = v.get_string().value_unsafe();
+  r->url.assign(url.data(), url.size());
+  r->model.clear();
+  r->embedding_inputs = 0;
+  element body;
+  if (obj["body"].get(body) != simdjson::SUCCESS)
+    fail(OBATCH_EREQUEST, where, "field \"body\" is missing");
+  int seen[4] = {0, 0, 0, 0};
+  static const char *const kFields[] = {"custom_id", "method", "url", "body"};
+  for (auto field : obj) {
+    auto k = field.key;
+    int i = 0;
+    while (i < 4 && k != kFields[i]) i++;
+    if (i == 4)
+      fail(OBATCH_EREQUEST, where,
+           "unknown field " + message_quote(k) +
+               " in the line (a line has custom_id, method, url and body only)");
+    // Parsers disagree on which of two equal keys wins: refuse to guess.
+    if (++seen[i] > 1)
+      fail(OBATCH_EREQUEST, where, "field \"" + std::string(k) + "\" appears twice in the line");
+  }
+  check_body(body, r, where);
+  return line_body_text(line, body, r, where);
 }
 
 thread_local simdjson::dom::parser tl_parser;
+// The document streams' (its own: a stream's documents live in its parser,
+// and the per-line parse of a fallback must not overwrite them).
+thread_local simdjson::dom::parser tl_stream_parser;
 
 }  // namespace
 
@@ -218,8 +298,9 @@ Request parse_request_body(std::string_view body_json, const std::string &custom
   return r;
 }
 
-void parse_request_body(std::string_view body_json, std::string_view custom_id,
-                        std::string_view endpoint, const std::string &where, Request *out) {
+std::string_view parse_request_body_text(std::string_view body_json, std::string_view custom_id,
+                                         std::string_view endpoint, const std::string &where,
+                                         Request *out) {
   Request &r = *out;
   if (!custom_id.empty()) check_custom_id(custom_id, where);
   r.custom_id.assign(custom_id.data(), custom_id.size());
@@ -227,53 +308,133 @@ void parse_request_body(std::string_view body_json, std::string_view custom_id,
   r.model.clear();
   r.embedding_inputs = 0;
   element body = parse_json(tl_parser, body_json, where, "the body");
-  check_body(body, body_json, &r, where);
+  check_body(body, &r, where);
+  return body_one_line(body_json, &r, where);
+}
+
+void parse_request_body(std::string_view body_json, std::string_view custom_id,
+                        std::string_view endpoint, const std::string &where, Request *out) {
+  std::string_view body = parse_request_body_text(body_json, custom_id, endpoint, where, out);
+  if (body.data() != out->body.data()) out->body.assign(body.data(), body.size());
+}
+
+std::string_view parse_request_line_text(std::string_view line, const std::string &where,
+                                         Request *out) {
+  element doc = parse_json(tl_parser, line, where, "the line");
+  return check_line(doc, line, out, where);
 }
 
 Request parse_request_line(std::string_view line, const std::string &where) {
-  element doc = parse_json(tl_parser, line, where, "the line");
-  if (!doc.is_object())
-    fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " + type_name(doc.type()));
-  object obj = doc.get_object().value_unsafe();
   Request r;
-  element v;
-  if (obj["custom_id"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"custom_id\" is missing");
-  if (!v.is_string())
-    fail(OBATCH_EREQUEST, where,
-         "field \"custom_id\" must be a string, not " + type_name(v.type()));
-  r.custom_id = std::string(v.get_string().value_unsafe());
-  check_custom_id(r.custom_id, where);
-  if (obj["method"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"method\" is missing (it must be \"POST\")");
-  if (!v.is_string() || v.get_string().value_unsafe() != "POST")
-    fail(OBATCH_EREQUEST, where, "field \"method\" must be \"POST\"");
-  if (obj["url"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"url\" is missing");
-  if (!v.is_string() || v.get_string().value_unsafe().empty())
-    fail(OBATCH_EREQUEST, where, "field \"url\" must be a non-empty string");
-  r.url = std::string(v.get_string().value_unsafe());
-  element body;
-  if (obj["body"].get(body) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"body\" is missing");
-  int seen[4] = {0, 0, 0, 0};
-  static const char *const kFields[] = {"custom_id", "method", "url", "body"};
-  for (auto field : obj) {
-    auto k = field.key;
-    int i = 0;
-    while (i < 4 && k != kFields[i]) i++;
-    if (i == 4)
-      fail(OBATCH_EREQUEST, where,
-           "unknown field " + message_quote(k) +
-               " in the line (a line has custom_id, method, url and body only)");
-    // Parsers disagree on which of two equal keys wins: refuse to guess.
-    if (++seen[i] > 1)
-      fail(OBATCH_EREQUEST, where, "field \"" + std::string(k) + "\" appears twice in the line");
-  }
-  // Serialise the body element on its own; it is minified by construction.
-  std::string body_text = simdjson::minify(body);
-  check_body(body, body_text, &r, where);
+  std::string_view body = parse_request_line_text(line, where, &r);
+  if (body.data() != r.body.data()) r.body.assign(body.data(), body.size());
   return r;
+}
+
+bool check_jsonl_framing(std::string_view line, uint64_t lineno, bool last,
+                         const std::string &where) {
+  auto starts = [&](std::string_view prefix) { return line.substr(0, prefix.size()) == prefix; };
+  if (lineno == 1 && starts("\xEF\xBB\xBF"))
+    throw Error(OBATCH_EJSON, where +
+                                  ": the file starts with a UTF-8 byte order "
+                                  "mark; save it without one");
+  if (lineno == 1 && (starts("\xFF\xFE") || starts("\xFE\xFF")))
+    throw Error(OBATCH_EJSON, where +
+                                  ": the file is UTF-16 text (it starts with a UTF-16 byte "
+                                  "order mark); save it as UTF-8");
+  if (!line.empty() && line.back() == '\r')
+    throw Error(OBATCH_EJSON, where + ": the line ends in CR LF; JSONL lines end in LF");
+  if (line.find_first_not_of(" \t") == std::string_view::npos) {
+    // A blank last line is what a trailing newline looks like; a blank
+    // line in the middle is a mistake.
+    if (last) return false;
+    throw Error(OBATCH_EJSON, where + ": the line is empty");
+  }
+  return true;
+}
+
+void append_decimal(std::string *out, uint64_t n) {
+  char digits[20];
+  int k = 0;
+  do {
+    digits[k++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n);
+  while (k) out->push_back(digits[--k]);
+}
+
+void for_each_jsonl_request(
+    std::string_view text, JsonlKind kind, std::string_view endpoint, uint64_t first_line,
+    bool ends_input, const std::string &where_prefix, Request *r, std::string *where,
+    const std::function<void(Request &, std::string_view, uint64_t)> &each) {
+  static_assert(kJsonlPadding >= simdjson::SIMDJSON_PADDING, "simdjson reads further");
+  auto set_where = [&](uint64_t line) {
+    where->assign(where_prefix);
+    where->append("line ");
+    append_decimal(where, line);
+  };
+  uint64_t line = first_line;
+  size_t at = 0;  // where `line` starts
+  // A byte order mark is refused by the framing of line 1, which the
+  // stream (it skips a UTF-8 one) would not see.
+  const bool bom = first_line == 1 && !text.empty() &&
+                   (text[0] == '\xEF' || text[0] == '\xFF' || text[0] == '\xFE');
+  if (!text.empty() && !bom) {
+    simdjson::dom::document_stream stream;
+    // Up to 4 MB as one batch (the usual call): no document cut at a
+    // batch's end, and no second thread. A document larger than a batch
+    // fails the stream: that line, and the rest, go one at a time.
+    const size_t batch = std::max(std::min(text.size(), size_t(4) << 20), size_t(1) << 16);
+    if (!tl_stream_parser.parse_many(text.data(), text.size(), batch).get(stream)) {
+      for (auto it = stream.begin(); it != stream.end(); ++it) {
+        element doc;
+        if ((*it).get(doc) != simdjson::SUCCESS || !doc.is_object()) break;
+        const std::string_view src = it.source();
+        size_t nl = text.find('\n', at);
+        if (nl == std::string_view::npos) {
+          if (!ends_input) break;
+          nl = text.size();
+        }
+        if (src.data() != text.data() + at || nl != at + src.size()) break;
+        set_where(line);
+        std::string_view body;
+        if (kind == JsonlKind::kBody) {
+          r->custom_id.clear();
+          r->url.assign(endpoint.data(), endpoint.size());
+          r->model.clear();
+          r->embedding_inputs = 0;
+          check_body(doc, r, *where);
+          body = body_one_line(src, r, *where);
+        } else {
+          body = check_line(doc, src, r, *where);
+        }
+        each(*r, body, line);
+        line++;
+        at = nl + 1;
+      }
+    }
+  }
+  // One parse per line from here on.
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string_view::npos) {
+      if (!ends_input)
+        throw Error(OBATCH_EINTERNAL,
+                    "for_each_jsonl_request: a text that does not end its "
+                    "input ends in the middle of a line");
+      nl = text.size();
+    }
+    const std::string_view one = text.substr(at, nl - at);
+    const bool last = ends_input && nl + 1 >= text.size();
+    set_where(line);
+    if (!check_jsonl_framing(one, line, last, *where)) return;
+    std::string_view body = kind == JsonlKind::kBody
+                                ? parse_request_body_text(one, {}, endpoint, *where, r)
+                                : parse_request_line_text(one, *where, r);
+    each(*r, body, line);
+    line++;
+    at = nl + 1;
+  }
 }
 
 }  // namespace obatch
