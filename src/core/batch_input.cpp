@@ -70,6 +70,7 @@ std::string BatchInput::models() const {
 
 void BatchInput::set_rules(InputRules rules) {
   rules_ = std::move(rules);
+  endpoint_listed_ = false;
   PartLimits limits;
   if (rules_.split) {
     limits.max_requests = rules_.max_requests;
@@ -103,6 +104,7 @@ void BatchInput::rollback(const Mark &m) {
   bytes_ = m.bytes;
   embedding_inputs_ = m.embedding_inputs;
   endpoint_ = m.endpoint;
+  endpoint_listed_ = false;  // checked again with the next request
   model_ = m.model;
   models_.resize(m.models);
   more_models_ = m.more_models;
@@ -179,6 +181,9 @@ void BatchInput::append(Request &r, std::string_view body, const std::string &wh
   // A generated id is new by construction until a caller's own id looks
   // like one (see next_custom_id): it needs no duplicate check.
   const bool new_by_construction = r.custom_id.empty() && !prefixed_ids_;
+  // A caller's id is looked up below, after the other checks: ask for its
+  // table slot now (over a large index, a cache miss otherwise waited for).
+  if (!r.custom_id.empty()) ids_.prefetch(r.custom_id);
   if (new_by_construction) {
     // prefix-N, into the reused buffer (no string made per request).
     r.custom_id.assign(id_prefix_);
@@ -213,7 +218,8 @@ void BatchInput::append(Request &r, std::string_view body, const std::string &wh
     throw Error(OBATCH_EREQUEST, where + ": url " + message_quote(r.url) +
                                      " differs from the batch's endpoint " +
                                      message_quote(endpoint_) + "; a batch has one endpoint");
-  const uint64_t inputs = r.url == "/v1/embeddings" ? r.embedding_inputs : 0;
+  const uint64_t inputs =
+      r.url.size() == 14 && r.url.compare("/v1/embeddings") == 0 ? r.embedding_inputs : 0;
   // Split: the limits are per part, and a mixed input gets per-model parts.
   const bool split = rules_.split;
   if (!split && rules_.one_model && !model_.empty() && !r.model.empty() && r.model != model_)
@@ -294,7 +300,7 @@ void BatchInput::append(Request &r, std::string_view body, const std::string &wh
   bytes_ += line_size;
   embedding_inputs_ += inputs;
   if (endpoint_.empty()) endpoint_ = r.url;
-  if (!rules_.endpoints.empty() && r.url == endpoint_) endpoint_listed_ = true;
+  if (!endpoint_listed_ && !rules_.endpoints.empty() && r.url == endpoint_) endpoint_listed_ = true;
   if (model_.empty() && !r.model.empty()) {
     model_ = r.model;
     first_model_request_ = n - 1;
@@ -315,15 +321,30 @@ void BatchInput::append(Request &r, std::string_view body, const std::string &wh
 uint64_t BatchInput::append_bodies(std::string_view bodies, std::string_view endpoint) {
   if (finished_) throw Error(OBATCH_ESTATE, "add: the input is already closed");
   if (bodies.empty()) return 0;
-  const std::string_view text = padded(bodies);
   Mark m = mark();
   uint64_t added = 0;
+  const std::function<void(Request &, std::string_view, uint64_t)> each =
+      [&](Request &r, std::string_view body, uint64_t) {
+        append(r, body, where_);
+        added++;
+      };
   try {
-    for_each_jsonl_request(text, JsonlKind::kBody, endpoint, 1, true, std::string(), &request_,
-                           &where_, [&](Request &r, std::string_view body, uint64_t) {
-                             append(r, body, where_);
-                             added++;
-                           });
+    // The parser reads up to kJsonlPadding bytes past the text it is given:
+    // the whole lines that end that far before the buffer's end are parsed
+    // where they are (the bytes read past them are the caller's next
+    // ones), and only the rest is copied into a padded buffer.
+    size_t cut = 0;
+    if (bodies.size() > kJsonlPadding) {
+      const void *nl = memrchr(bodies.data(), '\n', bodies.size() - kJsonlPadding);
+      if (nl) cut = static_cast<size_t>(static_cast<const char *>(nl) - bodies.data()) + 1;
+    }
+    uint64_t line = 1;
+    if (cut)
+      line = for_each_jsonl_request(bodies.substr(0, cut), JsonlKind::kBody, endpoint, 1, false,
+                                    std::string(), &request_, &where_, each);
+    if (cut < bodies.size())
+      for_each_jsonl_request(padded(bodies.substr(cut)), JsonlKind::kBody, endpoint, line, true,
+                             std::string(), &request_, &where_, each);
   } catch (...) {
     rollback(m);
     throw;

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/json_escape.hpp"
 #include "core/one_line_json.hpp"
@@ -19,11 +20,19 @@ using simdjson::dom::object;
 
 bool contains(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
 
+// s == lit, with the literal's length known: an inlined compare rather than
+// a strlen and a memcmp call (these run for every field of every body).
+template <size_t N>
+inline bool is(std::string_view s, const char (&lit)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
+
 // infer_endpoint without a string made per call.
 std::string_view inferred_endpoint(bool has_messages, bool has_input, bool has_prompt,
                                    const std::string &model) {
   // Claude models take "messages" at Anthropic's Messages API.
-  if (has_messages) return model.rfind("claude-", 0) == 0 ? "/v1/messages" : "/v1/chat/completions";
+  if (has_messages)
+    return model.compare(0, 7, "claude-") == 0 ? "/v1/messages" : "/v1/chat/completions";
   if (has_input) {
     if (contains(model, "embed")) return "/v1/embeddings";
     if (contains(model, "moderation")) return "/v1/moderations";
@@ -115,15 +124,15 @@ void check_body(element body, Request *r, const std::string &where) {
     std::string_view k = field.key;
     bool *seen = nullptr;
     element *slot = nullptr;
-    if (k == "model")
+    if (is(k, "model"))
       seen = &has_model, slot = &model;
-    else if (k == "messages")
+    else if (is(k, "messages"))
       seen = &has_messages, slot = &messages;
-    else if (k == "input")
+    else if (is(k, "input"))
       seen = &has_input, slot = &input;
-    else if (k == "prompt")
+    else if (is(k, "prompt"))
       seen = &has_prompt, slot = &prompt;
-    else if (k == "stream")
+    else if (is(k, "stream"))
       seen = &has_stream, slot = &stream;
     if (seen && !*seen) {
       *seen = true;
@@ -151,19 +160,19 @@ void check_body(element body, Request *r, const std::string &where) {
            "or \"prompt\" field); pass the endpoint explicitly");
   }
   const std::string &url = r->url;
-  if (url == "/v1/chat/completions" || url == "/v1/messages") {
+  if (is(url, "/v1/chat/completions") || is(url, "/v1/messages")) {
     if (!has_messages) fail(OBATCH_EREQUEST, where, "a chat request needs \"messages\"");
     if (!messages.is_array() || messages.get_array().value_unsafe().size() == 0)
       fail(OBATCH_EREQUEST, where, "\"messages\" must be a non-empty array");
-  } else if (url == "/v1/embeddings") {
+  } else if (is(url, "/v1/embeddings")) {
     if (!has_input) fail(OBATCH_EREQUEST, where, "an embeddings request needs \"input\"");
     r->embedding_inputs = input.is_array() ? input.get_array().value_unsafe().size() : 1;
-  } else if (url == "/v1/completions") {
+  } else if (is(url, "/v1/completions")) {
     if (!has_prompt) fail(OBATCH_EREQUEST, where, "a completions request needs \"prompt\"");
-  } else if (url == "/v1/responses" || url == "/v1/moderations") {
+  } else if (is(url, "/v1/responses") || is(url, "/v1/moderations")) {
     if (!has_input) fail(OBATCH_EREQUEST, where, "this endpoint needs \"input\"");
   }
-  bool model_optional = url == "/v1/moderations";
+  bool model_optional = is(url, "/v1/moderations");
   if (r->model.empty() && !model_optional)
     fail(OBATCH_EREQUEST, where, "the body has no \"model\"");
 }
@@ -171,8 +180,9 @@ void check_body(element body, Request *r, const std::string &where) {
 // One line per request: the body text without the whitespace a
 // pretty-printed body has; the text itself when it has none, else its
 // minified copy in r->body.
-std::string_view body_one_line(std::string_view body_text, Request *r, const std::string &where) {
-  std::string_view body = one_line_json(body_text, &r->body);
+std::string_view body_one_line(std::string_view body_text, Request *r, const std::string &where,
+                               bool padded = false) {
+  std::string_view body = one_line_json(body_text, &r->body, padded);
   if (body.empty()) fail(OBATCH_EJSON, where, "the body could not be minified");
   return body;
 }
@@ -183,7 +193,7 @@ std::string_view body_one_line(std::string_view body_text, Request *r, const std
 // slice (the parse checked it); any other line has its body element
 // serialised (minified by construction).
 std::string_view line_body_text(std::string_view line, element body, Request *r,
-                                const std::string &where) {
+                                const std::string &where, bool padded, bool one_line) {
   static constexpr std::string_view k1 = "{\"custom_id\":\"",
                                     k2 = "\",\"method\":\"POST\",\"url\":\"", k3 = "\",\"body\":";
   const std::string &id = r->custom_id, &url = r->url;
@@ -195,8 +205,10 @@ std::string_view line_body_text(std::string_view line, element body, Request *r,
     if (line.compare(0, k1.size(), k1) == 0 && line.compare(k1.size(), id.size(), id) == 0 &&
         line.compare(k1.size() + id.size(), k2.size(), k2) == 0 &&
         line.compare(k1.size() + id.size() + k2.size(), url.size(), url) == 0 &&
-        line.compare(head - k3.size(), k3.size(), k3) == 0)
-      return body_one_line(std::string_view(p + head, line.size() - 1 - head), r, where);
+        line.compare(head - k3.size(), k3.size(), k3) == 0) {
+      const std::string_view slice(p + head, line.size() - 1 - head);
+      return one_line ? slice : body_one_line(slice, r, where, padded);
+    }
   }
   r->body = simdjson::minify(body);
   return r->body;
@@ -204,51 +216,63 @@ std::string_view line_body_text(std::string_view line, element body, Request *r,
 
 // Checks a whole input line's object {"custom_id","method","url","body"}
 // into `r` and returns its body as one line of text.
+// `padded`: as one_line_json's; `one_line`: the line is known to have no
+// whitespace outside its strings.
 std::string_view check_line(element doc, std::string_view line, Request *r,
-                            const std::string &where) {
+                            const std::string &where, bool padded = false, bool one_line = false) {
   if (!doc.is_object())
     fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " + type_name(doc.type()));
   object obj = doc.get_object().value_unsafe();
-  element v;
-  if (obj["custom_id"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"custom_id\" is missing");
+  // One pass over the fields (the first of two equal keys counts, as with
+  // obj["key"]); the checks then run in the order they always have, so the
+  // first problem of a line is the one it always was.
+  element slot[4];
+  int seen[4] = {0, 0, 0, 0};
+  std::string_view unknown, twice;
+  bool has_unknown = false, has_twice = false;
+  for (auto field : obj) {
+    const std::string_view k = field.key;
+    int i = is(k, "custom_id") ? 0 : is(k, "method") ? 1 : is(k, "url") ? 2 : is(k, "body") ? 3 : 4;
+    if (i == 4) {
+      if (!has_unknown && !has_twice) has_unknown = true, unknown = k;
+      continue;
+    }
+    if (seen[i]++ == 0)
+      slot[i] = field.value;
+    else if (!has_unknown && !has_twice)
+      has_twice = true, twice = k;
+  }
+  if (!seen[0]) fail(OBATCH_EREQUEST, where, "field \"custom_id\" is missing");
+  element v = slot[0];
   if (!v.is_string())
     fail(OBATCH_EREQUEST, where,
          "field \"custom_id\" must be a string, not " + type_name(v.type()));
   const std::string_view id = v.get_string().value_unsafe();
   r->custom_id.assign(id.data(), id.size());
   check_custom_id(r->custom_id, where);
-  if (obj["method"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"method\" is missing (it must be \"POST\")");
+  if (!seen[1]) fail(OBATCH_EREQUEST, where, "field \"method\" is missing (it must be \"POST\")");
+  v = slot[1];
   if (!v.is_string() || v.get_string().value_unsafe() != "POST")
     fail(OBATCH_EREQUEST, where, "field \"method\" must be \"POST\"");
-  if (obj["url"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"url\" is missing");
+  if (!seen[2]) fail(OBATCH_EREQUEST, where, "field \"url\" is missing");
+  v = slot[2];
   if (!v.is_string() || v.get_string().value_unsafe().empty())
     fail(OBATCH_EREQUEST, where, "field \"url\" must be a non-empty string");
   const std::string_view url = v.get_string().value_unsafe();
   r->url.assign(url.data(), url.size());
   r->model.clear();
   r->embedding_inputs = 0;
-  element body;
-  if (obj["body"].get(body) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"body\" is missing");
-  int seen[4] = {0, 0, 0, 0};
-  static const char *const kFields[] = {"custom_id", "method", "url", "body"};
-  for (auto field : obj) {
-    auto k = field.key;
-    int i = 0;
-    while (i < 4 && k != kFields[i]) i++;
-    if (i == 4)
-      fail(OBATCH_EREQUEST, where,
-           "unknown field " + message_quote(k) +
-               " in the line (a line has custom_id, method, url and body only)");
-    // Parsers disagree on which of two equal keys wins: refuse to guess.
-    if (++seen[i] > 1)
-      fail(OBATCH_EREQUEST, where, "field \"" + std::string(k) + "\" appears twice in the line");
-  }
+  if (!seen[3]) fail(OBATCH_EREQUEST, where, "field \"body\" is missing");
+  element body = slot[3];
+  if (has_unknown)
+    fail(OBATCH_EREQUEST, where,
+         "unknown field " + message_quote(unknown) +
+             " in the line (a line has custom_id, method, url and body only)");
+  // Parsers disagree on which of two equal keys wins: refuse to guess.
+  if (has_twice)
+    fail(OBATCH_EREQUEST, where, "field \"" + std::string(twice) + "\" appears twice in the line");
   check_body(body, r, where);
-  return line_body_text(line, body, r, where);
+  return line_body_text(line, body, r, where, padded, one_line);
 }
 
 thread_local simdjson::dom::parser tl_parser;
@@ -355,22 +379,25 @@ bool check_jsonl_framing(std::string_view line, uint64_t lineno, bool last,
 
 void append_decimal(std::string *out, uint64_t n) {
   char digits[20];
-  int k = 0;
+  char *p = digits + sizeof digits;
   do {
-    digits[k++] = static_cast<char>('0' + n % 10);
+    *--p = static_cast<char>('0' + n % 10);
     n /= 10;
   } while (n);
-  while (k) out->push_back(digits[--k]);
+  out->append(p, static_cast<size_t>(digits + sizeof digits - p));
 }
 
-void for_each_jsonl_request(
+uint64_t for_each_jsonl_request(
     std::string_view text, JsonlKind kind, std::string_view endpoint, uint64_t first_line,
     bool ends_input, const std::string &where_prefix, Request *r, std::string *where,
     const std::function<void(Request &, std::string_view, uint64_t)> &each) {
   static_assert(kJsonlPadding >= simdjson::SIMDJSON_PADDING, "simdjson reads further");
+  // "PREFIX line " once; per line only its number changes.
+  where->assign(where_prefix);
+  where->append("line ");
+  const size_t where_head = where->size();
   auto set_where = [&](uint64_t line) {
-    where->assign(where_prefix);
-    where->append("line ");
+    where->resize(where_head);
     append_decimal(where, line);
   };
   uint64_t line = first_line;
@@ -390,12 +417,19 @@ void for_each_jsonl_request(
         element doc;
         if ((*it).get(doc) != simdjson::SUCCESS || !doc.is_object()) break;
         const std::string_view src = it.source();
-        size_t nl = text.find('\n', at);
-        if (nl == std::string_view::npos) {
-          if (!ends_input) break;
-          nl = text.size();
+        if (src.data() != text.data() + at) break;
+        const size_t end = at + src.size();
+        // A document without whitespace outside its strings holds no LF
+        // (a raw LF inside a string is invalid JSON): its line is exactly
+        // it when an LF (or the end of the input) follows. One scan of the
+        // text answers this and whether it needs a minify.
+        const bool spaced = json_has_outer_whitespace_padded(src);
+        if (spaced) {
+          size_t nl = text.find('\n', at);
+          if (nl == std::string_view::npos) nl = text.size();
+          if (nl != end) break;
         }
-        if (src.data() != text.data() + at || nl != at + src.size()) break;
+        if (end < text.size() ? text[end] != '\n' : !ends_input) break;
         set_where(line);
         std::string_view body;
         if (kind == JsonlKind::kBody) {
@@ -404,13 +438,13 @@ void for_each_jsonl_request(
           r->model.clear();
           r->embedding_inputs = 0;
           check_body(doc, r, *where);
-          body = body_one_line(src, r, *where);
+          body = spaced ? body_one_line(src, r, *where, true) : src;
         } else {
-          body = check_line(doc, src, r, *where);
+          body = check_line(doc, src, r, *where, true, !spaced);
         }
         each(*r, body, line);
         line++;
-        at = nl + 1;
+        at = end + 1;
       }
     }
   }
@@ -427,7 +461,7 @@ void for_each_jsonl_request(
     const std::string_view one = text.substr(at, nl - at);
     const bool last = ends_input && nl + 1 >= text.size();
     set_where(line);
-    if (!check_jsonl_framing(one, line, last, *where)) return;
+    if (!check_jsonl_framing(one, line, last, *where)) return line;
     std::string_view body = kind == JsonlKind::kBody
                                 ? parse_request_body_text(one, {}, endpoint, *where, r)
                                 : parse_request_line_text(one, *where, r);
@@ -435,6 +469,7 @@ void for_each_jsonl_request(
     line++;
     at = nl + 1;
   }
+  return line;
 }
 
 }  // namespace obatch

@@ -69,11 +69,12 @@ constexpr size_t kJsonlPadding = 64;
 // counts from `first_line`); *where holds that text during each call. A
 // blank last line (a trailing newline) ends the text when `ends_input`; for
 // a text that does not end its input, every line must end in LF. `endpoint`:
-// for kBody, as parse_request_body_text's.
-void for_each_jsonl_request(std::string_view text, JsonlKind kind, std::string_view endpoint,
-                            uint64_t first_line, bool ends_input, const std::string &where_prefix,
-                            Request *r, std::string *where,
-                            const std::function<void(Request &, std::string_view, uint64_t)> &each);
+// for kBody, as parse_request_body_text's. Returns the number of the line
+// after the last one read.
+uint64_t for_each_jsonl_request(
+    std::string_view text, JsonlKind kind, std::string_view endpoint, uint64_t first_line,
+    bool ends_input, const std::string &where_prefix, Request *r, std::string *where,
+    const std::function<void(Request &, std::string_view, uint64_t)> &each);
 
 // The checks a line of a JSONL input gets before its JSON is read: no byte
 // order mark (line 1: UTF-8, or UTF-16 for a file in the wrong encoding), no

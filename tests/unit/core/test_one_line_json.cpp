@@ -26,6 +26,12 @@ static void same_as_minify(const std::string &json) {
     fail_msg("one_line_json(%s) = %.*s, minify gives %s", json.c_str(),
              static_cast<int>(got.size()), got.data(), want.c_str());
   assert_int_equal(json_has_outer_whitespace(json), want != json);
+  assert_int_equal(obatch::json_has_outer_whitespace_generic(json), want != json);
+  // Padded: the bytes after the text (here whitespace) must not count.
+  const std::string padded = json + std::string(64, ' ');
+  assert_int_equal(
+      obatch::json_has_outer_whitespace_padded(std::string_view(padded.data(), json.size())),
+      want != json);
   if (want == json) assert_true(got.data() == json.data());
 }
 
