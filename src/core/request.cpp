@@ -406,47 +406,59 @@ uint64_t for_each_jsonl_request(
   // stream (it skips a UTF-8 one) would not see.
   const bool bom = first_line == 1 && !text.empty() &&
                    (text[0] == '\xEF' || text[0] == '\xFF' || text[0] == '\xFE');
-  if (!text.empty() && !bom) {
-    simdjson::dom::document_stream stream;
-    // Up to 4 MB as one batch (the usual call): no document cut at a
-    // batch's end, and no second thread. A document larger than a batch
-    // fails the stream: that line, and the rest, go one at a time.
-    const size_t batch = std::max(std::min(text.size(), size_t(4) << 20), size_t(1) << 16);
-    if (!tl_stream_parser.parse_many(text.data(), text.size(), batch).get(stream)) {
-      for (auto it = stream.begin(); it != stream.end(); ++it) {
-        element doc;
-        if ((*it).get(doc) != simdjson::SUCCESS || !doc.is_object()) break;
-        const std::string_view src = it.source();
-        if (src.data() != text.data() + at) break;
-        const size_t end = at + src.size();
-        // A document without whitespace outside its strings holds no LF
-        // (a raw LF inside a string is invalid JSON): its line is exactly
-        // it when an LF (or the end of the input) follows. One scan of the
-        // text answers this and whether it needs a minify.
-        const bool spaced = json_has_outer_whitespace_padded(src);
-        if (spaced) {
-          size_t nl = text.find('\n', at);
-          if (nl == std::string_view::npos) nl = text.size();
-          if (nl != end) break;
-        }
-        if (end < text.size() ? text[end] != '\n' : !ends_input) break;
-        set_where(line);
-        std::string_view body;
-        if (kind == JsonlKind::kBody) {
-          r->custom_id.clear();
-          r->url.assign(endpoint.data(), endpoint.size());
-          r->model.clear();
-          r->embedding_inputs = 0;
-          check_body(doc, r, *where);
-          body = spaced ? body_one_line(src, r, *where, true) : src;
-        } else {
-          body = check_line(doc, src, r, *where, true, !spaced);
-        }
-        each(*r, body, line);
-        line++;
-        at = end + 1;
-      }
+  // The text goes through the stream in pieces of whole lines of up to
+  // 4 MB, each one simdjson batch: no document cut at a batch's end, and no
+  // second thread (simdjson parses the next batch's stage 1 on one when
+  // there is a next batch). A line larger than that is a piece of its own.
+  constexpr size_t kPiece = size_t(4) << 20;
+  bool streaming = !text.empty() && !bom;
+  while (streaming && at < text.size()) {
+    size_t piece_end = text.size();
+    if (text.size() - at > kPiece) {
+      const void *nl = memrchr(text.data() + at, '\n', kPiece);
+      if (nl) piece_end = static_cast<size_t>(static_cast<const char *>(nl) - text.data()) + 1;
     }
+    const size_t piece_size = piece_end - at;
+    simdjson::dom::document_stream stream;
+    if (tl_stream_parser
+            .parse_many(text.data() + at, piece_size, std::max(piece_size, size_t(1) << 16))
+            .get(stream))
+      break;
+    for (auto it = stream.begin(); it != stream.end(); ++it) {
+      element doc;
+      if ((*it).get(doc) != simdjson::SUCCESS || !doc.is_object()) break;
+      const std::string_view src = it.source();
+      if (src.data() != text.data() + at) break;
+      const size_t end = at + src.size();
+      // A document without whitespace outside its strings holds no LF (a
+      // raw LF inside a string is invalid JSON): its line is exactly it
+      // when an LF (or the end of the input) follows. One scan of the text
+      // answers this and whether it needs a minify.
+      const bool spaced = json_has_outer_whitespace_padded(src);
+      if (spaced) {
+        size_t nl = text.find('\n', at);
+        if (nl == std::string_view::npos) nl = text.size();
+        if (nl != end) break;
+      }
+      if (end < text.size() ? text[end] != '\n' : !ends_input) break;
+      set_where(line);
+      std::string_view body;
+      if (kind == JsonlKind::kBody) {
+        r->custom_id.clear();
+        r->url.assign(endpoint.data(), endpoint.size());
+        r->model.clear();
+        r->embedding_inputs = 0;
+        check_body(doc, r, *where);
+        body = spaced ? body_one_line(src, r, *where, true) : src;
+      } else {
+        body = check_line(doc, src, r, *where, true, !spaced);
+      }
+      each(*r, body, line);
+      line++;
+      at = end + 1;
+    }
+    // Every line of the piece taken, or from `at` on one at a time.
+    streaming = at >= piece_end;
   }
   // One parse per line from here on.
   while (at < text.size()) {

@@ -182,7 +182,7 @@ static void huge_buffer_across_batches(void **state) {
   fixture_t *f = *state;
   f->a = new_batch(f, "a", NULL, NULL);
   f->b = new_batch(f, "b", NULL, NULL);
-  const int n = 45000; /* about 5 MB: more than one simdjson batch (4 MB) */
+  const int n = 45000; /* about 5 MB: more than one 4 MB piece (one simdjson batch each) */
   size_t len, added;
   char *text = bodies_text(0, n, 1, &len);
   assert_true(len > (size_t)(4 << 20));
