@@ -1789,7 +1789,7 @@ intgo _wrap_obatch_add_raw_2e1001669d34b058(obatch_t *_swig_go_0, _gostring_ _sw
 }
 
 
-intgo _wrap_obatch_add_many_raw_2e1001669d34b058(obatch_t *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2, _gostring_ _swig_go_3, long long *_swig_go_4) {
+intgo _wrap_obatch_add_many_raw_2e1001669d34b058(obatch_t *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, long long *_swig_go_3) {
   obatch_t *arg1 = (obatch_t *) 0 ;
   char *arg2 = (char *) 0 ;
   size_t arg3 ;
@@ -1800,28 +1800,25 @@ intgo _wrap_obatch_add_many_raw_2e1001669d34b058(obatch_t *_swig_go_0, _gostring
   
   arg1 = (obatch_t *)(uintptr_t)_swig_go_0; 
   
-  arg2 = (char *)malloc(_swig_go_1.n + 1);
-  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
-  arg2[_swig_go_1.n] = '\0';
+  arg2 = _swig_go_1.p ? (char *)_swig_go_1.p : (char *)"";
+  arg3 = (size_t)_swig_go_1.n;
   
-  arg3 = (size_t)_swig_go_2; 
   
-  if (_swig_go_3.n == 0) {
+  if (_swig_go_2.n == 0) {
     arg4 = NULL;
   } else {
-    char *copy = (char *)malloc((size_t)_swig_go_3.n + 1);
+    char *copy = (char *)malloc((size_t)_swig_go_2.n + 1);
     if (copy) {
-      memcpy(copy, _swig_go_3.p, (size_t)_swig_go_3.n);
-      copy[_swig_go_3.n] = '\0';
+      memcpy(copy, _swig_go_2.p, (size_t)_swig_go_2.n);
+      copy[_swig_go_2.n] = '\0';
     }
     arg4 = copy; /* NULL on ENOMEM: the C API then uses its default */
   }
   
-  arg5 = *(size_t **)&_swig_go_4; 
+  arg5 = (size_t *)_swig_go_3; 
   
   result = (int)obatch_add_many(arg1,(char const *)arg2,arg3,(char const *)arg4,arg5);
   _swig_go_result = result; 
-  free(arg2); 
   free((char *)arg4); 
   return _swig_go_result;
 }
