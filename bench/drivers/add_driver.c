@@ -68,13 +68,19 @@ int main(int argc, char **argv) {
   if (file) {
     snprintf(input, sizeof input, "%s/add-driver-input.jsonl", argv[3]);
     FILE *fp = fopen(input, "wb");
-    if (!fp) { perror(input); return 1; }
+    if (!fp) {
+      perror(input);
+      return 1;
+    }
     for (unsigned long long i = 0; i < n; i++)
       fprintf(fp,
               "{\"custom_id\":\"r-%llu\",\"method\":\"POST\",\"url\":"
               "\"/v1/chat/completions\",\"body\":%s}\n",
               i + 1, bodies[i % nbodies]);
-    if (fclose(fp) != 0) { perror(input); return 1; }
+    if (fclose(fp) != 0) {
+      perror(input);
+      return 1;
+    }
   }
 
   bench_register_provider();
