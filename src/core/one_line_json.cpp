@@ -143,19 +143,25 @@ __attribute__((target("avx2,pclmul"))) bool outer_whitespace_avx2(std::string_vi
 }  // namespace
 
 #if defined(__x86_64__) && defined(__GNUC__)
-static const bool kAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul");
+// Asked once, on first use (not in a static initializer, which may run
+// before libgcc has read the CPU's features).
+static bool have_avx2() {
+  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") &&
+                                                     __builtin_cpu_supports("pclmul"));
+  return yes;
+}
 #endif
 
 bool json_has_outer_whitespace(std::string_view json) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (kAvx2) return outer_whitespace_avx2<false>(json);
+  if (have_avx2()) return outer_whitespace_avx2<false>(json);
 #endif
   return json_has_outer_whitespace_generic(json);
 }
 
 bool json_has_outer_whitespace_padded(std::string_view json) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (kAvx2) return outer_whitespace_avx2<true>(json);
+  if (have_avx2()) return outer_whitespace_avx2<true>(json);
 #endif
   return json_has_outer_whitespace_generic(json);
 }
