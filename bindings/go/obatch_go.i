@@ -90,6 +90,17 @@ OBATCH_GO_HANDLE(obatch_abort_t)
   $2 = (size_t)$input.n;
 %}
 
+/* obatch_add_many: the bodies in place (never NULL, so that no bytes is
+ * not OBATCH_EINVAL), and the count added out. */
+%typemap(gotype) (const char *bodies, size_t len) "string"
+%typemap(in) (const char *bodies, size_t len)
+%{
+  $1 = $input.p ? ($1_ltype)$input.p : ($1_ltype)"";
+  $2 = (size_t)$input.n;
+%}
+%typemap(gotype) size_t *added "*uint64"
+%typemap(in) size_t *added %{ $1 = (size_t *)$input; %}
+
 /* ---- the caller's error buffer as a Go []byte -------------------------- */
 
 %typemap(gotype) (char *errstr, size_t errstr_size) "[]byte"

@@ -555,3 +555,31 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("requests added: %d, %v", info.RequestsAdded, err)
 	}
 }
+
+func TestAddMany(t *testing.T) {
+	srv := startServer(t, nil)
+	b, err := obatch.New(srv.options(t)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+	n, err := b.AddMany([]byte(body + "\n" + body + "\n" + body))
+	if err != nil || n != 3 {
+		t.Fatalf("AddMany: %d, %v", n, err)
+	}
+	if n, err := b.AddMany(nil); err != nil || n != 0 {
+		t.Errorf("AddMany(nil): %d, %v", n, err)
+	}
+	// All or nothing: a bad body on line 2 adds nothing and is named.
+	n, err = b.AddMany([]byte(body + "\n{\"model\":\"gpt-4o-mini\",\"messages\":[}\n" + body + "\n"))
+	if !errors.Is(err, obatch.ErrJSON) || n != 0 || !strings.Contains(err.Error(), "line 2: ") {
+		t.Errorf("bad line 2: %d, %v", n, err)
+	}
+	if info, _ := b.Info(); info.RequestsAdded != 3 {
+		t.Errorf("requests added: %d, want 3", info.RequestsAdded)
+	}
+	if id, err := b.Add(body); err != nil || id != "request-4" {
+		t.Errorf("add after: %q, %v", id, err)
+	}
+}

@@ -256,6 +256,12 @@ export class Batch {
 
   /** Appends one request (an object, or its JSON text); returns its custom_id. */
   add(body: object | string | Buffer, options?: AddOptions): string;
+  /**
+   * Appends one request per line of `bodies` (JSONL: one JSON body per line),
+   * all or nothing; the error names the bad body's line. Returns how many
+   * requests were added.
+   */
+  addMany(bodies: Buffer | Uint8Array | string, options?: { endpoint?: string }): number;
   /** Appends one complete input line {custom_id, method, url, body}. */
   addLine(line: object | string): void;
   /** Appends every line of a JSONL file, all or nothing. */

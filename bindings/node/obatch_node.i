@@ -366,6 +366,39 @@ OBATCH_NODE_OUT_HANDLE(obatch_abort_t)
   if (alloc$argnum == SWIG_NEWOBJ) %delete_array(buf$argnum);
 }
 
+/* obatch_add_many's bodies: a Buffer (any ArrayBufferView: its bytes, read
+ * in place) or a string (its UTF-8 bytes); never NULL, so that no bytes add
+ * nothing rather than being EINVAL. */
+%typemap(in, fragment="SWIG_AsCharPtrAndSize") (const char *bodies, size_t len) (char *buf = 0, size_t size = 0, int alloc = 0) {
+  if ($input->IsArrayBufferView()) {
+    v8::Local<v8::ArrayBufferView> view = v8::Local<v8::ArrayBufferView>::Cast($input);
+    char *data = (char *)view->Buffer()->GetBackingStore()->Data();
+    $1 = data ? data + view->ByteOffset() : (char *)"";
+    $2 = view->ByteLength();
+  } else if ($input->IsString()) {
+    int res = SWIG_AsCharPtrAndSize($input, &buf, &size, &alloc);
+    if (!SWIG_IsOK(res)) {
+      SWIG_exception_fail(SWIG_ArgError(res), "in method '$symname', argument $argnum (the bodies) must be a Buffer or a string");
+    }
+    $1 = buf ? buf : (char *)"";
+    $2 = size ? size - 1 : 0;
+  } else {
+    SWIG_exception_fail(SWIG_TypeError, "in method '$symname', argument $argnum (the bodies) must be a Buffer or a string");
+  }
+}
+%typemap(freearg) (const char *bodies, size_t len) {
+  if (alloc$argnum == SWIG_NEWOBJ) %delete_array(buf$argnum);
+}
+
+/* obatch_add_many's count: [rc, added] */
+%typemap(in, numinputs=0) size_t *added (size_t tmp) {
+  tmp = 0;
+  $1 = &tmp;
+}
+%typemap(argout) size_t *added {
+  $result = SWIG_AppendOutput($result, obatch_node_u64(tmp$argnum));
+}
+
 /* obatch_count_text_tokens' count: [rc, count] */
 %typemap(in, numinputs=0) uint64_t *count (uint64_t tmp) {
   tmp = 0;

@@ -817,6 +817,17 @@ struct obatch_queue {};
   $result = SWIG_Ruby_AppendOutput($result, ULL2NUM(*$1));
 }
 
+/* obatch_add_many: the String's bytes read in place (the GVL is held: CPU
+ * work), and the count: `rc, added = obatch_add_many(b, bodies, endpoint)`. */
+%apply (const char *text, size_t len) { (const char *bodies, size_t len) };
+%typemap(in, numinputs=0, noblock=1) size_t *added (size_t added_tmp) {
+  added_tmp = 0;
+  $1 = &added_tmp;
+}
+%typemap(argout, noblock=1) size_t *added {
+  $result = SWIG_Ruby_AppendOutput($result, ULL2NUM((unsigned long long)*$1));
+}
+
 /* obatch_jobs_prune's count: `rc, pruned, err = obatch_jobs_prune(conf)`. */
 %typemap(in, numinputs=0, noblock=1) uint64_t *pruned (uint64_t pruned_tmp) {
   pruned_tmp = 0;

@@ -411,6 +411,22 @@ OBATCH_API int obatch_add(obatch_t *b, const char *body_json,
                           const char *custom_id, const char *endpoint);
 
 /*
+ * Appends many requests at once: `bodies` holds `len` bytes of JSONL, one
+ * request body per line (the last newline is optional; no NUL is needed and
+ * none is read). Each body gets exactly the checks of
+ * obatch_add(b, body, NULL, endpoint) and a generated custom_id; the lines
+ * get those of obatch_add_file (no byte order mark, no CR LF, no blank line
+ * but a last one). All or nothing: on the first bad body nothing of this call
+ * is added and obatch_last_error() names its line within `bodies` ("line 7:
+ * ...") and the reason. `added` (may be NULL) gets how many requests were
+ * added (0 on failure). len 0 adds nothing and succeeds; `bodies` NULL is
+ * OBATCH_EINVAL. The lines are
+ * parsed as one document stream: much faster than one obatch_add per body.
+ */
+OBATCH_API int obatch_add_many(obatch_t *b, const char *bodies, size_t len,
+                               const char *endpoint, size_t *added);
+
+/*
  * Appends one complete input line: {"custom_id","method","url","body"}.
  * Errors name the field.
  */

@@ -100,6 +100,19 @@ int obatch_add(obatch_t *b, const char *body_json, const char *custom_id, const 
   return on_batch(b, [&](obatch::Batch &x) { x.add(body_json, custom_id, endpoint); });
 }
 
+int obatch_add_many(obatch_t *b, const char *bodies, size_t len, const char *endpoint,
+                    size_t *added) {
+  if (added) *added = 0;
+  if (b && !bodies) {
+    b->last_error = "obatch_add_many: bodies is NULL";
+    return OBATCH_EINVAL;
+  }
+  return on_batch(b, [&](obatch::Batch &x) {
+    const uint64_t n = x.add_many(std::string_view(bodies, len), endpoint);
+    if (added) *added = static_cast<size_t>(n);
+  });
+}
+
 int obatch_add_line(obatch_t *b, const char *line) {
   if (b && !line) {
     b->last_error = "obatch_add_line: line is NULL";

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "core/json_escape.hpp"
@@ -17,38 +18,6 @@
 #include "util/sha256.hpp"
 
 namespace obatch {
-
-namespace {
-// json_append_string, without its per-byte appends for the usual text that
-// needs no escape (the same output).
-void append_quoted(std::string &out, const std::string &s) {
-  if (json_first_escape(s.data(), s.size()) != s.size()) return json_append_string(out, s);
-  out.push_back('"');
-  out += s;
-  out.push_back('"');
-}
-}  // namespace
-
-bool check_jsonl_framing(const std::string &line, uint64_t lineno, bool last,
-                         const std::string &where) {
-  if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
-    throw Error(OBATCH_EJSON, where +
-                                  ": the file starts with a UTF-8 byte order "
-                                  "mark; save it without one");
-  if (lineno == 1 && (line.rfind("\xFF\xFE", 0) == 0 || line.rfind("\xFE\xFF", 0) == 0))
-    throw Error(OBATCH_EJSON, where +
-                                  ": the file is UTF-16 text (it starts with a UTF-16 byte "
-                                  "order mark); save it as UTF-8");
-  if (!line.empty() && line.back() == '\r')
-    throw Error(OBATCH_EJSON, where + ": the line ends in CR LF; JSONL lines end in LF");
-  if (line.find_first_not_of(" \t") == std::string::npos) {
-    // A blank last line is what a trailing newline looks like; a blank
-    // line in the middle is a mistake.
-    if (last) return false;
-    throw Error(OBATCH_EJSON, where + ": the line is empty");
-  }
-  return true;
-}
 
 Request first_file_request(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
@@ -66,18 +35,18 @@ Request first_file_request(const std::string &path) {
 BatchInput::BatchInput(std::string path, std::string id_prefix)
     : path_(std::move(path)), id_prefix_(std::move(id_prefix)) {
   if (path_.empty()) return;  // a check: nothing is written
-  int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || !(file_ = fdopen(fd, "wb"))) {
-    int err = errno;
-    if (fd >= 0) close(fd);
-    throw Error(OBATCH_EIO, "cannot create " + path_ + ": " + errno_text(err));
-  }
-  // Large writes: a 200 MB input goes out in few system calls.
-  setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+  fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw Error(OBATCH_EIO, "cannot create " + path_ + ": " + errno_text(errno));
 }
 
 BatchInput::~BatchInput() {
-  if (file_) fclose(file_);
+  if (fd_ >= 0) {
+    try {
+      drain();
+    } catch (...) {
+    }
+    close(fd_);
+  }
 }
 
 std::string BatchInput::next_custom_id() const {
@@ -101,6 +70,7 @@ std::string BatchInput::models() const {
 
 void BatchInput::set_rules(InputRules rules) {
   rules_ = std::move(rules);
+  endpoint_listed_ = false;
   PartLimits limits;
   if (rules_.split) {
     limits.max_requests = rules_.max_requests;
@@ -117,11 +87,16 @@ BatchInput::Mark BatchInput::mark() const {
 }
 
 void BatchInput::rollback(const Mark &m) {
-  if (file_) {
-    fflush(file_);
-    if (ftruncate(fileno(file_), static_cast<off_t>(m.bytes)) != 0 ||
-        fseeko(file_, static_cast<off_t>(m.bytes), SEEK_SET) != 0)
-      throw Error(OBATCH_EIO, "cannot roll back " + path_ + ": " + errno_text(errno));
+  if (fd_ >= 0) {
+    if (m.bytes >= on_disk_) {
+      out_len_ = m.bytes - on_disk_;  // still in the buffer: drop its tail
+    } else {
+      out_len_ = 0;
+      if (ftruncate(fd_, static_cast<off_t>(m.bytes)) != 0 ||
+          lseek(fd_, static_cast<off_t>(m.bytes), SEEK_SET) < 0)
+        throw Error(OBATCH_EIO, "cannot roll back " + path_ + ": " + errno_text(errno));
+      on_disk_ = m.bytes;
+    }
   }
   ids_.truncate(m.count);
   if (lines_.size() > m.count) lines_.resize(m.count);
@@ -129,17 +104,63 @@ void BatchInput::rollback(const Mark &m) {
   bytes_ = m.bytes;
   embedding_inputs_ = m.embedding_inputs;
   endpoint_ = m.endpoint;
+  endpoint_listed_ = false;  // checked again with the next request
   model_ = m.model;
   models_.resize(m.models);
   more_models_ = m.more_models;
   cutter_ = m.cutter;
   if (part_of_.size() > m.count) part_of_.resize(m.count);
+  // The file holds what the input holds once more (as stdio's flush did).
+  // A write error here is reported by the next flush or finish.
+  if (fd_ >= 0) {
+    try {
+      drain();
+    } catch (const Error &) {
+    }
+  }
 }
 
-void BatchInput::write(const std::string &data) {
-  if (!file_) return;
-  if (fwrite(data.data(), 1, data.size(), file_) != data.size())
-    throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
+void BatchInput::drain() {
+  size_t done = 0;
+  while (done < out_len_) {
+    ssize_t n = ::write(fd_, out_.get() + done, out_len_ - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      // Keep what did not go out: a rollback or a later drain knows where
+      // the file ends.
+      std::memmove(out_.get(), out_.get() + done, out_len_ - done);
+      out_len_ -= done;
+      on_disk_ += done;
+      throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  on_disk_ += out_len_;
+  out_len_ = 0;
+}
+
+char *BatchInput::room(size_t n) {
+  constexpr size_t kBuffer = size_t(1) << 20;
+  if (out_len_ + n > kBuffer && out_len_ > 0) drain();
+  if (out_len_ + n > out_cap_) {
+    const size_t cap = std::max(kBuffer, out_len_ + n);
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (out_len_) std::memcpy(bigger.get(), out_.get(), out_len_);
+    out_ = std::move(bigger);
+    out_cap_ = cap;
+  }
+  return out_.get() + out_len_;
+}
+
+std::string_view BatchInput::padded(std::string_view text) {
+  if (pad_cap_ < text.size() + kJsonlPadding) {
+    pad_cap_ = text.size() + kJsonlPadding;
+    pad_.reset(new char[pad_cap_]);
+  }
+  if (!text.empty()) std::memcpy(pad_.get(), text.data(), text.size());
+  std::memset(pad_.get() + text.size(), 0, kJsonlPadding);
+  return std::string_view(pad_.get(), text.size());
 }
 
 std::string BatchInput::origin(uint64_t index) const {
@@ -153,13 +174,22 @@ std::string BatchInput::origin(uint64_t index) const {
   return file.path + " " + line;
 }
 
-void BatchInput::append(Request &r, const std::string &where, uint64_t line_in_file) {
+void BatchInput::append(Request &r, std::string_view body, const std::string &where,
+                        uint64_t line_in_file) {
   if (finished_) throw Error(OBATCH_ESTATE, where + ": the input is already closed");
   const uint64_t n = ids_.size() + 1;  // this request's 1-based position
   // A generated id is new by construction until a caller's own id looks
   // like one (see next_custom_id): it needs no duplicate check.
   const bool new_by_construction = r.custom_id.empty() && !prefixed_ids_;
-  if (r.custom_id.empty()) {
+  // A caller's id is looked up below, after the other checks: ask for its
+  // table slot now (over a large index, a cache miss otherwise waited for).
+  if (!r.custom_id.empty()) ids_.prefetch(r.custom_id);
+  if (new_by_construction) {
+    // prefix-N, into the reused buffer (no string made per request).
+    r.custom_id.assign(id_prefix_);
+    r.custom_id.push_back('-');
+    append_decimal(&r.custom_id, n);
+  } else if (r.custom_id.empty()) {
     r.custom_id = next_custom_id();
   } else if (!prefixed_ids_ && r.custom_id.size() > id_prefix_.size() &&
              r.custom_id.compare(0, id_prefix_.size(), id_prefix_) == 0 &&
@@ -168,11 +198,16 @@ void BatchInput::append(Request &r, const std::string &where, uint64_t line_in_f
   }
 
   if (rules_.translate) {
+    if (body.data() != r.body.data()) r.body.assign(body.data(), body.size());
     std::string problem = rules_.translate(&r);
     if (!problem.empty()) throw Error(OBATCH_EREQUEST, where + ": " + problem);
+    body = r.body;
   }
-  if (!rules_.endpoints.empty() && std::find(rules_.endpoints.begin(), rules_.endpoints.end(),
-                                             r.url) == rules_.endpoints.end()) {
+  // The batch's endpoint passed the list already: one comparison below.
+  const bool listed = endpoint_listed_ && r.url == endpoint_;
+  if (!listed && !rules_.endpoints.empty() &&
+      std::find(rules_.endpoints.begin(), rules_.endpoints.end(), r.url) ==
+          rules_.endpoints.end()) {
     std::string list;
     for (auto &e : rules_.endpoints) list += (list.empty() ? "" : ", ") + e;
     throw Error(OBATCH_EREQUEST, where + ": url " + message_quote(r.url) +
@@ -183,7 +218,8 @@ void BatchInput::append(Request &r, const std::string &where, uint64_t line_in_f
     throw Error(OBATCH_EREQUEST, where + ": url " + message_quote(r.url) +
                                      " differs from the batch's endpoint " +
                                      message_quote(endpoint_) + "; a batch has one endpoint");
-  const uint64_t inputs = r.url == "/v1/embeddings" ? r.embedding_inputs : 0;
+  const uint64_t inputs =
+      r.url.size() == 14 && r.url.compare("/v1/embeddings") == 0 ? r.embedding_inputs : 0;
   // Split: the limits are per part, and a mixed input gets per-model parts.
   const bool split = rules_.split;
   if (!split && rules_.one_model && !model_.empty() && !r.model.empty() && r.model != model_)
@@ -202,50 +238,69 @@ void BatchInput::append(Request &r, const std::string &where, uint64_t line_in_f
                 embedding_inputs_limit_message(where, embedding_inputs_ + inputs,
                                                rules_.provider, rules_.max_embedding_inputs));
   if (rules_.check) {
-    std::string problem = rules_.check(r.url, r.body);
+    std::string problem = rules_.check(r.url, body);
     if (!problem.empty()) throw Error(OBATCH_EREQUEST, where + ": " + problem);
   }
 
-  // One buffer for every line: no allocation per request.
-  std::string &line = line_;
-  line.clear();
-  line.reserve(r.body.size() + r.custom_id.size() + r.url.size() + 48);
-  line += "{\"custom_id\":";
-  append_quoted(line, r.custom_id);
-  line += ",\"method\":\"POST\",\"url\":";
-  append_quoted(line, r.url);
-  line += ",\"body\":";
-  line += r.body;
-  line += "}\n";
-  if (split && rules_.max_bytes && line.size() > rules_.max_bytes)
-    throw Error(OBATCH_ELIMIT, line_bytes_limit_message(where, line.size(), rules_.provider,
-                                                        rules_.max_bytes));
-  if (!split && rules_.max_bytes && bytes_ + line.size() > rules_.max_bytes)
-    throw Error(OBATCH_ELIMIT, bytes_limit_message(where, bytes_ + line.size(), rules_.provider,
-                                                   rules_.max_bytes));
+  // The line's size first (the limits), then its bytes straight into the
+  // output buffer: no line built apart, no allocation per request.
+  static constexpr std::string_view k1 = "{\"custom_id\":", k2 = ",\"method\":\"POST\",\"url\":",
+                                    k3 = ",\"body\":", k4 = "}\n";
+  const bool plain_id =
+      json_first_escape(r.custom_id.data(), r.custom_id.size()) == r.custom_id.size();
+  const bool plain_url = json_first_escape(r.url.data(), r.url.size()) == r.url.size();
+  // The rare id or url that needs escapes: quoted into quoted_ (id, then url).
+  size_t id_quoted = r.custom_id.size() + 2, url_quoted = r.url.size() + 2;
+  if (!plain_id || !plain_url) {
+    quoted_.clear();
+    if (!plain_id) json_append_string(quoted_, r.custom_id), id_quoted = quoted_.size();
+    if (!plain_url)
+      json_append_string(quoted_, r.url), url_quoted = quoted_.size() - (plain_id ? 0 : id_quoted);
+  }
+  const uint64_t line_size =
+      k1.size() + id_quoted + k2.size() + url_quoted + k3.size() + body.size() + k4.size();
+  if (split && rules_.max_bytes && line_size > rules_.max_bytes)
+    throw Error(OBATCH_ELIMIT,
+                line_bytes_limit_message(where, line_size, rules_.provider, rules_.max_bytes));
+  if (!split && rules_.max_bytes && bytes_ + line_size > rules_.max_bytes)
+    throw Error(OBATCH_ELIMIT,
+                bytes_limit_message(where, bytes_ + line_size, rules_.provider, rules_.max_bytes));
+  // Room first: a failed write leaves nothing of this request behind.
+  char *p = fd_ >= 0 ? room(line_size) : nullptr;
   if (new_by_construction)
     ids_.add_new(r.custom_id);
   else if (!ids_.add(r.custom_id))
     throw Error(OBATCH_EDUPLICATE, where + ": custom_id " + message_quote(r.custom_id) +
                                        " is already used by " + origin(ids_.find(r.custom_id)));
-  try {
-    write(line);
-  } catch (...) {
-    // No half line left for the next append to follow. Only the id was
-    // added so far: the mark is the state before it (taken here, not per
-    // request, as it copies strings).
-    Mark before = mark();
-    before.count = n - 1;
-    rollback(before);
-    throw;
+  if (p) {
+    auto put = [&p](std::string_view s) {
+      std::memcpy(p, s.data(), s.size());
+      p += s.size();
+    };
+    auto put_quoted = [&](std::string_view s, bool plain, std::string_view quoted) {
+      if (!plain) return put(quoted);
+      *p++ = '"';
+      put(s);
+      *p++ = '"';
+    };
+    const std::string_view quoted(quoted_);
+    put(k1);
+    put_quoted(r.custom_id, plain_id, quoted.substr(0, plain_id ? 0 : id_quoted));
+    put(k2);
+    put_quoted(r.url, plain_url, quoted.substr(plain_id ? 0 : id_quoted));
+    put(k3);
+    put(body);
+    put(k4);
+    out_len_ += line_size;
   }
   // Without split rules the cutter has no limits: one part, for the
   // totals (estimated tokens) only.
-  const uint32_t part = cutter_.place(n - 1, r.model, line.size(), inputs);
+  const uint32_t part = cutter_.place(n - 1, r.model, line_size, inputs);
   if (split) part_of_.push_back(part);
-  bytes_ += line.size();
+  bytes_ += line_size;
   embedding_inputs_ += inputs;
   if (endpoint_.empty()) endpoint_ = r.url;
+  if (!endpoint_listed_ && !rules_.endpoints.empty() && r.url == endpoint_) endpoint_listed_ = true;
   if (model_.empty() && !r.model.empty()) {
     model_ = r.model;
     first_model_request_ = n - 1;
@@ -254,7 +309,8 @@ void BatchInput::append(Request &r, const std::string &where, uint64_t line_in_f
     if (lines_.size() < n - 1) lines_.resize(n - 1, 0);
     lines_.push_back(line_in_file);
   }
-  if (!r.model.empty() && std::find(models_.begin(), models_.end(), r.model) == models_.end()) {
+  if (!r.model.empty() && (models_.empty() || r.model != models_.front()) &&
+      std::find(models_.begin(), models_.end(), r.model) == models_.end()) {
     if (models_.size() < kListedModels)
       models_.push_back(r.model);
     else
@@ -262,50 +318,131 @@ void BatchInput::append(Request &r, const std::string &where, uint64_t line_in_f
   }
 }
 
+uint64_t BatchInput::append_bodies(std::string_view bodies, std::string_view endpoint) {
+  if (finished_) throw Error(OBATCH_ESTATE, "add: the input is already closed");
+  if (bodies.empty()) return 0;
+  Mark m = mark();
+  uint64_t added = 0;
+  const std::function<void(Request &, std::string_view, uint64_t)> each =
+      [&](Request &r, std::string_view body, uint64_t) {
+        append(r, body, where_);
+        added++;
+      };
+  try {
+    // The parser reads up to kJsonlPadding bytes past the text it is given:
+    // the whole lines that end that far before the buffer's end are parsed
+    // where they are (the bytes read past them are the caller's next
+    // ones), and only the rest is copied into a padded buffer.
+    size_t cut = 0;
+    if (bodies.size() > kJsonlPadding) {
+      const void *nl = memrchr(bodies.data(), '\n', bodies.size() - kJsonlPadding);
+      if (nl) cut = static_cast<size_t>(static_cast<const char *>(nl) - bodies.data()) + 1;
+    }
+    uint64_t line = 1;
+    if (cut)
+      line = for_each_jsonl_request(bodies.substr(0, cut), JsonlKind::kBody, endpoint, 1, false,
+                                    std::string(), &request_, &where_, each);
+    if (cut < bodies.size())
+      for_each_jsonl_request(padded(bodies.substr(cut)), JsonlKind::kBody, endpoint, line, true,
+                             std::string(), &request_, &where_, each);
+  } catch (...) {
+    rollback(m);
+    throw;
+  }
+  return added;
+}
+
 std::string BatchInput::append_file(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(OBATCH_EIO, "cannot open " + path + ": " + errno_text(errno));
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(OBATCH_EIO, "cannot open " + path + ": " + errno_text(errno));
+  posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   Mark m = mark();
   Sha256 sha;
-  std::string line;
-  uint64_t lineno = 0;
   bool any = false;
   files_.push_back({ids_.size(), path});
   adding_file_ = true;
   try {
-    while (std::getline(in, line)) {
-      sha.update(line.data(), line.size());
-      if (!in.eof()) sha.update("\n", 1);  // getline took a newline
-      lineno++;
-      std::string where = path + " line " + std::to_string(lineno);
-      if (!check_jsonl_framing(line, lineno, in.peek() == EOF, where)) break;
-      Request r = parse_request_line(line, where);
-      append(r, where, lineno);
-      any = true;
+    // Read 4 MB at a time; the whole lines of what was read go through one
+    // document stream, and a line cut at the end waits for the next read.
+    constexpr size_t kChunk = size_t(4) << 20;
+    std::unique_ptr<char[]> buf;
+    size_t cap = 0, have = 0;
+    uint64_t next_line = 1;
+    const std::string prefix = path + " ";
+    for (bool eof = false; !eof;) {
+      if (cap < have + kChunk + kJsonlPadding) {
+        const size_t bigger = have + kChunk + kJsonlPadding;
+        std::unique_ptr<char[]> grown(new char[bigger]);
+        if (have) std::memcpy(grown.get(), buf.get(), have);
+        buf = std::move(grown);
+        cap = bigger;
+      }
+      ssize_t got = read(fd, buf.get() + have, kChunk);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
+      if (got == 0) eof = true;
+      sha.update(buf.get() + have, static_cast<size_t>(got));
+      have += static_cast<size_t>(got);
+      size_t end = have;
+      if (!eof) {
+        const void *nl = memrchr(buf.get(), '\n', have);
+        if (!nl) continue;  // a line longer than what was read: read on
+        end = static_cast<size_t>(static_cast<const char *>(nl) - buf.get()) + 1;
+        if (end == have) {
+          // Whether the line read last is the file's last (a blank one may
+          // end the file) is known only at the end: it waits for the next read.
+          nl = end > 1 ? memrchr(buf.get(), '\n', end - 1) : nullptr;
+          if (!nl) continue;
+          end = static_cast<size_t>(static_cast<const char *>(nl) - buf.get()) + 1;
+        }
+      }
+      // Padding after the whole lines, over the start of the cut one (kept
+      // aside meanwhile).
+      char tail[kJsonlPadding];
+      const size_t tail_size = std::min(have - end, kJsonlPadding);
+      std::memcpy(tail, buf.get() + end, tail_size);
+      std::memset(buf.get() + end, 0, kJsonlPadding);
+      for_each_jsonl_request(std::string_view(buf.get(), end), JsonlKind::kRequest, {}, next_line,
+                             eof, prefix, &request_, &where_,
+                             [&](Request &r, std::string_view body, uint64_t line) {
+                               append(r, body, where_, line);
+                               any = true;
+                               next_line = line + 1;
+                             });
+      std::memcpy(buf.get() + end, tail, tail_size);
+      std::memmove(buf.get(), buf.get() + end, have - end);
+      have -= end;
     }
-    if (in.bad()) throw Error(OBATCH_EIO, "cannot read " + path + ": " + errno_text(errno));
     if (!any) throw Error(OBATCH_EREQUEST, path + ": the file has no requests");
   } catch (...) {
+    close(fd);
     adding_file_ = false;
     rollback(m);
     throw;
   }
+  close(fd);
   adding_file_ = false;
   return sha.hex();
 }
 
 void BatchInput::flush() {
-  if (file_ && fflush(file_) != 0)
-    throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
+  if (fd_ >= 0) drain();
 }
 
 void BatchInput::finish() {
   finished_ = true;
-  if (!file_) return;
-  int rc = fflush(file_);
-  rc |= fsync(fileno(file_));
-  rc |= fclose(file_);
-  file_ = nullptr;
+  if (fd_ < 0) return;
+  const int fd = fd_;
+  try {
+    drain();
+  } catch (...) {
+    fd_ = -1;
+    close(fd);
+    throw;
+  }
+  fd_ = -1;
+  int rc = fsync(fd);
+  rc |= close(fd);
   if (rc != 0) throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
 }
 

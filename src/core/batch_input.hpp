@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/id_index.hpp"
@@ -12,14 +14,6 @@
 #include "core/request.hpp"
 
 namespace obatch {
-
-// The checks a line of a JSONL input file gets before its JSON is read: no
-// byte order mark (line 1: UTF-8, or UTF-16 for a file in the wrong
-// encoding), no CR LF, not blank. Returns false for a blank last line (a
-// trailing newline: the file ends there); throws Error(EJSON) starting with
-// `where` for the others.
-bool check_jsonl_framing(const std::string &line, uint64_t lineno, bool last,
-                         const std::string &where);
 
 // The first request of a JSONL file, with the checks append_file gives its
 // line 1 (framing, then the line): for choosing the provider from its model
@@ -48,8 +42,19 @@ class BatchInput {
   // (later messages then point at "line N" rather than "request N").
   // Nothing is written when it throws. An empty r.custom_id is filled in
   // with the one generated (r is the caller's: its buffers are reused).
-  void append(Request &r, const std::string &where, uint64_t line = 0);
+  void append(Request &r, const std::string &where, uint64_t line = 0) {
+    append(r, r.body, where, line);
+  }
   void append(Request &&r, const std::string &where, uint64_t line = 0) { append(r, where, line); }
+  // The same with the body as one line of text given apart (r.body is then
+  // not read, unless a translate rule rewrites the request).
+  void append(Request &r, std::string_view body, const std::string &where, uint64_t line = 0);
+
+  // Adds one request body per line of `bodies` (JSONL), each with the
+  // checks parse_request_body gives it (`endpoint` as there) and a
+  // generated custom_id, all or nothing. Errors start with "line N" (of
+  // `bodies`). Returns how many it added.
+  uint64_t append_bodies(std::string_view bodies, std::string_view endpoint);
 
   // Adds every line of a JSONL file, all or nothing. Returns the SHA-256
   // (hex) of the bytes it read: the file as added, even if it changes later.
@@ -111,7 +116,12 @@ class BatchInput {
   };
   Mark mark() const;
   void rollback(const Mark &m);
-  void write(const std::string &data);
+  // Writes out the bytes the buffer holds.
+  void drain();
+  // The buffer, with room for `n` more bytes.
+  char *room(size_t n);
+  // A padded copy of `text` for for_each_jsonl_request (reused).
+  std::string_view padded(std::string_view text);
   // "line 4", "other.jsonl line 4" or "request 4": where the request at
   // 0-based `index` came from. The file is named unless it is the one being
   // added now.
@@ -120,7 +130,18 @@ class BatchInput {
   std::string path_;
   std::string id_prefix_;
   bool prefixed_ids_ = false;  // a caller's custom_id looked like "<prefix>-..."
-  FILE *file_ = nullptr;       // null when writing nothing
+  int fd_ = -1;                // -1 when writing nothing
+  // Lines on their way to the file: appended here, written out a megabyte
+  // at a time (no copy into a line of its own first, no stdio).
+  std::unique_ptr<char[]> out_;
+  size_t out_len_ = 0, out_cap_ = 0;
+  uint64_t on_disk_ = 0;         // bytes of the file written out (bytes_ - out_len_)
+  std::string quoted_;           // an id or url that needs escapes, quoted (rare)
+  std::unique_ptr<char[]> pad_;  // padded()'s copy
+  size_t pad_cap_ = 0;
+  Request request_;               // append_bodies' and append_file's, reused
+  std::string where_;             // their error prefix, reused
+  bool endpoint_listed_ = false;  // endpoint_ passed rules_.endpoints
   bool finished_ = false;
   InputRules rules_;
   IdIndex ids_;
@@ -141,7 +162,6 @@ class BatchInput {
   bool adding_file_ = false;  // append_file is running: files_.back() is its file
   uint64_t bytes_ = 0;
   uint64_t embedding_inputs_ = 0;
-  std::string line_;  // the line being appended (kept: its buffer is reused)
   // Split rules: the cut, and each request's part (empty without split).
   PartCutter cutter_;
   std::vector<uint32_t> part_of_;

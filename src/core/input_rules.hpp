@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace obatch {
@@ -21,7 +22,7 @@ struct InputRules {
   bool split = false;
   std::vector<std::string> endpoints;  // accepted line urls; empty: any
   // Provider-specific checks: returns "" or what is wrong.
-  std::function<std::string(const std::string &url, const std::string &body)> check;
+  std::function<std::string(const std::string &url, std::string_view body)> check;
   // Rewrites a request before the checks above (config translate: a chat
   // completion as an Anthropic Messages request); returns "" or why it
   // cannot be rewritten.

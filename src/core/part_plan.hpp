@@ -50,6 +50,10 @@ class PartCutter {
   PartLimits limits_;
   std::vector<PartInfo> parts_;
   std::unordered_map<std::string, uint32_t> open_;  // model (or "") -> its open part
+  // The part the last request went to (open_[last_key_]), or kNone.
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::string last_key_;
+  uint32_t last_part_ = kNone;
 };
 
 }  // namespace obatch

@@ -3,7 +3,10 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstring>
 
+#include "core/json_escape.hpp"
+#include "core/one_line_json.hpp"
 #include "obatch/obatch.h"
 #include "util/error.hpp"
 #include "util/json_write.hpp"
@@ -17,11 +20,19 @@ using simdjson::dom::object;
 
 bool contains(const std::string &s, const char *part) { return s.find(part) != std::string::npos; }
 
+// s == lit, with the literal's length known: an inlined compare rather than
+// a strlen and a memcmp call (these run for every field of every body).
+template <size_t N>
+inline bool is(std::string_view s, const char (&lit)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
+
 // infer_endpoint without a string made per call.
 std::string_view inferred_endpoint(bool has_messages, bool has_input, bool has_prompt,
                                    const std::string &model) {
   // Claude models take "messages" at Anthropic's Messages API.
-  if (has_messages) return model.rfind("claude-", 0) == 0 ? "/v1/messages" : "/v1/chat/completions";
+  if (has_messages)
+    return model.compare(0, 7, "claude-") == 0 ? "/v1/messages" : "/v1/chat/completions";
   if (has_input) {
     if (contains(model, "embed")) return "/v1/embeddings";
     if (contains(model, "moderation")) return "/v1/moderations";
@@ -99,8 +110,8 @@ element parse_json(simdjson::dom::parser &parser, std::string_view text, const s
   return doc;
 }
 
-// Checks the body object and fills the request's url, model and body.
-void check_body(element body, std::string_view body_text, Request *r, const std::string &where) {
+// Checks the body object and fills the request's url and model.
+void check_body(element body, Request *r, const std::string &where) {
   if (!body.is_object())
     fail(OBATCH_EREQUEST, where, "the body must be a JSON object, not " + type_name(body.type()));
   object obj = body.get_object().value_unsafe();
@@ -113,15 +124,15 @@ void check_body(element body, std::string_view body_text, Request *r, const std:
     std::string_view k = field.key;
     bool *seen = nullptr;
     element *slot = nullptr;
-    if (k == "model")
+    if (is(k, "model"))
       seen = &has_model, slot = &model;
-    else if (k == "messages")
+    else if (is(k, "messages"))
       seen = &has_messages, slot = &messages;
-    else if (k == "input")
+    else if (is(k, "input"))
       seen = &has_input, slot = &input;
-    else if (k == "prompt")
+    else if (is(k, "prompt"))
       seen = &has_prompt, slot = &prompt;
-    else if (k == "stream")
+    else if (is(k, "stream"))
       seen = &has_stream, slot = &stream;
     if (seen && !*seen) {
       *seen = true;
@@ -149,32 +160,125 @@ void check_body(element body, std::string_view body_text, Request *r, const std:
            "or \"prompt\" field); pass the endpoint explicitly");
   }
   const std::string &url = r->url;
-  if (url == "/v1/chat/completions" || url == "/v1/messages") {
+  if (is(url, "/v1/chat/completions") || is(url, "/v1/messages")) {
     if (!has_messages) fail(OBATCH_EREQUEST, where, "a chat request needs \"messages\"");
     if (!messages.is_array() || messages.get_array().value_unsafe().size() == 0)
       fail(OBATCH_EREQUEST, where, "\"messages\" must be a non-empty array");
-  } else if (url == "/v1/embeddings") {
+  } else if (is(url, "/v1/embeddings")) {
     if (!has_input) fail(OBATCH_EREQUEST, where, "an embeddings request needs \"input\"");
     r->embedding_inputs = input.is_array() ? input.get_array().value_unsafe().size() : 1;
-  } else if (url == "/v1/completions") {
+  } else if (is(url, "/v1/completions")) {
     if (!has_prompt) fail(OBATCH_EREQUEST, where, "a completions request needs \"prompt\"");
-  } else if (url == "/v1/responses" || url == "/v1/moderations") {
+  } else if (is(url, "/v1/responses") || is(url, "/v1/moderations")) {
     if (!has_input) fail(OBATCH_EREQUEST, where, "this endpoint needs \"input\"");
   }
-  bool model_optional = url == "/v1/moderations";
+  bool model_optional = is(url, "/v1/moderations");
   if (r->model.empty() && !model_optional)
     fail(OBATCH_EREQUEST, where, "the body has no \"model\"");
+}
 
-  // One line per request: drop the whitespace a pretty-printed body has.
-  // (resize of a reused buffer: no allocation once it is large enough.)
-  r->body.resize(body_text.size());
-  size_t out_len = 0;
-  if (simdjson::minify(body_text.data(), body_text.size(), r->body.data(), out_len))
-    fail(OBATCH_EJSON, where, "the body could not be minified");
-  r->body.resize(out_len);
+// One line per request: the body text without the whitespace a
+// pretty-printed body has; the text itself when it has none, else its
+// minified copy in r->body.
+std::string_view body_one_line(std::string_view body_text, Request *r, const std::string &where,
+                               bool padded = false) {
+  std::string_view body = one_line_json(body_text, &r->body, padded);
+  if (body.empty()) fail(OBATCH_EJSON, where, "the body could not be minified");
+  return body;
+}
+
+// The body of a line checked by check_line, as one line of text. A line in
+// the layout obatch writes ({"custom_id":"ID","method":"POST","url":"URL",
+// "body":BODY}, no escape in ID or URL) holds BODY's text as it is: its
+// slice (the parse checked it); any other line has its body element
+// serialised (minified by construction).
+std::string_view line_body_text(std::string_view line, element body, Request *r,
+                                const std::string &where, bool padded, bool one_line) {
+  static constexpr std::string_view k1 = "{\"custom_id\":\"",
+                                    k2 = "\",\"method\":\"POST\",\"url\":\"", k3 = "\",\"body\":";
+  const std::string &id = r->custom_id, &url = r->url;
+  const size_t head = k1.size() + id.size() + k2.size() + url.size() + k3.size();
+  if (line.size() > head + 1 && line.back() == '}' &&
+      json_first_escape(id.data(), id.size()) == id.size() &&
+      json_first_escape(url.data(), url.size()) == url.size()) {
+    const char *p = line.data();
+    if (line.compare(0, k1.size(), k1) == 0 && line.compare(k1.size(), id.size(), id) == 0 &&
+        line.compare(k1.size() + id.size(), k2.size(), k2) == 0 &&
+        line.compare(k1.size() + id.size() + k2.size(), url.size(), url) == 0 &&
+        line.compare(head - k3.size(), k3.size(), k3) == 0) {
+      const std::string_view slice(p + head, line.size() - 1 - head);
+      return one_line ? slice : body_one_line(slice, r, where, padded);
+    }
+  }
+  r->body = simdjson::minify(body);
+  return r->body;
+}
+
+// Checks a whole input line's object {"custom_id","method","url","body"}
+// into `r` and returns its body as one line of text.
+// `padded`: as one_line_json's; `one_line`: the line is known to have no
+// whitespace outside its strings.
+std::string_view check_line(element doc, std::string_view line, Request *r,
+                            const std::string &where, bool padded = false, bool one_line = false) {
+  if (!doc.is_object())
+    fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " + type_name(doc.type()));
+  object obj = doc.get_object().value_unsafe();
+  // One pass over the fields (the first of two equal keys counts, as with
+  // obj["key"]); the checks then run in the order they always have, so the
+  // first problem of a line is the one it always was.
+  element slot[4];
+  int seen[4] = {0, 0, 0, 0};
+  std::string_view unknown, twice;
+  bool has_unknown = false, has_twice = false;
+  for (auto field : obj) {
+    const std::string_view k = field.key;
+    int i = is(k, "custom_id") ? 0 : is(k, "method") ? 1 : is(k, "url") ? 2 : is(k, "body") ? 3 : 4;
+    if (i == 4) {
+      if (!has_unknown && !has_twice) has_unknown = true, unknown = k;
+      continue;
+    }
+    if (seen[i]++ == 0)
+      slot[i] = field.value;
+    else if (!has_unknown && !has_twice)
+      has_twice = true, twice = k;
+  }
+  if (!seen[0]) fail(OBATCH_EREQUEST, where, "field \"custom_id\" is missing");
+  element v = slot[0];
+  if (!v.is_string())
+    fail(OBATCH_EREQUEST, where,
+         "field \"custom_id\" must be a string, not " + type_name(v.type()));
+  const std::string_view id = v.get_string().value_unsafe();
+  r->custom_id.assign(id.data(), id.size());
+  check_custom_id(r->custom_id, where);
+  if (!seen[1]) fail(OBATCH_EREQUEST, where, "field \"method\" is missing (it must be \"POST\")");
+  v = slot[1];
+  if (!v.is_string() || v.get_string().value_unsafe() != "POST")
+    fail(OBATCH_EREQUEST, where, "field \"method\" must be \"POST\"");
+  if (!seen[2]) fail(OBATCH_EREQUEST, where, "field \"url\" is missing");
+  v = slot[2];
+  if (!v.is_string() || v.get_string().value_unsafe().empty())
+    fail(OBATCH_EREQUEST, where, "field \"url\" must be a non-empty string");
+  const std::string_view url = v.get_string().value_unsafe();
+  r->url.assign(url.data(), url.size());
+  r->model.clear();
+  r->embedding_inputs = 0;
+  if (!seen[3]) fail(OBATCH_EREQUEST, where, "field \"body\" is missing");
+  element body = slot[3];
+  if (has_unknown)
+    fail(OBATCH_EREQUEST, where,
+         "unknown field " + message_quote(unknown) +
+             " in the line (a line has custom_id, method, url and body only)");
+  // Parsers disagree on which of two equal keys wins: refuse to guess.
+  if (has_twice)
+    fail(OBATCH_EREQUEST, where, "field \"" + std::string(twice) + "\" appears twice in the line");
+  check_body(body, r, where);
+  return line_body_text(line, body, r, where, padded, one_line);
 }
 
 thread_local simdjson::dom::parser tl_parser;
+// The document streams' (its own: a stream's documents live in its parser,
+// and the per-line parse of a fallback must not overwrite them).
+thread_local simdjson::dom::parser tl_stream_parser;
 
 }  // namespace
 
@@ -218,8 +322,9 @@ Request parse_request_body(std::string_view body_json, const std::string &custom
   return r;
 }
 
-void parse_request_body(std::string_view body_json, std::string_view custom_id,
-                        std::string_view endpoint, const std::string &where, Request *out) {
+std::string_view parse_request_body_text(std::string_view body_json, std::string_view custom_id,
+                                         std::string_view endpoint, const std::string &where,
+                                         Request *out) {
   Request &r = *out;
   if (!custom_id.empty()) check_custom_id(custom_id, where);
   r.custom_id.assign(custom_id.data(), custom_id.size());
@@ -227,53 +332,156 @@ void parse_request_body(std::string_view body_json, std::string_view custom_id,
   r.model.clear();
   r.embedding_inputs = 0;
   element body = parse_json(tl_parser, body_json, where, "the body");
-  check_body(body, body_json, &r, where);
+  check_body(body, &r, where);
+  return body_one_line(body_json, &r, where);
+}
+
+void parse_request_body(std::string_view body_json, std::string_view custom_id,
+                        std::string_view endpoint, const std::string &where, Request *out) {
+  std::string_view body = parse_request_body_text(body_json, custom_id, endpoint, where, out);
+  if (body.data() != out->body.data()) out->body.assign(body.data(), body.size());
+}
+
+std::string_view parse_request_line_text(std::string_view line, const std::string &where,
+                                         Request *out) {
+  element doc = parse_json(tl_parser, line, where, "the line");
+  return check_line(doc, line, out, where);
 }
 
 Request parse_request_line(std::string_view line, const std::string &where) {
-  element doc = parse_json(tl_parser, line, where, "the line");
-  if (!doc.is_object())
-    fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " + type_name(doc.type()));
-  object obj = doc.get_object().value_unsafe();
   Request r;
-  element v;
-  if (obj["custom_id"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"custom_id\" is missing");
-  if (!v.is_string())
-    fail(OBATCH_EREQUEST, where,
-         "field \"custom_id\" must be a string, not " + type_name(v.type()));
-  r.custom_id = std::string(v.get_string().value_unsafe());
-  check_custom_id(r.custom_id, where);
-  if (obj["method"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"method\" is missing (it must be \"POST\")");
-  if (!v.is_string() || v.get_string().value_unsafe() != "POST")
-    fail(OBATCH_EREQUEST, where, "field \"method\" must be \"POST\"");
-  if (obj["url"].get(v) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"url\" is missing");
-  if (!v.is_string() || v.get_string().value_unsafe().empty())
-    fail(OBATCH_EREQUEST, where, "field \"url\" must be a non-empty string");
-  r.url = std::string(v.get_string().value_unsafe());
-  element body;
-  if (obj["body"].get(body) != simdjson::SUCCESS)
-    fail(OBATCH_EREQUEST, where, "field \"body\" is missing");
-  int seen[4] = {0, 0, 0, 0};
-  static const char *const kFields[] = {"custom_id", "method", "url", "body"};
-  for (auto field : obj) {
-    auto k = field.key;
-    int i = 0;
-    while (i < 4 && k != kFields[i]) i++;
-    if (i == 4)
-      fail(OBATCH_EREQUEST, where,
-           "unknown field " + message_quote(k) +
-               " in the line (a line has custom_id, method, url and body only)");
-    // Parsers disagree on which of two equal keys wins: refuse to guess.
-    if (++seen[i] > 1)
-      fail(OBATCH_EREQUEST, where, "field \"" + std::string(k) + "\" appears twice in the line");
-  }
-  // Serialise the body element on its own; it is minified by construction.
-  std::string body_text = simdjson::minify(body);
-  check_body(body, body_text, &r, where);
+  std::string_view body = parse_request_line_text(line, where, &r);
+  if (body.data() != r.body.data()) r.body.assign(body.data(), body.size());
   return r;
+}
+
+bool check_jsonl_framing(std::string_view line, uint64_t lineno, bool last,
+                         const std::string &where) {
+  auto starts = [&](std::string_view prefix) { return line.substr(0, prefix.size()) == prefix; };
+  if (lineno == 1 && starts("\xEF\xBB\xBF"))
+    throw Error(OBATCH_EJSON, where +
+                                  ": the file starts with a UTF-8 byte order "
+                                  "mark; save it without one");
+  if (lineno == 1 && (starts("\xFF\xFE") || starts("\xFE\xFF")))
+    throw Error(OBATCH_EJSON, where +
+                                  ": the file is UTF-16 text (it starts with a UTF-16 byte "
+                                  "order mark); save it as UTF-8");
+  if (!line.empty() && line.back() == '\r')
+    throw Error(OBATCH_EJSON, where + ": the line ends in CR LF; JSONL lines end in LF");
+  if (line.find_first_not_of(" \t") == std::string_view::npos) {
+    // A blank last line is what a trailing newline looks like; a blank
+    // line in the middle is a mistake.
+    if (last) return false;
+    throw Error(OBATCH_EJSON, where + ": the line is empty");
+  }
+  return true;
+}
+
+void append_decimal(std::string *out, uint64_t n) {
+  char digits[20];
+  char *p = digits + sizeof digits;
+  do {
+    *--p = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n);
+  out->append(p, static_cast<size_t>(digits + sizeof digits - p));
+}
+
+uint64_t for_each_jsonl_request(
+    std::string_view text, JsonlKind kind, std::string_view endpoint, uint64_t first_line,
+    bool ends_input, const std::string &where_prefix, Request *r, std::string *where,
+    const std::function<void(Request &, std::string_view, uint64_t)> &each) {
+  static_assert(kJsonlPadding >= simdjson::SIMDJSON_PADDING, "simdjson reads further");
+  // "PREFIX line " once; per line only its number changes.
+  where->assign(where_prefix);
+  where->append("line ");
+  const size_t where_head = where->size();
+  auto set_where = [&](uint64_t line) {
+    where->resize(where_head);
+    append_decimal(where, line);
+  };
+  uint64_t line = first_line;
+  size_t at = 0;  // where `line` starts
+  // A byte order mark is refused by the framing of line 1, which the
+  // stream (it skips a UTF-8 one) would not see.
+  const bool bom = first_line == 1 && !text.empty() &&
+                   (text[0] == '\xEF' || text[0] == '\xFF' || text[0] == '\xFE');
+  // The text goes through the stream in pieces of whole lines of up to
+  // 4 MB, each one simdjson batch: no document cut at a batch's end, and no
+  // second thread (simdjson parses the next batch's stage 1 on one when
+  // there is a next batch). A line larger than that is a piece of its own.
+  constexpr size_t kPiece = size_t(4) << 20;
+  bool streaming = !text.empty() && !bom;
+  while (streaming && at < text.size()) {
+    size_t piece_end = text.size();
+    if (text.size() - at > kPiece) {
+      const void *nl = memrchr(text.data() + at, '\n', kPiece);
+      if (nl) piece_end = static_cast<size_t>(static_cast<const char *>(nl) - text.data()) + 1;
+    }
+    const size_t piece_size = piece_end - at;
+    simdjson::dom::document_stream stream;
+    if (tl_stream_parser
+            .parse_many(text.data() + at, piece_size, std::max(piece_size, size_t(1) << 16))
+            .get(stream))
+      break;
+    for (auto it = stream.begin(); it != stream.end(); ++it) {
+      element doc;
+      if ((*it).get(doc) != simdjson::SUCCESS || !doc.is_object()) break;
+      const std::string_view src = it.source();
+      if (src.data() != text.data() + at) break;
+      const size_t end = at + src.size();
+      // A document without whitespace outside its strings holds no LF (a
+      // raw LF inside a string is invalid JSON): its line is exactly it
+      // when an LF (or the end of the input) follows. One scan of the text
+      // answers this and whether it needs a minify.
+      const bool spaced = json_has_outer_whitespace_padded(src);
+      if (spaced) {
+        size_t nl = text.find('\n', at);
+        if (nl == std::string_view::npos) nl = text.size();
+        if (nl != end) break;
+      }
+      if (end < text.size() ? text[end] != '\n' : !ends_input) break;
+      set_where(line);
+      std::string_view body;
+      if (kind == JsonlKind::kBody) {
+        r->custom_id.clear();
+        r->url.assign(endpoint.data(), endpoint.size());
+        r->model.clear();
+        r->embedding_inputs = 0;
+        check_body(doc, r, *where);
+        body = spaced ? body_one_line(src, r, *where, true) : src;
+      } else {
+        body = check_line(doc, src, r, *where, true, !spaced);
+      }
+      each(*r, body, line);
+      line++;
+      at = end + 1;
+    }
+    // Every line of the piece taken, or from `at` on one at a time.
+    streaming = at >= piece_end;
+  }
+  // One parse per line from here on.
+  while (at < text.size()) {
+    size_t nl = text.find('\n', at);
+    if (nl == std::string_view::npos) {
+      if (!ends_input)
+        throw Error(OBATCH_EINTERNAL,
+                    "for_each_jsonl_request: a text that does not end its "
+                    "input ends in the middle of a line");
+      nl = text.size();
+    }
+    const std::string_view one = text.substr(at, nl - at);
+    const bool last = ends_input && nl + 1 >= text.size();
+    set_where(line);
+    if (!check_jsonl_framing(one, line, last, *where)) return line;
+    std::string_view body = kind == JsonlKind::kBody
+                                ? parse_request_body_text(one, {}, endpoint, *where, r)
+                                : parse_request_line_text(one, *where, r);
+    each(*r, body, line);
+    line++;
+    at = nl + 1;
+  }
+  return line;
 }
 
 }  // namespace obatch

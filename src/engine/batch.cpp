@@ -109,14 +109,38 @@ void Batch::check_building(const char *what) const {
 
 void Batch::add(const char *body_json, const char *custom_id, const char *endpoint) {
   check_building("add");
-  std::string where = "request " + std::to_string(input_->count() + 1);
+  // "request N" into a reused buffer: no string made per request.
+  where_.assign("request ");
+  append_decimal(&where_, input_->count() + 1);
   Request &r = request_;  // reused: no allocation per request
-  parse_request_body(body_json, custom_id ? custom_id : "",
-                     endpoint ? std::string_view(endpoint) : std::string_view(default_endpoint_),
-                     where, &r);
+  std::string_view body = parse_request_body_text(
+      body_json, custom_id ? custom_id : "",
+      endpoint ? std::string_view(endpoint) : std::string_view(default_endpoint_), where_, &r);
   resolve_provider(r.model);
-  input_->append(r, where);
+  input_->append(r, body, where_);
   source_path_.clear();
+}
+
+uint64_t Batch::add_many(std::string_view bodies, const char *endpoint) {
+  check_building("add");
+  const std::string_view ep = endpoint ? std::string_view(endpoint) : default_endpoint_;
+  if (!provider_) {
+    // The provider may have to come from the first body's model: read it
+    // with the checks append_bodies gives line 1, so the errors are the same.
+    const size_t nl = bodies.find('\n');
+    const std::string_view line1 = bodies.substr(0, nl);
+    const bool last = nl == std::string_view::npos || nl + 1 == bodies.size();
+    if (bodies.empty() || !check_jsonl_framing(line1, 1, last, "line 1")) return 0;
+    parse_request_body_text(line1, {}, ep, "line 1", &request_);
+    try {
+      resolve_provider(request_.model);
+    } catch (const Error &e) {
+      throw Error(e.code(), std::string("line 1: ") + e.what());
+    }
+  }
+  const uint64_t added = input_->append_bodies(bodies, ep);
+  if (added) source_path_.clear();
+  return added;
 }
 
 void Batch::add_line(const char *line) {

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/batch_input.hpp"
@@ -31,6 +32,9 @@ class Batch {
   ~Batch();
 
   void add(const char *body_json, const char *custom_id, const char *endpoint);
+  // Adds one body per line of `bodies` (JSONL), all or nothing; returns
+  // how many. Errors start with "line N".
+  uint64_t add_many(std::string_view bodies, const char *endpoint);
   void add_line(const char *line);
   void add_file(const char *path);
   void submit();
@@ -74,9 +78,10 @@ class Batch {
   std::string source_path_, source_digest_;
   std::string retry_of_;
   std::unique_ptr<BatchInput> input_;
-  std::string default_endpoint_;  // the config's "endpoint" (read once, not per add)
-  Request request_;               // obatch_add's, reused
-  std::unique_ptr<Runner> job_;  // a Job, or a PartedJob for an input cut into parts
+  std::string default_endpoint_;         // the config's "endpoint" (read once, not per add)
+  Request request_;                      // obatch_add's, reused
+  std::string where_;                    // obatch_add's "request N", reused
+  std::unique_ptr<Runner> job_;          // a Job, or a PartedJob for an input cut into parts
   std::vector<std::string> part_paths_;  // the parts' input files (ours)
   JobSnapshot last_;
   std::string mode_ = "batch", mode_reason_;  // how it was sent, and why

@@ -103,9 +103,10 @@ InputRules Provider::rules(const Config &conf) const {
   if (table_.check_request) {
     auto hook = table_.check_request;
     void *payload = table_.payload;
-    r.check = [hook, payload](const std::string &url, const std::string &body) {
+    r.check = [hook, payload](const std::string &url, std::string_view body) {
       char buf[512] = "";
-      if (hook(url.c_str(), body.data(), body.size(), buf, sizeof buf, payload) == 0) return std::string();
+      if (hook(url.c_str(), body.data(), body.size(), buf, sizeof buf, payload) == 0)
+        return std::string();
       return std::string(buf[0] ? buf : "rejected by the provider's checks");
     };
   }

@@ -89,38 +89,38 @@ typedef _gostring_ swig_type_59;
 typedef _gostring_ swig_type_60;
 typedef _gostring_ swig_type_61;
 typedef _gostring_ swig_type_62;
-typedef long long swig_type_63;
+typedef _gostring_ swig_type_63;
 typedef _gostring_ swig_type_64;
-typedef _gostring_ swig_type_65;
-typedef long long swig_type_66;
+typedef long long swig_type_65;
+typedef _gostring_ swig_type_66;
 typedef _gostring_ swig_type_67;
-typedef _gostring_ swig_type_68;
-typedef long long swig_type_69;
+typedef long long swig_type_68;
+typedef _gostring_ swig_type_69;
 typedef _gostring_ swig_type_70;
-typedef _gostring_ swig_type_71;
+typedef long long swig_type_71;
 typedef _gostring_ swig_type_72;
 typedef _gostring_ swig_type_73;
-typedef long long swig_type_74;
+typedef _gostring_ swig_type_74;
 typedef _gostring_ swig_type_75;
 typedef long long swig_type_76;
 typedef _gostring_ swig_type_77;
-typedef _gostring_ swig_type_78;
-typedef _goslice_ swig_type_79;
-typedef long long swig_type_80;
-typedef long long swig_type_81;
-typedef _gostring_ swig_type_82;
+typedef long long swig_type_78;
+typedef _gostring_ swig_type_79;
+typedef _gostring_ swig_type_80;
+typedef _goslice_ swig_type_81;
+typedef long long swig_type_82;
 typedef long long swig_type_83;
-typedef long long swig_type_84;
+typedef _gostring_ swig_type_84;
 typedef long long swig_type_85;
-typedef _gostring_ swig_type_86;
-typedef _gostring_ swig_type_87;
-typedef _goslice_ swig_type_88;
+typedef long long swig_type_86;
+typedef long long swig_type_87;
+typedef _gostring_ swig_type_88;
 typedef _gostring_ swig_type_89;
-typedef _gostring_ swig_type_90;
+typedef _goslice_ swig_type_90;
 typedef _gostring_ swig_type_91;
 typedef _gostring_ swig_type_92;
-typedef long long swig_type_93;
-typedef long long swig_type_94;
+typedef _gostring_ swig_type_93;
+typedef _gostring_ swig_type_94;
 typedef long long swig_type_95;
 typedef long long swig_type_96;
 typedef long long swig_type_97;
@@ -128,11 +128,11 @@ typedef long long swig_type_98;
 typedef long long swig_type_99;
 typedef long long swig_type_100;
 typedef long long swig_type_101;
-typedef _gostring_ swig_type_102;
-typedef _gostring_ swig_type_103;
-typedef _goslice_ swig_type_104;
+typedef long long swig_type_102;
+typedef long long swig_type_103;
+typedef _gostring_ swig_type_104;
 typedef _gostring_ swig_type_105;
-typedef _gostring_ swig_type_106;
+typedef _goslice_ swig_type_106;
 typedef _gostring_ swig_type_107;
 typedef _gostring_ swig_type_108;
 typedef _gostring_ swig_type_109;
@@ -149,33 +149,33 @@ typedef _gostring_ swig_type_119;
 typedef _gostring_ swig_type_120;
 typedef _gostring_ swig_type_121;
 typedef _gostring_ swig_type_122;
-typedef long long swig_type_123;
-typedef long long swig_type_124;
+typedef _gostring_ swig_type_123;
+typedef _gostring_ swig_type_124;
 typedef long long swig_type_125;
 typedef long long swig_type_126;
 typedef long long swig_type_127;
 typedef long long swig_type_128;
-typedef _gostring_ swig_type_129;
-typedef _goslice_ swig_type_130;
+typedef long long swig_type_129;
+typedef long long swig_type_130;
 typedef _gostring_ swig_type_131;
 typedef _goslice_ swig_type_132;
 typedef _gostring_ swig_type_133;
 typedef _goslice_ swig_type_134;
 typedef _gostring_ swig_type_135;
-typedef _gostring_ swig_type_136;
-typedef _goslice_ swig_type_137;
+typedef _goslice_ swig_type_136;
+typedef _gostring_ swig_type_137;
 typedef _gostring_ swig_type_138;
 typedef _goslice_ swig_type_139;
 typedef _gostring_ swig_type_140;
-typedef _gostring_ swig_type_141;
+typedef _goslice_ swig_type_141;
 typedef _gostring_ swig_type_142;
 typedef _gostring_ swig_type_143;
 typedef _gostring_ swig_type_144;
 typedef _gostring_ swig_type_145;
 typedef _gostring_ swig_type_146;
 typedef _gostring_ swig_type_147;
-typedef long long swig_type_148;
-typedef long long swig_type_149;
+typedef _gostring_ swig_type_148;
+typedef _gostring_ swig_type_149;
 typedef long long swig_type_150;
 typedef long long swig_type_151;
 typedef long long swig_type_152;
@@ -190,23 +190,25 @@ typedef long long swig_type_160;
 typedef long long swig_type_161;
 typedef long long swig_type_162;
 typedef long long swig_type_163;
-typedef _gostring_ swig_type_164;
-typedef _gostring_ swig_type_165;
+typedef long long swig_type_164;
+typedef long long swig_type_165;
 typedef _gostring_ swig_type_166;
 typedef _gostring_ swig_type_167;
-typedef _goslice_ swig_type_168;
+typedef _gostring_ swig_type_168;
 typedef _gostring_ swig_type_169;
 typedef _goslice_ swig_type_170;
 typedef _gostring_ swig_type_171;
-typedef _gostring_ swig_type_172;
+typedef _goslice_ swig_type_172;
 typedef _gostring_ swig_type_173;
-typedef _goslice_ swig_type_174;
+typedef _gostring_ swig_type_174;
 typedef _gostring_ swig_type_175;
 typedef _goslice_ swig_type_176;
 typedef _gostring_ swig_type_177;
-typedef _gostring_ swig_type_178;
+typedef _goslice_ swig_type_178;
 typedef _gostring_ swig_type_179;
-typedef _goslice_ swig_type_180;
+typedef _gostring_ swig_type_180;
+typedef _gostring_ swig_type_181;
+typedef _goslice_ swig_type_182;
 extern void _wrap_Swig_free_raw_2e1001669d34b058(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_raw_2e1001669d34b058(swig_intgo arg1);
 extern swig_intgo _wrap_OBATCH_VERSION_NUMBER_raw_2e1001669d34b058(void);
@@ -317,16 +319,17 @@ extern swig_intgo _wrap_OBATCH_JOB_RESUMED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_JOB_FOLLOWING_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_JOB_ADOPTED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_obatch_add_raw_2e1001669d34b058(uintptr_t arg1, swig_type_58 arg2, swig_type_59 arg3, swig_type_60 arg4);
-extern swig_intgo _wrap_obatch_add_line_raw_2e1001669d34b058(uintptr_t arg1, swig_type_61 arg2);
-extern swig_intgo _wrap_obatch_add_file_raw_2e1001669d34b058(uintptr_t arg1, swig_type_62 arg2);
+extern swig_intgo _wrap_obatch_add_many_raw_2e1001669d34b058(uintptr_t arg1, swig_type_61 arg2, swig_type_62 arg3, swig_voidp arg4);
+extern swig_intgo _wrap_obatch_add_line_raw_2e1001669d34b058(uintptr_t arg1, swig_type_63 arg2);
+extern swig_intgo _wrap_obatch_add_file_raw_2e1001669d34b058(uintptr_t arg1, swig_type_64 arg2);
 extern swig_intgo _wrap_obatch_submit_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_poll_raw_2e1001669d34b058(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
 extern swig_intgo _wrap_obatch_wait_raw_2e1001669d34b058(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
 extern swig_intgo _wrap_obatch_info_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
-extern swig_intgo _wrap_obatch_part_info_raw_2e1001669d34b058(uintptr_t arg1, swig_type_63 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_obatch_part_info_raw_2e1001669d34b058(uintptr_t arg1, swig_type_65 arg2, uintptr_t arg3);
 extern swig_intgo _wrap_obatch_cancel_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_64 _wrap_obatch_last_error_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_65 _wrap_obatch_input_path_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_66 _wrap_obatch_last_error_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_67 _wrap_obatch_input_path_raw_2e1001669d34b058(uintptr_t arg1);
 extern void _wrap_obatch_destroy_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_OBATCH_RESULT_SUCCEEDED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_RESULT_HTTP_ERROR_raw_2e1001669d34b058(void);
@@ -334,107 +337,107 @@ extern swig_intgo _wrap_OBATCH_RESULT_ERROR_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_RESULT_MISSING_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_obatch_result_t_version_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_result_t_kind_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_66 _wrap_obatch_result_t_index_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_67 _wrap_obatch_result_t_custom_id_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_68 _wrap_obatch_result_t_index_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_69 _wrap_obatch_result_t_custom_id_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_result_t_status_code_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_68 _wrap_obatch_result_t_body_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_69 _wrap_obatch_result_t_body_len_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_70 _wrap_obatch_result_t_request_id_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_71 _wrap_obatch_result_t_error_code_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_72 _wrap_obatch_result_t_error_message_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_73 _wrap_obatch_result_t_line_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_74 _wrap_obatch_result_t_line_len_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_70 _wrap_obatch_result_t_body_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_71 _wrap_obatch_result_t_body_len_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_72 _wrap_obatch_result_t_request_id_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_73 _wrap_obatch_result_t_error_code_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_74 _wrap_obatch_result_t_error_message_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_75 _wrap_obatch_result_t_line_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_76 _wrap_obatch_result_t_line_len_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern uintptr_t _wrap_new_obatch_result_t_raw_2e1001669d34b058(void);
 extern void _wrap_delete_obatch_result_t_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_fetch_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
 extern swig_intgo _wrap_obatch_rewind_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_lookup_raw_2e1001669d34b058(uintptr_t arg1, swig_type_75 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_obatch_lookup_raw_2e1001669d34b058(uintptr_t arg1, swig_type_77 arg2, uintptr_t arg3);
 extern swig_intgo _wrap_obatch_problem_t_version_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_76 _wrap_obatch_problem_t_line_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_78 _wrap_obatch_problem_t_line_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_problem_t_code_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_77 _wrap_obatch_problem_t_message_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_79 _wrap_obatch_problem_t_message_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern uintptr_t _wrap_new_obatch_problem_t_raw_2e1001669d34b058(void);
 extern void _wrap_delete_obatch_problem_t_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_check_file_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_78 arg3, swig_intgo arg4, swig_type_79 arg5);
-extern swig_type_80 _wrap_obatch_check_problems_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_intgo _wrap_obatch_check_file_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_80 arg3, swig_intgo arg4, swig_type_81 arg5);
+extern swig_type_82 _wrap_obatch_check_problems_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_check_next_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
 extern swig_intgo _wrap_obatch_check_info_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
-extern swig_intgo _wrap_obatch_check_part_raw_2e1001669d34b058(uintptr_t arg1, swig_type_81 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_obatch_check_part_raw_2e1001669d34b058(uintptr_t arg1, swig_type_83 arg2, uintptr_t arg3);
 extern void _wrap_obatch_check_destroy_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_tokens_t_version_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_82 _wrap_obatch_tokens_t_encoding_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_84 _wrap_obatch_tokens_t_encoding_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_tokens_t_encoding_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_83 _wrap_obatch_tokens_t_prompt_tokens_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_84 _wrap_obatch_tokens_t_output_tokens_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_85 _wrap_obatch_tokens_t_prompt_tokens_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_86 _wrap_obatch_tokens_t_output_tokens_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_tokens_t_output_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_85 _wrap_obatch_tokens_t_images_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_87 _wrap_obatch_tokens_t_images_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_tokens_t_images_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_tokens_t_approximate_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern uintptr_t _wrap_new_obatch_tokens_t_raw_2e1001669d34b058(void);
 extern void _wrap_delete_obatch_tokens_t_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_count_tokens_raw_2e1001669d34b058(swig_type_86 arg1, swig_type_87 arg2, uintptr_t arg3, swig_type_88 arg4);
-extern swig_intgo _wrap_obatch_count_text_tokens_raw_2e1001669d34b058(swig_type_89 arg1, swig_type_90 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_obatch_count_tokens_raw_2e1001669d34b058(swig_type_88 arg1, swig_type_89 arg2, uintptr_t arg3, swig_type_90 arg4);
+extern swig_intgo _wrap_obatch_count_text_tokens_raw_2e1001669d34b058(swig_type_91 arg1, swig_type_92 arg2, swig_voidp arg3);
 extern swig_intgo _wrap_obatch_estimate_row_t_version_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_91 _wrap_obatch_estimate_row_t_model_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_92 _wrap_obatch_estimate_row_t_encoding_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_93 _wrap_obatch_estimate_row_t_requests_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_94 _wrap_obatch_estimate_row_t_prompt_tokens_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_95 _wrap_obatch_estimate_row_t_output_tokens_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_96 _wrap_obatch_estimate_row_t_encoding_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_97 _wrap_obatch_estimate_row_t_output_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_98 _wrap_obatch_estimate_row_t_images_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_99 _wrap_obatch_estimate_row_t_images_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_100 _wrap_obatch_estimate_row_t_approximate_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_101 _wrap_obatch_estimate_row_t_batches_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_93 _wrap_obatch_estimate_row_t_model_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_94 _wrap_obatch_estimate_row_t_encoding_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_95 _wrap_obatch_estimate_row_t_requests_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_96 _wrap_obatch_estimate_row_t_prompt_tokens_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_97 _wrap_obatch_estimate_row_t_output_tokens_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_98 _wrap_obatch_estimate_row_t_encoding_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_99 _wrap_obatch_estimate_row_t_output_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_100 _wrap_obatch_estimate_row_t_images_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_101 _wrap_obatch_estimate_row_t_images_assumed_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_102 _wrap_obatch_estimate_row_t_approximate_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_103 _wrap_obatch_estimate_row_t_batches_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_estimate_row_t_has_cost_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern double _wrap_obatch_estimate_row_t_batch_cost_usd_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern double _wrap_obatch_estimate_row_t_direct_cost_usd_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern uintptr_t _wrap_new_obatch_estimate_row_t_raw_2e1001669d34b058(void);
 extern void _wrap_delete_obatch_estimate_row_t_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_estimate_file_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_102 arg3, swig_type_103 arg4, swig_type_104 arg5);
+extern swig_intgo _wrap_obatch_estimate_file_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_104 arg3, swig_type_105 arg4, swig_type_106 arg5);
 extern swig_intgo _wrap_obatch_estimate_next_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_105 _wrap_obatch_estimate_prices_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_107 _wrap_obatch_estimate_prices_raw_2e1001669d34b058(uintptr_t arg1);
 extern void _wrap_obatch_estimate_destroy_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_job_t_version_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_106 _wrap_obatch_job_t_id_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_107 _wrap_obatch_job_t_step_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_108 _wrap_obatch_job_t_provider_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_109 _wrap_obatch_job_t_base_url_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_110 _wrap_obatch_job_t_endpoint_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_111 _wrap_obatch_job_t_model_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_112 _wrap_obatch_job_t_source_path_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_113 _wrap_obatch_job_t_input_sha256_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_114 _wrap_obatch_job_t_input_file_id_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_115 _wrap_obatch_job_t_batch_id_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_116 _wrap_obatch_job_t_remote_status_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_117 _wrap_obatch_job_t_output_file_id_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_118 _wrap_obatch_job_t_error_file_id_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_119 _wrap_obatch_job_t_output_path_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_120 _wrap_obatch_job_t_error_path_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_121 _wrap_obatch_job_t_error_message_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_122 _wrap_obatch_job_t_retry_of_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_123 _wrap_obatch_job_t_requests_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_124 _wrap_obatch_job_t_input_bytes_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_125 _wrap_obatch_job_t_created_at_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_126 _wrap_obatch_job_t_updated_at_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_108 _wrap_obatch_job_t_id_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_109 _wrap_obatch_job_t_step_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_110 _wrap_obatch_job_t_provider_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_111 _wrap_obatch_job_t_base_url_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_112 _wrap_obatch_job_t_endpoint_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_113 _wrap_obatch_job_t_model_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_114 _wrap_obatch_job_t_source_path_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_115 _wrap_obatch_job_t_input_sha256_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_116 _wrap_obatch_job_t_input_file_id_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_117 _wrap_obatch_job_t_batch_id_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_118 _wrap_obatch_job_t_remote_status_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_119 _wrap_obatch_job_t_output_file_id_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_120 _wrap_obatch_job_t_error_file_id_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_121 _wrap_obatch_job_t_output_path_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_122 _wrap_obatch_job_t_error_path_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_123 _wrap_obatch_job_t_error_message_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_124 _wrap_obatch_job_t_retry_of_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_125 _wrap_obatch_job_t_requests_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_126 _wrap_obatch_job_t_input_bytes_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_127 _wrap_obatch_job_t_created_at_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_128 _wrap_obatch_job_t_updated_at_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_job_t_running_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_127 _wrap_obatch_job_t_pid_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_128 _wrap_obatch_job_t_parts_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_129 _wrap_obatch_job_t_parts_json_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_129 _wrap_obatch_job_t_pid_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_130 _wrap_obatch_job_t_parts_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_131 _wrap_obatch_job_t_parts_json_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern uintptr_t _wrap_new_obatch_job_t_raw_2e1001669d34b058(void);
 extern void _wrap_delete_obatch_job_t_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_jobs_open_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_130 arg3);
+extern swig_intgo _wrap_obatch_jobs_open_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_132 arg3);
 extern swig_intgo _wrap_obatch_jobs_next_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_131 _wrap_obatch_jobs_path_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_133 _wrap_obatch_jobs_path_raw_2e1001669d34b058(uintptr_t arg1);
 extern void _wrap_obatch_jobs_destroy_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_jobs_prune_raw_2e1001669d34b058(uintptr_t arg1, swig_voidp arg2, swig_type_132 arg3);
-extern swig_intgo _wrap_obatch_list_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_133 arg3, swig_intgo arg4, swig_type_134 arg5);
+extern swig_intgo _wrap_obatch_jobs_prune_raw_2e1001669d34b058(uintptr_t arg1, swig_voidp arg2, swig_type_134 arg3);
+extern swig_intgo _wrap_obatch_list_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_135 arg3, swig_intgo arg4, swig_type_136 arg5);
 extern swig_intgo _wrap_obatch_list_next_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
 extern swig_intgo _wrap_obatch_list_has_more_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_135 _wrap_obatch_list_last_id_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_137 _wrap_obatch_list_last_id_raw_2e1001669d34b058(uintptr_t arg1);
 extern void _wrap_obatch_list_destroy_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_retrieve_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_136 arg3, swig_type_137 arg4);
-extern swig_intgo _wrap_obatch_cancel_id_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_138 arg3, swig_type_139 arg4);
+extern swig_intgo _wrap_obatch_retrieve_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_138 arg3, swig_type_139 arg4);
+extern swig_intgo _wrap_obatch_cancel_id_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_140 arg3, swig_type_141 arg4);
 extern swig_intgo _wrap_OBATCH_QUEUE_QUEUED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_QUEUE_SUBMITTED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_QUEUE_COMPLETED_raw_2e1001669d34b058(void);
@@ -442,49 +445,49 @@ extern swig_intgo _wrap_OBATCH_QUEUE_FAILED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_OBATCH_QUEUE_EXPIRED_raw_2e1001669d34b058(void);
 extern swig_intgo _wrap_obatch_queue_entry_t_version_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_queue_entry_t_state_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_140 _wrap_obatch_queue_entry_t_ticket_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_141 _wrap_obatch_queue_entry_t_provider_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_142 _wrap_obatch_queue_entry_t_endpoint_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_143 _wrap_obatch_queue_entry_t_model_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_142 _wrap_obatch_queue_entry_t_ticket_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_143 _wrap_obatch_queue_entry_t_provider_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_144 _wrap_obatch_queue_entry_t_endpoint_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_145 _wrap_obatch_queue_entry_t_model_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_queue_entry_t_status_code_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_144 _wrap_obatch_queue_entry_t_body_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_145 _wrap_obatch_queue_entry_t_error_code_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_146 _wrap_obatch_queue_entry_t_error_message_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_147 _wrap_obatch_queue_entry_t_batch_id_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_146 _wrap_obatch_queue_entry_t_body_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_147 _wrap_obatch_queue_entry_t_error_code_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_148 _wrap_obatch_queue_entry_t_error_message_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_149 _wrap_obatch_queue_entry_t_batch_id_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_queue_entry_t_attempts_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_148 _wrap_obatch_queue_entry_t_created_ms_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_149 _wrap_obatch_queue_entry_t_submitted_ms_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_150 _wrap_obatch_queue_entry_t_ended_ms_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_150 _wrap_obatch_queue_entry_t_created_ms_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_151 _wrap_obatch_queue_entry_t_submitted_ms_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_152 _wrap_obatch_queue_entry_t_ended_ms_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern uintptr_t _wrap_new_obatch_queue_entry_t_raw_2e1001669d34b058(void);
 extern void _wrap_delete_obatch_queue_entry_t_raw_2e1001669d34b058(uintptr_t arg1);
 extern swig_intgo _wrap_obatch_queue_stats_t_version_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_151 _wrap_obatch_queue_stats_t_queued_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_152 _wrap_obatch_queue_stats_t_submitted_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_153 _wrap_obatch_queue_stats_t_completed_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_154 _wrap_obatch_queue_stats_t_failed_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_155 _wrap_obatch_queue_stats_t_expired_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_156 _wrap_obatch_queue_stats_t_batches_running_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_157 _wrap_obatch_queue_stats_t_oldest_queued_ms_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_158 _wrap_obatch_queue_stats_t_flushed_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_159 _wrap_obatch_queue_stats_t_stored_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_160 _wrap_obatch_queue_stats_t_requeued_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_161 _wrap_obatch_queue_stats_t_taken_over_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_162 _wrap_obatch_queue_stats_t_pruned_get_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_type_163 _wrap_obatch_queue_stats_t_held_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_153 _wrap_obatch_queue_stats_t_queued_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_154 _wrap_obatch_queue_stats_t_submitted_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_155 _wrap_obatch_queue_stats_t_completed_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_156 _wrap_obatch_queue_stats_t_failed_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_157 _wrap_obatch_queue_stats_t_expired_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_158 _wrap_obatch_queue_stats_t_batches_running_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_159 _wrap_obatch_queue_stats_t_oldest_queued_ms_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_160 _wrap_obatch_queue_stats_t_flushed_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_161 _wrap_obatch_queue_stats_t_stored_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_162 _wrap_obatch_queue_stats_t_requeued_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_163 _wrap_obatch_queue_stats_t_taken_over_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_164 _wrap_obatch_queue_stats_t_pruned_get_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_165 _wrap_obatch_queue_stats_t_held_get_raw_2e1001669d34b058(uintptr_t arg1);
 extern uintptr_t _wrap_new_obatch_queue_stats_t_raw_2e1001669d34b058(void);
 extern void _wrap_delete_obatch_queue_stats_t_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_queue_open_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_164 arg3);
-extern swig_intgo _wrap_obatch_queue_get_raw_2e1001669d34b058(uintptr_t arg1, swig_type_165 arg2, uintptr_t arg3);
-extern swig_intgo _wrap_obatch_queue_wait_raw_2e1001669d34b058(uintptr_t arg1, swig_type_166 arg2, swig_intgo arg3, uintptr_t arg4);
+extern swig_intgo _wrap_obatch_queue_open_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_166 arg3);
+extern swig_intgo _wrap_obatch_queue_get_raw_2e1001669d34b058(uintptr_t arg1, swig_type_167 arg2, uintptr_t arg3);
+extern swig_intgo _wrap_obatch_queue_wait_raw_2e1001669d34b058(uintptr_t arg1, swig_type_168 arg2, swig_intgo arg3, uintptr_t arg4);
 extern swig_intgo _wrap_obatch_queue_work_raw_2e1001669d34b058(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
 extern swig_intgo _wrap_obatch_queue_stats_raw_2e1001669d34b058(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_167 _wrap_obatch_queue_last_error_raw_2e1001669d34b058(uintptr_t arg1);
+extern swig_type_169 _wrap_obatch_queue_last_error_raw_2e1001669d34b058(uintptr_t arg1);
 extern void _wrap_obatch_queue_close_raw_2e1001669d34b058(uintptr_t arg1);
-extern swig_intgo _wrap_obatch_create_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_168 arg3);
-extern swig_intgo _wrap_obatch_resume_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_169 arg3, swig_type_170 arg4);
-extern swig_intgo _wrap_obatch_open_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_171 arg3, swig_type_172 arg4, swig_type_173 arg5, swig_type_174 arg6);
-extern swig_intgo _wrap_obatch_retry_missing_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_175 arg3, swig_type_176 arg4);
-extern swig_intgo _wrap_obatch_queue_put_raw_2e1001669d34b058(uintptr_t arg1, swig_type_177 arg2, swig_type_178 arg3, swig_type_179 arg4, swig_type_180 arg5);
+extern swig_intgo _wrap_obatch_create_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_170 arg3);
+extern swig_intgo _wrap_obatch_resume_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_171 arg3, swig_type_172 arg4);
+extern swig_intgo _wrap_obatch_open_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_173 arg3, swig_type_174 arg4, swig_type_175 arg5, swig_type_176 arg6);
+extern swig_intgo _wrap_obatch_retry_missing_raw_2e1001669d34b058(swig_voidp arg1, uintptr_t arg2, swig_type_177 arg3, swig_type_178 arg4);
+extern swig_intgo _wrap_obatch_queue_put_raw_2e1001669d34b058(uintptr_t arg1, swig_type_179 arg2, swig_type_180 arg3, swig_type_181 arg4, swig_type_182 arg5);
 #undef intgo
 */
 import "C"
@@ -1437,11 +1440,27 @@ func Obatch_add(arg1 uintptr, arg2 string, arg3 string, arg4 string) (_swig_ret 
 	return swig_r
 }
 
+func Obatch_add_many(arg1 uintptr, arg2 string, arg3 string, arg4 *uint64) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_obatch_add_many_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_2)), C.swig_voidp(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
 func Obatch_add_line(arg1 uintptr, arg2 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_obatch_add_line_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_obatch_add_line_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1452,7 +1471,7 @@ func Obatch_add_file(arg1 uintptr, arg2 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_obatch_add_file_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_obatch_add_file_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1497,7 +1516,7 @@ func Obatch_part_info(arg1 uintptr, arg2 uint64, arg3 Obatch_info_t) (_swig_ret 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_obatch_part_info_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), C.swig_type_63(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_obatch_part_info_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1722,7 +1741,7 @@ func Obatch_lookup(arg1 uintptr, arg2 string, arg3 Obatch_result_t) (_swig_ret i
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_obatch_lookup_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_obatch_lookup_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1797,7 +1816,7 @@ func Obatch_check_file(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 uint, arg5
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_obatch_check_file_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_78)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_obatch_check_file_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_80)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1835,7 +1854,7 @@ func Obatch_check_part(arg1 uintptr, arg2 uint64, arg3 Obatch_info_t) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_obatch_check_part_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), C.swig_type_81(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_obatch_check_part_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), C.swig_type_83(_swig_i_1), C.uintptr_t(_swig_i_2)))
 	return swig_r
 }
 
@@ -1951,7 +1970,7 @@ func Obatch_count_tokens(arg1 string, arg2 string, arg3 Obatch_tokens_t, arg4 []
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_obatch_count_tokens_raw_2e1001669d34b058(*(*C.swig_type_86)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_87)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_obatch_count_tokens_raw_2e1001669d34b058(*(*C.swig_type_88)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1969,7 +1988,7 @@ func Obatch_count_text_tokens(arg1 string, arg2 string, arg3 *uint64) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_obatch_count_text_tokens_raw_2e1001669d34b058(*(*C.swig_type_89)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_obatch_count_text_tokens_raw_2e1001669d34b058(*(*C.swig_type_91)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_92)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2138,7 +2157,7 @@ func Obatch_estimate_file(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 string,
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_obatch_estimate_file_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_102)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_103)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_104)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_obatch_estimate_file_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_104)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_105)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_106)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2467,7 +2486,7 @@ func Obatch_jobs_open(arg1 *uintptr, arg2 uintptr, arg3 []byte) (_swig_ret int) 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_obatch_jobs_open_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_130)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_obatch_jobs_open_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_132)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2502,7 +2521,7 @@ func Obatch_jobs_prune(arg1 uintptr, arg2 *uint64, arg3 []byte) (_swig_ret int) 
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_obatch_jobs_prune_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), *(*C.swig_type_132)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_obatch_jobs_prune_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2516,7 +2535,7 @@ func Obatch_list(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 uint, arg5 []byt
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_obatch_list_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_133)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_obatch_list_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_135)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), *(*C.swig_type_136)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2562,7 +2581,7 @@ func Obatch_retrieve(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 []byte) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_obatch_retrieve_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_136)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_137)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_obatch_retrieve_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_139)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2578,7 +2597,7 @@ func Obatch_cancel_id(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 []byte) (_s
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_obatch_cancel_id_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_139)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_obatch_cancel_id_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_140)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_141)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2937,7 +2956,7 @@ func Obatch_queue_open(arg1 *uintptr, arg2 uintptr, arg3 string) (_swig_ret int)
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_obatch_queue_open_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_164)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_obatch_queue_open_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_166)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2949,7 +2968,7 @@ func Obatch_queue_get(arg1 uintptr, arg2 string, arg3 Obatch_queue_entry_t) (_sw
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r = (int)(C._wrap_obatch_queue_get_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_165)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
+	swig_r = (int)(C._wrap_obatch_queue_get_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_167)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2962,7 +2981,7 @@ func Obatch_queue_wait(arg1 uintptr, arg2 string, arg3 int, arg4 Obatch_queue_en
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r = (int)(C._wrap_obatch_queue_wait_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_166)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3)))
+	swig_r = (int)(C._wrap_obatch_queue_wait_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_168)(unsafe.Pointer(&_swig_i_1)), C.swig_intgo(_swig_i_2), C.uintptr_t(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -3006,7 +3025,7 @@ func Obatch_create(arg1 *uintptr, arg2 uintptr, arg3 []byte) (_swig_ret int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_obatch_create_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_168)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_obatch_create_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_170)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -3019,7 +3038,7 @@ func Obatch_resume(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 []byte) (_swig
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_obatch_resume_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_169)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_170)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_obatch_resume_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_171)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_172)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -3037,7 +3056,7 @@ func Obatch_open(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 string, arg5 str
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (int)(C._wrap_obatch_open_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_171)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_172)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_173)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_174)(unsafe.Pointer(&_swig_i_5))))
+	swig_r = (int)(C._wrap_obatch_open_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_173)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_174)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_175)(unsafe.Pointer(&_swig_i_4)), *(*C.swig_type_176)(unsafe.Pointer(&_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -3059,7 +3078,7 @@ func Obatch_retry_missing(arg1 *uintptr, arg2 uintptr, arg3 string, arg4 []byte)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_obatch_retry_missing_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_175)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_176)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_obatch_retry_missing_raw_2e1001669d34b058(C.swig_voidp(_swig_i_0), C.uintptr_t(_swig_i_1), *(*C.swig_type_177)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_178)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -3076,7 +3095,7 @@ func Obatch_queue_put(arg1 uintptr, arg2 string, arg3 string, arg4 string, arg5 
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_obatch_queue_put_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_177)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_178)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_179)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_180)(unsafe.Pointer(&_swig_i_4))))
+	swig_r = (int)(C._wrap_obatch_queue_put_raw_2e1001669d34b058(C.uintptr_t(_swig_i_0), *(*C.swig_type_179)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_180)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_181)(unsafe.Pointer(&_swig_i_3)), *(*C.swig_type_182)(unsafe.Pointer(&_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}

@@ -1789,6 +1789,41 @@ intgo _wrap_obatch_add_raw_2e1001669d34b058(obatch_t *_swig_go_0, _gostring_ _sw
 }
 
 
+intgo _wrap_obatch_add_many_raw_2e1001669d34b058(obatch_t *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2, long long *_swig_go_3) {
+  obatch_t *arg1 = (obatch_t *) 0 ;
+  char *arg2 = (char *) 0 ;
+  size_t arg3 ;
+  char *arg4 = (char *) 0 ;
+  size_t *arg5 = (size_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (obatch_t *)(uintptr_t)_swig_go_0; 
+  
+  arg2 = _swig_go_1.p ? (char *)_swig_go_1.p : (char *)"";
+  arg3 = (size_t)_swig_go_1.n;
+  
+  
+  if (_swig_go_2.n == 0) {
+    arg4 = NULL;
+  } else {
+    char *copy = (char *)malloc((size_t)_swig_go_2.n + 1);
+    if (copy) {
+      memcpy(copy, _swig_go_2.p, (size_t)_swig_go_2.n);
+      copy[_swig_go_2.n] = '\0';
+    }
+    arg4 = copy; /* NULL on ENOMEM: the C API then uses its default */
+  }
+  
+  arg5 = (size_t *)_swig_go_3; 
+  
+  result = (int)obatch_add_many(arg1,(char const *)arg2,arg3,(char const *)arg4,arg5);
+  _swig_go_result = result; 
+  free((char *)arg4); 
+  return _swig_go_result;
+}
+
+
 intgo _wrap_obatch_add_line_raw_2e1001669d34b058(obatch_t *_swig_go_0, _gostring_ _swig_go_1) {
   obatch_t *arg1 = (obatch_t *) 0 ;
   char *arg2 = (char *) 0 ;

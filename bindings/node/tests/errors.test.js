@@ -208,6 +208,25 @@ test('addLine and addFile report the bad line', () => {
   }
 });
 
+test('addMany adds many bodies, all or nothing, naming the bad line', () => {
+  const b = new Batch(offline());
+  try {
+    const body = JSON.stringify(chat('many'));
+    assert.equal(b.addMany(Buffer.from(`${body}\n${body}\n`)), 2);
+    assert.equal(b.addMany(`${body}\n${body}`, { endpoint: '/v1/chat/completions' }), 2);
+    assert.equal(b.addMany(Buffer.alloc(0)), 0);
+    assert.throws(() => b.addMany(7), TypeError);
+    assert.throws(
+      () => b.addMany(`${body}\n{"model":"gpt-4o-mini","messages":[}\n${body}\n`),
+      (e) => isCode('EJSON')(e) && /line 2: /.test(e.message),
+    );
+    assert.equal(b.info().requestsAdded, 4);
+    assert.equal(b.add(chat('after')), 'request-5');
+  } finally {
+    b.close();
+  }
+});
+
 test('raw is the C API one to one: the escape hatch', () => {
   const { raw } = obatch;
   assert.equal(raw.obatch_version(), obatch.version);

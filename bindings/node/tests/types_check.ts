@@ -22,6 +22,9 @@ async function main(): Promise<void> {
   const batch = new Batch({ provider: 'openai', model: 'gpt-4o-mini', pollIntervalMs: 500, metadata: { a: 'b' } });
   const id: string = batch.add({ messages: [{ role: 'user', content: 'hi' }] }, { customId: 'q1' });
   batch.add('{"messages": []}');
+  const many: number = batch.addMany(Buffer.from('{"messages": []}\n'), { endpoint: '/v1/chat/completions' });
+  batch.addMany('{"messages": []}');
+  console.log(many);
   await batch.submit();
   let info: Info;
   try {

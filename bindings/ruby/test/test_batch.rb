@@ -137,6 +137,23 @@ class TestBatch < Minitest::Test
     assert batch.results.all?(&:succeeded?)
   end
 
+  def test_add_many
+    server = start_server
+    batch = new_batch(server)
+    body = JSON.generate(model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }])
+    assert_equal 2, batch.add_many("#{body}\n#{body}\n")
+    assert_equal 1, batch.add_many(body, endpoint: "/v1/chat/completions")
+    assert_equal 0, batch.add_many("")
+    assert_raises(TypeError) { batch.add_many(7) }
+    err = assert_raises(Obatch::JSONError) do
+      batch.add_many("#{body}\n{\"model\":\"gpt-4o-mini\",\"messages\":[}\n#{body}\n")
+    end
+    assert_match(/line 2: /, err.message)
+    assert_equal "request-4", batch.add(chat("four").merge(model: "gpt-4o-mini"))
+    batch.submit.wait
+    assert_equal %w[request-1 request-2 request-3 request-4], batch.results.map(&:custom_id)
+  end
+
   def test_open_with_a_block_closes_the_batch
     server = start_server
     kept = nil

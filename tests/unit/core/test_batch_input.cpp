@@ -236,7 +236,7 @@ static void check_hook_message(void **) {
   BatchInput in(tmp.file("in.jsonl"), "req");
   InputRules rules = openai_like();
   std::string seen_url, seen_body;
-  rules.check = [&](const std::string &url, const std::string &body) {
+  rules.check = [&](const std::string &url, std::string_view body) {
     seen_url = url;
     seen_body = body;
     return body.find("forbidden") != std::string::npos ? std::string("no forbidden words")
@@ -433,6 +433,44 @@ static void append_file_empty_is_an_error(void **) {
   unit::write_all(src, "\n");
   EXPECT_ERROR(OBATCH_EREQUEST, "has no requests", in.append_file(src));
   assert_int_equal(in.count(), 0);
+}
+
+// A file read in several 4 MB reads (lines cut between reads), in the layout
+// obatch writes: the input is the file again, byte for byte, with each
+// body's own text (1.50 and \u00e9 stay as written); a line in another
+// layout has its body serialised as before.
+static void append_file_in_reads_keeps_body_text(void **) {
+  unit::TempDir tmp;
+  const std::string src = tmp.file("big.jsonl");
+  std::string text;
+  for (int i = 0; text.size() < (size_t(9) << 20); i++)
+    text += R"({"custom_id":"id-)" + std::to_string(i) +
+            R"(","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o",)"
+            R"("temperature":1.50,"messages":[{"role":"user","content":"caf\u00e9 \"x\" )" +
+            std::string(static_cast<size_t>(i % 300), 'y') + "\"}]}}\n";
+  unit::write_all(src, text + "\n");  // and a blank last line
+  BatchInput in(tmp.file("in.jsonl"), "req");
+  in.set_rules(openai_like());
+  in.append_file(src);
+  in.finish();
+  assert_true(unit::read_all(in.path()) == text);
+
+  const std::string other = tmp.file("other.jsonl");
+  unit::write_all(other, R"({"method":"POST","custom_id":"o1","url":"/v1/chat/completions",)"
+                         R"("body":{"model":"gpt-4o","temperature":1.50,"messages":[]}})"
+                         "\n");
+  BatchInput in2(tmp.file("in2.jsonl"), "req");
+  EXPECT_ERROR(OBATCH_EREQUEST, other + " line 1: \"messages\" must be a non-empty array",
+               in2.append_file(other));
+  unit::write_all(other, R"({"method":"POST","custom_id":"o1","url":"/v1/chat/completions",)"
+                         R"("body":{"model":"gpt-4o","temperature":1.50,"messages":[1]}})"
+                         "\n");
+  in2.append_file(other);
+  in2.finish();
+  assert_str_eq(unit::read_all(in2.path()),
+                R"({"custom_id":"o1","method":"POST","url":"/v1/chat/completions",)"
+                R"("body":{"model":"gpt-4o","temperature":1.5,"messages":[1]}})"
+                "\n");
 }
 
 static void append_file_missing_is_eio(void **) {
@@ -682,6 +720,7 @@ static const struct CMUnitTest batch_input_tests[] = {
     cmocka_unit_test(append_file_crlf_rejected),
     cmocka_unit_test(append_file_blank_middle_line_rejected),
     cmocka_unit_test(append_file_empty_is_an_error),
+    cmocka_unit_test(append_file_in_reads_keeps_body_text),
     cmocka_unit_test(append_file_missing_is_eio),
     cmocka_unit_test(append_file_bad_line_3_adds_nothing),
     cmocka_unit_test(append_file_rollback_restores_endpoint_and_model),

@@ -141,6 +141,24 @@ module Obatch
       self
     end
 
+    # Adds one request per line of +bodies+ (a String of JSONL: one JSON body
+    # per line, the last newline optional), each with add's checks and a
+    # generated custom_id, all or nothing: on the first bad body nothing of
+    # the call is added and the error names its line ("line 7: ..."). Parsed
+    # as one document stream: much faster than one add per body. Returns how
+    # many requests were added.
+    def add_many(bodies, endpoint: nil)
+      raise TypeError, "obatch: bodies must be a String" unless bodies.is_a?(String)
+
+      endpoint = endpoint&.to_s
+      @lock.synchronize do
+        rc, added = Raw.obatch_add_many(handle!, bodies, endpoint)
+        check(rc)
+        @added += added
+        added
+      end
+    end
+
     # Appends every line of a JSONL file, all or nothing. Returns the batch.
     def add_file(path)
       @lock.synchronize do
