@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/json_escape.hpp"
+#include "core/minified_json.hpp"
 #include "core/one_line_json.hpp"
 #include "obatch/obatch.h"
 #include "util/error.hpp"
@@ -187,13 +188,14 @@ std::string_view body_one_line(std::string_view body_text, Request *r, const std
   return body;
 }
 
-// The body of a line checked by check_line, as one line of text. A line in
-// the layout obatch writes ({"custom_id":"ID","method":"POST","url":"URL",
-// "body":BODY}, no escape in ID or URL) holds BODY's text as it is: its
-// slice (the parse checked it); any other line has its body element
-// serialised (minified by construction).
-std::string_view line_body_text(std::string_view line, element body, Request *r,
-                                const std::string &where, bool padded, bool one_line) {
+// The body of a line checked by check_line, as one line of text: its
+// element serialised (minified by construction), as obatch always wrote a
+// file's lines (the input file's digest names its job: the same file must
+// give the same bytes, also across versions). A line in the layout obatch
+// writes ({"custom_id":"ID","method":"POST","url":"URL","body":BODY}, no
+// escape in ID or URL) whose BODY is already that form (is_minified_form)
+// gives BODY's slice instead, without writing it again.
+std::string_view line_body_text(std::string_view line, element body, Request *r) {
   static constexpr std::string_view k1 = "{\"custom_id\":\"",
                                     k2 = "\",\"method\":\"POST\",\"url\":\"", k3 = "\",\"body\":";
   const std::string &id = r->custom_id, &url = r->url;
@@ -207,19 +209,18 @@ std::string_view line_body_text(std::string_view line, element body, Request *r,
         line.compare(k1.size() + id.size() + k2.size(), url.size(), url) == 0 &&
         line.compare(head - k3.size(), k3.size(), k3) == 0) {
       const std::string_view slice(p + head, line.size() - 1 - head);
-      return one_line ? slice : body_one_line(slice, r, where, padded);
+      if (is_minified_form(body, slice)) return slice;
     }
   }
-  r->body = simdjson::minify(body);
+  r->body.clear();
+  append_minified(r->body, body);
   return r->body;
 }
 
 // Checks a whole input line's object {"custom_id","method","url","body"}
 // into `r` and returns its body as one line of text.
-// `padded`: as one_line_json's; `one_line`: the line is known to have no
-// whitespace outside its strings.
 std::string_view check_line(element doc, std::string_view line, Request *r,
-                            const std::string &where, bool padded = false, bool one_line = false) {
+                            const std::string &where) {
   if (!doc.is_object())
     fail(OBATCH_EREQUEST, where, "the line must be a JSON object, not " + type_name(doc.type()));
   object obj = doc.get_object().value_unsafe();
@@ -272,7 +273,7 @@ std::string_view check_line(element doc, std::string_view line, Request *r,
   if (has_twice)
     fail(OBATCH_EREQUEST, where, "field \"" + std::string(twice) + "\" appears twice in the line");
   check_body(body, r, where);
-  return line_body_text(line, body, r, where, padded, one_line);
+  return line_body_text(line, body, r);
 }
 
 thread_local simdjson::dom::parser tl_parser;
@@ -451,7 +452,7 @@ uint64_t for_each_jsonl_request(
         check_body(doc, r, *where);
         body = spaced ? body_one_line(src, r, *where, true) : src;
       } else {
-        body = check_line(doc, src, r, *where, true, !spaced);
+        body = check_line(doc, src, r, *where);
       }
       each(*r, body, line);
       line++;
