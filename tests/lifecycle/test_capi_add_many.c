@@ -11,26 +11,18 @@
 
 #include "obatch/obatch.h"
 #include "test_main.h"
+#include "temp_dir.h"
 
 typedef struct {
   char dir[256];
   obatch_t *a, *b;
 } fixture_t;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static int setup(void **state) {
   fixture_t *f = calloc(1, sizeof *f);
-  const char *tmp = getenv("TMPDIR");
   if (!f) return -1;
   *state = f;
-  snprintf(f->dir, sizeof f->dir, "%s/obatch-many-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(f->dir)) return -1;
+  if (test_temp_dir(f->dir, sizeof f->dir, "many") != 0) return -1;
   return 0;
 }
 
@@ -38,7 +30,7 @@ static int teardown(void **state) {
   fixture_t *f = *state;
   obatch_destroy(f->a);
   obatch_destroy(f->b);
-  nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  test_remove_tree(f->dir);
   free(f);
   return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "../support/fake_server.h"
 #include "../support/test_main.h"
+#include "../support/temp_dir.h"
 #include "obatch/obatch.h"
 
 #define N_REQ 6
@@ -30,21 +31,12 @@ static void set_conf(obatch_config_t *conf, const char *key, const char *value) 
     fail_msg("config %s: %s", key, err);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static int setup(void **state) {
   fixture_t *f = calloc(1, sizeof *f);
-  const char *tmp = getenv("TMPDIR");
   char journal[320];
   if (!f) return -1;
   *state = f;
-  snprintf(f->dir, sizeof f->dir, "%s/obatch-journal-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(f->dir)) return -1;
+  if (test_temp_dir(f->dir, sizeof f->dir, "journal") != 0) return -1;
   if (fake_server_start(&f->server, "{\"steps\": 1}") != 0) return -1;
   snprintf(f->input, sizeof f->input, "%s/input.jsonl", f->dir);
   FILE *in = fopen(f->input, "w");
@@ -72,7 +64,7 @@ static int teardown(void **state) {
   fixture_t *f = *state;
   obatch_config_destroy(f->conf);
   fake_server_stop(&f->server);
-  nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  test_remove_tree(f->dir);
   free(f);
   return 0;
 }

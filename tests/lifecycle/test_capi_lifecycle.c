@@ -14,6 +14,7 @@
 #include "fake_server.h"
 #include "obatch/obatch.h"
 #include "test_main.h"
+#include "temp_dir.h"
 
 #define N_REQ 20
 #define MAX_HANDLES 4
@@ -35,13 +36,6 @@ static const char *const kEnvNames[] = {"OPENAI_API_KEY", "OPENAI_BASE_URL", "PA
 static char *saved_env[N_ENV];
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
 
 static void set_conf(obatch_config_t *conf, const char *key, const char *value) {
   char err[256] = "";
@@ -281,7 +275,7 @@ static int teardown(void **state) {
   obatch_list_destroy(f->list);
   obatch_config_destroy(f->conf);
   fake_server_stop(&f->server);
-  nftw(f->work_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  test_remove_tree(f->work_dir);
   for (size_t i = 0; i < N_ENV; i++) {
     if (saved_env[i])
       setenv(kEnvNames[i], saved_env[i], 1);

@@ -12,6 +12,7 @@
 
 #include "obatch/obatch.h"
 #include "test_main.h"
+#include "temp_dir.h"
 
 #define CHAT_LINE(id, model)                                 \
   "{\"custom_id\":\"" id                                     \
@@ -35,13 +36,6 @@ typedef struct {
   obatch_config_t *conf;
 } fixture_t;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static const char *write_file(fixture_t *f, int slot, const char *name, const char *text) {
   snprintf(f->path[slot], sizeof f->path[slot], "%s/%s", f->dir, name);
   FILE *fp = fopen(f->path[slot], "wb");
@@ -53,11 +47,9 @@ static const char *write_file(fixture_t *f, int slot, const char *name, const ch
 
 static int setup(void **state) {
   fixture_t *f = calloc(1, sizeof *f);
-  const char *tmp = getenv("TMPDIR");
   if (!f) return -1;
   *state = f;
-  snprintf(f->dir, sizeof f->dir, "%s/obatch-local-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(f->dir)) return -1;
+  if (test_temp_dir(f->dir, sizeof f->dir, "local") != 0) return -1;
   return 0;
 }
 
@@ -66,7 +58,7 @@ static int teardown(void **state) {
   obatch_destroy(f->b);
   obatch_check_destroy(f->check);
   obatch_config_destroy(f->conf);
-  nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  test_remove_tree(f->dir);
   free(f);
   return 0;
 }

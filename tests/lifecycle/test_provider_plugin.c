@@ -13,6 +13,7 @@
 #include "fake_server.h"
 #include "obatch/sys/provider.h"
 #include "test_main.h"
+#include "temp_dir.h"
 
 #define CHAT(model, text) \
   "{\"model\":\"" model "\",\"messages\":[{\"role\":\"user\",\"content\":\"" text "\"}]}"
@@ -100,13 +101,6 @@ static int register_providers(void **state) {
 
 /* ---- fixture ---------------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
 static int setup(void **state) {
   fixture_t *f = calloc(1, sizeof *f);
   if (!f) return -1;
@@ -127,7 +121,7 @@ static int teardown(void **state) {
   fixture_t *f = *state;
   obatch_destroy(f->b);
   fake_server_stop(&f->server);
-  nftw(f->work_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+  test_remove_tree(f->work_dir);
   free(f);
   return 0;
 }
