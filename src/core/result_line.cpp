@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <charconv>
 #include <climits>
 #include <cstring>
 
@@ -23,6 +22,11 @@ thread_local simdjson::dom::parser tl_parser;
 [[noreturn]] void bad(const std::string &where, const std::string &what) {
   throw Error(OBATCH_EPROTOCOL, where + ": " + what);
 }
+
+// ---- a body handed back as it stands in the line ------------------------
+// append_minified writes a body again from its parse; when the line's own
+// bytes already are what it would write (is_minified_form), they are the
+// answer, and a line found so when indexed needs no parse when fetched.
 
 // The parts of a line written as OpenAI writes result lines,
 // {"id":"..","custom_id":"..","response":{"status_code":N,"request_id":"..",
