@@ -47,6 +47,11 @@ class PartCutter {
   const PartLimits &limits() const { return limits_; }
 
  private:
+  // Whether a request of `bytes` and `embedding_inputs` fits in `p`.
+  bool fits(const PartInfo &p, uint64_t bytes, uint64_t embedding_inputs) const;
+  // Counts the request in `part`; returns `part`.
+  uint32_t count(uint32_t part, uint64_t bytes, uint64_t embedding_inputs);
+
   PartLimits limits_;
   std::vector<PartInfo> parts_;
   std::unordered_map<std::string, uint32_t> open_;  // model (or "") -> its open part
