@@ -178,6 +178,17 @@ void check_body(element body, Request *r, const std::string &where) {
     fail(OBATCH_EREQUEST, where, "the body has no \"model\"");
 }
 
+// Starts `r` as a request with `custom_id` ("": one is generated later)
+// to `endpoint` ("": inferred) and checks `body`, its parsed body, into it.
+void check_body_request(element body, std::string_view custom_id, std::string_view endpoint,
+                        Request *r, const std::string &where) {
+  r->custom_id.assign(custom_id.data(), custom_id.size());
+  r->url.assign(endpoint.data(), endpoint.size());
+  r->model.clear();
+  r->embedding_inputs = 0;
+  check_body(body, r, where);
+}
+
 // One line per request: the body text without the whitespace a
 // pretty-printed body has; the text itself when it has none, else its
 // minified copy in r->body.
@@ -326,15 +337,10 @@ Request parse_request_body(std::string_view body_json, const std::string &custom
 std::string_view parse_request_body_text(std::string_view body_json, std::string_view custom_id,
                                          std::string_view endpoint, const std::string &where,
                                          Request *out) {
-  Request &r = *out;
   if (!custom_id.empty()) check_custom_id(custom_id, where);
-  r.custom_id.assign(custom_id.data(), custom_id.size());
-  r.url.assign(endpoint.data(), endpoint.size());
-  r.model.clear();
-  r.embedding_inputs = 0;
   element body = parse_json(tl_parser, body_json, where, "the body");
-  check_body(body, &r, where);
-  return body_one_line(body_json, &r, where);
+  check_body_request(body, custom_id, endpoint, out, where);
+  return body_one_line(body_json, out, where);
 }
 
 void parse_request_body(std::string_view body_json, std::string_view custom_id,
@@ -445,11 +451,7 @@ uint64_t for_each_jsonl_request(
       set_where(line);
       std::string_view body;
       if (kind == JsonlKind::kBody) {
-        r->custom_id.clear();
-        r->url.assign(endpoint.data(), endpoint.size());
-        r->model.clear();
-        r->embedding_inputs = 0;
-        check_body(doc, r, *where);
+        check_body_request(doc, {}, endpoint, r, *where);
         body = spaced ? body_one_line(src, r, *where, true) : src;
       } else {
         body = check_line(doc, src, r, *where);
