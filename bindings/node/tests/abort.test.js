@@ -15,6 +15,25 @@ const { codes, ObatchError, AbortError, listBatches, allBatches, retrieve, cance
 
 const BOUND_MS = 100;
 
+// `n` chat request lines (JSONL), custom_ids PREFIX0, PREFIX1, ..., each
+// asking `content`.
+function requestLines(n, prefix, content) {
+  const line = (i) =>
+    JSON.stringify({ custom_id: `${prefix}${i}`, method: 'POST', url: '/v1/chat/completions',
+      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] } });
+  return Array.from({ length: n }, (_, i) => line(i)).join('\n') + '\n';
+}
+
+// Runs fn(dir) with a directory of its own, removed afterwards.
+async function inTempDir(fn) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obatch-node-abort-'));
+  try {
+    return await fn(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A server that accepts connections and never answers; [url, close]. */
 async function silentServer() {
   const sockets = [];
@@ -96,13 +115,9 @@ test('an aborted signal rejects before anything is sent', async () => {
 });
 
 test('checkFile, listJobs and pruneJobs run off the main thread', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obatch-node-abort-'));
-  try {
+  await inTempDir(async (dir) => {
     const file = path.join(dir, 'in.jsonl');
-    const line = (i) =>
-      JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions',
-        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(200) }] } });
-    fs.writeFileSync(file, Array.from({ length: 20000 }, (_, i) => line(i)).join('\n') + '\n');
+    fs.writeFileSync(file, requestLines(20000, 'r', 'x'.repeat(200)));
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 1);
     const pending = checkFile(file, { provider: 'openai' });
@@ -117,20 +132,14 @@ test('checkFile, listJobs and pruneJobs run off the main thread', async () => {
     const state = path.join(dir, 'state');
     assert.deepEqual((await listJobs({ state })).jobs, []);
     assert.equal(await pruneJobs({ state }), 0);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('checkFile: an AbortSignal ends a long check', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obatch-node-abort-'));
-  try {
+  await inTempDir(async (dir) => {
     const file = path.join(dir, 'big.jsonl');
-    const line = (i) =>
-      JSON.stringify({ custom_id: `r${i}`, method: 'POST', url: '/v1/chat/completions',
-        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'y'.repeat(300) }] } });
     const fd = fs.openSync(file, 'w');
-    const chunk = Array.from({ length: 10000 }, (_, i) => line(i)).join('\n') + '\n';
+    const chunk = requestLines(10000, 'r', 'y'.repeat(300));
     for (let k = 0; k < 40; k++) fs.writeSync(fd, chunk.replace(/"r(\d+)"/g, (_, n) => `"r${k}-${n}"`));
     fs.closeSync(fd);
     const controller = new AbortController();
@@ -146,19 +155,13 @@ test('checkFile: an AbortSignal ends a long check', async () => {
     const took = performance.now() - abortedAt;
     assert.ok(err instanceof AbortError, String(err));
     assert.ok(took <= BOUND_MS, `rejected ${took.toFixed(1)} ms after the abort`);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('estimateFile runs off the main thread and ends on a signal', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obatch-node-abort-'));
-  try {
+  await inTempDir(async (dir) => {
     const file = path.join(dir, 'in.jsonl');
-    const line = (i) =>
-      JSON.stringify({ custom_id: `e${i}`, method: 'POST', url: '/v1/chat/completions',
-        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }] } });
-    fs.writeFileSync(file, Array.from({ length: 100 }, (_, i) => line(i)).join('\n') + '\n');
+    fs.writeFileSync(file, requestLines(100, 'e', 'hello there'));
     const pending = estimateFile(file, { provider: 'openai' });
     let settled = false;
     pending.then(() => { settled = true; }, () => { settled = true; });
@@ -166,7 +169,5 @@ test('estimateFile runs off the main thread and ends on a signal', async () => {
     const est = await pending;
     assert.equal(est.total.requests, 100);
     await assert.rejects(estimateFile(file, { provider: 'openai' }, { signal: AbortSignal.abort() }), AbortError);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
