@@ -17,6 +17,7 @@
 
 #include "obatch/obatch.h"
 #include "test_main.h"
+#include "temp_dir.h"
 
 typedef enum { SILENT, REFUSED } server_kind;
 typedef enum { CALL_LIST, CALL_RETRIEVE, CALL_CANCEL, CALL_WAIT, CALL_CHECK } call_kind;
@@ -109,8 +110,8 @@ static void *run_call(void *arg) {
 static void check_abort(server_kind kind, call_kind call) {
   int port = 0;
   int fd = open_server(kind, &port);
-  char work_dir[] = "/tmp/obatch-abort-XXXXXX";
-  assert_non_null(mkdtemp(work_dir));
+  char work_dir[256];
+  assert_int_equal(test_temp_dir(work_dir, sizeof work_dir, "abort"), 0);
   obatch_abort_t *abort = NULL;
   assert_int_equal(obatch_abort_new(&abort), OBATCH_OK);
   call_t c = {.kind = call, .rc = 12345};
@@ -153,9 +154,7 @@ static void check_abort(server_kind kind, call_kind call) {
   if (c.batch) obatch_destroy(c.batch);
   obatch_config_destroy(c.conf);
   if (fd >= 0) close(fd);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", work_dir);
-  if (system(cmd) != 0) print_message("could not remove %s\n", work_dir);
+  test_remove_tree(work_dir);
 }
 
 static void list_ends_on_a_silent_server(void **s) {
@@ -192,8 +191,8 @@ static void wait_ends_on_a_silent_server(void **s) {
  * 20 ms in (checked below). */
 static void check_file_ends_when_triggered(void **s) {
   (void)s;
-  char work_dir[] = "/tmp/obatch-abort-XXXXXX";
-  assert_non_null(mkdtemp(work_dir));
+  char work_dir[256];
+  assert_int_equal(test_temp_dir(work_dir, sizeof work_dir, "abort"), 0);
   obatch_abort_t *abort = NULL;
   assert_int_equal(obatch_abort_new(&abort), OBATCH_OK);
   call_t c = {.kind = CALL_CHECK, .rc = 12345};
@@ -221,8 +220,7 @@ static void check_file_ends_when_triggered(void **s) {
   if (took > bound_ms()) fail_msg("took %.1f ms after the trigger (bound %.0f)", took, bound_ms());
   obatch_abort_destroy(abort);
   obatch_config_destroy(c.conf);
-  remove(c.path);
-  rmdir(work_dir);
+  test_remove_tree(work_dir);
 }
 
 /* No token, or an untriggered one: the call behaves as before. */
@@ -230,8 +228,8 @@ static void a_token_never_triggered_changes_nothing(void **s) {
   (void)s;
   int port = 0;
   open_server(REFUSED, &port);
-  char work_dir[] = "/tmp/obatch-abort-XXXXXX";
-  assert_non_null(mkdtemp(work_dir));
+  char work_dir[256];
+  assert_int_equal(test_temp_dir(work_dir, sizeof work_dir, "abort"), 0);
   obatch_abort_t *abort = NULL;
   assert_int_equal(obatch_abort_new(&abort), OBATCH_OK);
   obatch_config_t *conf = conf_for(port, abort, work_dir);
@@ -249,7 +247,7 @@ static void a_token_never_triggered_changes_nothing(void **s) {
   assert_string_equal(obatch_strerror(OBATCH_EABORTED), "the call was aborted");
   obatch_abort_destroy(abort);
   obatch_config_destroy(conf);
-  rmdir(work_dir);
+  test_remove_tree(work_dir);
 }
 
 static const struct CMUnitTest abort_tests[] = {

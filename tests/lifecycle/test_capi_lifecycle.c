@@ -252,13 +252,11 @@ static obatch_t *complete_batch_under(fixture_t *f, const char *config_json, cha
 
 static int setup(void **state) {
   fixture_t *f = calloc(1, sizeof *f);
-  const char *tmp = getenv("TMPDIR");
   if (!f) return -1;
   *state = f;
   /* The library must not pick up a developer's real keys or URLs. */
   for (size_t i = 0; i < N_ENV; i++) unsetenv(kEnvNames[i]);
-  snprintf(f->work_dir, sizeof f->work_dir, "%s/obatch-life-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(f->work_dir)) return -1;
+  if (test_temp_dir(f->work_dir, sizeof f->work_dir, "life") != 0) return -1;
   /* A job journal of the case's own: the same input sent to a server that
    * reuses a port of an earlier case must not be taken for that job. */
   char journal[300];
