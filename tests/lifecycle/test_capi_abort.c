@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "obatch/obatch.h"
-#include "test_main.h"
 #include "temp_dir.h"
+#include "test_main.h"
 
 typedef enum { SILENT, REFUSED } server_kind;
 typedef enum { CALL_LIST, CALL_RETRIEVE, CALL_CANCEL, CALL_WAIT, CALL_CHECK } call_kind;

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "obatch/obatch.h"
-#include "test_main.h"
 #include "temp_dir.h"
+#include "test_main.h"
 
 typedef struct {
   char dir[256];

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "../support/fake_server.h"
-#include "../support/test_main.h"
 #include "../support/temp_dir.h"
+#include "../support/test_main.h"
 #include "obatch/obatch.h"
 
 #define N_REQ 6

@@ -13,8 +13,8 @@
 
 #include "fake_server.h"
 #include "obatch/obatch.h"
-#include "test_main.h"
 #include "temp_dir.h"
+#include "test_main.h"
 
 #define N_REQ 20
 #define MAX_HANDLES 4

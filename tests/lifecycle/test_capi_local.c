@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "obatch/obatch.h"
-#include "test_main.h"
 #include "temp_dir.h"
+#include "test_main.h"
 
 #define CHAT_LINE(id, model)                                 \
   "{\"custom_id\":\"" id                                     \

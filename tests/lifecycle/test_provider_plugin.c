@@ -12,8 +12,8 @@
 
 #include "fake_server.h"
 #include "obatch/sys/provider.h"
-#include "test_main.h"
 #include "temp_dir.h"
+#include "test_main.h"
 
 #define CHAT(model, text) \
   "{\"model\":\"" model "\",\"messages\":[{\"role\":\"user\",\"content\":\"" text "\"}]}"
