@@ -105,6 +105,22 @@ static void *run_call(void *arg) {
   return NULL;
 }
 
+/* Runs `c` on a thread of its own, checks it is still running after
+ * `delay_ms`, triggers `abort`, and returns how many ms after the trigger
+ * the call returned (given up on after 10 s). */
+static double trigger_while_running(call_t *c, obatch_abort_t *abort, int delay_ms) {
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, run_call, c), 0);
+  usleep((useconds_t)delay_ms * 1000);
+  assert_int_equal(atomic_load(&c->done), 0); /* still running */
+  double t0 = now_ms();
+  obatch_abort_trigger(abort);
+  while (!atomic_load(&c->done) && now_ms() - t0 < 10000) usleep(1000);
+  double took = now_ms() - t0;
+  assert_int_equal(pthread_join(t, NULL), 0);
+  return took;
+}
+
 /* Starts the call, lets it block for 300 ms, triggers, and checks that it
  * was still running then and returned EABORTED within the bound. */
 static void check_abort(server_kind kind, call_kind call) {
@@ -126,15 +142,7 @@ static void check_abort(server_kind kind, call_kind call) {
     assert_int_equal(obatch_submit(c.batch), OBATCH_OK);
   }
   /* The token belongs to the config (and the handle) from here on. */
-  pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, run_call, &c), 0);
-  usleep(300 * 1000);
-  assert_int_equal(atomic_load(&c.done), 0); /* still blocked */
-  double t0 = now_ms();
-  obatch_abort_trigger(abort);
-  while (!atomic_load(&c.done) && now_ms() - t0 < 10000) usleep(1000);
-  double took = now_ms() - t0;
-  assert_int_equal(pthread_join(t, NULL), 0);
+  double took = trigger_while_running(&c, abort, 300);
   print_message("      call %d, %s server: returned %.1f ms after the trigger (%s)\n", call,
                 kind == SILENT ? "silent" : "refusing", took, c.err);
   assert_int_equal(c.rc, OBATCH_EABORTED);
@@ -207,14 +215,7 @@ static void check_file_ends_when_triggered(void **s) {
             "\"content\":\"%0300d\"}]}}\n",
             i, 0);
   assert_int_equal(fclose(f), 0);
-  pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, run_call, &c), 0);
-  usleep(20 * 1000);
-  assert_int_equal(atomic_load(&c.done), 0); /* still checking */
-  double t0 = now_ms();
-  obatch_abort_trigger(abort);
-  assert_int_equal(pthread_join(t, NULL), 0);
-  double took = now_ms() - t0;
+  double took = trigger_while_running(&c, abort, 20);
   print_message("      check_file: returned %.1f ms after the trigger (%s)\n", took, c.err);
   assert_int_equal(c.rc, OBATCH_EABORTED);
   if (took > bound_ms()) fail_msg("took %.1f ms after the trigger (bound %.0f)", took, bound_ms());
