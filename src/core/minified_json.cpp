@@ -184,19 +184,16 @@ void append_minified(std::string &out, element e) {
 }
 
 // True when `text` is byte for byte what append_minified writes for `e`,
-// the value parsed from it. `escaped`: the text holds a backslash; a "\u"
-// escape with uppercase hex ("\u001B", written "\u001b") is the one kind
-// that is written as long as it stands but otherwise, so it never passes.
-bool is_minified_form(element e, std::string_view text, bool escaped) {
+// the value parsed from it. A "\u" escape with uppercase hex ("\u001B",
+// written "\u001b") is the one kind that is written as long as it stands
+// but otherwise, so it never passes.
+bool is_minified_form(element e, std::string_view text) {
+  const bool escaped = std::memchr(text.data(), '\\', text.size()) != nullptr;
   if (escaped)
     for (size_t i = text.find("\\u"); i != std::string_view::npos; i = text.find("\\u", i + 2))
       for (size_t k = i + 2; k < i + 6 && k < text.size(); k++)
         if (text[k] >= 'A' && text[k] <= 'F') return false;
   return minified_length(e, text.size(), escaped) == text.size();
-}
-
-bool is_minified_form(element e, std::string_view text) {
-  return is_minified_form(e, text, std::memchr(text.data(), '\\', text.size()) != nullptr);
 }
 
 }  // namespace obatch

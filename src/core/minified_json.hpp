@@ -17,8 +17,6 @@ void append_minified(std::string &out, simdjson::dom::element e);
 // True when `text`, the text `e` was parsed from, is byte for byte what
 // append_minified writes for `e`. Never for a text with a double in it (it
 // may be written otherwise) or a "\u" escape with uppercase hex.
-// `escaped`: whether `text` holds a backslash (the caller may know).
-bool is_minified_form(simdjson::dom::element e, std::string_view text, bool escaped);
 bool is_minified_form(simdjson::dom::element e, std::string_view text);
 
 }  // namespace obatch

@@ -40,7 +40,6 @@ thread_local simdjson::dom::parser tl_parser;
 // keys), and the strings before it, having no escapes, are their own text.
 struct OpenaiLayout {
   std::string_view custom_id, status_code, request_id, body;
-  bool escaped = false;  // the body holds a backslash
 };
 
 bool openai_layout(std::string_view line, OpenaiLayout *out) {
@@ -77,7 +76,6 @@ bool openai_layout(std::string_view line, OpenaiLayout *out) {
   const size_t end = n - kSuffix.size();
   if (i >= end) return false;
   out->body = line.substr(i, end - i);
-  out->escaped = std::memchr(out->body.data(), '\\', out->body.size()) != nullptr;
   return true;
 }
 
@@ -269,7 +267,7 @@ void parse_result_line(std::string_view line, const WhereFn &where, ResultLine *
       if (r.body.capacity() < line.size()) r.body.reserve(line.size());
       OpenaiLayout layout;
       if (obj.size() == 4 && resp.size() == 3 && openai_layout(line, &layout) &&
-          is_minified_form(body, layout.body, layout.escaped))
+          is_minified_form(body, layout.body))
         r.body.assign(layout.body.data(), layout.body.size());
       else
         append_minified(r.body, body);
@@ -336,7 +334,7 @@ size_t stream_result_lines(std::string_view text,
         auto last = resp.begin();
         ++ ++last;  // "body"
         const element body = last.value();
-        s.plain = !body.is_null() && is_minified_form(body, layout.body, layout.escaped);
+        s.plain = !body.is_null() && is_minified_form(body, layout.body);
       }
     } else {
       // What check_result_line accepts, and no more.
