@@ -439,10 +439,13 @@ uint64_t for_each_jsonl_request(
       const size_t end = at + src.size();
       // A document without whitespace outside its strings holds no LF (a
       // raw LF inside a string is invalid JSON): its line is exactly it
-      // when an LF (or the end of the input) follows. One scan of the text
-      // answers this and whether it needs a minify.
-      const bool spaced = json_has_outer_whitespace_padded(src);
-      if (spaced) {
+      // when an LF (or the end of the input) follows. For a body one scan
+      // of the text answers this and whether it needs a minify; a whole
+      // line (written as its body's serialisation or slice) needs only
+      // its LF looked for.
+      const bool is_body = kind == JsonlKind::kBody;
+      const bool spaced = is_body && json_has_outer_whitespace_padded(src);
+      if (!is_body || spaced) {
         size_t nl = text.find('\n', at);
         if (nl == std::string_view::npos) nl = text.size();
         if (nl != end) break;
@@ -450,7 +453,7 @@ uint64_t for_each_jsonl_request(
       if (end < text.size() ? text[end] != '\n' : !ends_input) break;
       set_where(line);
       std::string_view body;
-      if (kind == JsonlKind::kBody) {
+      if (is_body) {
         check_body_request(doc, {}, endpoint, r, *where);
         body = spaced ? body_one_line(src, r, *where, true) : src;
       } else {
