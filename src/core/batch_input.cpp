@@ -82,8 +82,8 @@ void BatchInput::set_rules(InputRules rules) {
 }
 
 BatchInput::Mark BatchInput::mark() const {
-  return {ids_.size(), bytes_,        embedding_inputs_, endpoint_,
-          model_,      models_.size(), more_models_,     cutter_};
+  return {ids_.size(), bytes_,         embedding_inputs_, endpoint_,
+          model_,      models_.size(), more_models_,      cutter_};
 }
 
 void BatchInput::rollback(const Mark &m) {
@@ -142,9 +142,13 @@ void BatchInput::drain() {
 
 char *BatchInput::room(size_t n) {
   constexpr size_t kBuffer = size_t(1) << 20;
+  // Written out a megabyte at a time, but grown to that by doubling from
+  // 64 KB: a batch of a few requests (of which a program may hold many)
+  // does not keep a megabyte.
+  constexpr size_t kFirst = size_t(64) << 10;
   if (out_len_ + n > kBuffer && out_len_ > 0) drain();
   if (out_len_ + n > out_cap_) {
-    const size_t cap = std::max(kBuffer, out_len_ + n);
+    const size_t cap = std::max(std::min(kBuffer, std::max(kFirst, 2 * out_cap_)), out_len_ + n);
     std::unique_ptr<char[]> bigger(new char[cap]);
     if (out_len_) std::memcpy(bigger.get(), out_.get(), out_len_);
     out_ = std::move(bigger);
@@ -235,8 +239,8 @@ void BatchInput::append(Request &r, std::string_view body, const std::string &wh
   if (!split && rules_.max_embedding_inputs && inputs &&
       embedding_inputs_ + inputs > rules_.max_embedding_inputs)
     throw Error(OBATCH_ELIMIT,
-                embedding_inputs_limit_message(where, embedding_inputs_ + inputs,
-                                               rules_.provider, rules_.max_embedding_inputs));
+                embedding_inputs_limit_message(where, embedding_inputs_ + inputs, rules_.provider,
+                                               rules_.max_embedding_inputs));
   if (rules_.check) {
     std::string problem = rules_.check(r.url, body);
     if (!problem.empty()) throw Error(OBATCH_EREQUEST, where + ": " + problem);
@@ -441,6 +445,11 @@ void BatchInput::finish() {
     throw;
   }
   fd_ = -1;
+  // Nothing is appended any more: the buffers go now, not with the handle.
+  out_.reset();
+  out_cap_ = 0;
+  pad_.reset();
+  pad_cap_ = 0;
   int rc = fsync(fd);
   rc |= close(fd);
   if (rc != 0) throw Error(OBATCH_EIO, "cannot write " + path_ + ": " + errno_text(errno));
@@ -467,10 +476,9 @@ std::string BatchInput::write_parts() {
         f = nullptr;
       }
   };
-  const std::string stem =
-      path_.size() > 6 && path_.compare(path_.size() - 6, 6, ".jsonl") == 0
-          ? path_.substr(0, path_.size() - 6)
-          : path_;
+  const std::string stem = path_.size() > 6 && path_.compare(path_.size() - 6, 6, ".jsonl") == 0
+                               ? path_.substr(0, path_.size() - 6)
+                               : path_;
   for (size_t k = 0; k < parts.size(); k++)
     part_paths_.push_back(stem + "-p" + std::to_string(k + 1) + ".jsonl");
   Sha256 sha;
