@@ -143,9 +143,9 @@ void BatchInput::drain() {
 char *BatchInput::room(size_t n) {
   constexpr size_t kBuffer = size_t(1) << 20;
   // Written out a megabyte at a time, but grown to that by doubling from
-  // 64 KB: a batch of a few requests (of which a program may hold many)
-  // does not keep a megabyte.
-  constexpr size_t kFirst = size_t(64) << 10;
+  // 4 KB (stdio's buffer before): a batch of a few requests (a program may
+  // hold many) keeps no more than it did.
+  constexpr size_t kFirst = size_t(4) << 10;
   if (out_len_ + n > kBuffer && out_len_ > 0) drain();
   if (out_len_ + n > out_cap_) {
     const size_t cap = std::max(std::min(kBuffer, std::max(kFirst, 2 * out_cap_)), out_len_ + n);
